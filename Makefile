@@ -1,0 +1,143 @@
+# hvsim build. `make` builds the libraries and bin/hvsim; `make check` runs every test; `make run`
+# replays the scenario library. Both install missing Debian packages first (scripts/deps.sh).
+# Variables: CC (gcc or clang), BUILD (object directory), OPT (optimisation flags), PREFIX, DESTDIR.
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?=
+
+PKGS     := unicorn libcjson
+CPPFLAGS := -Iinclude -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS   := -std=c11 $(WARN) -Wmissing-prototypes -fPIC $(OPT) $(SAN) -MMD -MP
+TCFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -MMD -MP
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lunicorn -lcjson) -lZydis -lm
+LDFLAGS  := $(SAN)
+
+LIB_DIRS := sim models models/vmx hv hv/kvm
+LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC  := $(sort $(wildcard runner/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+GUEST_SRC := $(sort $(wildcard scenarios/guest/*.S))
+GUEST_BIN := $(GUEST_SRC:%.S=%.bin)
+
+LIB_A   := $(BUILD)/libhvsim.a
+LIB_SO  := $(BUILD)/libhvsim.so
+HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
+TESTS   := $(BUILD)/tests/unit
+
+.PHONY: all build deps check unit scenarios run asan bench install uninstall clean format guests
+# Public targets check the Debian packages first, then build in a sub-make so that a parallel build
+# never compiles before the headers are installed.
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(LIB_A) $(LIB_SO) $(HVSIM) guests
+
+deps:
+	@scripts/deps.sh
+
+guests: $(GUEST_BIN)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(HVSIM): $(CLI_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS) -ldl
+
+# Guest programs: preprocessed assembly linked at their load address, then flattened.
+scenarios/guest/%.bin: scenarios/guest/%.S scenarios/guest/runtime.h scenarios/guest/guest.ld
+	$(CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
+	ld -T scenarios/guest/guest.ld -o $(BUILD)/guest-$*.elf $(BUILD)/guest-$*.o
+	objcopy -O binary $(BUILD)/guest-$*.elf $@
+
+$(TESTS): $(TEST_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lcriterion $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+# Unit tests, then the scenario/golden suite (which includes the determinism check).
+check: deps
+	@$(MAKE) --no-print-directory build $(TESTS)
+	$(TESTS) --jobs 2 --short-filename
+	HVSIM=$(HVSIM) tests/scenarios.sh
+
+unit: deps
+	@$(MAKE) --no-print-directory build $(TESTS)
+	$(TESTS) --jobs 2 --short-filename
+
+scenarios: all
+	HVSIM=$(HVSIM) tests/scenarios.sh
+
+run: all
+	@$(HVSIM) check --table scenarios
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer. Sanitizer reports go to files:
+# Criterion runs each test in a forked child whose leak report would not fail the test, so any file
+# left in the report directory fails the target.
+ASAN_BUILD := build-asan
+asan: deps
+	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
+	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build $(ASAN_BUILD)/tests/unit
+	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
+	  $(ASAN_BUILD)/tests/unit --jobs 2 --short-filename
+	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
+	  HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh
+	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
+	  echo "asan: sanitizer reports:"; cat $(ASAN_BUILD)/reports/*; exit 1; \
+	else echo "asan: no sanitizer reports"; fi
+
+bench: all
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/hvsim
+	install -m 755 $(HVSIM) $(DESTDIR)$(PREFIX)/bin/hvsim
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libhvsim.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libhvsim.so
+	install -m 644 include/hvsim/*.h $(DESTDIR)$(PREFIX)/include/hvsim/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define HVSIM_VERSION "\(.*\)"/\1/p' include/hvsim/base.h)|g' \
+	  hvsim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hvsim.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hvsim $(DESTDIR)$(PREFIX)/lib/libhvsim.a \
+	  $(DESTDIR)$(PREFIX)/lib/libhvsim.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/hvsim.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/hvsim
+
+clean:
+	rm -rf build build-asan bin scenarios/guest/*.bin
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,112 @@
+/* A guest operation that real hardware would hand to a hypervisor: an exit-causing instruction or an
+ * MMIO access, decoded into the operands a hypervisor reads. Both guest backends (instruction-level
+ * code on Unicorn, recorded scripts) produce these; the virtualization hardware model decides whether
+ * each one exits or completes in the guest. */
+#ifndef HVSIM_GUEST_OP_H
+#define HVSIM_GUEST_OP_H
+
+#include <hvsim/base.h>
+
+enum guest_op_kind {
+	GOP_NONE = 0,
+	GOP_CPUID,
+	GOP_RDMSR,
+	GOP_WRMSR,
+	GOP_RDTSC,
+	GOP_RDTSCP,
+	GOP_RDPMC,
+	GOP_HLT,
+	GOP_PAUSE,
+	GOP_MONITOR,
+	GOP_MWAIT,
+	GOP_IO,      /* IN, OUT, INS, OUTS */
+	GOP_VMCALL,
+	GOP_VMMCALL,
+	GOP_TDCALL,
+	GOP_INVLPG,
+	GOP_INVD,
+	GOP_WBINVD,
+	GOP_XSETBV,
+	GOP_CR,      /* MOV to/from CR0/CR3/CR4/CR8, CLTS, LMSW */
+	GOP_RDRAND,
+	GOP_RDSEED,
+	GOP_MMIO,    /* a load or store to an MMIO region */
+	GOP_KIND_MAX,
+};
+
+/* General-purpose register numbers in the SDM's encoding order (also the VMX instruction-information
+ * and CR-access qualification encoding: SDM Table 28-3). */
+enum guest_gpr {
+	GPR_RAX = 0, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT,
+};
+
+/* CR access types as the exit qualification encodes them (SDM Table 28-3 bits 5:4). */
+enum guest_cr_access {
+	CR_ACCESS_MOV_TO_CR = 0,
+	CR_ACCESS_MOV_FROM_CR = 1,
+	CR_ACCESS_CLTS = 2,
+	CR_ACCESS_LMSW = 3,
+};
+
+struct guest_op {
+	uint8_t kind; /* enum guest_op_kind */
+	uint8_t len;  /* instruction length in bytes, 1..15 */
+	uint64_t rip; /* linear address of the instruction */
+	union {
+		struct {
+			uint32_t leaf, subleaf; /* EAX, ECX */
+		} cpuid;
+		struct {
+			uint32_t index; /* ECX */
+			uint64_t value; /* EDX:EAX for WRMSR; result for RDMSR once completed */
+		} msr;
+		struct {
+			uint16_t port;
+			uint8_t size;   /* 1, 2 or 4 bytes */
+			bool in;        /* IN/INS (true), OUT/OUTS (false) */
+			bool string;    /* INS/OUTS */
+			bool rep;       /* REP prefix */
+			bool imm;       /* port from an immediate (else DX) */
+			uint32_t value; /* OUT data; IN result once completed */
+			uint64_t count; /* REP: RCX at the start */
+		} io;
+		struct {
+			uint8_t cr;     /* 0, 3, 4 or 8 */
+			uint8_t access; /* enum guest_cr_access */
+			uint8_t gpr;    /* enum guest_gpr, MOV forms */
+			uint16_t lmsw;  /* LMSW source data */
+			uint64_t value; /* value moved to the CR */
+		} cr;
+		struct {
+			uint64_t gpa;
+			uint8_t size;   /* 1, 2, 4 or 8 bytes */
+			bool write;
+			uint8_t gpr;    /* destination GPR of a load (enum guest_gpr), GPR_COUNT if none */
+			uint64_t value; /* store data; load result once completed */
+		} mmio;
+		struct {
+			uint32_t ecx;   /* RDPMC counter selector */
+		} rdpmc;
+		struct {
+			uint32_t xcr;   /* ECX */
+			uint64_t value; /* EDX:EAX */
+		} xsetbv;
+		struct {
+			uint64_t addr;  /* INVLPG linear address */
+		} invlpg;
+		struct {
+			uint8_t gpr;    /* RDRAND/RDSEED destination */
+			uint8_t size;   /* operand size in bytes */
+		} rand;
+		struct {
+			uint32_t eax, ecx; /* MONITOR/MWAIT hints and extensions */
+		} mwait;
+	} u;
+};
+
+/* Lower-case mnemonic-like name of an op kind ("wrmsr", "io", "mmio"); "none" when out of range. */
+const char *guest_op_kind_name(unsigned kind);
+
+#endif

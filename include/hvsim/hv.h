@@ -1,0 +1,122 @@
+/* The hypervisor-algorithm interface: what an algorithm implements (struct hvsim_hv_ops) and what the
+ * engine offers it. An algorithm drives simulated hardware the way a real hypervisor does; the engine
+ * calls it whenever a vCPU is in root mode (after creation, after every exit, after a wake-up).
+ * docs/writing-an-algorithm.md walks through a minimal one. */
+#ifndef HVSIM_HV_H
+#define HVSIM_HV_H
+
+#include <hvsim/base.h>
+#include <hvsim/evq.h>
+#include <hvsim/guest_op.h>
+#include <hvsim/trace.h>
+#include <hvsim/vm.h>
+
+/* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly. */
+#define HVSIM_HV_ABI_VERSION 1
+/* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
+#define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
+
+/* A named quirk: a historical behaviour selected by value. The default is current upstream. */
+struct hvsim_quirk_desc {
+	const char *name;
+	const char *const *values; /* n_values names */
+	size_t n_values;
+	const char *def;           /* one of values */
+	const char *doc;           /* what each value does, one line */
+	const char *provenance;    /* the patch or thread it comes from */
+};
+
+struct hvsim_hv_ops {
+	uint32_t abi_version; /* HVSIM_HV_ABI_VERSION */
+	uint32_t size;        /* sizeof(struct hvsim_hv_ops) the algorithm was built with */
+	const char *name;
+	const char *description;
+	const struct hvsim_quirk_desc *quirks;
+	size_t n_quirks;
+
+	/* Called once per VM, before any vCPU exists. *priv is handed back to every other callback.
+	 * Non-HVSIM_OK fails the VM creation. */
+	enum hvsim_status (*vm_create)(hvsim_vm *vm, void **priv);
+	void (*vm_destroy)(void *priv);
+	/* Called once per vCPU, in index order. */
+	enum hvsim_status (*vcpu_create)(void *priv, hvsim_vcpu *v);
+	/* Required. The vCPU is in root mode: handle the exit that brought it here (if any), then enter
+	 * the guest, block the vCPU or stop it. Returning without doing any of them is allowed a bounded
+	 * number of times in a row; then the engine stops the vCPU with an internal error. */
+	enum hvsim_status (*vcpu_run)(void *priv, hvsim_vcpu *v);
+	/* An I/O APIC input line changed (scenario "irq_line" events). */
+	void (*irq_line)(void *priv, uint32_t gsi, uint8_t level);
+	/* A message-signalled interrupt arrived (scenario "msi" events). */
+	void (*msi)(void *priv, uint64_t addr, uint64_t data);
+	/* A timer armed with hvsim_timer_arm() expired. */
+	void (*timer)(void *priv, hvsim_vcpu *v, uint64_t cookie);
+	/* A host action from the scenario ("apicv_activate", ...). HVSIM_E_UNSUPPORTED if unknown. */
+	enum hvsim_status (*host_action)(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg);
+};
+
+/* ---- Engine services: the VM ---- */
+unsigned hvsim_vm_vcpu_count(const hvsim_vm *vm);
+/* NULL when index is out of range. */
+hvsim_vcpu *hvsim_vm_vcpu(hvsim_vm *vm, unsigned index);
+const struct hvsim_scenario *hvsim_vm_scenario(const hvsim_vm *vm);
+/* The selected value of a quirk (run override, scenario value, else the default); NULL if unknown. */
+const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name);
+/* Virtual time of the engine's current context, ns. */
+uint64_t hvsim_vm_now(const hvsim_vm *vm);
+/* Next value of the run's seeded PRNG. */
+uint64_t hvsim_vm_random(hvsim_vm *vm);
+
+/* Guest-physical memory; HVSIM_E_INPUT when [gpa, gpa+len) is not guest RAM. */
+enum hvsim_status hvsim_guest_read(hvsim_vm *vm, uint64_t gpa, void *buf, size_t len);
+enum hvsim_status hvsim_guest_write(hvsim_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* Schedules timer(priv, vcpu, cookie) at virtual time at_ns (clamped to now); 0 when out of memory. */
+sim_ev_handle hvsim_timer_arm(hvsim_vm *vm, uint64_t at_ns, hvsim_vcpu *v, uint64_t cookie);
+/* True when the timer was still pending. */
+bool hvsim_timer_cancel(hvsim_vm *vm, sim_ev_handle h);
+
+/* Writes an algorithm's own event to the trace and shows it to the oracles. */
+void hvsim_emit(hvsim_vm *vm, const struct trace_ev *e);
+/* Reports a finding (kind from docs/oracles.md); detail may be NULL. */
+void hvsim_report_finding(hvsim_vm *vm, hvsim_vcpu *v, const char *kind, const char *detail);
+
+/* ---- Engine services: one vCPU ---- */
+unsigned hvsim_vcpu_index(const hvsim_vcpu *v);
+hvsim_vm *hvsim_vcpu_vm(hvsim_vcpu *v);
+void *hvsim_vcpu_priv(const hvsim_vcpu *v);
+void hvsim_vcpu_set_priv(hvsim_vcpu *v, void *priv);
+uint64_t hvsim_vcpu_now(const hvsim_vcpu *v);
+
+uint64_t hvsim_vcpu_gpr(hvsim_vcpu *v, unsigned gpr);
+void hvsim_vcpu_set_gpr(hvsim_vcpu *v, unsigned gpr, uint64_t value);
+uint64_t hvsim_vcpu_rip(hvsim_vcpu *v);
+void hvsim_vcpu_set_rip(hvsim_vcpu *v, uint64_t rip);
+uint64_t hvsim_vcpu_rflags(hvsim_vcpu *v);
+
+/* The exit that brought the vCPU to root mode under the generic virtualization hardware (no VMX):
+ * reason and decoded operation. NULL when the vCPU is not returning from such an exit. */
+struct hvsim_exit {
+	uint16_t reason;     /* enum hvsim_exit_reason */
+	struct guest_op op;  /* the decoded operation */
+};
+const struct hvsim_exit *hvsim_vcpu_exit(const hvsim_vcpu *v);
+/* Completes the exiting operation as the hypervisor emulated it: writes the result (RDMSR value,
+ * IN data, MMIO load data) where the instruction would have put it, and moves RIP past it. */
+void hvsim_vcpu_complete(hvsim_vcpu *v, uint64_t result);
+
+/* Generic virtualization hardware: every operation a guest_op describes exits. Resumes the guest;
+ * HVSIM_E_INPUT when the vCPU is not in root mode. */
+enum hvsim_status hvsim_vcpu_enter(hvsim_vcpu *v);
+/* Delivers an external interrupt through the guest's IDT at the next entry (generic hardware);
+ * HVSIM_E_INPUT for a vector below 16. */
+enum hvsim_status hvsim_vcpu_inject(hvsim_vcpu *v, uint8_t vector);
+/* True when the guest can take a maskable interrupt now (RFLAGS.IF set, no STI/MOV-SS shadow). */
+bool hvsim_vcpu_interruptible(hvsim_vcpu *v);
+/* The vCPU waits in the hypervisor (HLT emulation) until hvsim_vcpu_kick(); virtual time passes. */
+void hvsim_vcpu_block(hvsim_vcpu *v);
+/* Makes a blocked vCPU runnable again (vcpu_run is called next); no effect otherwise. */
+void hvsim_vcpu_kick(hvsim_vcpu *v);
+/* Ends the vCPU for the rest of the run (reason goes to the trace). */
+void hvsim_vcpu_stop(hvsim_vcpu *v, const char *reason);
+
+#endif

@@ -1,0 +1,412 @@
+/* The machine: built from a scenario run, then advanced slice by slice. A slice runs every vCPU in
+ * index order up to the slice end (the quantum, or the next event, whichever is first); then the
+ * events that fell due fire in (time, sequence) order. When no vCPU can run, time jumps to the next
+ * event; when there is none, the run ends with idle_hang. Scheduling invariants: vm_int.h. */
+#include "vm_int.h"
+
+#include <hvsim/clock.h>
+#include <hvsim/hv_registry.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum hvsim_status select_quirk(hvsim_vm *vm, const struct hvsim_quirk_setting *q,
+				      struct hvsim_error *err)
+{
+	const struct hvsim_hv_ops *hv = vm->hv;
+
+	for (size_t i = 0; i < hv->n_quirks; i++) {
+		if (strcmp(hv->quirks[i].name, q->name) != 0)
+			continue;
+		for (size_t k = 0; k < hv->quirks[i].n_values; k++) {
+			if (strcmp(hv->quirks[i].values[k], q->value) == 0) {
+				vm->quirk_values[i] = hv->quirks[i].values[k];
+				return HVSIM_OK;
+			}
+		}
+		return hvsim_error_set(err, HVSIM_E_INPUT,
+				       "%s: %s: expected a value of quirk %s (see hvsim list "
+				       "--quirks), found \"%s\"",
+				       vm->sc->file, q->json_path, q->name, q->value);
+	}
+	return hvsim_error_set(err, HVSIM_E_INPUT,
+			       "%s: %s: expected a quirk of algorithm \"%s\", found \"%s\"",
+			       vm->sc->file, q->json_path, hv->name, q->name);
+}
+
+/* Scenario-level settings first, then the run's overrides. */
+static enum hvsim_status select_quirks(hvsim_vm *vm, struct hvsim_error *err)
+{
+	const struct scenario_run *r = &vm->sc->runs[vm->run];
+	enum hvsim_status st = HVSIM_OK;
+
+	vm->quirk_values = calloc(vm->hv->n_quirks + 1, sizeof(*vm->quirk_values));
+	if (!vm->quirk_values)
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < vm->hv->n_quirks; i++)
+		vm->quirk_values[i] = vm->hv->quirks[i].def;
+	if (strcmp(vm->hv->name, vm->sc->hv.algorithm) != 0)
+		return HVSIM_OK; /* another algorithm stands in: the scenario's quirks are not its */
+	for (size_t i = 0; i < vm->sc->hv.n_quirks && st == HVSIM_OK; i++)
+		st = select_quirk(vm, &vm->sc->hv.quirks[i], err);
+	for (size_t i = 0; i < r->n_quirks && st == HVSIM_OK; i++)
+		st = select_quirk(vm, &r->quirks[i], err);
+	return st;
+}
+
+static enum hvsim_status pick_algorithm(hvsim_vm *vm, const struct hvsim_vm_opts *o,
+					struct hvsim_error *err)
+{
+	vm->hv = o->hv ? o->hv : hvsim_hv_builtin(vm->sc->hv.algorithm);
+	if (!vm->hv)
+		return hvsim_error_set(err, HVSIM_E_INPUT,
+				       "%s: $.hypervisor.algorithm: expected a built-in algorithm "
+				       "(see hvsim list --algorithms) or --hv PLUGIN.so, found \"%s\"",
+				       vm->sc->file, vm->sc->hv.algorithm);
+	return hvsim_hv_validate(vm->hv, err);
+}
+
+static enum hvsim_status schedule_events(hvsim_vm *vm, struct hvsim_error *err)
+{
+	for (size_t i = 0; i < vm->sc->n_events; i++)
+		if (!sim_evq_push(vm->evq, vm->sc->events[i].at_ns, VMEV_SCENARIO, -1, i))
+			return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
+	return HVSIM_OK;
+}
+
+static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, struct hvsim_error *err)
+{
+	const struct hvsim_scenario *sc = vm->sc;
+	enum hvsim_status st;
+
+	sim_prng_seed(&vm->prng, o->has_seed ? o->seed : sc->runs[vm->run].seed);
+	vm->mem_size = (uint64_t)sc->machine.memory_mib << 20;
+	vm->mem = calloc(1, vm->mem_size);
+	vm->evq = sim_evq_create();
+	vm->n_vcpus = sc->machine.vcpus;
+	vm->vcpus = calloc(vm->n_vcpus, sizeof(*vm->vcpus));
+	if (o->trace.write)
+		vm->trace = trace_writer_create(o->trace, o->level);
+	if (!vm->mem || !vm->evq || !vm->vcpus || (o->trace.write && !vm->trace))
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
+	if ((st = pick_algorithm(vm, o, err)) != HVSIM_OK || (st = select_quirks(vm, err)) != HVSIM_OK)
+		return st;
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if ((st = vcpu_init(vm, &vm->vcpus[i], i, err)) != HVSIM_OK)
+			return st;
+	if ((st = schedule_events(vm, err)) != HVSIM_OK)
+		return st;
+	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) != HVSIM_OK)
+		return hvsim_error_set(err, st, "algorithm %s: vm_create failed", vm->hv->name);
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (vm->hv->vcpu_create && (st = vm->hv->vcpu_create(vm->hv_priv, &vm->vcpus[i])))
+			return hvsim_error_set(err, st, "algorithm %s: vcpu_create(%u) failed",
+					       vm->hv->name, i);
+	return HVSIM_OK;
+}
+
+hvsim_vm *hvsim_vm_create(const struct hvsim_scenario *sc, size_t run_index,
+			  const struct hvsim_vm_opts *opts, struct hvsim_error *err)
+{
+	struct hvsim_vm_opts none = {0};
+	hvsim_vm *vm;
+
+	if (run_index >= sc->n_runs) {
+		hvsim_error_set(err, HVSIM_E_INPUT, "%s: no run %zu", sc->file, run_index);
+		return NULL;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	vm->sc = sc;
+	vm->run = run_index;
+	vm->state = HVSIM_VM_RUNNING;
+	if (build(vm, opts ? opts : &none, err) != HVSIM_OK) {
+		hvsim_vm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+void hvsim_vm_destroy(hvsim_vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->hv_priv && vm->hv->vm_destroy)
+		vm->hv->vm_destroy(vm->hv_priv);
+	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++)
+		vcpu_fini(&vm->vcpus[i]);
+	free(vm->vcpus);
+	trace_writer_destroy(vm->trace);
+	sim_evq_destroy(vm->evq);
+	free(vm->mem);
+	free(vm->quirk_values);
+	free(vm);
+}
+
+static void scenario_event(hvsim_vm *vm, const struct scenario_event *se)
+{
+	const struct hvsim_hv_ops *hv = vm->hv;
+	struct trace_ev e;
+	hvsim_vcpu *v = se->vcpu >= 0 ? &vm->vcpus[se->vcpu] : NULL;
+
+	switch (se->kind) {
+	case SEV_IRQ_LINE:
+		trace_ev_init(&e, vm->now, -1, "irq_line");
+		trace_ev_num(&e, "gsi", se->gsi);
+		trace_ev_num(&e, "level", se->level);
+		vm_emit(vm, &e);
+		if (hv->irq_line)
+			hv->irq_line(vm->hv_priv, se->gsi, se->level);
+		break;
+	case SEV_MSI:
+		trace_ev_init(&e, vm->now, -1, "msi");
+		trace_ev_hex(&e, "address", se->msi_addr);
+		trace_ev_hex(&e, "data", se->msi_data);
+		vm_emit(vm, &e);
+		if (hv->msi)
+			hv->msi(vm->hv_priv, se->msi_addr, se->msi_data);
+		break;
+	default:
+		trace_ev_init(&e, vm->now, se->vcpu, "host");
+		trace_ev_str(&e, "action", se->action);
+		trace_ev_hex(&e, "arg", se->arg);
+		vm_emit(vm, &e);
+		if (!hv->host_action ||
+		    hv->host_action(vm->hv_priv, v, se->action, se->arg) != HVSIM_OK)
+			vm_finding(vm, se->vcpu, vm->now, "hv_error",
+				   "the algorithm rejected a host action");
+		break;
+	}
+}
+
+static void fire(hvsim_vm *vm, const struct sim_event *ev)
+{
+	hvsim_vcpu *v = ev->vcpu >= 0 && (unsigned)ev->vcpu < vm->n_vcpus ? &vm->vcpus[ev->vcpu]
+									    : NULL;
+	struct trace_ev e;
+
+	vm->now = ev->time_ns > vm->now ? ev->time_ns : vm->now;
+	if (ev->kind == VMEV_SCENARIO) {
+		scenario_event(vm, &vm->sc->events[ev->data]);
+		return;
+	}
+	trace_ev_init(&e, vm->now, ev->vcpu, "hv_timer");
+	e.level = TRACE_VERBOSE;
+	trace_ev_hex(&e, "cookie", ev->data);
+	vm_emit(vm, &e);
+	if (vm->hv->timer)
+		vm->hv->timer(vm->hv_priv, v, ev->data);
+}
+
+static void fire_due(hvsim_vm *vm)
+{
+	struct sim_event ev;
+	uint64_t t;
+
+	while (vm->state == HVSIM_VM_RUNNING && sim_evq_peek_time(vm->evq, &t) && t <= vm->now) {
+		sim_evq_pop(vm->evq, &ev);
+		fire(vm, &ev);
+	}
+}
+
+static uint64_t slice_end(const hvsim_vm *vm)
+{
+	uint64_t q = (uint64_t)vm->sc->machine.quantum_insns * vm->sc->machine.insn_ns;
+	uint64_t end = vm->now + q, t;
+
+	if (sim_evq_peek_time(vm->evq, &t) && t < end)
+		end = t;
+	if (end > vm->sc->limits.virtual_ns)
+		end = vm->sc->limits.virtual_ns;
+	return end > vm->now ? end : vm->now + 1;
+}
+
+static bool all_done(const hvsim_vm *vm)
+{
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (vm->vcpus[i].state != VS_DONE)
+			return false;
+	return true;
+}
+
+static bool any_runnable(const hvsim_vm *vm)
+{
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (vcpu_runnable(&vm->vcpus[i]))
+			return true;
+	return false;
+}
+
+/* When no vCPU ran to the slice end, time stops where the last one stopped, not at the slice end. */
+static uint64_t latest_vcpu_time(const hvsim_vm *vm)
+{
+	uint64_t t = vm->now;
+
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (vm->vcpus[i].now > t)
+			t = vm->vcpus[i].now;
+	return t < vm->slice_end ? t : vm->slice_end;
+}
+
+static void budget_exhausted(hvsim_vm *vm, const char *limit)
+{
+	char reason[64];
+
+	snprintf(reason, sizeof(reason), "limit %s", limit);
+	vm_finding(vm, -1, vm->now, "budget_exhausted", reason);
+	vm_end(vm, reason);
+}
+
+/* Nothing can run: jump to the next event, or end the run. */
+static void idle(hvsim_vm *vm)
+{
+	uint64_t t;
+
+	if (all_done(vm)) {
+		vm_end(vm, "all vCPUs finished");
+	} else if (!sim_evq_peek_time(vm->evq, &t)) {
+		vm_finding(vm, -1, vm->now, "idle_hang", "every vCPU waits and nothing is scheduled");
+		vm_end(vm, "idle hang");
+	} else if (t >= vm->sc->limits.virtual_ns) {
+		vm->now = vm->sc->limits.virtual_ns;
+		budget_exhausted(vm, "virtual_ns");
+	} else {
+		vm->now = t;
+	}
+}
+
+static void one_slice(hvsim_vm *vm)
+{
+	fire_due(vm);
+	if (vm->state != HVSIM_VM_RUNNING)
+		return;
+	if (!any_runnable(vm)) {
+		idle(vm);
+		return;
+	}
+	vm->slice_end = slice_end(vm);
+	for (unsigned i = 0; i < vm->n_vcpus && vm->state == HVSIM_VM_RUNNING; i++)
+		vcpu_run_slice(&vm->vcpus[i]);
+	vm->now = any_runnable(vm) ? vm->slice_end : latest_vcpu_time(vm);
+	if (vm->state == HVSIM_VM_RUNNING && vm->now >= vm->sc->limits.virtual_ns)
+		budget_exhausted(vm, "virtual_ns");
+}
+
+enum hvsim_vm_state hvsim_vm_step(hvsim_vm *vm, uint64_t max_slices)
+{
+	for (uint64_t i = 0; i < max_slices && vm->state == HVSIM_VM_RUNNING; i++)
+		one_slice(vm);
+	vm->sum.virtual_ns = vm->now;
+	return vm->state;
+}
+
+enum hvsim_status hvsim_vm_finish(hvsim_vm *vm)
+{
+	struct trace_ev e;
+	enum hvsim_status st = HVSIM_OK;
+
+	if (vm->finished)
+		return vm->trace ? trace_writer_flush(vm->trace) : HVSIM_OK;
+	vm->finished = true;
+	if (vm->state == HVSIM_VM_RUNNING)
+		vm_end(vm, "stopped by the runner");
+	vm->sum.virtual_ns = vm->now;
+	trace_ev_init(&e, vm->now, -1, "end");
+	trace_ev_str(&e, "reason", vm->sum.end_reason);
+	trace_ev_num(&e, "instructions", vm->sum.instructions);
+	trace_ev_num(&e, "exits", vm->sum.exits);
+	vm_emit(vm, &e);
+	if (vm->trace) {
+		st = trace_writer_flush(vm->trace);
+		vm->sum.trace_lines = trace_writer_lines(vm->trace);
+	}
+	return st;
+}
+
+const struct hvsim_summary *hvsim_vm_summary(const hvsim_vm *vm)
+{
+	return &vm->sum;
+}
+
+const struct hvsim_error *hvsim_vm_error(const hvsim_vm *vm)
+{
+	return &vm->err;
+}
+
+/* ---- services for algorithms ---- */
+
+unsigned hvsim_vm_vcpu_count(const hvsim_vm *vm)
+{
+	return vm->n_vcpus;
+}
+
+hvsim_vcpu *hvsim_vm_vcpu(hvsim_vm *vm, unsigned index)
+{
+	return index < vm->n_vcpus ? &vm->vcpus[index] : NULL;
+}
+
+const struct hvsim_scenario *hvsim_vm_scenario(const hvsim_vm *vm)
+{
+	return vm->sc;
+}
+
+const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name)
+{
+	for (size_t i = 0; i < vm->hv->n_quirks; i++)
+		if (strcmp(vm->hv->quirks[i].name, name) == 0)
+			return vm->quirk_values[i];
+	return NULL;
+}
+
+uint64_t hvsim_vm_now(const hvsim_vm *vm)
+{
+	return vm_ctx_now(vm);
+}
+
+uint64_t hvsim_vm_random(hvsim_vm *vm)
+{
+	return sim_prng_next(&vm->prng);
+}
+
+static bool in_ram(const hvsim_vm *vm, uint64_t gpa, size_t len)
+{
+	return gpa < vm->mem_size && len <= vm->mem_size - gpa;
+}
+
+enum hvsim_status hvsim_guest_read(hvsim_vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	if (!in_ram(vm, gpa, len))
+		return HVSIM_E_INPUT;
+	memcpy(buf, vm->mem + gpa, len);
+	return HVSIM_OK;
+}
+
+enum hvsim_status hvsim_guest_write(hvsim_vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	if (!in_ram(vm, gpa, len))
+		return HVSIM_E_INPUT;
+	memcpy(vm->mem + gpa, buf, len);
+	return HVSIM_OK;
+}
+
+sim_ev_handle hvsim_timer_arm(hvsim_vm *vm, uint64_t at_ns, hvsim_vcpu *v, uint64_t cookie)
+{
+	uint64_t now = vm_ctx_now(vm);
+	sim_ev_handle h;
+
+	if (at_ns < now)
+		at_ns = now;
+	h = sim_evq_push(vm->evq, at_ns, VMEV_HV_TIMER, v ? (int32_t)v->index : -1, cookie);
+	if (h && at_ns < vm->slice_end)
+		vm->slice_end = at_ns > vm->now ? at_ns : vm->now + 1;
+	return h;
+}
+
+bool hvsim_timer_cancel(hvsim_vm *vm, sim_ev_handle h)
+{
+	return sim_evq_cancel(vm->evq, h);
+}

@@ -1,0 +1,93 @@
+/* The machine's private layout, shared by the engine's files (vm.c: build and the scheduling loop;
+ * vcpu.c: one vCPU's execution and the services the hypervisor calls; emit.c: trace and findings).
+ *
+ * Scheduling invariants:
+ * - vm->now is the start of the current slice; every vCPU's local time is >= vm->now while it runs,
+ *   and events due at or before vm->now have fired before any vCPU runs in the slice.
+ * - vm->slice_end only shrinks during a slice: scheduling an event earlier than it pulls it in, so a
+ *   timer armed by an exit handler fires at its own time, not at the end of a quantum.
+ * - vCPUs run in index order inside a slice; ties between events break by insertion sequence.
+ * Everything here is a function of the scenario, the run and the seed. */
+#ifndef HVSIM_VM_INT_H
+#define HVSIM_VM_INT_H
+
+#include <hvsim/evq.h>
+#include <hvsim/hv.h>
+#include <hvsim/prng.h>
+#include <hvsim/vm.h>
+
+#include "backend.h"
+
+/* Event kinds in the queue. */
+enum vm_event_kind {
+	VMEV_SCENARIO = 1, /* data: index into sc->events */
+	VMEV_HV_TIMER = 2, /* data: the algorithm's cookie */
+};
+
+enum vcpu_state {
+	VS_ROOT = 0,    /* in the hypervisor: vcpu_run is due */
+	VS_GUEST = 1,   /* guest runs */
+	VS_BLOCKED = 2, /* waits in the hypervisor for a kick */
+	VS_DONE = 3,    /* finished for the rest of the run */
+};
+
+/* How many vcpu_run calls in a row may leave the vCPU in root mode before the engine stops it. */
+#define HV_IDLE_CALLS_MAX 64
+
+struct hvsim_vcpu {
+	hvsim_vm *vm;
+	unsigned index;
+	void *priv;
+	uint8_t state;           /* enum vcpu_state */
+	uint64_t now;            /* local virtual time, ns */
+	uint64_t insns;          /* guest instructions retired */
+	unsigned idle_calls;     /* consecutive vcpu_run calls without leaving root mode */
+	bool has_exit;           /* exit is readable: set by an exit, cleared when vcpu_run returns */
+	bool exit_cost_due;      /* the next entry pays machine.exit_ns for the last exit */
+	struct hvsim_exit exit;
+	int16_t pending_vector;  /* generic injection waiting for the next entry, -1: none */
+	const struct guest_backend_ops *be;
+	void *be_ctx;
+};
+
+struct hvsim_vm {
+	const struct hvsim_scenario *sc;
+	size_t run;
+	const struct hvsim_hv_ops *hv;
+	void *hv_priv;
+	const char **quirk_values; /* per hv->quirks entry: selected value */
+	sim_evq *evq;
+	struct sim_prng prng;
+	uint64_t now;          /* slice start, ns */
+	uint64_t slice_end;    /* ns */
+	hvsim_vcpu *ctx_vcpu;  /* vCPU whose time is "now" for services, NULL: vm->now */
+	trace_writer *trace;
+	unsigned emit_depth;   /* emit re-entry guard (oracles emitting findings) */
+	uint8_t *mem;          /* guest RAM */
+	uint64_t mem_size;
+	hvsim_vcpu *vcpus;
+	unsigned n_vcpus;
+	enum hvsim_vm_state state;
+	bool finished;
+	struct hvsim_summary sum;
+	struct hvsim_error err;
+};
+
+/* vcpu.c */
+enum hvsim_status vcpu_init(hvsim_vm *vm, hvsim_vcpu *v, unsigned index, struct hvsim_error *err);
+void vcpu_fini(hvsim_vcpu *v);
+/* Runs v until its local time reaches vm->slice_end or it blocks, finishes or the run ends. */
+void vcpu_run_slice(hvsim_vcpu *v);
+bool vcpu_runnable(const hvsim_vcpu *v);
+
+/* emit.c */
+void vm_emit(hvsim_vm *vm, const struct trace_ev *e);
+void vm_finding(hvsim_vm *vm, int32_t vcpu, uint64_t t, const char *kind, const char *detail);
+/* Ends the run: records the reason, writes nothing (hvsim_vm_finish writes "end"). */
+void vm_end(hvsim_vm *vm, const char *reason);
+/* Ends the run on an hvsim bug or trace failure. */
+void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t vm_ctx_now(const hvsim_vm *vm);
+
+#endif

@@ -87,6 +87,8 @@ check: deps
 	@$(MAKE) --no-print-directory build $(TESTS)
 	$(TESTS) --jobs 2 --short-filename
 	HVSIM=$(HVSIM) tests/scenarios.sh
+	HVSIM=$(HVSIM) tests/malformed.sh
+	HVSIM=$(HVSIM) tests/cli.sh
 
 unit: deps
 	@$(MAKE) --no-print-directory build $(TESTS)
@@ -111,7 +113,7 @@ asan: deps
 	  $(ASAN_BUILD)/tests/unit --jobs 2 --short-filename
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
-	  HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh
+	  sh -c 'HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/malformed.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/cli.sh' 
 	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
 	  echo "asan: sanitizer reports:"; cat $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "asan: no sanitizer reports"; fi

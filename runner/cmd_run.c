@@ -114,8 +114,10 @@ static int run_all(const struct hvsim_scenario *sc, struct run_args *a)
 		run_trace_path(a->trace, sc->runs[i].name, several, path, sizeof(path));
 		a->o.trace_path = a->no_trace ? NULL : path;
 		cli_exec(sc, i, &a->o, &r);
-		if (r.status == EXIT_USAGE || r.status == EXIT_INTERNAL)
-			fprintf(stderr, "hvsim run: %s\n", r.msg);
+		if (r.status == EXIT_USAGE) /* the message names the file and JSON path */
+			fprintf(stderr, "%s\n", r.msg);
+		else if (r.status == EXIT_INTERNAL)
+			fprintf(stderr, "hvsim run: internal error: %s\n", r.msg);
 		else if (!a->quiet)
 			cli_print_summary(stdout, sc, i, &a->o, &r);
 		if (!a->quiet && several)

@@ -1,0 +1,95 @@
+#!/bin/sh
+# The hvsim command line, end to end: golden diff reporting (first divergent line, three lines of
+# context, expected and actual), exit statuses, --shard, --junit, bless refusing in CI, --help and
+# --version. Works on a copy of the smoke scenario in a temporary directory.
+set -u
+HVSIM=${HVSIM:-bin/hvsim}
+case "$HVSIM" in /*) ;; *) HVSIM="$PWD/$HVSIM" ;; esac
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-cli-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+
+mkdir -p "$tmp/scenarios" "$tmp/golden"
+cp scenarios/smoke.json "$tmp/scenarios/"
+cp golden/smoke.*.jsonl "$tmp/golden/"
+cd "$tmp"
+
+# 1. A golden with line 7 changed: exit 1, and the report shows lines 4-6, then expected/actual 7.
+sed -i '7s/"vector":"0x2a"/"vector":"0x2b"/' golden/smoke.default.jsonl
+"$HVSIM" check scenarios >out 2>err
+rc=$?
+want_ctx=$(sed -n '4,6p' golden/smoke.default.jsonl)
+want_exp=$(sed -n '7p' golden/smoke.default.jsonl)
+if [ $rc -eq 1 ] && grep -q "first difference at line 7" out &&
+	grep -qF -- "- $want_exp" out && grep -qF "$(echo "$want_ctx" | sed -n 1p)" out &&
+	grep -qF "$(echo "$want_ctx" | sed -n 3p)" out &&
+	grep -qF -- "+ $(echo "$want_exp" | sed 's/0x2b/0x2a/')" out &&
+	grep -q "FAIL smoke/default" out && grep -q "PASS smoke/block" out; then
+	ok "golden mismatch: exit 1, first divergent line, context, expected and actual"
+else
+	bad "golden mismatch report (exit $rc)"; cat out err
+fi
+
+# 2. A golden shorter than the trace: the missing line is reported as end of golden.
+cp golden/smoke.block.jsonl block.bak
+head -n 5 block.bak >golden/smoke.block.jsonl
+"$HVSIM" check --run block scenarios >out 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "first difference at line 6" out && grep -q "(end of golden)" out; then
+	ok "short golden: reports end of golden"
+else
+	bad "short golden (exit $rc)"; cat out
+fi
+cp block.bak golden/smoke.block.jsonl
+
+# 3. JUnit XML names each run and marks the failure.
+"$HVSIM" check --junit junit.xml scenarios >/dev/null 2>&1
+if grep -q '<testsuite name="hvsim" tests="2" failures="1">' junit.xml &&
+	grep -q '<testcase classname="smoke" name="default"' junit.xml &&
+	grep -q '<failure message="trace differs from golden">' junit.xml; then
+	ok "junit: two cases, one failure"
+else
+	bad "junit output"; cat junit.xml
+fi
+
+# 4. Shards partition the runs.
+a=$("$HVSIM" check --shard 1/2 scenarios 2>/dev/null | grep -c '^[A-Z]* smoke/')
+b=$("$HVSIM" check --shard 2/2 scenarios 2>/dev/null | grep -c '^[A-Z]* smoke/')
+if [ "$a" -eq 1 ] && [ "$b" -eq 1 ]; then ok "shards 1/2 and 2/2 run one run each"; else bad "shards ($a, $b)"; fi
+"$HVSIM" check --shard 3/2 scenarios >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--shard 3/2 is a usage error" || bad "--shard 3/2 exit status"
+
+# 5. bless refuses in CI, and without a terminal unless --yes.
+CI=true "$HVSIM" bless --yes scenarios/smoke.json >/dev/null 2>err
+[ $? -eq 2 ] && grep -q "refusing to rewrite goldens in CI" err && ok "bless refuses when CI is set" || bad "bless in CI"
+env -u CI "$HVSIM" bless scenarios/smoke.json </dev/null >/dev/null 2>err
+[ $? -eq 2 ] && grep -q "pass --yes" err && ok "bless without a terminal needs --yes" || bad "bless without tty"
+env -u CI "$HVSIM" bless --yes scenarios/smoke.json >out 2>&1
+if [ $? -eq 0 ] && "$HVSIM" check scenarios >/dev/null 2>&1; then
+	ok "bless --yes rewrites the broken golden; check passes again"
+else
+	bad "bless --yes"; cat out
+fi
+
+# 6. An unexpected finding fails a run with exit 1.
+sed 's/"findings": \["idle_hang"\]/"findings": []/' scenarios/smoke.json >scenarios/smoke2.json
+sed -i 's/"name": "smoke"/"name": "smoke2"/' scenarios/smoke2.json
+"$HVSIM" run --no-trace --run block scenarios/smoke2.json >out 2>&1
+[ $? -eq 1 ] && grep -q "unexpected finding idle_hang" out && ok "unexpected finding: exit 1" || bad "unexpected finding"
+rm scenarios/smoke2.json
+
+# 7. Help, version, usage errors.
+"$HVSIM" --version | grep -q '^hvsim [0-9]' && ok "--version" || bad "--version"
+for c in run check bless list; do
+	"$HVSIM" $c --help | grep -q "^usage: hvsim $c" && ok "$c --help" || bad "$c --help"
+done
+"$HVSIM" frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] && ok "unknown command: exit 2" || bad "unknown command"
+"$HVSIM" run >/dev/null 2>&1
+[ $? -eq 2 ] && ok "run without a scenario: exit 2" || bad "run without scenario"
+"$HVSIM" list --quirks | grep -q "halt_with_if_clear" && ok "list --quirks" || bad "list --quirks"
+
+echo "cli: $fail failures"
+[ "$fail" -eq 0 ]

@@ -17,6 +17,10 @@ TCFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -MMD -MP
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lunicorn -lcjson) -lZydis -lm
 LDFLAGS  := $(SAN)
 
+# Quiet build lines ("  CC  sim/vm.c"); V=1 shows the full commands.
+Q        := $(if $(V),,@)
+say       = $(if $(V),,@printf '  %-5s %s\n' $(1) $(2))
+
 LIB_DIRS := sim models models/vmx hv hv/kvm
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -34,13 +38,14 @@ LIB_SO  := $(BUILD)/libhvsim.so
 HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
 TESTS   := $(BUILD)/tests/unit
 
-.PHONY: all build deps check unit scenarios run asan bench install uninstall clean format guests
+.PHONY: all build tests deps check unit scenarios run asan bench install uninstall clean format guests
 # Public targets check the Debian packages first, then build in a sub-make so that a parallel build
 # never compiles before the headers are installed.
 all: deps
 	@$(MAKE) --no-print-directory build
 
 build: $(LIB_A) $(LIB_SO) $(HVSIM) guests
+	@:
 
 deps:
 	@scripts/deps.sh
@@ -49,50 +54,66 @@ guests: $(GUEST_BIN)
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TCFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(TCFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(HVSIM): $(CLI_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS) -ldl
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS) -ldl
 
 # Guest programs: preprocessed assembly linked at their load address, then flattened.
 scenarios/guest/%.bin: scenarios/guest/%.S scenarios/guest/runtime.h scenarios/guest/guest.ld
-	$(CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
-	ld -T scenarios/guest/guest.ld -o $(BUILD)/guest-$*.elf $(BUILD)/guest-$*.o
-	objcopy -O binary $(BUILD)/guest-$*.elf $@
+	$(call say,AS,$<)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)$(CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
+	$(Q)ld -T scenarios/guest/guest.ld -o $(BUILD)/guest-$*.elf $(BUILD)/guest-$*.o
+	$(Q)objcopy -O binary $(BUILD)/guest-$*.elf $@
 
 $(TESTS): $(TEST_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lcriterion $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lcriterion $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 # Unit tests, then the scenario/golden suite (which includes the determinism check).
 check: deps
-	@$(MAKE) --no-print-directory build $(TESTS)
-	$(TESTS) --jobs 2 --short-filename
-	HVSIM=$(HVSIM) tests/scenarios.sh
-	HVSIM=$(HVSIM) tests/malformed.sh
-	HVSIM=$(HVSIM) tests/cli.sh
+	@$(MAKE) --no-print-directory build tests
+	@echo "== unit tests"
+	@$(TESTS) --jobs 2 --short-filename
+	@HVSIM=$(HVSIM) tests/scenarios.sh
+	@echo "== malformed scenarios"
+	@HVSIM=$(HVSIM) tests/malformed.sh
+	@echo "== command line"
+	@HVSIM=$(HVSIM) tests/cli.sh
+	@tests/install.sh
+
+tests: $(TESTS)
+	@:
 
 unit: deps
-	@$(MAKE) --no-print-directory build $(TESTS)
-	$(TESTS) --jobs 2 --short-filename
+	@$(MAKE) --no-print-directory build tests
+	@$(TESTS) --jobs 2 --short-filename
 
 scenarios: all
 	HVSIM=$(HVSIM) tests/scenarios.sh

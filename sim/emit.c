@@ -1,5 +1,6 @@
 /* The one place trace lines are written: every record the engine, the hypervisor or an oracle
  * produces passes through vm_emit, which counts it, writes it and shows it to the oracles. */
+#include "oracle.h"
 #include "vm_int.h"
 
 #include <stdarg.h>
@@ -32,6 +33,9 @@ void vm_emit(hvsim_vm *vm, const struct trace_ev *e)
 			vm_fail(vm, st, "trace: %s while writing a \"%s\" line",
 				st == HVSIM_E_IO ? "write failed" : "event too large", e->ev);
 	}
+	/* after the line: a finding an event triggers follows it in the trace */
+	if (vm->oracles && e->vcpu >= 0 && (unsigned)e->vcpu < vm->n_vcpus)
+		oracles_observe(vm->oracles, e, vm->vcpus[e->vcpu].insns, vm_oracle_report, vm);
 	vm->emit_depth--;
 }
 
@@ -75,6 +79,11 @@ void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
 	vsnprintf(vm->err.msg, sizeof(vm->err.msg), fmt, ap);
 	va_end(ap);
 	snprintf(vm->sum.end_reason, sizeof(vm->sum.end_reason), "failed");
+}
+
+void vm_oracle_report(void *ctx, int32_t vcpu, uint64_t t, const char *kind, const char *detail)
+{
+	vm_finding(ctx, vcpu, t, kind, detail);
 }
 
 uint64_t vm_ctx_now(const hvsim_vm *vm)

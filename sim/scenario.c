@@ -11,7 +11,11 @@
 
 static const char *const top_keys[] = {"hvsim",  "name",   "description", "provenance",
 				       "machine", "hypervisor", "guest", "events",
-				       "limits", "runs",   NULL};
+				       "limits", "oracles", "runs",   NULL};
+static const char *const oracle_keys[] = {"interrupt_storm", "isr_stall", "timer_stall", NULL};
+static const char *const storm_keys[] = {"count", "window_ns", "insns_per_irq", NULL};
+static const char *const isr_keys[] = {"stall_ns", "eois", NULL};
+static const char *const timer_keys[] = {"stall_ns", NULL};
 static const char *const prov_keys[] = {"patch", "link", "commit", "note", NULL};
 static const char *const machine_keys[] = {"cpu",     "vcpus",        "memory_mib",
 					   "irqchip", "apicv",        "tsc_khz",
@@ -216,6 +220,56 @@ static bool parse_limits(struct loader *ld, const cJSON *j)
 	return !c->failed;
 }
 
+static void oracle_defaults(struct hvsim_oracle_params *p)
+{
+	p->storm_count = ORACLE_DEFAULT_STORM_COUNT;
+	p->storm_window_ns = ORACLE_DEFAULT_STORM_WINDOW_NS;
+	p->storm_insns_per_irq = ORACLE_DEFAULT_STORM_INSNS_PER_IRQ;
+	p->isr_stall_ns = ORACLE_DEFAULT_ISR_STALL_NS;
+	p->isr_stall_eois = ORACLE_DEFAULT_ISR_STALL_EOIS;
+	p->timer_stall_ns = ORACLE_DEFAULT_TIMER_STALL_NS;
+}
+
+/* One oracle's parameter object: obj.key must be an object with only keys. */
+static const cJSON *oracle_obj(struct jc *c, const cJSON *j, const char *key,
+			       const char *const *keys, size_t *saved)
+{
+	const cJSON *o = jc_get(j, key);
+
+	*saved = jc_push_key(c, key);
+	if (o && !jc_object(c, o, keys))
+		o = NULL;
+	return o;
+}
+
+static bool parse_oracles(struct loader *ld, const cJSON *j)
+{
+	struct jc *c = &ld->jc;
+	struct hvsim_oracle_params *p = &ld->sc->oracles;
+	size_t saved = jc_push_key(c, "oracles"), s2;
+	const cJSON *o;
+
+	oracle_defaults(p);
+	if (j && jc_object(c, j, oracle_keys)) {
+		if ((o = oracle_obj(c, j, "interrupt_storm", storm_keys, &s2))) {
+			jc_int(c, o, "count", 1, UINT32_MAX, &p->storm_count);
+			jc_int(c, o, "window_ns", 1, SIM_NS_MAX, &p->storm_window_ns);
+			jc_int(c, o, "insns_per_irq", 0, UINT32_MAX, &p->storm_insns_per_irq);
+		}
+		jc_pop(c, s2);
+		if ((o = oracle_obj(c, j, "isr_stall", isr_keys, &s2))) {
+			jc_int(c, o, "stall_ns", 1, SIM_NS_MAX, &p->isr_stall_ns);
+			jc_int(c, o, "eois", 0, UINT32_MAX, &p->isr_stall_eois);
+		}
+		jc_pop(c, s2);
+		if ((o = oracle_obj(c, j, "timer_stall", timer_keys, &s2)))
+			jc_int(c, o, "stall_ns", 1, SIM_NS_MAX, &p->timer_stall_ns);
+		jc_pop(c, s2);
+	}
+	jc_pop(c, saved);
+	return !c->failed;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -345,6 +399,8 @@ static bool parse_top(struct loader *ld, const cJSON *root)
 		scenario_parse_events(ld, jc_get(root, "events"));
 	if (!c->failed)
 		parse_limits(ld, jc_get(root, "limits"));
+	if (!c->failed)
+		parse_oracles(ld, jc_get(root, "oracles"));
 	if (!c->failed)
 		parse_runs(ld, jc_get(root, "runs"));
 	return !c->failed;

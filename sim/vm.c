@@ -2,6 +2,7 @@
  * index order up to the slice end (the quantum, or the next event, whichever is first); then the
  * events that fell due fire in (time, sequence) order. When no vCPU can run, time jumps to the next
  * event; when there is none, the run ends with idle_hang. Scheduling invariants: vm_int.h. */
+#include "oracle.h"
 #include "vm_int.h"
 
 #include <hvsim/clock.h>
@@ -88,7 +89,8 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	vm->vcpus = calloc(vm->n_vcpus, sizeof(*vm->vcpus));
 	if (o->trace.write)
 		vm->trace = trace_writer_create(o->trace, o->level);
-	if (!vm->mem || !vm->evq || !vm->vcpus || (o->trace.write && !vm->trace))
+	vm->oracles = oracles_create(&sc->oracles, vm->n_vcpus);
+	if (!vm->mem || !vm->evq || !vm->vcpus || !vm->oracles || (o->trace.write && !vm->trace))
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
 	if ((st = pick_algorithm(vm, o, err)) != HVSIM_OK || (st = select_quirks(vm, err)) != HVSIM_OK)
 		return st;
@@ -141,6 +143,7 @@ void hvsim_vm_destroy(hvsim_vm *vm)
 		vcpu_fini(&vm->vcpus[i]);
 	free(vm->vcpus);
 	trace_writer_destroy(vm->trace);
+	oracles_destroy(vm->oracles);
 	sim_evq_destroy(vm->evq);
 	free(vm->mem);
 	free(vm->quirk_values);
@@ -315,6 +318,7 @@ enum hvsim_status hvsim_vm_finish(hvsim_vm *vm)
 	if (vm->state == HVSIM_VM_RUNNING)
 		vm_end(vm, "stopped by the runner");
 	vm->sum.virtual_ns = vm->now;
+	oracles_finish(vm->oracles, vm->now, vm_oracle_report, vm);
 	trace_ev_init(&e, vm->now, -1, "end");
 	trace_ev_str(&e, "reason", vm->sum.end_reason);
 	trace_ev_num(&e, "instructions", vm->sum.instructions);

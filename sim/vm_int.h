@@ -62,6 +62,7 @@ struct hvsim_vm {
 	uint64_t slice_end;    /* ns */
 	hvsim_vcpu *ctx_vcpu;  /* vCPU whose time is "now" for services, NULL: vm->now */
 	trace_writer *trace;
+	struct oracles *oracles;
 	unsigned emit_depth;   /* emit re-entry guard (oracles emitting findings) */
 	uint8_t *mem;          /* guest RAM */
 	uint64_t mem_size;
@@ -89,5 +90,7 @@ void vm_end(hvsim_vm *vm, const char *reason);
 void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t vm_ctx_now(const hvsim_vm *vm);
+/* oracle_report_fn for the VM's oracles: records the finding. */
+void vm_oracle_report(void *ctx, int32_t vcpu, uint64_t t, const char *kind, const char *detail);
 
 #endif

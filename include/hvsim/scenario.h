@@ -106,6 +106,23 @@ struct scenario_run {
 	size_t n_findings;
 };
 
+/* Oracle parameters (docs/oracles.md); the scenario's "oracles" object overrides the defaults. */
+struct hvsim_oracle_params {
+	uint64_t storm_count;         /* interrupt_storm: deliveries of one vector ... */
+	uint64_t storm_window_ns;     /* ... within this window ... */
+	uint64_t storm_insns_per_irq; /* ... with fewer guest instructions than this per delivery */
+	uint64_t isr_stall_ns;        /* isr_stall: a vector on top of (v)ISR this long ... */
+	uint64_t isr_stall_eois;      /* ... while the guest issued at least this many EOIs */
+	uint64_t timer_stall_ns;      /* timer_stall: an unmasked periodic timer silent this long */
+};
+
+#define ORACLE_DEFAULT_STORM_COUNT 1000
+#define ORACLE_DEFAULT_STORM_WINDOW_NS 1000000
+#define ORACLE_DEFAULT_STORM_INSNS_PER_IRQ 200
+#define ORACLE_DEFAULT_ISR_STALL_NS 1000000
+#define ORACLE_DEFAULT_ISR_STALL_EOIS 8
+#define ORACLE_DEFAULT_TIMER_STALL_NS 10000000
+
 struct hvsim_scenario {
 	char *file; /* path it was loaded from, as given */
 	char *dir;  /* its directory: relative paths in the file resolve against it */
@@ -150,6 +167,7 @@ struct hvsim_scenario {
 		uint64_t instructions;
 		uint64_t exits;
 	} limits;
+	struct hvsim_oracle_params oracles;
 	struct scenario_run *runs;
 	size_t n_runs;
 };

@@ -37,6 +37,7 @@ LIB_A   := $(BUILD)/libhvsim.a
 LIB_SO  := $(BUILD)/libhvsim.so
 HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
 TESTS   := $(BUILD)/tests/unit
+EXAMPLES := $(BUILD)/examples/libexample_hv.so $(BUILD)/examples/libexample_hv_badabi.so
 
 .PHONY: all build tests deps check unit scenarios run asan bench install uninstall clean format guests
 # Public targets check the Debian packages first, then build in a sub-make so that a parallel build
@@ -105,11 +106,20 @@ check: deps
 	@echo "== malformed scenarios"
 	@HVSIM=$(HVSIM) tests/malformed.sh
 	@echo "== command line"
-	@HVSIM=$(HVSIM) tests/cli.sh
+	@HVSIM=$(HVSIM) EXAMPLES=$(BUILD)/examples tests/cli.sh
 	@tests/install.sh
 
-tests: $(TESTS)
+tests: $(TESTS) $(EXAMPLES)
 	@:
+
+# The example plug-in algorithm, and a copy built with a wrong ABI version for the loader's test.
+$(BUILD)/examples/libexample_hv.so: examples/example_hv.c $(wildcard include/hvsim/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -shared -o $@ $<
+$(BUILD)/examples/libexample_hv_badabi.so: examples/example_hv.c $(wildcard include/hvsim/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DEXAMPLE_WRONG_ABI -shared -o $@ $<
 
 unit: deps
 	@$(MAKE) --no-print-directory build tests
@@ -128,13 +138,13 @@ ASAN_BUILD := build-asan
 asan: deps
 	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
 	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build $(ASAN_BUILD)/tests/unit
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build tests
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
 	  $(ASAN_BUILD)/tests/unit --jobs 2 --short-filename
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
-	  sh -c 'HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/malformed.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/cli.sh' 
+	  sh -c 'HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/malformed.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim EXAMPLES=$(ASAN_BUILD)/examples tests/cli.sh' 
 	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
 	  echo "asan: sanitizer reports:"; cat $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "asan: no sanitizer reports"; fi

@@ -4,7 +4,9 @@
 # --version. Works on a copy of the smoke scenario in a temporary directory.
 set -u
 HVSIM=${HVSIM:-bin/hvsim}
+EXAMPLES=${EXAMPLES:-build/examples}
 case "$HVSIM" in /*) ;; *) HVSIM="$PWD/$HVSIM" ;; esac
+case "$EXAMPLES" in /*) ;; *) EXAMPLES="$PWD/$EXAMPLES" ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-cli-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -90,6 +92,22 @@ done
 "$HVSIM" run >/dev/null 2>&1
 [ $? -eq 2 ] && ok "run without a scenario: exit 2" || bad "run without scenario"
 "$HVSIM" list --quirks | grep -q "halt_with_if_clear" && ok "list --quirks" || bad "list --quirks"
+
+# 8. Plug-in algorithms: the example runs the smoke scenario; a wrong ABI version is refused.
+"$HVSIM" run --no-trace --run default --hv "$EXAMPLES/libexample_hv.so" scenarios/smoke.json >out 2>&1
+if [ $? -eq 0 ] && grep -q "algorithm example" out && grep -q "result    pass" out; then
+	ok "plug-in: the example algorithm runs the smoke scenario"
+else
+	bad "plug-in example"; cat out
+fi
+"$HVSIM" run --no-trace --hv "$EXAMPLES/libexample_hv_badabi.so" scenarios/smoke.json >out 2>&1
+if [ $? -eq 2 ] && grep -q "algorithm ABI version [0-9]*, expected [0-9]*: rebuild it" out; then
+	ok "plug-in: ABI version mismatch is refused with exit 2"
+else
+	bad "plug-in ABI check"; cat out
+fi
+"$HVSIM" run --no-trace --hv ./no-such.so scenarios/smoke.json >out 2>&1
+[ $? -eq 2 ] && grep -q "cannot load" out && ok "plug-in: missing file is exit 2" || bad "missing plug-in"
 
 echo "cli: $fail failures"
 [ "$fail" -eq 0 ]

@@ -82,7 +82,8 @@ const struct trace_field *trace_ev_get(const struct trace_ev *e, const char *key
 	return NULL;
 }
 
-/* A bounded output cursor: writes past the end are counted, not performed. */
+/* A bounded output cursor: writes past the end are counted, not performed. The fast paths copy whole
+ * pieces when they fit, which is always the case for lines within LINE_MAX_BYTES. */
 struct out {
 	char *p;
 	size_t cap, len;
@@ -95,39 +96,50 @@ static void put_c(struct out *o, char c)
 	o->len++;
 }
 
+static void put_n(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n <= o->cap)
+		memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
 static void put_s(struct out *o, const char *s)
 {
-	while (*s)
-		put_c(o, *s++);
+	put_n(o, s, strlen(s));
 }
 
 static void put_dec(struct out *o, uint64_t v)
 {
 	char tmp[24];
-	int n = 0;
+	int n = sizeof(tmp);
 
 	do {
-		tmp[n++] = (char)('0' + v % 10);
+		tmp[--n] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	while (n)
-		put_c(o, tmp[--n]);
+	put_n(o, tmp + n, sizeof(tmp) - (size_t)n);
 }
 
 static void put_hex(struct out *o, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
+	char tmp[20];
+	int n = sizeof(tmp);
 
+	tmp[--n] = '"';
 	do {
-		tmp[n++] = digits[v & 15];
+		tmp[--n] = digits[v & 15];
 		v >>= 4;
 	} while (v);
-	put_s(o, "\"0x");
-	while (n)
-		put_c(o, tmp[--n]);
-	put_c(o, '"');
+	tmp[--n] = 'x';
+	tmp[--n] = '0';
+	tmp[--n] = '"';
+	put_n(o, tmp + n, sizeof(tmp) - (size_t)n);
+}
+
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
 }
 
 static void put_json_str(struct out *o, const char *s)
@@ -135,29 +147,44 @@ static void put_json_str(struct out *o, const char *s)
 	static const char digits[] = "0123456789abcdef";
 
 	put_c(o, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		const char *run = s;
 
-		if (c == '"' || c == '\\') {
+		while (*s && plain((unsigned char)*s))
+			s++;
+		put_n(o, run, (size_t)(s - run));
+		if (!*s)
+			break;
+		if (*s == '"' || *s == '\\') {
 			put_c(o, '\\');
-			put_c(o, (char)c);
-		} else if (c == '\n') {
-			put_s(o, "\\n");
-		} else if (c < 0x20 || c == 0x7f) {
-			put_s(o, "\\u00");
-			put_c(o, digits[c >> 4]);
-			put_c(o, digits[c & 15]);
+			put_c(o, *s);
+		} else if (*s == '\n') {
+			put_n(o, "\\n", 2);
 		} else {
-			put_c(o, (char)c);
+			put_n(o, "\\u00", 4);
+			put_c(o, digits[(unsigned char)*s >> 4]);
+			put_c(o, digits[*s & 15]);
 		}
+		s++;
 	}
 	put_c(o, '"');
 }
 
+/* ,"key": -- keys come from code, but a plug-in's key is escaped like any string. */
 static void put_key(struct out *o, const char *key)
 {
+	const char *k = key;
+
+	while (*k && plain((unsigned char)*k))
+		k++;
 	put_c(o, ',');
-	put_json_str(o, key);
+	if (*k) {
+		put_json_str(o, key);
+	} else {
+		put_c(o, '"');
+		put_n(o, key, (size_t)(k - key));
+		put_c(o, '"');
+	}
 	put_c(o, ':');
 }
 
@@ -176,7 +203,7 @@ size_t trace_encode(const struct trace_ev *e, char *buf, size_t cap)
 {
 	struct out o = {.p = buf, .cap = cap, .len = 0};
 
-	put_s(&o, "{\"t\":");
+	put_n(&o, "{\"t\":", 5);
 	put_dec(&o, e->t);
 	if (e->vcpu >= 0) {
 		put_key(&o, "vcpu");

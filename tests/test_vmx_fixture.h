@@ -6,6 +6,8 @@
 
 #include <hvsim/vmx.h>
 
+#include <hvsim/exit_reason.h>
+
 #include "../models/vmx/vmx_int.h"
 
 #define VFX_MEM_SIZE (UINT64_C(4) << 20)
@@ -63,3 +65,41 @@ void vfx_expect_vmfail(struct vfx *x, const char *check, uint32_t error);
 void vfx_expect_exit(struct vfx *x, const char *check, uint32_t reason, uint64_t qual);
 
 #endif
+
+/* One-field-broken entry tests: build the fixture for ICX, run body, expect the outcome. */
+#define VFX_PROFILE "intel-icelake-server"
+
+#define VMFAIL_TEST(suite, name, check, error, ...)  \
+	Test(suite, name)                            \
+	{                                            \
+		struct vfx x_, *x = &x_;             \
+		vfx_init(x, VFX_PROFILE);            \
+		__VA_ARGS__;                         \
+		vfx_expect_vmfail(x, #check, error); \
+		vfx_fini(x);                         \
+	}
+
+#define EXIT_TEST(suite, name, check, reason, qual, ...)  \
+	Test(suite, name)                                 \
+	{                                                 \
+		struct vfx x_, *x = &x_;                  \
+		vfx_init(x, VFX_PROFILE);                 \
+		__VA_ARGS__;                              \
+		vfx_expect_exit(x, #check, reason, qual); \
+		vfx_fini(x);                              \
+	}
+
+#define PASS_TEST(suite, name, ...)           \
+	Test(suite, name)                     \
+	{                                     \
+		struct vfx x_, *x = &x_;      \
+		vfx_init(x, VFX_PROFILE);     \
+		__VA_ARGS__;                  \
+		vfx_expect_entered(x, #name); \
+		vfx_fini(x);                  \
+	}
+
+#define CTRL_FAIL(name, check, ...) VMFAIL_TEST(vmx_entry_ctrl, name, check, 7, __VA_ARGS__)
+#define HOST_FAIL(name, check, ...) VMFAIL_TEST(vmx_entry_host, name, check, 8, __VA_ARGS__)
+#define GUEST_FAIL(name, check, ...) \
+	EXIT_TEST(vmx_entry_guest, name, check, EXIT_REASON_INVALID_GUEST_STATE, 0, __VA_ARGS__)

@@ -483,3 +483,23 @@ Test(vmx_entry_guest, vmlaunch_failure_writes_exit_reason_and_qualification)
 	cr_assert(!vmx_cpu_vmcs_launched(x.cpu, VFX_VMCS), "failed VMLAUNCH must not launch");
 	vfx_fini(&x);
 }
+
+/* Entry to SMM (only possible from SMM, with the dual-monitor treatment). */
+static void in_smm_entry_to_smm(struct vfx *x)
+{
+	struct vmx_cpu_mode m = *vmx_cpu_mode(x->cpu);
+
+	m.in_smm = true;
+	vmx_cpu_set_mode(x->cpu, &m);
+	x->cpu->caps.msr[MSR_IA32_VMX_TRUE_ENTRY_CTLS - 0x480] |= (uint64_t)ENTRY_TO_SMM << 32;
+	vfx_or(x, VMCS_VM_ENTRY_CONTROLS, ENTRY_TO_SMM);
+}
+
+PASS_TEST(vmx_entry_guest, entry_to_smm_with_smi_blocking_enters, in_smm_entry_to_smm(x);
+          vfx_set(x, VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_SMI))
+GUEST_FAIL(entry_to_smm_into_wait_for_sipi_fails_with_exit_33, vmx_check_guest_activity_smm_sipi,
+           in_smm_entry_to_smm(x);
+           vfx_set(x, VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_SMI);
+           vfx_set(x, VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI))
+GUEST_FAIL(entry_to_smm_without_smi_blocking_fails_with_exit_33,
+           vmx_check_guest_intr_smi_entry_to_smm, in_smm_entry_to_smm(x))

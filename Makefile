@@ -24,6 +24,17 @@ say       = $(if $(V),,@printf '  %-5s %s\n' $(1) $(2))
 LIB_DIRS := sim models models/vmx hv hv/kvm
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+# ---- VMX CPU profiles embedded into the library (begin) ----
+# profiles/*.json become string literals in a generated source (tools/embed.c, built first with
+# the same compiler), so models never read files. The loader is models/vmx/vmx_profile.c.
+PROFILE_JSON := $(sort $(wildcard profiles/*.json))
+PROFILE_GEN  := $(BUILD)/gen/vmx_profiles_data.c
+PROFILE_OBJ  := $(BUILD)/gen/vmx_profiles_data.o
+EMBED_TOOL   := $(BUILD)/tools/embed
+LIB_OBJ      += $(PROFILE_OBJ)
+# (rules: see the second part of this block, after the object rules)
+# ---- VMX CPU profiles embedded into the library (end) ----
 CLI_SRC  := $(sort $(wildcard runner/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
@@ -62,6 +73,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# ---- VMX CPU profiles embedded into the library, rules (begin) ----
+$(EMBED_TOOL): tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
+
+$(PROFILE_GEN): $(EMBED_TOOL) $(PROFILE_JSON)
+	@mkdir -p $(dir $@)
+	$(EMBED_TOOL) $@ $(PROFILE_JSON)
+
+$(PROFILE_OBJ): $(PROFILE_GEN)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+# ---- VMX CPU profiles embedded into the library, rules (end) ----
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -53,12 +53,11 @@ struct cpu_state {
 	uint64_t debugctl;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t perf_global_ctrl;
-	uint64_t fs_base_msr, gs_base_msr, kernel_gs_base;
 	uint32_t activity;       /* enum cpu_activity */
 	uint32_t interruptibility; /* CPU_INTR_BLOCK_* */
 	uint64_t pending_dbg;    /* pending debug exceptions (SDM 25.4.2) */
 	uint64_t pdpte[4];       /* PAE page-directory-pointer-table entries */
-	uint64_t tsc_aux;
+	uint64_t tsc_aux;        /* IA32_TSC_AUX, what RDTSCP returns in ECX */
 };
 
 #endif

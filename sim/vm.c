@@ -4,6 +4,7 @@
  * event; when there is none, the run ends with idle_hang. Scheduling invariants: vm_int.h. */
 #include "oracle.h"
 #include "vm_int.h"
+#include "vmx_hw.h"
 
 #include <hvsim/clock.h>
 #include <hvsim/hv_registry.h>
@@ -97,6 +98,8 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if ((st = vcpu_init(vm, &vm->vcpus[i], i, err)) != HVSIM_OK)
 			return st;
+	if ((st = vmx_hw_init(vm, err)) != HVSIM_OK)
+		return st;
 	if ((st = schedule_events(vm, err)) != HVSIM_OK)
 		return st;
 	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) != HVSIM_OK)
@@ -139,6 +142,7 @@ void hvsim_vm_destroy(hvsim_vm *vm)
 		return;
 	if (vm->hv_priv && vm->hv->vm_destroy)
 		vm->hv->vm_destroy(vm->hv_priv);
+	vmx_hw_fini(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++)
 		vcpu_fini(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -15,6 +15,7 @@
 #include <hvsim/hv.h>
 #include <hvsim/prng.h>
 #include <hvsim/vm.h>
+#include <hvsim/vmx.h>
 
 #include "backend.h"
 
@@ -48,6 +49,7 @@ struct hvsim_vcpu {
 	int16_t pending_vector;  /* generic injection waiting for the next entry, -1: none */
 	const struct guest_backend_ops *be;
 	void *be_ctx;
+	struct vmx_cpu *vmx;     /* this vCPU's VMX logical processor, NULL without VMX */
 };
 
 struct hvsim_vm {
@@ -68,6 +70,11 @@ struct hvsim_vm {
 	uint64_t mem_size;
 	hvsim_vcpu *vcpus;
 	unsigned n_vcpus;
+	bool has_vmx;                  /* the CPU profile has VMX */
+	struct vmx_caps vmx_caps;
+	struct vmcs_store *vmcs_store;
+	uint8_t *host_mem;             /* hypervisor pages at HVSIM_HOST_MEM_BASE */
+	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
 	struct hvsim_summary sum;

@@ -1,0 +1,47 @@
+/* VMX for hypervisor algorithms: each vCPU is a logical processor of the machine's CPU profile, and
+ * an algorithm executes VMX instructions on it exactly as a hypervisor would (VMXON, VMCLEAR, VMPTRLD,
+ * VMWRITE, VMLAUNCH, ...), getting the architectural outcome in a struct vmx_result. VMX regions,
+ * bitmaps and virtual-APIC pages live in host memory the algorithm allocates here. The VMX model's
+ * own API (hvsim/vmx.h) documents the outcomes. */
+#ifndef HVSIM_HV_VMX_H
+#define HVSIM_HV_VMX_H
+
+#include <hvsim/hv.h>
+#include <hvsim/vmx.h>
+
+/* Host-physical memory: guest RAM is identity-mapped at [0, memory_mib MiB); the hypervisor's own
+ * pages start here. */
+#define HVSIM_HOST_MEM_BASE UINT64_C(0x100000000)
+#define HVSIM_HOST_MEM_MAX_PAGES 16384u /* 64 MiB per VM */
+#define HVSIM_PAGE_SIZE 4096u
+
+/* True when the machine's CPU profile has VMX (machine.cpu is not "generic"). */
+bool hvsim_vmx_supported(const hvsim_vm *vm);
+/* The profile's capability MSRs; NULL without VMX. */
+const struct vmx_caps *hvsim_vmx_caps(const hvsim_vm *vm);
+
+/* Allocates n zeroed, page-aligned host pages; HVSIM_E_NOMEM past HVSIM_HOST_MEM_MAX_PAGES. The
+ * addresses are deterministic: allocation order alone decides them. */
+enum hvsim_status hvsim_host_alloc(hvsim_vm *vm, size_t pages, uint64_t *hpa);
+/* Host-physical access (guest RAM or host pages); HVSIM_E_INPUT when not backed. */
+enum hvsim_status hvsim_host_read(hvsim_vm *vm, uint64_t hpa, void *buf, size_t len);
+enum hvsim_status hvsim_host_write(hvsim_vm *vm, uint64_t hpa, const void *buf, size_t len);
+
+/* VMX instructions on the vCPU's logical processor (SDM ch. 31). Without VMX in the profile every
+ * one of them is #UD. res always receives the outcome; failures are also traced ("vmfail"). */
+void hvsim_vmxon(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res);
+void hvsim_vmxoff(hvsim_vcpu *v, struct vmx_result *res);
+void hvsim_vmclear(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res);
+void hvsim_vmptrld(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res);
+void hvsim_vmptrst(hvsim_vcpu *v, struct vmx_result *res);
+void hvsim_vmread(hvsim_vcpu *v, uint64_t field, struct vmx_result *res);
+void hvsim_vmwrite(hvsim_vcpu *v, uint64_t field, uint64_t value, struct vmx_result *res);
+void hvsim_invept(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
+		  struct vmx_result *res);
+void hvsim_invvpid(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
+		   struct vmx_result *res);
+
+/* Convenience for algorithms: VMREAD that returns the value (0 on failure, which is traced). */
+uint64_t hvsim_vmread64(hvsim_vcpu *v, uint64_t field);
+
+#endif

@@ -1,0 +1,17 @@
+/* Private: the machine's VMX hardware as the engine's other files see it. */
+#ifndef HVSIM_VMX_HW_H
+#define HVSIM_VMX_HW_H
+
+#include "vm_int.h"
+
+#include <hvsim/vmx.h>
+
+/* Loads the CPU profile and creates the logical processors; a "generic" machine has no VMX.
+ * HVSIM_E_INPUT naming $.machine.cpu for an unknown profile. */
+enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err);
+void vmx_hw_fini(hvsim_vm *vm);
+/* Traces a VMX instruction that did not succeed. */
+void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
+			 const struct vmx_result *res);
+
+#endif

@@ -4,24 +4,12 @@
  * IOxAPIC EOI register of Intel chipset datasheets. Messages leave at once, so delivery status
  * always reads idle. Left out: the APIC serial bus, the IRQ pin assertion register, interrupt
  * remapping formats and KVM/QEMU's EOI-storm throttling (see docs/interrupt-models.md).
- *
- * Invariants (ioapic_check_invariants): reserved RTE bits and delivery status are 0; remote IRR
- * is set only on level-triggered fixed/lowest-priority entries; an unmasked level entry whose
- * input is asserted always has remote IRR set (it was sent); nothing is stored beyond cfg.pins. */
-#include <hvsim/ioapic.h>
+ * The state and its invariants are described in ioapic_int.h. */
+#include "ioapic_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct ioapic {
-	struct ioapic_config cfg;
-	uint64_t redtbl[IOAPIC_MAX_PINS]; /* redirection entries, datasheet layout */
-	uint8_t level[IOAPIC_MAX_PINS];   /* electrical level of each input: 0 low, 1 high */
-	uint32_t ioregsel;                /* IOREGSEL[7:0] */
-	uint8_t id;                       /* IOAPICID[27:24] */
-	uint8_t arb;                      /* IOAPICARB[27:24] */
-};
 
 /* 82093AA 3.2.4: software-writable RTE bits; remote IRR and delivery status are read-only and
  * bits 55:17 reserved */

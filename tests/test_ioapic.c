@@ -592,3 +592,32 @@ Test(ioapic, directed_eoi_uses_eoi_register)
 	ioapic_destroy(io);
 	lapic_destroy(l);
 }
+
+#include <hvsim/prng.h>
+
+#define RANDOM_OPS 20000
+
+/* Every invariant survives a long seeded stream of register writes, line changes and EOIs */
+Test(ioapic, invariants_hold_under_random_traffic)
+{
+	struct ioapic *io = mk(0x20, 24);
+	struct sim_prng p;
+	char msg[256];
+
+	sim_prng_seed(&p, 9);
+	for (int i = 0; i < RANDOM_OPS; i++) {
+		uint64_t r = sim_prng_next(&p), v = sim_prng_next(&p);
+		uint32_t pin = (uint32_t)(v >> 40) % 26;
+
+		switch (r % 5) {
+		case 0: reg_wr(io, IOAPIC_IDX_REDTBL + (uint32_t)(r >> 8) % 52, (uint32_t)v); break;
+		case 1: ioapic_set_irq(io, pin, (int)(v & 1), NULL); break;
+		case 2: ioapic_eoi(io, (uint8_t)(r >> 8) & 0x3F, NULL); break;
+		case 3: ioapic_mmio_write(io, (uint32_t)(r >> 8) & 0x7C, 4, v, NULL); break;
+		default: reg_wr(io, (uint32_t)(r >> 8) & 0xFF, (uint32_t)v); break;
+		}
+		if (!ioapic_check_invariants(io, msg, sizeof(msg)))
+			cr_assert_fail("after op %d: %s", i, msg);
+	}
+	ioapic_destroy(io);
+}

@@ -492,3 +492,104 @@ Test(lapic_base, invariants_detect_wrong_x2apic_ldr)
 	expect_broken(l, "LDR");
 	lapic_destroy(l);
 }
+
+#include <hvsim/prng.h>
+
+#define RANDOM_OPS 20000
+
+/* Writes a register through whichever interface the current mode decodes. */
+static void reg_put(struct lapic *l, uint32_t off, uint32_t v, uint64_t now)
+{
+	if (lapic_get_mode(l) == LAPIC_MODE_X2APIC)
+		lapic_msr_write(l, LAPIC_X2APIC_MSR_BASE + (off >> 4), v, now, NULL);
+	else
+		lapic_mmio_write(l, off, 4, v, now, NULL);
+}
+
+/* What a guest driver usually does: enable the APIC, program and start the timer. */
+static void random_setup_op(struct lapic *l, uint64_t r, uint64_t v, uint64_t now)
+{
+	switch ((r >> 8) % 4) {
+	case 0: reg_put(l, LAPIC_REG_SVR, 0x100 | (uint32_t)(v & 0xFF), now); break;
+	case 1: reg_put(l, LAPIC_REG_LVT_TIMER, 0x20 | (uint32_t)(v & 0x70000), now); break;
+	case 2: reg_put(l, LAPIC_REG_TMICT, (uint32_t)(v % 5000), now); break;
+	default: reg_put(l, LAPIC_REG_TDCR, (uint32_t)(v & 0xB), now); break;
+	}
+}
+
+/* One random operation of a guest, a device or the owner, chosen by the seeded PRNG. */
+static void random_op(struct lapic *l, struct sim_prng *p, uint64_t now)
+{
+	static const uint32_t msrs[] = {MSR_IA32_APIC_BASE,
+	                                MSR_IA32_TSC_DEADLINE,
+	                                0x808,
+	                                0x80B,
+	                                0x80F,
+	                                0x828,
+	                                0x830,
+	                                0x832,
+	                                0x835,
+	                                0x838,
+	                                0x83E,
+	                                0x83F};
+	uint64_t r = sim_prng_next(p), v = sim_prng_next(p), out;
+	struct lapic_irq m = {.vector = (uint8_t)v,
+	                      .delivery_mode = (uint8_t)(v >> 8) & 7,
+	                      .level = true,
+	                      .trigger_level = (v >> 12) & 1};
+
+	switch (r % 16) {
+	case 0: lapic_mmio_write(l, (uint32_t)(v >> 32) & 0x3F0, 4, v, now, NULL); break;
+	case 1:
+		lapic_mmio_read(l, (uint32_t)(v >> 32) & 0xFFF, 1u << (r >> 8) % 4, &out, now,
+		                NULL);
+		break;
+	case 2:
+		lapic_msr_write(l, msrs[(r >> 8) % 12], v & (r & 0x100 ? ~0ull : 0x3FFFF), now,
+		                NULL);
+		break;
+	case 3: lapic_msr_read(l, 0x800 + (uint32_t)(r >> 8) % 0x40, &out, now, NULL); break;
+	case 4:
+	case 5: lapic_accept(l, &m, NULL); break;
+	case 6: lapic_ack(l); break;
+	case 7: lapic_eoi(l, NULL); break;
+	case 8: lapic_lvt_fire(l, (enum lapic_lvt)((r >> 8) % LAPIC_LVT_COUNT), NULL); break;
+	case 9:
+		if ((r >> 8) % 8 == 0)
+			lapic_set_apic_base(l, LAPIC_DEFAULT_BASE | (v & 0xD00), now, NULL);
+		break;
+	case 10:
+		if ((r >> 8) % 16 == 0)
+			lapic_init_reset(l, NULL);
+		break;
+	case 11: lapic_set_tsc_offset(l, v >> 40, now, NULL); break;
+	case 12:
+		lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, lapic_guest_tsc(l, now) + v % 4000, now,
+		                NULL);
+		break;
+	default: random_setup_op(l, r, v, now); break;
+	}
+}
+
+/* Every invariant survives a long seeded stream of arbitrary register traffic and events */
+Test(lapic_base, invariants_hold_under_random_traffic)
+{
+	struct lapic *l = mk();
+	struct sim_prng p;
+	char msg[MSG_BYTES];
+	uint64_t now = 0;
+
+	sim_prng_seed(&p, 4);
+	for (int i = 0; i < RANDOM_OPS; i++) {
+		uint64_t next;
+
+		now += sim_prng_below(&p, 500);
+		if (lapic_timer_deadline(l, &next) && next <= now && sim_prng_below(&p, 2))
+			lapic_timer_expire(l, now, NULL);
+		random_op(l, &p, now);
+		if (!lapic_check_invariants(l, now, msg, sizeof(msg)))
+			cr_assert_fail("after op %d at %llu ns: %s", i, (unsigned long long)now,
+			               msg);
+	}
+	lapic_destroy(l);
+}

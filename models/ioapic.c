@@ -171,6 +171,13 @@ bool ioapic_set_irq(struct ioapic *io, uint32_t pin, int level, struct ioapic_re
 	return true;
 }
 
+bool ioapic_assert_irq(struct ioapic *io, uint32_t pin, bool asserted, struct ioapic_result *res)
+{
+	bool active_low = pin < io->cfg.pins && (io->redtbl[pin] & IOAPIC_RTE_POLARITY);
+
+	return ioapic_set_irq(io, pin, asserted != active_low, res);
+}
+
 void ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_result *res)
 {
 	struct ioapic_result scratch;

@@ -388,6 +388,22 @@ Test(ioapic, active_low_edge_fires_on_falling_line)
 	ioapic_destroy(io);
 }
 
+/* ioapic_assert_irq takes the logical level and applies the entry's polarity */
+Test(ioapic, logical_assert_follows_polarity)
+{
+	struct ioapic *io = mk(0x20, 24);
+	struct ioapic_result r;
+
+	line(io, 6, 1);
+	rte_set(io, 6, LEVEL_LO | (uint32_t)IOAPIC_RTE_POLARITY, 0);
+	cr_assert(ioapic_assert_irq(io, 6, true, &r), "pin refused");
+	cr_expect_eq(r.n_msgs, 1, "logical assert of an active-low pin not sent");
+	cr_expect(ioapic_pin_asserted(io, 6), "pin not asserted");
+	ioapic_assert_irq(io, 6, false, NULL);
+	cr_expect(!ioapic_pin_asserted(io, 6), "pin still asserted after logical de-assert");
+	ioapic_destroy(io);
+}
+
 /* Switching an entry to edge clears remote IRR (Linux's EOI emulation relies on it) */
 Test(ioapic, switching_to_edge_clears_remote_irr)
 {

@@ -85,6 +85,9 @@ void ioapic_mmio_write(struct ioapic *io, uint32_t offset, unsigned size, uint64
 /* Input pin `pin` now has electrical level `level` (0 low, non-zero high). Returns false, doing
  * nothing, when pin is out of range. */
 bool ioapic_set_irq(struct ioapic *io, uint32_t pin, int level, struct ioapic_result *res);
+/* The same with a logical level, as KVM_IRQ_LINE and QEMU pass it: drives the pin to whatever
+ * electrical level means "asserted" (or not) under the entry's current polarity. */
+bool ioapic_assert_irq(struct ioapic *io, uint32_t pin, bool asserted, struct ioapic_result *res);
 /* An EOI message for vector arrived (a LAPIC's EOI broadcast, or the EOI register): clears the
  * remote IRR of level entries with that vector and re-sends those whose line is still asserted.
  * Can't fail. */

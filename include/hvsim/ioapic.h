@@ -60,7 +60,7 @@ struct ioapic_result {
 	struct ioapic_msg msgs[IOAPIC_MAX_PINS];
 };
 
-/* Fills cfg with the 82093AA layout used by PCs: 24 pins, version 0x20, ID 0. Can't fail. */
+/* Fills cfg with the PC layout: 24 pins, version 0x20 (QEMU's default), ID 0. Can't fail. */
 void ioapic_config_default(struct ioapic_config *cfg);
 /* HVSIM_E_INPUT for an invalid config, HVSIM_E_NOMEM; *out is NULL then. */
 enum hvsim_status ioapic_create(const struct ioapic_config *cfg, struct ioapic **out,
@@ -71,6 +71,7 @@ void ioapic_destroy(struct ioapic *io);
 size_t ioapic_state_size(void);
 /* dst becomes an exact copy of src. Can't fail. */
 void ioapic_copy(struct ioapic *dst, const struct ioapic *src);
+/* The configuration the I/O APIC was built with. Pure, can't fail. */
 const struct ioapic_config *ioapic_get_config(const struct ioapic *io);
 /* Power-on state: every entry masked, IOREGSEL 0, ID from the config; pin levels kept (they are
  * the wires' state). Can't fail. */

@@ -201,6 +201,7 @@ void lapic_destroy(struct lapic *l);
 size_t lapic_state_size(void);
 /* Snapshot or restore: dst becomes an exact copy of src. Can't fail. */
 void lapic_copy(struct lapic *dst, const struct lapic *src);
+/* The configuration the LAPIC was built with. Pure, can't fail. */
 const struct lapic_config *lapic_get_config(const struct lapic *l);
 /* RESET (power-up) state, SDM 11.4.7.1. Can't fail. */
 void lapic_reset(struct lapic *l);
@@ -208,11 +209,13 @@ void lapic_reset(struct lapic *l);
 void lapic_init_reset(struct lapic *l, struct lapic_result *res);
 
 /* ---- IA32_APIC_BASE ---- */
+/* Current IA32_APIC_BASE value. Pure, can't fail. */
 uint64_t lapic_get_apic_base(const struct lapic *l);
 /* WRMSR IA32_APIC_BASE: res->gp for reserved bits and illegal EN/EXTD transitions (state kept);
  * otherwise res->base_changed, res->mmio_base/mmio_enabled describe the xAPIC page. */
 void lapic_set_apic_base(struct lapic *l, uint64_t value, uint64_t now_ns,
                          struct lapic_result *res);
+/* Mode from IA32_APIC_BASE.EN/EXTD; SVR[8] software enable. Pure, can't fail. */
 enum lapic_mode lapic_get_mode(const struct lapic *l);
 bool lapic_sw_enabled(const struct lapic *l);
 
@@ -234,7 +237,8 @@ bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value, uint64_t now
 /* The 32-bit register at offset (16-byte aligned, 0x000-0x3F0) as the hardware holds it, without
  * side effects or access checks (TMCCT and APR computed at now_ns). 0 for other offsets. */
 uint32_t lapic_reg_peek(const struct lapic *l, uint32_t offset, uint64_t now_ns);
-/* MOV to/from CR8: TPR[7:4] = CR8[3:0], TPR[3:0] = 0 (SDM 11.8.6). Can't fail. */
+/* MOV to/from CR8: TPR[7:4] = CR8[3:0], TPR[3:0] = 0 (SDM 11.8.6); bits above 3 of cr8 are
+ * ignored (the #GP for them is the CPU's). Can't fail. */
 void lapic_write_cr8(struct lapic *l, uint64_t cr8);
 uint64_t lapic_read_cr8(const struct lapic *l);
 
@@ -243,13 +247,13 @@ uint64_t lapic_read_cr8(const struct lapic *l);
  * the APIC is disabled, software-disabled for fixed/lowest, the vector is illegal (ESR) or the
  * delivery mode is reserved. */
 bool lapic_accept(struct lapic *l, const struct lapic_irq *msg, struct lapic_result *res);
-/* Highest IRR vector whose priority class exceeds PPR[7:4], or -1. */
+/* Highest IRR vector whose priority class exceeds PPR[7:4], or -1. Pure. */
 int lapic_pending_vector(const struct lapic *l);
-/* Highest IRR / ISR vector, or -1. */
+/* Highest IRR / ISR vector, or -1. Pure. */
 int lapic_highest_irr(const struct lapic *l);
 int lapic_highest_isr(const struct lapic *l);
 /* INTA: moves the pending vector from IRR to ISR and returns it; returns the spurious vector
- * (SVR[7:0]) without touching IRR/ISR when nothing is deliverable. */
+ * (SVR[7:0]) without touching IRR/ISR when nothing is deliverable. Can't fail. */
 int lapic_ack(struct lapic *l);
 /* EOI as a write of 0 to the EOI register does it. Can't fail. */
 void lapic_eoi(struct lapic *l, struct lapic_result *res);
@@ -257,13 +261,14 @@ void lapic_eoi(struct lapic *l, struct lapic_result *res);
  * when masked, unsupported, or the APIC is globally disabled (then LINT0/1 are plain INTR/NMI
  * pins, which the owner wires itself). */
 bool lapic_lvt_fire(struct lapic *l, enum lapic_lvt which, struct lapic_result *res);
+/* Pending LAPIC_EV_* bits, and the vector of the last SIPI received. Pure, can't fail. */
 uint32_t lapic_events(const struct lapic *l);
 uint8_t lapic_sipi_vector(const struct lapic *l);
 /* Clears the given LAPIC_EV_* bits once the owner delivered them. Can't fail. */
 void lapic_clear_events(struct lapic *l, uint32_t mask);
 
 /* ---- Timer ---- */
-/* Next expiry in virtual ns; false when the timer is disarmed. */
+/* Next expiry in virtual ns; false (ns untouched) when the timer is disarmed. Pure. */
 bool lapic_timer_deadline(const struct lapic *l, uint64_t *ns);
 /* The owner's timer event fired: when now_ns >= the deadline, delivers through LVT Timer (unless
  * masked) and re-arms periodic mode. Early calls do nothing. Can't fail. */
@@ -272,6 +277,7 @@ void lapic_timer_expire(struct lapic *l, uint64_t now_ns, struct lapic_result *r
  * armed TSC deadline (it may fire). Can't fail. */
 void lapic_set_tsc_offset(struct lapic *l, uint64_t offset, uint64_t now_ns,
                           struct lapic_result *res);
+/* Guest TSC at now_ns, in ticks. Pure, can't fail. */
 uint64_t lapic_guest_tsc(const struct lapic *l, uint64_t now_ns);
 
 /* ---- IPI routing ---- */
@@ -284,12 +290,14 @@ struct lapic_dest_info {
 	uint8_t apr;     /* arbitration priority, for lowest-priority delivery */
 	bool sw_enabled; /* SVR[8] */
 };
+/* Fills out from the LAPIC's current state. Pure, can't fail. */
 void lapic_dest_info(const struct lapic *l, struct lapic_dest_info *out);
-/* True when the APIC described by cpu recognises msg's destination field (no shorthand). */
+/* True when the APIC described by cpu recognises msg's destination field (no shorthand). Pure. */
 bool lapic_match_dest(const struct lapic_dest_info *cpu, const struct lapic_irq *msg);
 /* Destination set of msg among n APICs: dest[i] is set for each APIC that receives it. src is the
  * sender's index (shorthands), -1 for messages from an I/O APIC or MSI. Lowest-priority mode picks
- * one software-enabled APIC: lowest APR, then lowest ID, then lowest index. Returns the count. */
+ * one software-enabled APIC: lowest APR, then lowest ID, then lowest index. Returns the count;
+ * can't fail (dest holds n entries). */
 unsigned lapic_route(const struct lapic_dest_info *cpus, unsigned n, int src,
                      const struct lapic_irq *msg, bool *dest);
 

@@ -129,7 +129,7 @@ static bool parse_machine(struct loader *ld, const cJSON *j)
 		jc_int(c, j, "exit_ns", 0, 1000000, &v);
 		sc->machine.exit_ns = (uint32_t)v;
 		v = sc->machine.ioapic_pins;
-		jc_int(c, j, "ioapic_pins", 1, 240, &v);
+		jc_int(c, j, "ioapic_pins", 1, 120, &v);
 		sc->machine.ioapic_pins = (uint32_t)v;
 		e = 1;
 		if (jc_enum(c, j, "ioapic_version", ioapic_versions, 2, &e))

@@ -18,6 +18,7 @@
 #define HVSIM_VMX_INT_H
 
 #include <hvsim/vmx.h>
+#include <hvsim/vmx_ctrl.h>
 
 /* ---- Dense field indices ---- */
 enum vmcs_idx {
@@ -27,102 +28,7 @@ enum vmcs_idx {
 	    VMCS_IDX_COUNT
 };
 
-/* ---- Control bits (SDM 25.6-25.8 tables; KVM-like names) ---- */
-#define BIT32(n) (UINT32_C(1) << (n))
-#define BIT64(n) (UINT64_C(1) << (n))
-
-/* Pin-based, SDM Table 25-5 */
-#define PIN_EXT_INTR_EXITING  BIT32(0)
-#define PIN_NMI_EXITING       BIT32(3)
-#define PIN_VIRTUAL_NMIS      BIT32(5)
-#define PIN_PREEMPTION_TIMER  BIT32(6)
-#define PIN_POSTED_INTERRUPTS BIT32(7)
-/* Primary processor-based, SDM Table 25-6 */
-#define PROC_INTR_WINDOW_EXITING BIT32(2)
-#define PROC_USE_TSC_OFFSETTING  BIT32(3)
-#define PROC_HLT_EXITING         BIT32(7)
-#define PROC_INVLPG_EXITING      BIT32(9)
-#define PROC_MWAIT_EXITING       BIT32(10)
-#define PROC_RDPMC_EXITING       BIT32(11)
-#define PROC_RDTSC_EXITING       BIT32(12)
-#define PROC_CR3_LOAD_EXITING    BIT32(15)
-#define PROC_CR3_STORE_EXITING   BIT32(16)
-#define PROC_ACTIVATE_TERTIARY   BIT32(17)
-#define PROC_CR8_LOAD_EXITING    BIT32(19)
-#define PROC_CR8_STORE_EXITING   BIT32(20)
-#define PROC_USE_TPR_SHADOW      BIT32(21)
-#define PROC_NMI_WINDOW_EXITING  BIT32(22)
-#define PROC_MOV_DR_EXITING      BIT32(23)
-#define PROC_UNCOND_IO_EXITING   BIT32(24)
-#define PROC_USE_IO_BITMAPS      BIT32(25)
-#define PROC_MONITOR_TRAP_FLAG   BIT32(27)
-#define PROC_USE_MSR_BITMAPS     BIT32(28)
-#define PROC_MONITOR_EXITING     BIT32(29)
-#define PROC_PAUSE_EXITING       BIT32(30)
-#define PROC_ACTIVATE_SECONDARY  BIT32(31)
-/* Secondary processor-based, SDM Table 25-7 */
-#define PROC2_VIRT_APIC_ACCESSES  BIT32(0)
-#define PROC2_ENABLE_EPT          BIT32(1)
-#define PROC2_DESC_TABLE_EXITING  BIT32(2)
-#define PROC2_ENABLE_RDTSCP       BIT32(3)
-#define PROC2_VIRT_X2APIC_MODE    BIT32(4)
-#define PROC2_ENABLE_VPID         BIT32(5)
-#define PROC2_WBINVD_EXITING      BIT32(6)
-#define PROC2_UNRESTRICTED_GUEST  BIT32(7)
-#define PROC2_APIC_REGISTER_VIRT  BIT32(8)
-#define PROC2_VIRT_INTR_DELIVERY  BIT32(9)
-#define PROC2_PAUSE_LOOP_EXITING  BIT32(10)
-#define PROC2_RDRAND_EXITING      BIT32(11)
-#define PROC2_ENABLE_INVPCID      BIT32(12)
-#define PROC2_ENABLE_VMFUNC       BIT32(13)
-#define PROC2_VMCS_SHADOWING      BIT32(14)
-#define PROC2_ENCLS_EXITING       BIT32(15)
-#define PROC2_RDSEED_EXITING      BIT32(16)
-#define PROC2_ENABLE_PML          BIT32(17)
-#define PROC2_EPT_VIOLATION_VE    BIT32(18)
-#define PROC2_CONCEAL_VMX_FROM_PT BIT32(19)
-#define PROC2_ENABLE_XSAVES       BIT32(20)
-#define PROC2_PASID_TRANSLATION   BIT32(21)
-#define PROC2_MODE_BASED_EPT_EXEC BIT32(22)
-#define PROC2_SUBPAGE_WRITE_PERM  BIT32(23)
-#define PROC2_PT_USES_GPA         BIT32(24)
-#define PROC2_USE_TSC_SCALING     BIT32(25)
-#define PROC2_USER_WAIT_PAUSE     BIT32(26)
-#define PROC2_ENABLE_PCONFIG      BIT32(27)
-#define PROC2_ENCLV_EXITING       BIT32(28)
-#define PROC2_BUS_LOCK_DETECTION  BIT32(30)
-#define PROC2_INSTRUCTION_TIMEOUT BIT32(31)
-/* Tertiary processor-based, SDM Table 25-8 */
-#define PROC3_LOADIWKEY_EXITING BIT64(0)
-#define PROC3_ENABLE_HLAT       BIT64(1)
-#define PROC3_IPI_VIRT          BIT64(4)
-/* VM-exit controls, SDM Table 25-13 */
-#define EXIT_SAVE_DEBUG_CONTROLS     BIT32(2)
-#define EXIT_HOST_ADDR_SPACE_SIZE    BIT32(9)
-#define EXIT_LOAD_PERF_GLOBAL_CTRL   BIT32(12)
-#define EXIT_ACK_INTR_ON_EXIT        BIT32(15)
-#define EXIT_SAVE_IA32_PAT           BIT32(18)
-#define EXIT_LOAD_IA32_PAT           BIT32(19)
-#define EXIT_SAVE_IA32_EFER          BIT32(20)
-#define EXIT_LOAD_IA32_EFER          BIT32(21)
-#define EXIT_SAVE_PREEMPTION_TIMER   BIT32(22)
-#define EXIT_CLEAR_BNDCFGS           BIT32(23)
-#define EXIT_LOAD_CET_STATE          BIT32(28)
-#define EXIT_LOAD_PKRS               BIT32(29)
-#define EXIT_ACTIVATE_SECONDARY_CTLS BIT32(31)
-/* VM-entry controls, SDM Table 25-15 */
-#define ENTRY_LOAD_DEBUG_CONTROLS   BIT32(2)
-#define ENTRY_IA32E_MODE_GUEST      BIT32(9)
-#define ENTRY_TO_SMM                BIT32(10)
-#define ENTRY_DEACT_DUAL_MONITOR    BIT32(11)
-#define ENTRY_LOAD_PERF_GLOBAL_CTRL BIT32(13)
-#define ENTRY_LOAD_IA32_PAT         BIT32(14)
-#define ENTRY_LOAD_IA32_EFER        BIT32(15)
-#define ENTRY_LOAD_BNDCFGS          BIT32(16)
-#define ENTRY_LOAD_CET_STATE        BIT32(20)
-#define ENTRY_LOAD_PKRS             BIT32(22)
-/* VM functions, SDM 25.6.14 */
-#define VMFUNC_EPTP_SWITCHING BIT64(0)
+/* Control bits: include/hvsim/vmx_ctrl.h (public: algorithms program them too). */
 
 /* IA32_VMX_BASIC, SDM A.1 */
 #define VMX_BASIC_REVISION_MASK 0x7fffffffu
@@ -200,32 +106,7 @@ enum vmcs_idx {
 #define SEL_RPL(sel)  ((sel)&3u)
 #define SEL_TI        BIT32(2)
 
-/* Interruption information, SDM 25.8.3 Table 25-17 */
-#define INTR_INFO_VECTOR(i)    ((i)&0xffu)
-#define INTR_INFO_TYPE(i)      (((i) >> 8) & 7u)
-#define INTR_INFO_DELIVER_CODE BIT32(11)
-#define INTR_INFO_RSVD_30_12   0x7ffff000u
-#define INTR_INFO_VALID        BIT32(31)
-#define INTR_TYPE_EXT_INTR     0
-#define INTR_TYPE_RESERVED     1
-#define INTR_TYPE_NMI          2
-#define INTR_TYPE_HW_EXCEPTION 3
-#define INTR_TYPE_SOFT_INTR    4
-#define INTR_TYPE_PRIV_SW_EXC  5
-#define INTR_TYPE_SOFT_EXC     6
-#define INTR_TYPE_OTHER_EVENT  7
-
-/* Guest non-register state, SDM 25.4.2 */
-#define ACTIVITY_ACTIVE          0
-#define ACTIVITY_HLT             1
-#define ACTIVITY_SHUTDOWN        2
-#define ACTIVITY_WAIT_SIPI       3
-#define INTERRUPTIBILITY_STI     BIT32(0)
-#define INTERRUPTIBILITY_MOV_SS  BIT32(1)
-#define INTERRUPTIBILITY_SMI     BIT32(2)
-#define INTERRUPTIBILITY_NMI     BIT32(3)
-#define INTERRUPTIBILITY_ENCLAVE BIT32(4)
-#define INTERRUPTIBILITY_RSVD    0xffffffe0u
+/* Interruption information and guest non-register state: include/hvsim/vmx_ctrl.h. */
 #define PENDING_DBG_BS           BIT64(14)
 #define PENDING_DBG_RSVD         UINT64_C(0xfffffffffffeaff0) /* 63:17, 15, 13, 11:4 */
 

@@ -1,0 +1,148 @@
+/* The "kvm" reference algorithm: hvsim's model of Linux KVM's x86/VMX logic (arch/x86/kvm), built on
+ * hvsim's hardware models. Each historical behaviour it can reproduce is a named quirk whose default
+ * is current upstream (docs/kvm-algorithm.md lists them with their patches).
+ *
+ * Structure, mirroring KVM: kvm.c (the algorithm table, VM/vCPU life cycle, the vcpu_run loop),
+ * kvm_vmcs.c (VMCS set-up, like vmx.c init_vmcs), kvm_exit.c (exit handlers), kvm_lapic.c (the
+ * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and injection,
+ * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
+ * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
+ * and the virtual-APIC page), kvm_cpuid.c.
+ *
+ * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
+ * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
+ * from it before any LAPIC operation (kvm_apicv_pull) and pushed back after (kvm_apicv_push). */
+#ifndef HVSIM_KVM_INT_H
+#define HVSIM_KVM_INT_H
+
+#include <hvsim/cpu_state.h>
+#include <hvsim/hv.h>
+#include <hvsim/hv_vmx.h>
+#include <hvsim/ioapic.h>
+#include <hvsim/lapic.h>
+
+#define KVM_MAX_VCPUS 256
+#define KVM_IOAPIC_GSIS IOAPIC_MAX_PINS
+/* QEMU's and KVM's SUCCESSIVE_IRQ_MAX_COUNT: EOIs in a row that find a level line still asserted
+ * before re-delivery is delayed by KVM_IOAPIC_EOI_DELAY_NS (HZ/100 in KVM, 10 ms in QEMU). */
+#define KVM_SUCCESSIVE_IRQ_MAX 10000
+#define KVM_IOAPIC_EOI_DELAY_NS 10000000u
+/* What a round trip to the VMM's userspace costs on top of an exit (KVM_RUN return and re-entry). */
+#define KVM_USERSPACE_EXIT_NS 2000u
+/* The debug port the guest runtime reports values on (QEMU's isa-debugcon default). */
+#define KVM_DEBUG_PORT 0xe9u
+
+enum kvm_split_eoi {
+	SPLIT_EOI_QUIRKED = 0,  /* every EOI of a level I/O APIC vector exits to userspace */
+	SPLIT_EOI_SUPPRESS = 1, /* no exit when SPIV[12] is set: the guest EOIs the I/O APIC itself */
+	SPLIT_EOI_DISABLE = 2,  /* LVR[24] not advertised: the guest cannot suppress broadcasts */
+};
+
+enum kvm_timer_cookie {
+	COOKIE_LAPIC_TIMER = 1,   /* the vCPU's emulated LAPIC timer */
+	COOKIE_IOAPIC_DELAYED = 2, /* the userspace I/O APIC's delayed re-delivery */
+};
+
+struct kvm_vm;
+
+struct kvm_vcpu {
+	struct kvm_vm *kvm;
+	hvsim_vcpu *v;
+	unsigned index;
+	struct lapic *lapic;
+	sim_ev_handle timer;     /* engine event of the LAPIC timer, 0: none */
+	uint64_t timer_at;       /* its deadline, ns */
+	/* VMX */
+	uint64_t vmxon_pa, vmcs_pa, msr_bitmap_pa, vapic_pa, apic_access_pa, pi_desc_pa, ept_pa;
+	bool launched;
+	bool vmx_broken;         /* an entry failed: the vCPU is stopped */
+	uint32_t exec_ctrl;      /* primary processor-based controls as last written */
+	uint32_t exec_ctrl2;     /* secondary controls as last written */
+	uint32_t pin_ctrl;
+	bool apicv_active;
+	bool irq_window;         /* interrupt-window exiting requested */
+	/* pending re-injection from IDT-vectoring information (vmx_complete_interrupts) */
+	uint32_t reinject_info, reinject_err, reinject_len;
+	bool halted;             /* blocked in kvm_vcpu_halt */
+	uint64_t misc_msr[8];    /* a few MSRs the guest may read back: index in misc_idx */
+	uint32_t misc_idx[8];
+	unsigned n_misc;
+	uint64_t tsc_offset;
+};
+
+/* The VMM's userspace I/O APIC for split irqchip: QEMU's ioapic.c semantics. */
+struct kvm_user_ioapic {
+	struct ioapic *io;
+	uint32_t successive[KVM_IOAPIC_GSIS]; /* QEMU irq_eoi[]: re-deliveries in a row per pin */
+	sim_ev_handle delayed;                /* pending delayed service, 0: none */
+};
+
+struct kvm_vm {
+	hvsim_vm *vm;
+	unsigned n;
+	struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
+	bool split;              /* machine.irqchip == split */
+	bool apicv_allowed;      /* machine.apicv */
+	struct ioapic *ioapic;   /* in-kernel I/O APIC (kernel irqchip) */
+	struct kvm_user_ioapic user;
+	/* quirks */
+	uint8_t split_eoi;       /* enum kvm_split_eoi */
+	bool lvtt_restart;       /* lvtt_periodic_restart = restart */
+	bool timing_leaf;        /* cpuid_timing_leaf = present */
+	bool svi_update;         /* apicv_activation_svi = update */
+	/* handled vectors: I/O APIC level vectors KVM watches for EOIs (ioapic_handled_vectors) */
+	uint32_t ioapic_vectors[8];
+};
+
+/* kvm.c */
+struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v);
+void kvm_emit_str(struct kvm_vcpu *kv, const char *ev, const char *key, const char *val);
+
+/* kvm_vmcs.c */
+enum hvsim_status kvm_vmcs_setup(struct kvm_vcpu *kv);
+void kvm_vmcs_write(struct kvm_vcpu *kv, uint64_t field, uint64_t value);
+uint64_t kvm_vmcs_read(struct kvm_vcpu *kv, uint64_t field);
+void kvm_set_exec_ctrl(struct kvm_vcpu *kv, uint32_t bits, bool on);
+void kvm_set_exec_ctrl2(struct kvm_vcpu *kv, uint32_t bits, bool on);
+void kvm_msr_bitmap_x2apic(struct kvm_vcpu *kv, bool passthrough);
+
+/* kvm_exit.c */
+void kvm_handle_exit(struct kvm_vcpu *kv);
+void kvm_skip_instruction(struct kvm_vcpu *kv);
+void kvm_inject_gp(struct kvm_vcpu *kv);
+
+/* kvm_lapic.c */
+enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv);
+bool kvm_lapic_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value);
+bool kvm_lapic_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value);
+void kvm_lapic_mmio(struct kvm_vcpu *kv, uint64_t offset, unsigned size, bool write,
+		    uint64_t *value);
+void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res);
+void kvm_lapic_timer_fire(struct kvm_vcpu *kv);
+void kvm_lapic_eoi_virtualized(struct kvm_vcpu *kv, uint8_t vector);
+
+/* kvm_irq.c */
+void kvm_deliver_msg(struct kvm_vm *kvm, int src, const struct lapic_irq *msg);
+void kvm_deliver_msi(struct kvm_vm *kvm, uint64_t addr, uint64_t data);
+void kvm_inject_pending(struct kvm_vcpu *kv);
+bool kvm_has_pending(struct kvm_vcpu *kv);
+void kvm_complete_interrupts(struct kvm_vcpu *kv);
+
+/* kvm_ioapic.c */
+enum hvsim_status kvm_ioapic_create(struct kvm_vm *kvm);
+void kvm_ioapic_destroy(struct kvm_vm *kvm);
+void kvm_ioapic_set_line(struct kvm_vm *kvm, uint32_t gsi, uint8_t level);
+void kvm_ioapic_lapic_eoi(struct kvm_vcpu *kv, uint8_t vector);
+bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write,
+		     uint64_t *value);
+void kvm_ioapic_delayed(struct kvm_vm *kvm);
+
+/* kvm_apicv.c */
+void kvm_apicv_set(struct kvm_vcpu *kv, bool active);
+void kvm_apicv_pull(struct kvm_vcpu *kv);
+void kvm_apicv_push(struct kvm_vcpu *kv);
+
+/* kvm_cpuid.c */
+void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+#endif

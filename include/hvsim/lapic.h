@@ -301,6 +301,16 @@ bool lapic_match_dest(const struct lapic_dest_info *cpu, const struct lapic_irq 
 unsigned lapic_route(const struct lapic_dest_info *cpus, unsigned n, int src,
                      const struct lapic_irq *msg, bool *dest);
 
+/* ---- APIC virtualization support (hypervisors; models/lapic_virt.c) ---- */
+/* Copies IRR, ISR and TMR (8 words each, vector v at bit v % 32 of word v / 32); NULL skips one.
+ * Can't fail. */
+void lapic_get_vectors(const struct lapic *l, uint32_t irr[8], uint32_t isr[8], uint32_t tmr[8]);
+/* Replaces IRR and ISR (TMR kept) with what a virtual-APIC page holds, dropping vectors 0-15, and
+ * recomputes PPR. Bypasses access rules: the hypervisor's view. Can't fail. */
+void lapic_set_vectors(struct lapic *l, const uint32_t irr[8], const uint32_t isr[8]);
+/* Sets TPR as a virtualized TPR write left it; PPR follows. Can't fail. */
+void lapic_set_tpr(struct lapic *l, uint8_t tpr);
+
 /* ---- Checks for tests and fuzzers ---- */
 /* True when every invariant of docs/interrupt-models.md holds at now_ns; otherwise false with the
  * broken invariant's text and citation in buf (cap bytes, may be 0). Pure. */

@@ -34,6 +34,9 @@ LIB_SO  := $(BUILD)/libhvsim.so
 HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
 TESTS   := $(BUILD)/tests/unit
 
+# Fuzzing: harness builds, `make fuzz`, `fuzz-smoke`, `fuzz-replay` (part of check and asan).
+include fuzz/fuzz.mk
+
 .PHONY: all build deps check unit scenarios run asan bench install uninstall clean format guests
 # Public targets check the Debian packages first, then build in a sub-make so that a parallel build
 # never compiles before the headers are installed.
@@ -87,6 +90,7 @@ check: deps
 	@$(MAKE) --no-print-directory build $(TESTS)
 	$(TESTS) --jobs 2 --short-filename
 	HVSIM=$(HVSIM) tests/scenarios.sh
+	@$(MAKE) --no-print-directory fuzz-replay
 
 unit: deps
 	@$(MAKE) --no-print-directory build $(TESTS)
@@ -112,6 +116,7 @@ asan: deps
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
 	  HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh
+	@$(MAKE) --no-print-directory fuzz-replay
 	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
 	  echo "asan: sanitizer reports:"; cat $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "asan: no sanitizer reports"; fi

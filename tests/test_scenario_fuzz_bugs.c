@@ -6,13 +6,14 @@
 
 #include <hvsim/scenario.h>
 
+#include <stdio.h>
 #include <string.h>
 
-/* Every required member but the name, which each test appends. */
-#define HEAD                                                                               \
-	"{\"hvsim\":1,\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"              \
-	"\"hypervisor\":{\"algorithm\":\"minimal\"},\"guest\":{\"script\":{\"main\":[]}}," \
-	"\"runs\":[{\"name\":\"a\",\"golden\":\"g\"}],"
+/* Every required member but the name and the guest; HEAD adds an empty scripted guest. */
+#define HEAD_NO_GUEST                                                         \
+	"{\"hvsim\":1,\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
+	"\"hypervisor\":{\"algorithm\":\"minimal\"},\"runs\":[{\"name\":\"a\",\"golden\":\"g\"}],"
+#define HEAD HEAD_NO_GUEST "\"guest\":{\"script\":{\"main\":[]}},"
 
 static enum hvsim_status parse(const char *text, struct hvsim_error *err)
 {
@@ -79,4 +80,59 @@ Test(scenario_fuzz_bugs, error_message_cut_keeps_utf8_whole)
 	               err.msg);
 	cr_assert_null(strstr(found, "\xc3..."), "a lone UTF-8 lead byte before the cut in: %s",
 	               err.msg);
+}
+
+static enum hvsim_status parse_handler_key(const char *key, struct hvsim_error *err,
+                                           uint8_t *vector)
+{
+	char text[1024];
+	struct hvsim_scenario *sc = NULL;
+	enum hvsim_status st;
+
+	snprintf(text, sizeof(text),
+	         HEAD_NO_GUEST
+	         "\"name\":\"t\",\"guest\":{\"script\":{\"main\":[],\"handlers\":{\"%s\":[]}}}}",
+	         key);
+	st = hvsim_scenario_parse("f.json", text, strlen(text), NULL, &sc, err);
+	if (sc && sc->guest.script.n_handlers == 1)
+		*vector = sc->guest.script.handlers[0].vector;
+	hvsim_scenario_free(sc);
+	return st;
+}
+
+/* Found while writing the fuzz_scenario_json seeds: handler keys went through strtoul(s, 0), so
+ * " 32" and "+32" were vector 32 and "040" was octal 32, not 40. */
+Test(scenario_fuzz_bugs, handler_key_rejects_octal_sign_and_space)
+{
+	static const char *const bad[] = {"040", " 32", "+32", "32 ", "0x", "0x1000", "31", "256"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hvsim_error err = {0};
+		uint8_t v = 0;
+
+		cr_assert_eq(parse_handler_key(bad[i], &err, &v), HVSIM_E_INPUT,
+		             "key \"%s\": wanted E_INPUT, got vector %u", bad[i], v);
+		cr_assert_not_null(strstr(err.msg, "an interrupt vector 32..255"),
+		                   "key \"%s\": wanted the vector message, got %s", bad[i],
+		                   err.msg);
+	}
+}
+
+Test(scenario_fuzz_bugs, handler_key_accepts_decimal_and_hex)
+{
+	static const struct {
+		const char *key;
+		uint8_t vector;
+	} good[] = {{"32", 32},     {"40", 40},     {"255", 255},
+	            {"0x2a", 0x2a}, {"0X2A", 0x2a}, {"0x020", 0x20}};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct hvsim_error err = {0};
+		uint8_t v = 0;
+
+		cr_assert_eq(parse_handler_key(good[i].key, &err, &v), HVSIM_OK, "key \"%s\": %s",
+		             good[i].key, err.msg);
+		cr_assert_eq(v, good[i].vector, "key \"%s\": wanted vector %u, got %u", good[i].key,
+		             good[i].vector, v);
+	}
 }

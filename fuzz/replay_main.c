@@ -110,8 +110,8 @@ static void run_dir(struct replay *r, const char *path, unsigned depth)
 		return;
 	}
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue; /* ., .., and hidden files such as .gitkeep */
+		if (e->d_name[0] == '.' || strstr(e->d_name, ".expect"))
+			continue; /* ., .., hidden files, expected-message files */
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			char **grown = realloc(names, ncap * sizeof(char *));

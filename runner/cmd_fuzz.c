@@ -693,32 +693,62 @@ static bool save_repro(const struct fuzz_args *a, const char *input, char *name,
 	return ok;
 }
 
-/* Runs `hvsim run FILE --no-trace` in a child of this process (its summary or error shows);
- * describes the outcome. */
-static void reproduce(const char *file, char *what, size_t cap)
+/* Runs `hvsim run FILE --no-trace` in a child of this process with its output into out; describes
+ * the outcome in what; returns the exit status (-1 when it did not exit). */
+static int reproduce(const char *file, char *what, size_t cap, char *out, size_t out_cap)
 {
 	char *argv[] = {"run", (char *)file, "--no-trace", NULL};
-	int status = 0;
+	int status = 0, fds[2];
+	size_t len = 0;
+	ssize_t r;
 	pid_t pid;
 
+	out[0] = '\0';
 	fflush(NULL);
-	pid = fork();
+	if (pipe(fds) != 0 || (pid = fork()) < 0) {
+		fmt(what, cap, "could not be run");
+		return -1;
+	}
 	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
 		optind = 0; /* getopt restarts for the subcommand */
 		_exit(cmd_run(3, argv));
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		fmt(what, cap, "could not be run");
-	else if (WIFSIGNALED(status))
+	close(fds[1]);
+	while ((r = read(fds[0], out + len, out_cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status))
 		fmt(what, cap, "killed by signal %d (the crash reproduces)", WTERMSIG(status));
 	else
 		fmt(what, cap, "exit %d", WEXITSTATUS(status));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A rejected input's regression check: REPRODUCER.expect holds the message `hvsim run REPRODUCER`
+ * prints (tests/test_fuzz_crashes.c compares them). */
+static void write_expect(const char *saved)
+{
+	char what[64], out[HVSIM_ERR_MSG_MAX * 2], path[PATH_CAP + 8];
+
+	if (reproduce(saved, what, sizeof(what), out, sizeof(out)) != EXIT_USAGE)
+		return;
+	out[strcspn(out, "\n")] = '\0';
+	fmt(path, sizeof(path), "%s.expect", saved);
+	strcat(out, "\n");
+	if (write_all(path, out, strlen(out)))
+		printf("expect      %s\n", path);
 }
 
 static int export_crash(const struct fuzz_args *a)
 {
 	char replay[PATH_CAP], min[PATH_CAP], name[192], saved[PATH_CAP], out[PATH_CAP], info[2048];
-	char outcome[128];
+	char outcome[128], output[8192];
 	char *argv[] = {replay, "--export", out, saved, NULL};
 	const char *input = a->crash;
 	int st;
@@ -747,9 +777,11 @@ static int export_crash(const struct fuzz_args *a)
 		fprintf(stderr, "hvsim fuzz: %s --export failed (status %d)\n%s", replay, st, info);
 		return EXIT_INTERNAL;
 	}
-	reproduce(out, outcome, sizeof(outcome));
-	printf("input       %s%s\nreproducer  %s\nscenario    %s\n%shvsim run   %s\n", a->crash,
-	       input == min ? " (minimized)" : "", saved, out, info, outcome);
+	reproduce(out, outcome, sizeof(outcome), output, sizeof(output));
+	printf("input       %s%s\nreproducer  %s\nscenario    %s\n%shvsim run   %s\n%s", a->crash,
+	       input == min ? " (minimized)" : "", saved, out, info, outcome, output);
+	if (strstr(info, "kind: invalid"))
+		write_expect(saved);
 	return EXIT_PASS;
 }
 

@@ -36,7 +36,7 @@ void fz_scenario_limits(const struct hvsim_scenario *sc, struct fz_limits *out)
 	uint64_t mib = min_u64(sc->machine.memory_mib, FZ_MEMORY_MIB_MAX);
 
 	out->virtual_ns = min_u64(sc->limits.virtual_ns, FZ_VIRTUAL_NS_MAX);
-	out->virtual_ns = min_u64(out->virtual_ns, slice_ns * FZ_SLICES_MAX);
+	out->virtual_ns = min_u64(out->virtual_ns, slice_ns * (FZ_SLICES_MAX / sc->machine.vcpus));
 	out->instructions = min_u64(sc->limits.instructions, FZ_INSTRUCTIONS_MAX);
 	out->exits = min_u64(sc->limits.exits, FZ_EXITS_MAX);
 	if (!sc->guest.has_script && code_mib(sc) > mib)

@@ -17,7 +17,7 @@
 #define FZ_EXITS_MAX        2000
 #define FZ_MEMORY_MIB_MAX   2
 #define FZ_RUNS_MAX         4            /* runs executed per scenario */
-#define FZ_SLICES_MAX       20000        /* scheduling quanta the virtual-time limit may span */
+#define FZ_SLICES_MAX       20000        /* vCPU quanta (quanta x vCPUs) a run may span */
 #define FZ_TRACE_KEEP       (256u << 10) /* trace bytes kept for the line checks; all are hashed */
 
 /* The limits a scenario runs under in the harness: its own, clamped to the FZ_*_MAX caps. The

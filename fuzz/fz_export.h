@@ -20,8 +20,8 @@ void fz_scn_destroy(fz_scn *s);
 /* The scenario's name, for messages. */
 const char *fz_scn_name(const fz_scn *s);
 
-/* machine.KEY = value (an integer field: vcpus, memory_mib, insn_ns, ...) or a string/bool field.
- */
+/* The setters below never fail: an allocation failure is remembered and fz_scn_write reports it.
+ * machine.KEY = value: an integer (vcpus, memory_mib, insn_ns, ...), string or bool field. */
 void fz_scn_machine_int(fz_scn *s, const char *key, uint64_t value);
 void fz_scn_machine_str(fz_scn *s, const char *key, const char *value);
 void fz_scn_machine_bool(fz_scn *s, const char *key, bool value);

@@ -14,6 +14,7 @@
 #define FNV_PRIME          UINT64_C(0x100000001b3)
 #define MEMORY_MIB_RUN_MAX 64 /* code guests needing more RAM than this are parsed, not run */
 #define PAGE_MIB_SHIFT     20
+#define TRACE_FIRST_CAP    16384 /* bytes: most fuzzed traces fit */
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -67,6 +68,27 @@ void fz_trace_free(struct fz_trace *t)
 	fz_trace_init(t);
 }
 
+/* Makes room for want more kept bytes (up to FZ_TRACE_KEEP); false when nothing more fits. */
+static bool trace_room(struct fz_trace *t, size_t want)
+{
+	size_t cap = t->cap ? t->cap : TRACE_FIRST_CAP;
+	char *grown;
+
+	if (t->len + want <= t->cap || t->oom || t->cap == FZ_TRACE_KEEP)
+		return t->len < t->cap;
+	while (cap < t->len + want && cap < FZ_TRACE_KEEP)
+		cap *= 2;
+	if (cap > FZ_TRACE_KEEP)
+		cap = FZ_TRACE_KEEP;
+	if (!(grown = realloc(t->buf, cap))) {
+		t->oom = true;
+		return t->len < t->cap;
+	}
+	t->buf = grown;
+	t->cap = cap;
+	return true;
+}
+
 static bool trace_write(void *ctx, const char *buf, size_t len)
 {
 	struct fz_trace *t = ctx;
@@ -75,12 +97,10 @@ static bool trace_write(void *ctx, const char *buf, size_t len)
 	for (size_t i = 0; i < len; i++)
 		t->hash = (t->hash ^ (uint8_t)buf[i]) * FNV_PRIME;
 	t->total += len;
-	if (!t->buf && !t->oom && !(t->buf = malloc(FZ_TRACE_KEEP)))
-		t->oom = true;
-	if (!t->buf)
+	if (!trace_room(t, len))
 		return true;
-	if (keep > FZ_TRACE_KEEP - t->len)
-		keep = FZ_TRACE_KEEP - t->len;
+	if (keep > t->cap - t->len)
+		keep = t->cap - t->len;
 	memcpy(t->buf + t->len, buf, keep);
 	t->len += keep;
 	return true;

@@ -15,7 +15,7 @@
 #define FZ_VIRTUAL_NS_MAX   2000000 /* 2 ms of virtual time */
 #define FZ_INSTRUCTIONS_MAX 1000000 /* guest instructions, all vCPUs */
 #define FZ_EXITS_MAX        2000
-#define FZ_MEMORY_MIB_MAX   2
+#define FZ_MEMORY_MIB_MAX   1
 #define FZ_RUNS_MAX         4            /* runs executed per scenario */
 #define FZ_SLICES_MAX       20000        /* vCPU quanta (quanta x vCPUs) a run may span */
 #define FZ_TRACE_KEEP       (256u << 10) /* trace bytes kept for the line checks; all are hashed */
@@ -40,9 +40,10 @@ void fz_scenario_apply_limits(struct hvsim_scenario *sc, const struct fz_limits 
 struct fz_trace {
 	char *buf;      /* kept bytes; NULL until the first write */
 	size_t len;     /* bytes kept */
+	size_t cap;     /* bytes allocated: doubles from 16 KiB up to FZ_TRACE_KEEP */
 	uint64_t total; /* bytes written */
 	uint64_t hash;
-	bool oom; /* a buffer could not be allocated (kept bytes stop there) */
+	bool oom; /* the buffer could not grow (kept bytes stop there) */
 };
 
 void fz_trace_init(struct fz_trace *t);

@@ -50,6 +50,9 @@ HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
 TESTS   := $(BUILD)/tests/unit
 EXAMPLES := $(BUILD)/examples/libexample_hv.so $(BUILD)/examples/libexample_hv_badabi.so
 
+# Fuzzing: harness builds, `make fuzz`, `fuzz-smoke`, `fuzz-replay` (part of check and asan).
+include fuzz/fuzz.mk
+
 .PHONY: all build tests deps check unit scenarios run asan bench install uninstall clean format guests
 # Public targets check the Debian packages first, then build in a sub-make so that a parallel build
 # never compiles before the headers are installed.
@@ -132,6 +135,8 @@ check: deps
 	@echo "== command line"
 	@HVSIM=$(HVSIM) EXAMPLES=$(BUILD)/examples tests/cli.sh
 	@tests/install.sh
+	@echo "== fuzz reproducers and seed corpora"
+	@$(MAKE) --no-print-directory fuzz-replay
 
 tests: $(TESTS) $(EXAMPLES)
 	@:
@@ -169,6 +174,7 @@ asan: deps
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
 	  sh -c 'HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/malformed.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim EXAMPLES=$(ASAN_BUILD)/examples tests/cli.sh' 
+	@$(MAKE) --no-print-directory fuzz-replay
 	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
 	  echo "asan: sanitizer reports:"; cat $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "asan: no sanitizer reports"; fi

@@ -83,5 +83,6 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_bless(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const char usage[] =
 	"  check [PATH...]  run scenarios and compare their traces with the goldens\n"
 	"  bless SCENARIO.. show how traces differ from the goldens, then rewrite the goldens\n"
 	"  list [PATH]      list scenarios, their provenance and runs; algorithms and quirks\n"
+	"  fuzz TARGET      run a fuzzing harness (make fuzz), list or export its findings\n"
 	"\n"
 	"Options: --help (also after a command), --version\n"
 	"\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		return cmd_bless(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(cmd, "fuzz") == 0)
+		return cmd_fuzz(argc - 1, argv + 1);
 	fprintf(stderr, "hvsim: unknown command \"%s\" (try hvsim --help)\n", cmd);
 	return EXIT_USAGE;
 }

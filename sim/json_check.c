@@ -28,11 +28,57 @@ static size_t push(struct jc *c, const char *text)
 	return saved;
 }
 
+/* Length of buf[0..len) without a UTF-8 sequence left incomplete at its end. */
+static size_t utf8_whole(const char *buf, size_t len)
+{
+	size_t k = len, need;
+	unsigned char lead;
+
+	while (k && ((unsigned char)buf[k - 1] & 0xc0) == 0x80 && len - k < 3)
+		k--;
+	if (!k)
+		return len;
+	lead = (unsigned char)buf[k - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	return len - (k - 1) < need ? k - 1 : len;
+}
+
+/* Writes at most max_in bytes of s into buf as the content of a JSON string: quotes, backslashes
+ * and control characters escaped, so that a message is one printable line whatever the scenario
+ * holds. Never splits a UTF-8 sequence or an escape. Returns true when s was cut. */
+static bool escape(char *buf, size_t cap, const char *s, size_t max_in)
+{
+	size_t len = 0, i = 0;
+
+	for (; s[i] && i < max_in; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char esc[8];
+
+		if (ch == '"' || ch == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", ch);
+		else if (ch == '\n')
+			snprintf(esc, sizeof(esc), "\\n");
+		else if (ch < 0x20 || ch == 0x7f)
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+		else
+			snprintf(esc, sizeof(esc), "%c", ch);
+		if (len + strlen(esc) >= cap)
+			break;
+		memcpy(buf + len, esc, strlen(esc));
+		len += strlen(esc);
+	}
+	if (s[i])
+		len = utf8_whole(buf, len);
+	buf[len] = '\0';
+	return s[i] != '\0';
+}
+
 size_t jc_push_key(struct jc *c, const char *key)
 {
 	char buf[80];
 
-	snprintf(buf, sizeof(buf), ".%s", key);
+	buf[0] = '.';
+	escape(buf + 1, sizeof(buf) - 1, key, sizeof(buf));
 	return push(c, buf);
 }
 
@@ -61,9 +107,11 @@ static void describe(const cJSON *j, char *buf, size_t cap)
 	} else if (cJSON_IsArray(j)) {
 		snprintf(buf, cap, "an array");
 	} else if (cJSON_IsString(j)) {
-		size_t n = strlen(j->valuestring);
+		char text[FOUND_MAX * 2];
+		bool cut = escape(text, cap > 6 && cap - 6 < sizeof(text) ? cap - 6 : sizeof(text),
+				  j->valuestring, FOUND_MAX);
 
-		snprintf(buf, cap, "\"%.*s%s\"", FOUND_MAX, j->valuestring, n > FOUND_MAX ? "..." : "");
+		snprintf(buf, cap, "\"%s%s\"", text, cut ? "..." : "");
 	} else {
 		char *s = cJSON_PrintUnformatted(j);
 
@@ -87,7 +135,7 @@ static bool vfail(struct jc *c, const char *found, const char *fmt, va_list ap)
 
 bool jc_fail(struct jc *c, const cJSON *found, const char *fmt, ...)
 {
-	char text[FOUND_MAX + 16];
+	char text[FOUND_MAX * 2 + 8];
 	va_list ap;
 	bool r;
 

@@ -51,6 +51,7 @@ static const struct op_desc op_descs[SOP_OP_MAX] = {
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
 			  size_t *n_out, unsigned depth);
+static int hexval(char ch);
 
 static bool need(struct loader *ld, const cJSON *obj, const char *key, const char *kind)
 {
@@ -217,12 +218,29 @@ static bool parse_actions(struct loader *ld, const cJSON *j, struct script_actio
 	return !c->failed;
 }
 
+/* A handler key: a vector 32..255 in decimal ("42") or hex ("0x2a"); no sign, space or leading
+ * zero: strtoul would read " 42" and "+42" as 42, and "040" as octal 32. */
 static bool parse_vector(const char *s, uint8_t *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
+	unsigned base = 10, v = 0;
+	const char *p = s;
 
-	if (!*s || *end || v < 32 || v > 255)
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		p += 2;
+	} else if (s[0] == '0') {
+		return false;
+	}
+	if (!*p || strlen(p) > 3)
+		return false;
+	for (; *p; p++) {
+		int d = hexval(*p);
+
+		if (d < 0 || (unsigned)d >= base)
+			return false;
+		v = v * base + (unsigned)d;
+	}
+	if (v < 32 || v > 255)
 		return false;
 	*out = (uint8_t)v;
 	return true;

@@ -25,6 +25,9 @@ struct frame {
 	uint64_t base;        /* synthetic code address of the frame's actions */
 	uint64_t ret_rip;     /* FR_HANDLER: where IRET returns */
 	uint64_t ret_rflags;
+	uint64_t compute_left; /* instructions left of the frame's current compute action, 0: none
+				* started; per frame, so a handler never inherits an interrupted
+				* compute */
 };
 
 struct script_cpu {
@@ -34,7 +37,6 @@ struct script_cpu {
 	uint64_t gpr[GPR_COUNT];
 	uint64_t rip, rflags;
 	uint64_t step;          /* actions executed: the synthetic RIP of the next one */
-	uint64_t compute_left;  /* instructions left of the current compute action, 0: not started */
 	bool at_op;
 	struct guest_op op;
 };
@@ -210,15 +212,16 @@ static bool make_op(struct script_cpu *c, const struct script_action *a, struct 
 /* Non-operation actions; returns instructions retired (at most budget). */
 static uint64_t do_local(struct script_cpu *c, const struct script_action *a, uint64_t budget)
 {
+	struct frame *f = &c->st[c->depth - 1];
 	uint64_t n;
 
 	switch (a->op) {
 	case SOP_COMPUTE:
-		if (!c->compute_left)
-			c->compute_left = a->value;
-		n = c->compute_left < budget ? c->compute_left : budget;
-		c->compute_left -= n;
-		if (!c->compute_left)
+		if (!f->compute_left)
+			f->compute_left = a->value;
+		n = f->compute_left < budget ? f->compute_left : budget;
+		f->compute_left -= n;
+		if (!f->compute_left)
 			advance(c);
 		return n;
 	case SOP_STI: c->rflags |= RFLAGS_IF; advance(c); return 1;

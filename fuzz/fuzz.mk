@@ -1,0 +1,64 @@
+# Fuzzing (docs/fuzzing.md), included by the Makefile. A harness is a fuzz/fuzz_*.c file; the other
+# files in fuzz/ are shared. Three builds of each harness:
+#   make fuzz         build-fuzz/fuzz/T (clang, libFuzzer + ASan + UBSan) and build-fuzz/fuzz/T-replay
+#   make fuzz-afl     build-afl/fuzz/T (afl-clang-fast with AFL++'s libFuzzer-compatible driver)
+#   make fuzz-replay  build-asan/fuzz/T-replay (any compiler, ASan + UBSan, no fuzzer), then replays
+#                     every seed corpus and committed crash reproducer: part of `make check`
+#   make fuzz-smoke   each harness under libFuzzer for FUZZ_SMOKE_S seconds through `hvsim fuzz`
+
+FUZZ_HARNESS_SRC := $(sort $(filter-out fuzz/fuzz_common.c,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_TARGETS     := $(FUZZ_HARNESS_SRC:fuzz/%.c=%)
+# The harness-independent parts; the unit tests link them too (tests/test_fuzz_*.c).
+FUZZ_LIB_SRC     := fuzz/fz_reader.c fuzz/fz_scenario.c fuzz/fz_export.c
+FUZZ_LIB_OBJ     := $(FUZZ_LIB_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SHARED_OBJ  := $(FUZZ_LIB_OBJ) $(BUILD)/fuzz/fuzz_common.o
+FUZZ_BINS        := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%-replay)
+FUZZ_SMOKE_S     ?= 20
+FUZZ_ASAN_OPT    := -O1 -g -fno-omit-frame-pointer
+FUZZ_ASAN_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+TEST_OBJ += $(FUZZ_LIB_OBJ)
+
+# Included before the Makefile's first target: keep `all` the default goal.
+.DEFAULT_GOAL :=
+
+.PHONY: fuzz fuzz-afl fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean
+
+# The libFuzzer binary: libFuzzer supplies main().
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_SHARED_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The plain replay binary: replay_main.c supplies main().
+$(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o \
+		     $(FUZZ_SHARED_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS) $(FUZZ_REPLAY_BINS)
+fuzz-replay-bins: $(FUZZ_REPLAY_BINS)
+
+# The library is compiled with coverage instrumentation (fuzzer-no-link) into its own directory.
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_ASAN_OPT)" \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" fuzz-bins
+
+fuzz-afl: deps
+	@$(MAKE) --no-print-directory BUILD=build-afl CC=afl-clang-fast OPT="$(FUZZ_ASAN_OPT)" \
+	  SAN="$(FUZZ_ASAN_SAN)" fuzz-bins
+
+# Same flags as `make asan`, so both share build-asan's objects.
+fuzz-replay: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="$(FUZZ_ASAN_OPT)" SAN="$(FUZZ_ASAN_SAN)" \
+	  fuzz-replay-bins
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 fuzz/replay.sh build-asan
+
+fuzz-smoke: fuzz
+	@$(MAKE) --no-print-directory build
+	@for t in $(FUZZ_TARGETS); do \
+	  $(HVSIM) fuzz $$t --time $(FUZZ_SMOKE_S) --jobs 1 || exit 1; done
+
+fuzz-clean:
+	rm -rf build-fuzz build-afl fuzz/out
+clean: fuzz-clean
+
+-include $(FUZZ_SHARED_OBJ:.o=.d) $(BUILD)/fuzz/replay_main.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d)

@@ -1,0 +1,35 @@
+/* Finding reports of the fuzzing harnesses. The mode and the count are process state: a fuzzer runs
+ * one harness per process and libFuzzer's entry point has no context argument. Nothing here is part
+ * of the simulator; a report is how a harness tells the fuzzer that an input is worth keeping. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+static enum fz_mode mode = FZ_ABORT;
+static unsigned n_findings;
+
+void fz_set_mode(enum fz_mode m)
+{
+	mode = m;
+}
+
+unsigned fz_findings(void)
+{
+	return n_findings;
+}
+
+void fz_finding(const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "==hvsim-fuzz== FINDING %s %s: ", fz_target.name, kind);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	n_findings++;
+	if (mode == FZ_ABORT)
+		abort(); /* the fuzzer's crash handler saves the input */
+}

@@ -1,0 +1,300 @@
+/* The reproducer-scenario builder (fz_export.h): a cJSON tree in the layout of
+ * docs/scenario-format.md, written with cJSON's printer. Op names and operand keys mirror the
+ * loader's table in sim/scenario_guest.c; tests/test_fuzz_export.c parses every op back to catch
+ * any drift. */
+#include "fz_export.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fz_scn {
+	cJSON *root, *machine, *hv, *main, *handlers, *events, *limits, *run;
+	char name[96];
+	uint64_t last_at_ns; /* latest event time: events stay in time order */
+	bool oom;            /* a node could not be allocated: fz_scn_write fails */
+};
+
+static const char *const op_names[SOP_OP_MAX] = {
+    [SOP_CPUID] = "cpuid",
+    [SOP_RDMSR] = "rdmsr",
+    [SOP_WRMSR] = "wrmsr",
+    [SOP_IN] = "in",
+    [SOP_OUT] = "out",
+    [SOP_MMIO_READ] = "mmio_read",
+    [SOP_MMIO_WRITE] = "mmio_write",
+    [SOP_RDTSC] = "rdtsc",
+    [SOP_RDTSCP] = "rdtscp",
+    [SOP_RDPMC] = "rdpmc",
+    [SOP_HLT] = "hlt",
+    [SOP_PAUSE] = "pause",
+    [SOP_VMCALL] = "vmcall",
+    [SOP_TDCALL] = "tdcall",
+    [SOP_WBINVD] = "wbinvd",
+    [SOP_MOV_CR] = "mov_cr",
+    [SOP_COMPUTE] = "compute",
+    [SOP_STI] = "sti",
+    [SOP_CLI] = "cli",
+    [SOP_REPEAT] = "repeat",
+};
+
+/* Adds item to obj under key (or to an array when key is NULL); records an allocation failure. */
+static cJSON *put(fz_scn *s, cJSON *obj, const char *key, cJSON *item)
+{
+	if (!item || !obj) {
+		s->oom = true;
+		cJSON_Delete(item);
+		return NULL;
+	}
+	if (key && cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	if (key ? !cJSON_AddItemToObject(obj, key, item) : !cJSON_AddItemToArray(obj, item)) {
+		s->oom = true;
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
+static cJSON *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return cJSON_CreateString(buf);
+}
+
+static void build_skeleton(fz_scn *s, const char *target)
+{
+	cJSON *prov = cJSON_CreateObject(), *guest, *script, *runs;
+	char note[256];
+
+	snprintf(note, sizeof(note),
+	         "found by hvsim's %s fuzz harness; raw reproducer fuzz/crashes/%s/", target,
+	         target);
+	put(s, s->root, "hvsim", cJSON_CreateNumber(SCENARIO_FORMAT_VERSION));
+	put(s, s->root, "name", cJSON_CreateString(s->name));
+	put(s, s->root, "description",
+	    cJSON_CreateString("fuzzing reproducer (hvsim fuzz --export)"));
+	put(s, s->root, "provenance", prov);
+	put(s, prov, "note", cJSON_CreateString(note));
+	s->machine = put(s, s->root, "machine", cJSON_CreateObject());
+	s->hv = put(s, s->root, "hypervisor", cJSON_CreateObject());
+	put(s, s->hv, "algorithm", cJSON_CreateString("minimal"));
+	guest = put(s, s->root, "guest", cJSON_CreateObject());
+	script = put(s, guest, "script", cJSON_CreateObject());
+	s->main = put(s, script, "main", cJSON_CreateArray());
+	s->handlers = put(s, script, "handlers", cJSON_CreateObject());
+	s->events = put(s, s->root, "events", cJSON_CreateArray());
+	s->limits = put(s, s->root, "limits", cJSON_CreateObject());
+	runs = put(s, s->root, "runs", cJSON_CreateArray());
+	s->run = put(s, runs, NULL, cJSON_CreateObject());
+}
+
+fz_scn *fz_scn_create(const char *target, uint64_t input_hash)
+{
+	fz_scn *s = calloc(1, sizeof(*s));
+	char golden[160];
+	size_t n;
+
+	if (!s || !(s->root = cJSON_CreateObject())) {
+		free(s);
+		return NULL;
+	}
+	n = (size_t)snprintf(s->name, sizeof(s->name), "%.60s-%016llx", target,
+	                     (unsigned long long)input_hash);
+	for (size_t i = 0; i < n && i < sizeof(s->name); i++)
+		s->name[i] = s->name[i] == '_' ? '-' : s->name[i];
+	build_skeleton(s, target);
+	snprintf(golden, sizeof(golden), "../golden/%s.repro.jsonl", s->name);
+	put(s, s->run, "name", cJSON_CreateString("repro"));
+	put(s, s->run, "golden", cJSON_CreateString(golden));
+	return s;
+}
+
+void fz_scn_destroy(fz_scn *s)
+{
+	if (!s)
+		return;
+	cJSON_Delete(s->root);
+	free(s);
+}
+
+const char *fz_scn_name(const fz_scn *s)
+{
+	return s->name;
+}
+
+void fz_scn_machine_int(fz_scn *s, const char *key, uint64_t value)
+{
+	put(s, s->machine, key, cJSON_CreateNumber((double)value));
+}
+
+void fz_scn_machine_str(fz_scn *s, const char *key, const char *value)
+{
+	put(s, s->machine, key, cJSON_CreateString(value));
+}
+
+void fz_scn_machine_bool(fz_scn *s, const char *key, bool value)
+{
+	put(s, s->machine, key, cJSON_CreateBool(value));
+}
+
+void fz_scn_algorithm(fz_scn *s, const char *algorithm)
+{
+	put(s, s->hv, "algorithm", cJSON_CreateString(algorithm));
+}
+
+void fz_scn_quirk(fz_scn *s, const char *name, const char *value)
+{
+	cJSON *q = cJSON_GetObjectItemCaseSensitive(s->hv, "quirks");
+
+	if (!q)
+		q = put(s, s->hv, "quirks", cJSON_CreateObject());
+	put(s, q, name, cJSON_CreateString(value));
+}
+
+static cJSON *action_json(fz_scn *s, const struct script_action *a);
+
+static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
+{
+	switch (a->op) {
+	case SOP_CPUID:
+		put(s, j, "leaf", hex(a->index));
+		put(s, j, "subleaf", hex(a->sub));
+		break;
+	case SOP_WRMSR: put(s, j, "value", hex(a->value)); /* fall through */
+	case SOP_RDMSR: put(s, j, "msr", hex(a->index)); break;
+	case SOP_OUT: put(s, j, "value", hex((uint32_t)a->value)); /* fall through */
+	case SOP_IN:
+		put(s, j, "port", hex(a->index & 0xffff));
+		put(s, j, "size", cJSON_CreateNumber(a->size));
+		break;
+	case SOP_MMIO_WRITE: put(s, j, "value", hex(a->value)); /* fall through */
+	case SOP_MMIO_READ:
+		put(s, j, "gpa", hex(a->addr));
+		put(s, j, "size", cJSON_CreateNumber(a->size));
+		break;
+	case SOP_RDPMC: put(s, j, "counter", hex(a->index)); break;
+	case SOP_VMCALL:
+	case SOP_TDCALL: put(s, j, "rax", hex(a->value)); break;
+	case SOP_MOV_CR:
+		put(s, j, "cr", cJSON_CreateNumber(a->cr));
+		put(s, j, "value", hex(a->value));
+		break;
+	case SOP_COMPUTE: put(s, j, "insns", cJSON_CreateNumber((double)a->value)); break;
+	case SOP_REPEAT: {
+		cJSON *body = cJSON_CreateArray();
+
+		put(s, j, "count", cJSON_CreateNumber((double)a->count));
+		for (size_t i = 0; body && i < a->n_body; i++)
+			put(s, body, NULL, action_json(s, &a->body[i]));
+		put(s, j, "body", body);
+		break;
+	}
+	default: break;
+	}
+}
+
+static cJSON *action_json(fz_scn *s, const struct script_action *a)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (!j || a->op >= SOP_OP_MAX) {
+		cJSON_Delete(j);
+		s->oom = true;
+		return NULL;
+	}
+	put(s, j, "op", cJSON_CreateString(op_names[a->op]));
+	operands(s, j, a);
+	return j;
+}
+
+void fz_scn_action(fz_scn *s, const struct script_action *a)
+{
+	put(s, s->main, NULL, action_json(s, a));
+}
+
+void fz_scn_handler_action(fz_scn *s, uint8_t vector, const struct script_action *a)
+{
+	char key[8];
+	cJSON *list;
+
+	if (vector < 32)
+		return;
+	snprintf(key, sizeof(key), "0x%x", vector);
+	list = cJSON_GetObjectItemCaseSensitive(s->handlers, key);
+	if (!list)
+		list = put(s, s->handlers, key, cJSON_CreateArray());
+	put(s, list, NULL, action_json(s, a));
+}
+
+static cJSON *event(fz_scn *s, uint64_t at_ns, const char *kind)
+{
+	cJSON *e = put(s, s->events, NULL, cJSON_CreateObject());
+
+	if (at_ns < s->last_at_ns)
+		at_ns = s->last_at_ns;
+	s->last_at_ns = at_ns;
+	put(s, e, "at_ns", cJSON_CreateNumber((double)at_ns));
+	return put(s, e, kind, cJSON_CreateObject());
+}
+
+void fz_scn_irq_line(fz_scn *s, uint64_t at_ns, uint32_t gsi, uint8_t level)
+{
+	cJSON *e = event(s, at_ns, "irq_line");
+
+	put(s, e, "gsi", cJSON_CreateNumber(gsi));
+	put(s, e, "level", cJSON_CreateNumber(level ? 1 : 0));
+}
+
+void fz_scn_msi(fz_scn *s, uint64_t at_ns, uint64_t address, uint64_t data)
+{
+	cJSON *e = event(s, at_ns, "msi");
+
+	put(s, e, "address", hex(address));
+	put(s, e, "data", hex((uint32_t)data));
+}
+
+void fz_scn_host(fz_scn *s, uint64_t at_ns, const char *action, int32_t vcpu, uint64_t arg)
+{
+	cJSON *e = event(s, at_ns, "host");
+
+	put(s, e, "action", cJSON_CreateString(action));
+	if (vcpu >= 0)
+		put(s, e, "vcpu", cJSON_CreateNumber(vcpu));
+	put(s, e, "arg", hex(arg));
+}
+
+void fz_scn_limits(fz_scn *s, uint64_t virtual_ns, uint64_t instructions, uint64_t exits)
+{
+	put(s, s->limits, "virtual_ns", cJSON_CreateNumber((double)virtual_ns));
+	put(s, s->limits, "instructions", cJSON_CreateNumber((double)instructions));
+	put(s, s->limits, "exits", cJSON_CreateNumber((double)exits));
+}
+
+void fz_scn_expect(fz_scn *s, const char *kind)
+{
+	cJSON *f = cJSON_GetObjectItemCaseSensitive(s->run, "findings"), *k;
+
+	if (!f)
+		f = put(s, s->run, "findings", cJSON_CreateArray());
+	cJSON_ArrayForEach(k, f)
+	{
+		if (cJSON_IsString(k) && strcmp(k->valuestring, kind) == 0)
+			return;
+	}
+	put(s, f, NULL, cJSON_CreateString(kind));
+}
+
+int fz_scn_write(fz_scn *s, FILE *out)
+{
+	char *text;
+	int rc = 2;
+
+	text = s->oom ? NULL : cJSON_Print(s->root);
+	if (text && fputs(text, out) >= 0 && fputc('\n', out) != EOF)
+		rc = 0;
+	free(text);
+	return rc;
+}

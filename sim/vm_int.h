@@ -50,6 +50,9 @@ struct hvsim_vcpu {
 	const struct guest_backend_ops *be;
 	void *be_ctx;
 	struct vmx_cpu *vmx;     /* this vCPU's VMX logical processor, NULL without VMX */
+	bool vmx_exited;         /* vcpu_run follows a VM exit */
+	bool vmx_has_op;         /* vmx_op is the operation behind that exit */
+	struct guest_op vmx_op;
 };
 
 struct hvsim_vm {

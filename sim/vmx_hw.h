@@ -14,4 +14,8 @@ void vmx_hw_fini(hvsim_vm *vm);
 void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
 			 const struct vmx_result *res);
 
+/* After VMLAUNCH/VMRESUME: on VMX_ENTERED the vCPU enters non-root operation; an entry-failure exit
+ * returns to the algorithm as a VM exit. */
+void vmx_run_after_entry(hvsim_vcpu *v, const struct vmx_result *res);
+
 #endif

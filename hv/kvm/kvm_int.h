@@ -83,8 +83,9 @@ struct kvm_vm {
 	struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
 	bool split;              /* machine.irqchip == split */
 	bool apicv_allowed;      /* machine.apicv */
-	struct ioapic *ioapic;   /* in-kernel I/O APIC (kernel irqchip) */
-	struct kvm_user_ioapic user;
+	struct ioapic *ioapic;   /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
+	struct kvm_user_ioapic user; /* its throttle state */
+	void *user_held;         /* messages the throttle holds back (kvm_ioapic.c) */
 	/* quirks */
 	uint8_t split_eoi;       /* enum kvm_split_eoi */
 	bool lvtt_restart;       /* lvtt_periodic_restart = restart */
@@ -96,7 +97,7 @@ struct kvm_vm {
 
 /* kvm.c */
 struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v);
-void kvm_emit_str(struct kvm_vcpu *kv, const char *ev, const char *key, const char *val);
+
 
 /* kvm_vmcs.c */
 enum hvsim_status kvm_vmcs_setup(struct kvm_vcpu *kv);

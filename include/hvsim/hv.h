@@ -118,5 +118,8 @@ void hvsim_vcpu_block(hvsim_vcpu *v);
 void hvsim_vcpu_kick(hvsim_vcpu *v);
 /* Ends the vCPU for the rest of the run (reason goes to the trace). */
 void hvsim_vcpu_stop(hvsim_vcpu *v, const char *reason);
+/* Advances the vCPU's virtual time by ns: hypervisor work that takes time, such as a round trip to
+ * the VMM's userspace. Can't fail. */
+void hvsim_vcpu_charge(hvsim_vcpu *v, uint64_t ns);
 
 #endif

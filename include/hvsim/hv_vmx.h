@@ -6,6 +6,7 @@
 #ifndef HVSIM_HV_VMX_H
 #define HVSIM_HV_VMX_H
 
+#include <hvsim/cpu_state.h>
 #include <hvsim/hv.h>
 #include <hvsim/vmx.h>
 
@@ -43,5 +44,24 @@ void hvsim_invvpid(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc
 
 /* Convenience for algorithms: VMREAD that returns the value (0 on failure, which is traced). */
 uint64_t hvsim_vmread64(hvsim_vcpu *v, uint64_t field);
+
+/* VMLAUNCH / VMRESUME: the instruction and VM-entry checks; when they pass (VMX_ENTERED) the vCPU
+ * enters VMX non-root operation: the engine loads the guest state from the VMCS, delivers the
+ * injected event and runs the guest until a VM exit, after which vcpu_run is called again with
+ * hvsim_vcpu_vmexited() true. A VM-entry failure exit (33/34) also returns to vcpu_run that way. */
+void hvsim_vmlaunch(hvsim_vcpu *v, struct vmx_result *res);
+void hvsim_vmresume(hvsim_vcpu *v, struct vmx_result *res);
+/* True during the vcpu_run call that follows a VM exit (read the exit from the VMCS). */
+bool hvsim_vcpu_vmexited(const hvsim_vcpu *v);
+/* The decoded guest operation behind the current VM exit, as an instruction emulator would decode
+ * it (MMIO accesses, I/O, MSR, ...); NULL when the exit was not caused by one. Complete it with
+ * hvsim_vcpu_complete(), which in VMX operation also advances GUEST_RIP. */
+const struct guest_op *hvsim_vcpu_exit_op(const hvsim_vcpu *v);
+/* The architectural state the guest starts in (what KVM_SET_REGS/SREGS would hand KVM), for the
+ * algorithm to write into the VMCS guest-state area. Can't fail. */
+void hvsim_vcpu_boot_state(hvsim_vcpu *v, struct cpu_state *out);
+/* The TSC the guest reads now: virtual time at machine.tsc_khz, scaled by the VMCS TSC multiplier
+ * and offset by TSC_OFFSET when those controls are on (SDM 26.6.5). Can't fail. */
+uint64_t hvsim_vcpu_guest_tsc(hvsim_vcpu *v);
 
 #endif

@@ -1,0 +1,219 @@
+/* The "kvm" algorithm table: VM and vCPU life cycle, the vcpu_run loop (KVM's vcpu_enter_guest:
+ * handle the exit, inject pending events, VMLAUNCH/VMRESUME), external lines, timers and host
+ * actions. See kvm_int.h for the structure and docs/kvm-algorithm.md for the quirks. */
+#include "kvm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const split_eoi_values[] = {"quirked", "suppress", "disable"};
+static const char *const lvtt_values[] = {"hardware", "restart"};
+static const char *const timing_values[] = {"absent", "present"};
+static const char *const svi_values[] = {"update", "stale"};
+
+static const struct hvsim_quirk_desc kvm_quirks[] = {
+	{
+		.name = "split_irqchip_eoi_broadcast",
+		.values = split_eoi_values,
+		.n_values = 3,
+		.def = "suppress",
+		.doc = "quirked: LVR[24] advertised, yet every LAPIC EOI of an I/O APIC level vector "
+		       "exits to the userspace I/O APIC even with SPIV[12] set; suppress: no exit "
+		       "while SPIV[12] is set, the guest's I/O APIC EOI register write clears remote "
+		       "IRR; disable: LVR[24] not advertised",
+		.provenance = "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is enabled "
+			      "(https://lore.kernel.org/kvm/"
+			      "7D497EF1-607D-4D37-98E7-DAF95F099342@nutanix.com/)",
+	},
+	{
+		.name = "lvtt_periodic_restart",
+		.values = lvtt_values,
+		.n_values = 2,
+		.def = "hardware",
+		.doc = "hardware: an expired one-shot switched to periodic stays at 0 (bare metal, "
+		       "upstream); restart: the switch re-arms the count from TMICT",
+		.provenance = "KVM: lapic: restart counter on change to periodic mode (2019, not "
+			      "merged; https://patchwork.kernel.org/patch/11102341/)",
+	},
+	{
+		.name = "cpuid_timing_leaf",
+		.values = timing_values,
+		.n_values = 2,
+		.def = "absent",
+		.doc = "present: CPUID 0x40000010 gives EAX = TSC kHz, EBX = APIC bus kHz",
+		.provenance = "Support \"generic\" CPUID timing leaf as KVM guest and host (v2, "
+			      "David Woodhouse)",
+	},
+	{
+		.name = "apicv_activation_svi",
+		.values = svi_values,
+		.n_values = 2,
+		.def = "update",
+		.doc = "update: runtime APICv activation sets GUEST_INTR_STATUS.SVI from the highest "
+		       "in-service vector; stale: it does not, so the guest's EOI cannot clear it",
+		.provenance = "KVM: VMX: Update SVI during runtime APICv activation "
+			      "(https://patch.msgid.link/20251110063212.34902-1-dongli.zhang@oracle.com)",
+	},
+};
+
+struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v)
+{
+	return &kvm->vcpus[hvsim_vcpu_index(v)];
+}
+
+static unsigned quirk_index(hvsim_vm *vm, const char *name, const char *const *values, unsigned n)
+{
+	const char *v = hvsim_vm_quirk(vm, name);
+
+	for (unsigned i = 0; v && i < n; i++)
+		if (strcmp(v, values[i]) == 0)
+			return i;
+	return 0;
+}
+
+static void read_quirks(struct kvm_vm *kvm)
+{
+	kvm->split_eoi = (uint8_t)quirk_index(kvm->vm, "split_irqchip_eoi_broadcast",
+					      split_eoi_values, 3);
+	kvm->lvtt_restart = quirk_index(kvm->vm, "lvtt_periodic_restart", lvtt_values, 2) == 1;
+	kvm->timing_leaf = quirk_index(kvm->vm, "cpuid_timing_leaf", timing_values, 2) == 1;
+	kvm->svi_update = quirk_index(kvm->vm, "apicv_activation_svi", svi_values, 2) == 0;
+}
+
+static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
+{
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
+	struct kvm_vm *kvm;
+
+	if (!hvsim_vmx_supported(vm) || hvsim_vm_vcpu_count(vm) > KVM_MAX_VCPUS)
+		return HVSIM_E_UNSUPPORTED; /* KVM on Intel needs VMX: pick a VMX CPU profile */
+	kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return HVSIM_E_NOMEM;
+	kvm->vm = vm;
+	kvm->n = hvsim_vm_vcpu_count(vm);
+	kvm->split = sc->machine.irqchip == IRQCHIP_SPLIT;
+	kvm->apicv_allowed = sc->machine.apicv;
+	read_quirks(kvm);
+	*priv = kvm;
+	return kvm_ioapic_create(kvm);
+}
+
+static void vm_destroy(void *priv)
+{
+	struct kvm_vm *kvm = priv;
+
+	for (unsigned i = 0; i < kvm->n; i++)
+		lapic_destroy(kvm->vcpus[i].lapic);
+	kvm_ioapic_destroy(kvm);
+	free(kvm);
+}
+
+static enum hvsim_status vcpu_create(void *priv, hvsim_vcpu *v)
+{
+	struct kvm_vm *kvm = priv;
+	struct kvm_vcpu *kv = kvm_vcpu_of(kvm, v);
+	enum hvsim_status st;
+
+	kv->kvm = kvm;
+	kv->v = v;
+	kv->index = hvsim_vcpu_index(v);
+	if ((st = kvm_lapic_create(kv)) != HVSIM_OK || (st = kvm_vmcs_setup(kv)) != HVSIM_OK)
+		return st;
+	if (kvm->apicv_allowed)
+		kvm_apicv_set(kv, true);
+	return HVSIM_OK;
+}
+
+static void enter(struct kvm_vcpu *kv)
+{
+	struct vmx_result res;
+
+	if (kv->launched)
+		hvsim_vmresume(kv->v, &res);
+	else
+		hvsim_vmlaunch(kv->v, &res);
+	if (res.outcome == VMX_ENTERED || res.outcome == VMX_ENTRY_FAIL_EXIT) {
+		kv->launched = true; /* a failed entry's exit is handled like any other */
+		return;
+	}
+	hvsim_report_finding(kv->kvm->vm, kv->v, "vmentry_failure", res.check ? res.check : "");
+	kv->vmx_broken = true;
+	hvsim_vcpu_stop(kv->v, vmx_outcome_name(res.outcome));
+}
+
+/* vcpu_enter_guest: the exit first, then pending events, then the entry. */
+static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(priv, v);
+
+	if (kv->vmx_broken)
+		return HVSIM_OK;
+	if (hvsim_vcpu_vmexited(v)) {
+		kvm_complete_interrupts(kv);
+		kvm_handle_exit(kv);
+		if (kv->halted || kv->vmx_broken)
+			return HVSIM_OK; /* blocked in HLT, or stopped */
+	}
+	kv->halted = false;
+	kvm_inject_pending(kv);
+	enter(kv);
+	return HVSIM_OK;
+}
+
+static void irq_line(void *priv, uint32_t gsi, uint8_t level)
+{
+	kvm_ioapic_set_line(priv, gsi, level);
+}
+
+static void msi(void *priv, uint64_t addr, uint64_t data)
+{
+	kvm_deliver_msi(priv, addr, data);
+}
+
+static void timer(void *priv, hvsim_vcpu *v, uint64_t cookie)
+{
+	struct kvm_vm *kvm = priv;
+
+	if (cookie == COOKIE_IOAPIC_DELAYED)
+		kvm_ioapic_delayed(kvm);
+	else if (v)
+		kvm_lapic_timer_fire(kvm_vcpu_of(kvm, v));
+}
+
+/* Host actions: "apicv_activate" / "apicv_inhibit" on one vCPU or, without one, on all (KVM's
+ * kvm_set_or_clear_apicv_inhibit runs for the whole VM). */
+static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg)
+{
+	struct kvm_vm *kvm = priv;
+	bool on;
+
+	(void)arg;
+	if (strcmp(action, "apicv_activate") == 0)
+		on = true;
+	else if (strcmp(action, "apicv_inhibit") == 0)
+		on = false;
+	else
+		return HVSIM_E_UNSUPPORTED;
+	for (unsigned i = 0; i < kvm->n; i++)
+		if (!v || hvsim_vcpu_index(v) == i)
+			kvm_apicv_set(&kvm->vcpus[i], on);
+	return HVSIM_OK;
+}
+
+const struct hvsim_hv_ops hv_kvm_ops = {
+	.abi_version = HVSIM_HV_ABI_VERSION,
+	.size = sizeof(struct hvsim_hv_ops),
+	.name = "kvm",
+	.description = "Linux KVM's x86/VMX logic on hvsim's models, with named quirks",
+	.quirks = kvm_quirks,
+	.n_quirks = sizeof(kvm_quirks) / sizeof(kvm_quirks[0]),
+	.vm_create = vm_create,
+	.vm_destroy = vm_destroy,
+	.vcpu_create = vcpu_create,
+	.vcpu_run = vcpu_run,
+	.irq_line = irq_line,
+	.msi = msi,
+	.timer = timer,
+	.host_action = host_action,
+};

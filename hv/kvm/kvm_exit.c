@@ -1,0 +1,304 @@
+/* VM-exit handlers, as KVM's vmx.c kvm_vmx_exit_handlers[] table dispatches them: each reads what it
+ * needs from the VMCS (exit qualification, instruction length, guest-physical address) and the
+ * guest's registers, emulates, and skips the instruction by advancing GUEST_RIP. An exit KVM would
+ * not handle stops the vCPU with an hv_error finding, as KVM returns KVM_EXIT_INTERNAL_ERROR. */
+#include "kvm_int.h"
+
+#include <hvsim/vmx_ctrl.h>
+
+#include <stdio.h>
+
+#define MSR_IA32_TSC 0x10u
+#define MSR_IA32_EFER 0xc0000080u
+#define MSR_IA32_PAT 0x277u
+#define MSR_IA32_MISC_ENABLE 0x1a0u
+#define MSR_IA32_FEATURE_CONTROL 0x3au
+#define MSR_IA32_ARCH_CAPABILITIES 0x10au
+#define MSR_IA32_SPEC_CTRL 0x48u
+#define MISC_ENABLE_DEFAULT UINT64_C(0x1) /* fast strings */
+#define KVM_ENOSYS 1000u
+#define VEC_GP 13u
+/* I/O exit qualification (SDM Table 28-5) */
+#define IO_SIZE(q) ((unsigned)((q)&7) + 1)
+#define IO_IN (1u << 3)
+#define IO_STRING (1u << 4)
+#define IO_PORT(q) ((uint16_t)((q) >> 16))
+/* CR-access exit qualification (SDM Table 28-3) */
+#define CR_NUM(q) ((unsigned)((q)&15))
+#define CR_TYPE(q) ((unsigned)(((q) >> 4) & 3))
+#define CR_GPR(q) ((unsigned)(((q) >> 8) & 15))
+
+void kvm_skip_instruction(struct kvm_vcpu *kv)
+{
+	uint64_t rip = kvm_vmcs_read(kv, VMCS_GUEST_RIP);
+	uint64_t len = kvm_vmcs_read(kv, VMCS_VM_EXIT_INSTRUCTION_LEN);
+	uint64_t intr = kvm_vmcs_read(kv, VMCS_GUEST_INTERRUPTIBILITY_INFO);
+
+	kvm_vmcs_write(kv, VMCS_GUEST_RIP, rip + len);
+	/* an emulated instruction ends an STI or MOV-SS shadow (vmx_set_interrupt_shadow) */
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		kvm_vmcs_write(kv, VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			       intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void kvm_inject_gp(struct kvm_vcpu *kv)
+{
+	kvm_vmcs_write(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		       VEC_GP | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
+			       INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
+	kvm_vmcs_write(kv, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+}
+
+static void unhandled(struct kvm_vcpu *kv, unsigned reason)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "unhandled VM exit %s (%u)", hvsim_exit_reason_name(reason),
+		 reason);
+	hvsim_report_finding(kv->kvm->vm, kv->v, "hv_error", detail);
+	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
+}
+
+static void handle_cpuid(struct kvm_vcpu *kv)
+{
+	uint32_t out[4];
+
+	kvm_cpuid(kv, (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RAX),
+		  (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX), out);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RAX, out[0]);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RBX, out[1]);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RCX, out[2]);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RDX, out[3]);
+	kvm_skip_instruction(kv);
+}
+
+static uint64_t *misc_slot(struct kvm_vcpu *kv, uint32_t msr, bool create)
+{
+	for (unsigned i = 0; i < kv->n_misc; i++)
+		if (kv->misc_idx[i] == msr)
+			return &kv->misc_msr[i];
+	if (!create || kv->n_misc == sizeof(kv->misc_idx) / sizeof(kv->misc_idx[0]))
+		return NULL;
+	kv->misc_idx[kv->n_misc] = msr;
+	kv->misc_msr[kv->n_misc] = 0;
+	return &kv->misc_msr[kv->n_misc++];
+}
+
+/* kvm_get_msr_common for the MSRs a guest of this model reads; false: #GP (ignore_msrs=0). */
+static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
+{
+	uint64_t *slot;
+
+	if (kvm_lapic_msr_read(kv, msr, value))
+		return true;
+	switch (msr) {
+	case MSR_IA32_EFER: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER); return true;
+	case MSR_IA32_PAT: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_PAT); return true;
+	case MSR_IA32_TSC:
+		*value = hvsim_vcpu_guest_tsc(kv->v);
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		slot = misc_slot(kv, msr, false);
+		*value = slot ? *slot : MISC_ENABLE_DEFAULT;
+		return true;
+	case MSR_IA32_FEATURE_CONTROL: *value = 1; return true; /* locked, no VMX for the guest */
+	case MSR_IA32_ARCH_CAPABILITIES:
+	case MSR_IA32_SPEC_CTRL:
+		slot = misc_slot(kv, msr, false);
+		*value = slot ? *slot : 0;
+		return true;
+	default: return false;
+	}
+}
+
+static bool msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value)
+{
+	uint64_t *slot;
+
+	if (kvm_lapic_msr_write(kv, msr, value))
+		return true;
+	switch (msr) {
+	case MSR_IA32_EFER: kvm_vmcs_write(kv, VMCS_GUEST_IA32_EFER, value); return true;
+	case MSR_IA32_PAT: kvm_vmcs_write(kv, VMCS_GUEST_IA32_PAT, value); return true;
+	case MSR_IA32_MISC_ENABLE:
+	case MSR_IA32_SPEC_CTRL:
+		slot = misc_slot(kv, msr, true);
+		if (slot)
+			*slot = value;
+		return slot != NULL;
+	default: return false;
+	}
+}
+
+static void handle_rdmsr(struct kvm_vcpu *kv)
+{
+	uint32_t msr = (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX);
+	uint64_t value = 0;
+	bool gp_before = kvm_vmcs_read(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+
+	if (!msr_read(kv, msr, &value)) {
+		kvm_inject_gp(kv);
+		return;
+	}
+	if (!gp_before && (kvm_vmcs_read(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID))
+		return; /* the LAPIC raised #GP: the instruction does not complete */
+	hvsim_vcpu_set_gpr(kv->v, GPR_RAX, (uint32_t)value);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RDX, value >> 32);
+	kvm_skip_instruction(kv);
+}
+
+static void handle_wrmsr(struct kvm_vcpu *kv)
+{
+	uint32_t msr = (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX);
+	uint64_t value = (hvsim_vcpu_gpr(kv->v, GPR_RDX) << 32) |
+			 (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RAX);
+	bool gp_before = kvm_vmcs_read(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+
+	if (!msr_write(kv, msr, value)) {
+		kvm_inject_gp(kv);
+		return;
+	}
+	if (!gp_before && (kvm_vmcs_read(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID))
+		return;
+	kvm_skip_instruction(kv);
+}
+
+/* Port I/O: the debug port is the guest runtime's channel to the trace; other ports read as
+ * all-ones (nothing decodes them). String I/O completes as if every element went nowhere. */
+static void handle_io(struct kvm_vcpu *kv)
+{
+	uint64_t q = kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION);
+	unsigned size = IO_SIZE(q);
+	uint64_t mask = size == 4 ? 0xffffffffu : ((1u << (8 * size)) - 1);
+	uint64_t rax = hvsim_vcpu_gpr(kv->v, GPR_RAX);
+	struct trace_ev e;
+
+	if (!(q & IO_IN) && !(q & IO_STRING) && IO_PORT(q) == KVM_DEBUG_PORT) {
+		trace_ev_init(&e, hvsim_vcpu_now(kv->v), (int32_t)kv->index, "guest_out");
+		trace_ev_hex(&e, "port", IO_PORT(q));
+		trace_ev_hex(&e, "value", rax & mask);
+		hvsim_emit(kv->kvm->vm, &e);
+	}
+	if ((q & IO_IN) && !(q & IO_STRING))
+		hvsim_vcpu_set_gpr(kv->v, GPR_RAX,
+				   size == 4 ? mask : (rax & ~mask) | mask); /* all-ones */
+	kvm_skip_instruction(kv);
+}
+
+/* kvm_emulate_halt: the instruction completes; the vCPU blocks until an interrupt can wake it. */
+static void handle_hlt(struct kvm_vcpu *kv)
+{
+	kvm_skip_instruction(kv);
+	if (kvm_has_pending(kv))
+		return;
+	kv->halted = true;
+	hvsim_vcpu_block(kv->v);
+}
+
+/* An access to a page with no memory behind it: the LAPIC page, the I/O APIC window, or nothing. */
+static void handle_mmio(struct kvm_vcpu *kv)
+{
+	const struct guest_op *op = hvsim_vcpu_exit_op(kv->v);
+	uint64_t gpa, value, base;
+
+	if (!op || op->kind != GOP_MMIO) {
+		unhandled(kv, EXIT_REASON_EPT_VIOLATION);
+		return;
+	}
+	gpa = op->u.mmio.gpa;
+	value = op->u.mmio.write ? op->u.mmio.value : UINT64_MAX;
+	base = lapic_get_apic_base(kv->lapic) & LAPIC_BASE_ADDR_MASK;
+	if (lapic_get_mode(kv->lapic) == LAPIC_MODE_XAPIC && gpa >= base &&
+	    gpa < base + LAPIC_MMIO_SIZE)
+		kvm_lapic_mmio(kv, gpa - base, op->u.mmio.size, op->u.mmio.write, &value);
+	else
+		kvm_ioapic_mmio(kv, gpa, op->u.mmio.size, op->u.mmio.write, &value);
+	hvsim_vcpu_complete(kv->v, value);
+}
+
+static void handle_cr(struct kvm_vcpu *kv)
+{
+	uint64_t q = kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION);
+	uint64_t val = hvsim_vcpu_gpr(kv->v, CR_GPR(q));
+
+	if (CR_TYPE(q) == 0 && CR_NUM(q) == 0) { /* MOV to CR0 changing an owned bit */
+		kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, val);
+		kvm_vmcs_write(kv, VMCS_GUEST_CR0, val | kvm_vmcs_read(kv, VMCS_CR0_GUEST_HOST_MASK));
+	} else if (CR_TYPE(q) == 0 && CR_NUM(q) == 4) {
+		kvm_vmcs_write(kv, VMCS_CR4_READ_SHADOW, val);
+		kvm_vmcs_write(kv, VMCS_GUEST_CR4, val | (UINT64_C(1) << 13));
+	}
+	kvm_skip_instruction(kv);
+}
+
+static void handle_apic_write(struct kvm_vcpu *kv)
+{
+	uint32_t offset = (uint32_t)kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION) & 0xff0u;
+	uint32_t value = 0;
+
+	hvsim_host_read(kv->kvm->vm, kv->vapic_pa + offset, &value, sizeof(value));
+	if (lapic_get_mode(kv->lapic) == LAPIC_MODE_X2APIC)
+		kvm_lapic_msr_write(kv, LAPIC_X2APIC_MSR_BASE + (offset >> 4), value);
+	else {
+		uint64_t v64 = value;
+
+		kvm_lapic_mmio(kv, offset, 4, true, &v64);
+	}
+}
+
+static void handle_vmcall(struct kvm_vcpu *kv)
+{
+	hvsim_vcpu_set_gpr(kv->v, GPR_RAX, (uint64_t)0 - KVM_ENOSYS);
+	kvm_skip_instruction(kv);
+}
+
+static void handle_entry_failure(struct kvm_vcpu *kv, uint64_t reason)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "VM entry failed: exit reason %#llx qualification %#llx",
+		 (unsigned long long)reason,
+		 (unsigned long long)kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION));
+	hvsim_report_finding(kv->kvm->vm, kv->v, "vmentry_failure", detail);
+	kv->vmx_broken = true;
+	hvsim_vcpu_stop(kv->v, "KVM_EXIT_FAIL_ENTRY");
+}
+
+void kvm_handle_exit(struct kvm_vcpu *kv)
+{
+	uint64_t full = kvm_vmcs_read(kv, VMCS_VM_EXIT_REASON);
+	unsigned reason = (unsigned)(full & 0xffff);
+
+	if (full & VMX_EXIT_REASON_ENTRY_FAIL) {
+		handle_entry_failure(kv, full);
+		return;
+	}
+	switch (reason) {
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_TPR_BELOW_THRESHOLD:
+	case EXIT_REASON_PREEMPTION_TIMER: break;
+	case EXIT_REASON_CPUID: handle_cpuid(kv); break;
+	case EXIT_REASON_HLT: handle_hlt(kv); break;
+	case EXIT_REASON_RDMSR: handle_rdmsr(kv); break;
+	case EXIT_REASON_WRMSR: handle_wrmsr(kv); break;
+	case EXIT_REASON_IO_INSTRUCTION: handle_io(kv); break;
+	case EXIT_REASON_EPT_VIOLATION:
+	case EXIT_REASON_EPT_MISCONFIG: handle_mmio(kv); break;
+	case EXIT_REASON_CR_ACCESS: handle_cr(kv); break;
+	case EXIT_REASON_VIRTUALIZED_EOI:
+		kvm_lapic_eoi_virtualized(kv, (uint8_t)kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION));
+		break;
+	case EXIT_REASON_APIC_WRITE: handle_apic_write(kv); break;
+	case EXIT_REASON_VMCALL: handle_vmcall(kv); break;
+	case EXIT_REASON_MWAIT:
+	case EXIT_REASON_MONITOR:
+	case EXIT_REASON_WBINVD:
+	case EXIT_REASON_INVD:
+	case EXIT_REASON_XSETBV:
+	case EXIT_REASON_PAUSE: kvm_skip_instruction(kv); break; /* emulated as NOPs */
+	case EXIT_REASON_RDPMC: kvm_inject_gp(kv); break;        /* no vPMU */
+	case EXIT_REASON_TRIPLE_FAULT: hvsim_vcpu_stop(kv->v, "triple fault"); break;
+	default: unhandled(kv, reason); break;
+	}
+}

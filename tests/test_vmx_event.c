@@ -433,3 +433,57 @@ Test(vmx_event, injected_nmi_blocks_the_nmi_window)
 	cr_assert_eq(out.exit.reason, EXIT_REASON_NMI_WINDOW, "window opens after IRET");
 	vfx_fini(&x);
 }
+
+/* SDM 27.7.2 and 26.5.1: an entry to wait-for-SIPI blocks external interrupts, NMIs, INIT and the
+ * expired preemption timer; only a SIPI leaves it (exit 4) */
+Test(vmx_event, entry_to_wait_for_sipi_waits_for_a_sipi_only)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_entry_effects fx;
+	struct vmx_event_result out;
+	struct vmx_pending p = {.extint = true, .nmi = true, .init = true};
+
+	vfx_init(&x, VFX_PROFILE);
+	vrt_ctl(&x, VRT_PIN, PIN_PREEMPTION_TIMER, true);
+	vfx_set(&x, VMCS_VMX_PREEMPTION_TIMER_VALUE, 0);
+	vfx_set(&x, VMCS_GUEST_ACTIVITY_STATE, CPU_ACTIVITY_WAIT_SIPI);
+	vrt_enter(&x, &g, &fx);
+	cr_assert(g.activity == CPU_ACTIVITY_WAIT_SIPI && !fx.timer_exit,
+	          "wait-for-SIPI: activity %u, timer exit %d", g.activity, fx.timer_exit);
+	vmx_event_exits(x.cpu, &g, VRT_TSC + 1000, &p, &out);
+	cr_assert_eq(out.action, VMX_EV_NONE, "everything blocked, got %u/%u", out.action,
+	             out.exit.reason);
+	p.sipi = true;
+	p.sipi_vector = 0x10;
+	vmx_event_exits(x.cpu, &g, VRT_TSC + 1000, &p, &out);
+	cr_assert(out.action == VMX_EV_EXIT && out.exit.reason == EXIT_REASON_SIPI &&
+	              out.exit.qual == 0x10,
+	          "SIPI exit 4 qual 10H, got %u/%u", out.action, out.exit.reason);
+	vfx_fini(&x);
+}
+
+/* SDM 27.7.2: an entry to the shutdown state blocks external interrupts and MTF, while an NMI
+ * (NMI exiting) still exits */
+Test(vmx_event, entry_to_shutdown_lets_only_nmis_through)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_entry_effects fx;
+	struct vmx_event_result out;
+	struct vmx_pending p = {.extint = true};
+
+	vfx_init(&x, VFX_PROFILE);
+	vrt_ctl(&x, VRT_PROC, PROC_MONITOR_TRAP_FLAG, true);
+	vfx_set(&x, VMCS_GUEST_ACTIVITY_STATE, CPU_ACTIVITY_SHUTDOWN);
+	vrt_enter(&x, &g, &fx);
+	vmx_nonroot_retired(x.cpu, 1);
+	vmx_event_exits(x.cpu, &g, VRT_TSC, &p, &out);
+	cr_assert_eq(out.action, VMX_EV_NONE, "interrupt and MTF blocked in shutdown, got %u/%u",
+	             out.action, out.exit.reason);
+	p.nmi = true;
+	vmx_event_exits(x.cpu, &g, VRT_TSC, &p, &out);
+	cr_assert(out.action == VMX_EV_EXIT && out.exit.reason == EXIT_REASON_EXCEPTION_NMI,
+	          "NMI exits from shutdown, got %u/%u", out.action, out.exit.reason);
+	vfx_fini(&x);
+}

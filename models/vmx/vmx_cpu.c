@@ -1,6 +1,7 @@
 /* The VMX logical processor: its VMX-operation state (in VMX operation, VMXON pointer,
  * current-VMCS pointer; SDM 24.11 "VMX Operation" and 25.1 "Overview"), the mode inputs the
- * instructions check, and the result helpers. Non-root operation belongs to the engine. */
+ * instructions check, and the result helpers. Non-root state lives in struct vmx_nonroot (see
+ * vmx_int.h) and is driven by the runtime files. */
 #include "vmx_int.h"
 
 #include <stdlib.h>

@@ -1,9 +1,9 @@
-/* The Intel VMX hardware model, part 1: capability MSRs from CPU profiles, the VMCS store, the VMX
- * instructions and the VM-entry checks. A hypervisor algorithm programs it with VMX instructions
- * and gets what a processor gives: VMsucceed, VMfailInvalid, VMfailValid with the VM-instruction
- * error, #UD/#GP(0), a VM-entry failure exit, or "entered". Follows the Intel SDM Vol. 3C (order
- * number 325462-084US): ch. 25 (VMCS), ch. 27 (VM entries), ch. 31 (VMX instruction reference),
- * Appendix A (capability reporting). See docs/vmx-model.md. */
+/* The Intel VMX hardware model (root side): capability MSRs from CPU profiles, the VMCS store, the
+ * VMX instructions and the VM-entry checks. A hypervisor algorithm programs it with VMX
+ * instructions and gets what a processor gives: VMsucceed, VMfailInvalid, VMfailValid with the
+ * VM-instruction error, #UD/#GP(0), a VM-entry failure exit, or "entered". Follows the Intel SDM
+ * Vol. 3C (order number 325462-084US): ch. 25 (VMCS), ch. 27 (VM entries), ch. 31 (VMX instruction
+ * reference), Appendix A (capability reporting). See docs/vmx-model.md. */
 #ifndef HVSIM_VMX_H
 #define HVSIM_VMX_H
 
@@ -221,8 +221,9 @@ void vmx_vmclear(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
 void vmx_vmread(struct vmx_cpu *cpu, uint64_t encoding, struct vmx_result *res);
 /* value: the source operand, zero-extended by the caller outside 64-bit mode. */
 void vmx_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value, struct vmx_result *res);
-/* VMLAUNCH/VMRESUME: the instruction checks, then every VM-entry check (nothing is loaded in this
- * part: VMX_ENTERED means all checks passed and, for VMLAUNCH, the VMCS is now launched). */
+/* VMLAUNCH/VMRESUME: the instruction checks, then every VM-entry check. VMX_ENTERED means all
+ * checks passed and, for VMLAUNCH, the VMCS is now launched; the guest state is then loaded with
+ * vmx_entry_load (hvsim/vmx_runtime.h). */
 void vmx_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
 void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
 /* INVEPT/INVVPID with type (register operand) and the 128-bit descriptor as two quadwords. */

@@ -86,6 +86,7 @@
 #define EXIT_CLEAR_BNDCFGS           BIT32(23)
 #define EXIT_LOAD_CET_STATE          BIT32(28)
 #define EXIT_LOAD_PKRS               BIT32(29)
+#define EXIT_SAVE_PERF_GLOBAL_CTRL   BIT32(30)
 #define EXIT_ACTIVATE_SECONDARY_CTLS BIT32(31)
 /* VM-entry controls, SDM Table 25-15 */
 #define ENTRY_LOAD_DEBUG_CONTROLS   BIT32(2)

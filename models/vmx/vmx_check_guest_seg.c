@@ -5,7 +5,7 @@
  * several registers is one check; the failing register is the result's item. Exit 33, qual 0. */
 #include "vmx_int.h"
 
-enum seg { ES, CS, SS, DS, FS, GS, LDTR, TR, SEG_COUNT };
+enum seg { ES, CS, SS, DS, FS, GS, LDTR, TR, NSEGS };
 
 struct seg_fields {
 	const char *name;
@@ -18,7 +18,7 @@ struct seg_fields {
 		    VMCS_IDX_GUEST_##n##_LIMIT, VMCS_IDX_GUEST_##n##_AR_BYTES \
 	}
 
-static const struct seg_fields segs[SEG_COUNT] = {
+static const struct seg_fields segs[NSEGS] = {
     SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
 };
 

@@ -1,6 +1,7 @@
 /* The VMX logical processor: its VMX-operation state (in VMX operation, VMXON pointer,
  * current-VMCS pointer; SDM 24.11 "VMX Operation" and 25.1 "Overview"), the mode inputs the
- * instructions check, and the result helpers. Non-root operation belongs to the engine. */
+ * instructions check, and the result helpers. Non-root state lives in struct vmx_nonroot (see
+ * vmx_int.h) and is driven by the runtime files. */
 #include "vmx_int.h"
 
 #include <stdlib.h>
@@ -79,16 +80,21 @@ bool vmx_cpu_vmcs_launched(const struct vmx_cpu *cpu, uint64_t pa)
 	return v && v->launched;
 }
 
-static const struct vmcs *current_const(const struct vmx_cpu *cpu)
+const struct vmcs *vmx_current_const(const struct vmx_cpu *cpu)
 {
 	if (cpu->current_vmcs == VMX_INVALID_VMCS_PTR)
 		return NULL;
 	return vmcs_store_find_const(cpu->store, cpu->current_vmcs);
 }
 
+struct vmcs *vmx_current(struct vmx_cpu *cpu)
+{
+	return (struct vmcs *)vmx_current_const(cpu);
+}
+
 bool vmx_vmcs_get(const struct vmx_cpu *cpu, uint32_t encoding, uint64_t *value)
 {
-	const struct vmcs *v = current_const(cpu);
+	const struct vmcs *v = vmx_current_const(cpu);
 	int i = vmcs_field_index(encoding & ~VMCS_ENC_HIGH);
 
 	if (!v || i < 0)
@@ -99,7 +105,7 @@ bool vmx_vmcs_get(const struct vmx_cpu *cpu, uint32_t encoding, uint64_t *value)
 
 bool vmx_vmcs_set(struct vmx_cpu *cpu, uint32_t encoding, uint64_t value)
 {
-	struct vmcs *v = (struct vmcs *)current_const(cpu);
+	struct vmcs *v = vmx_current(cpu);
 	int i = vmcs_field_index(encoding & ~VMCS_ENC_HIGH);
 
 	if (!v || i < 0)

@@ -1,8 +1,9 @@
-/* VM entry as far as part 1 goes: VMLAUNCH/VMRESUME pre-checks (SDM 27.1 "Basic VM-Entry
- * Checks"), then every check of SDM 27.2 (controls, host state), 27.3.1 (guest state) and 27.4
- * (MSR loading) from the check tables, in SDM order, mapped to their outcomes. Loading guest
- * state, event injection and the exit that follows a failed guest-state check are the engine's
- * later part; here only the VM-exit information fields of a VM-entry failure are written. */
+/* VM entry up to the checks: VMLAUNCH/VMRESUME pre-checks (SDM 27.1 "Basic VM-Entry Checks"),
+ * then every check of SDM 27.2 (controls, host state), 27.3.1 (guest state) and 27.4 (MSR
+ * loading) from the check tables, in SDM order, mapped to their outcomes. Loading guest state and
+ * event injection are vmx_entry_load.c; the host-state load after a failed entry is vmx_exit with
+ * the entry-failure bit (vmx_exit.c); here only the VM-exit information fields of a VM-entry
+ * failure are written. */
 #include "vmx_int.h"
 
 #include <hvsim/exit_reason.h>
@@ -187,7 +188,7 @@ static bool instr_prechecks(const struct vmx_cpu *cpu, struct vmx_result *res)
 	return false;
 }
 
-/* The state changes of a VM entry that part 1 makes: error number, exit information, launch. */
+/* The state changes the checks make: error number, exit information, launch state. */
 static void apply(struct vmcs *v, bool launch, const struct vmx_result *res)
 {
 	switch (res->outcome) {

@@ -19,6 +19,7 @@
 
 #include <hvsim/vmx.h>
 #include <hvsim/vmx_ctrl.h>
+#include <hvsim/vmx_runtime.h>
 
 /* ---- Dense field indices ---- */
 enum vmcs_idx {
@@ -69,12 +70,17 @@ enum vmcs_idx {
 
 /* Architectural register bits */
 #define CR0_PE         BIT64(0)
+#define CR0_TS         BIT64(3)
 #define CR0_NE         BIT64(5)
 #define CR0_WP         BIT64(16)
 #define CR0_PG         BIT64(31)
+#define CR4_TSD        BIT64(2)
 #define CR4_PAE        BIT64(5)
+#define CR4_PCE        BIT64(8)
 #define CR4_VMXE       BIT64(13)
+#define CR4_SMXE       BIT64(14)
 #define CR4_PCIDE      BIT64(17)
+#define CR4_OSXSAVE    BIT64(18)
 #define CR4_CET        BIT64(23)
 #define EFER_LME       BIT64(8)
 #define EFER_LMA       BIT64(10)
@@ -87,6 +93,7 @@ enum vmcs_idx {
 #define RFLAGS_TF      BIT64(8)
 #define RFLAGS_IF      BIT64(9)
 #define RFLAGS_OF      BIT64(11)
+#define RFLAGS_RF      BIT64(16)
 #define RFLAGS_VM      BIT64(17)
 #define DEBUGCTL_BTF   BIT64(1)
 #define FEAT_CTL_LOCK  BIT64(0)
@@ -146,15 +153,36 @@ const struct vmcs *vmcs_store_find_const(const struct vmcs_store *s, uint64_t pa
 struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa);
 
 /* ---- The logical processor ---- */
+/* VMX non-root state the processor keeps between VM entry and VM exit beyond the VMCS and the
+ * guest's registers (SDM 26.5, 27.7, 30.2.1). Everything else (RVI/SVI, PML index, ...) lives in
+ * the current VMCS, which plays the part of the processor's cached copy while it is active. */
+struct vmx_nonroot {
+	bool active;           /* between vmx_entry_load and vmx_exit */
+	bool mtf_pending;      /* an MTF VM exit is pending on the next instruction boundary */
+	bool tpr_exit_pending; /* SDM 27.7.7: TPR-below-threshold exit right after VM entry */
+	bool vintr_recognized; /* SDM 30.2.1: a pending virtual interrupt is recognized */
+	bool timer_active;     /* VMX-preemption timer counting (SDM 26.5.1) */
+	uint8_t timer_shift;   /* timer ticks when TSC bit timer_shift changes (VMX_MISC[4:0]) */
+	uint32_t timer_value;  /* value loaded at VM entry, ticks */
+	uint64_t timer_start;  /* TSC at VM entry, ticks */
+	bool ple_loop;         /* PAUSE-loop exiting: a loop has started */
+	uint64_t ple_first;    /* TSC of the first PAUSE of the current loop */
+	uint64_t ple_last;     /* TSC of the latest PAUSE at CPL 0 */
+};
+
 struct vmx_cpu {
 	struct vmx_caps caps;
 	struct vmx_mem mem;
 	struct vmx_msr_ops msr;
+	struct vmx_msr_read_ops msr_read;
 	struct vmcs_store *store;
 	struct vmx_cpu_mode mode;
-	bool in_vmx;           /* in VMX operation (root: non-root is the engine's business) */
+	bool in_vmx;           /* in VMX operation (root or non-root) */
 	uint64_t vmxon_ptr;    /* VMXON pointer while in_vmx */
 	uint64_t current_vmcs; /* VMX_INVALID_VMCS_PTR or a region in store */
+	struct vmx_nonroot nr;
+	vmx_step_fn step; /* step log hook, NULL when off */
+	void *step_ctx;
 };
 
 /* ---- Capability helpers (vmx_caps.c) ---- */
@@ -284,5 +312,99 @@ static inline bool vmx_pa_bad_page(const struct vmx_caps *caps, uint64_t pa)
 {
 	return (pa & 0xfff) != 0 || vmx_caps_pa_too_wide(caps, pa);
 }
+
+/* ---- Runtime: VMX non-root operation, VM entry loading, VM exits, APICv (part 2) ---- */
+
+#define SDM_NR_PRIO    "SDM 26.1.1 \"Relative Priority of Faults and VM Exits\""
+#define SDM_NR_UNCOND  "SDM 26.1.2 \"Instructions That Cause VM Exits Unconditionally\""
+#define SDM_NR_COND    "SDM 26.1.3 \"Instructions That Cause VM Exits Conditionally\""
+#define SDM_NR_OTHER   "SDM 26.2 \"Other Causes of VM Exits\""
+#define SDM_NR_CHANGES "SDM 26.3 \"Changes to Instruction Behavior in VMX Non-Root Operation\""
+#define SDM_NR_TIMER   "SDM 26.5.1 \"VMX-Preemption Timer\""
+#define SDM_NR_MTF     "SDM 26.5.2 \"Monitor Trap Flag\""
+#define SDM_LOAD_NR    "SDM 27.3.2.5 \"Updating Non-Register State\""
+#define SDM_INJECT     "SDM 27.6.1 \"Vectored-Event Injection\""
+#define SDM_EXIT_INFO  "SDM 28.2.1 \"Basic VM-Exit Information\""
+#define SDM_APIC_TPR   "SDM 30.1.2 \"TPR Virtualization\""
+#define SDM_APIC_PPR   "SDM 30.1.3 \"PPR Virtualization\""
+#define SDM_APIC_EOI   "SDM 30.1.4 \"EOI Virtualization\""
+#define SDM_APIC_SIPI  "SDM 30.1.5 \"Self-IPI Virtualization\""
+#define SDM_APIC_EVAL  "SDM 30.2.1 \"Evaluation of Pending Virtual Interrupts\""
+#define SDM_APIC_DLVR  "SDM 30.2.2 \"Virtual-Interrupt Delivery\""
+#define SDM_APIC_CR8   "SDM 30.3 \"Virtualizing CR8-Based TPR Accesses\""
+#define SDM_APIC_READ  "SDM 30.4.2 \"Virtualizing Reads from the APIC-Access Page\""
+#define SDM_APIC_WRITE "SDM 30.4.3 \"Virtualizing Writes to the APIC-Access Page\""
+#define SDM_APIC_MSR   "SDM 30.5 \"Virtualizing MSR-Based APIC Accesses\""
+#define SDM_APIC_PI    "SDM 30.6 \"Posted-Interrupt Processing\""
+
+/* The current VMCS, or NULL (vmx_cpu.c). */
+struct vmcs *vmx_current(struct vmx_cpu *cpu);
+const struct vmcs *vmx_current_const(const struct vmx_cpu *cpu);
+
+/* The execution, exit and entry controls of a VMCS as the processor applies them: secondary and
+ * tertiary controls read as 0 when not activated (SDM 25.6.2). */
+struct vmx_ctls {
+	uint32_t pin, proc, proc2, exit, entry;
+	uint64_t proc3;
+};
+void vmx_ctls_of(const struct vmcs *v, struct vmx_ctls *c);
+
+/* Field of VMCS v by name: VF(v, GUEST_RIP). */
+#define VF(v, name) ((v)->f[VMCS_IDX_##name])
+
+/* Emits one step through the hook (no-op without one). */
+void vmx_step_emit(const struct vmx_cpu *cpu, const char *name, const char *cite, uint32_t vector,
+                   uint64_t value);
+/* la with bits 63:N copied from bit N-1 for the profile's linear width N (SDM 28.5.1). */
+uint64_t vmx_canonicalize(const struct vmx_caps *caps, uint64_t la);
+/* CPL of a guest: SS.DPL (SDM 27.3.2.2). */
+unsigned vmx_guest_cpl(const struct cpu_state *g);
+/* 64-bit mode: IA32_EFER.LMA and CS.L. */
+bool vmx_guest_64bit(const struct cpu_state *g);
+
+/* Memory helpers over the processor's vmx_mem (false or all ones when unbacked). */
+bool vmx_mem_read(const struct vmx_cpu *cpu, uint64_t pa, void *buf, size_t len);
+bool vmx_mem_write(const struct vmx_cpu *cpu, uint64_t pa, const void *buf, size_t len);
+
+/* An MSR-list entry rule shared by the VM-exit store and load lists (SDM 28.4, 28.6): true
+ * when the entry's MSR may not be stored/loaded. */
+bool vmx_msr_list_store_bad(const struct vmx_cpu *cpu, uint64_t lo);
+bool vmx_msr_list_load_bad(const struct vmx_cpu *cpu, uint64_t lo, uint64_t value);
+
+/* Reserved bits of a present PAE PDPTE: 2:1, 8:5 and 63:MAXPHYADDR (SDM 4.4.1). */
+static inline bool vmx_pae_pdpte_bad(const struct vmx_caps *caps, uint64_t e)
+{
+	return (e & 1) &&
+	       ((e & UINT64_C(0x1e6)) || (caps->maxphyaddr < 64 && (e >> caps->maxphyaddr)));
+}
+
+/* Result builders (vmx_nonroot_insn.c). */
+void vmx_op_exit(struct vmx_op_result *out, uint32_t reason, uint32_t insn_len, uint64_t qual);
+void vmx_op_fault(const struct vmx_cpu *cpu, struct vmx_op_result *out, uint8_t vector,
+                  bool has_error);
+void vmx_op_done(struct vmx_op_result *out);
+void vmx_op_done_value(struct vmx_op_result *out, uint64_t value);
+
+/* CR accesses (vmx_nonroot_cr.c). */
+bool vmx_cr_op(struct vmx_cpu *cpu, const struct guest_op *op, const struct cpu_state *g,
+               struct vmx_op_result *out);
+/* APIC-access page and x2APIC MSR virtualization (vmx_apicv_access.c): true when they handled
+ * the operation (out filled). */
+bool vmx_apic_access_op(struct vmx_cpu *cpu, const struct guest_op *op, struct vmx_op_result *out);
+bool vmx_x2apic_rdmsr(struct vmx_cpu *cpu, const struct guest_op *op, struct vmx_op_result *out);
+bool vmx_x2apic_wrmsr(struct vmx_cpu *cpu, const struct guest_op *op, struct vmx_op_result *out);
+/* The TPR-threshold exit as TPR virtualization raises it (trap-like, qualification 0). */
+void vmx_tpr_exit_info(struct vmx_exit_info *exit);
+/* VM exit, second half (vmx_exit_host.c): SDM 28.4 MSR-store list (false: abort 1), SDM 28.7
+ * abort, SDM 28.5 host state and SDM 28.6 MSR-load list checks (aborts 2, 4, 6 in fx). */
+bool vmx_exit_store_msrs(struct vmx_cpu *cpu, const struct vmcs *v, struct vmx_exit_effects *fx);
+void vmx_exit_abort(struct vmx_cpu *cpu, const struct vmcs *v, uint32_t indicator,
+                    struct vmx_exit_effects *fx);
+void vmx_exit_load_host(struct vmx_cpu *cpu, const struct vmcs *v, const struct vmx_ctls *c,
+                        const struct vmx_exit_info *x, const struct cpu_state *g,
+                        struct vmx_exit_effects *fx);
+/* The event a VM entry injects (vmx_event_inject.c): true when the entry is vectoring; a pending
+ * MTF VM exit (type 7, vector 0) sets *pending_mtf instead. */
+bool vmx_entry_injection(const struct vmcs *v, struct vmx_event *ev, bool *pending_mtf);
 
 #endif

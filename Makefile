@@ -68,9 +68,13 @@ $(HVSIM): $(CLI_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS) -ldl
 
-# Guest programs: preprocessed assembly linked at their load address, then flattened.
+# Guest programs: preprocessed assembly linked at their load address, then flattened. Always the
+# GNU assembler (through gcc), whatever CC is: goldens record guest RIPs, so the bytes must not
+# depend on the compiler building hvsim.
+GUEST_CC := gcc
 scenarios/guest/%.bin: scenarios/guest/%.S scenarios/guest/runtime.h scenarios/guest/guest.ld
-	$(CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
+	@mkdir -p $(BUILD)
+	$(GUEST_CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
 	ld -T scenarios/guest/guest.ld -o $(BUILD)/guest-$*.elf $(BUILD)/guest-$*.o
 	objcopy -O binary $(BUILD)/guest-$*.elf $@
 

@@ -134,6 +134,7 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	vm->mach.mem = vm->mem;
 	vm->mach.mem_size = vm->mem_size;
 	vm->code_guest = !sc->guest.has_script;
+	vm->user = o->user;
 	vm->evq = sim_evq_create();
 	vm->n_vcpus = sc->machine.vcpus;
 	vm->vcpus = calloc(vm->n_vcpus, sizeof(*vm->vcpus));
@@ -426,6 +427,11 @@ uint64_t hvsim_vm_now(const hvsim_vm *vm)
 uint64_t hvsim_vm_random(hvsim_vm *vm)
 {
 	return sim_prng_next(&vm->prng);
+}
+
+void *hvsim_vm_user(const hvsim_vm *vm)
+{
+	return vm->user;
 }
 
 static bool in_ram(const hvsim_vm *vm, uint64_t gpa, size_t len)

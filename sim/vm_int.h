@@ -72,6 +72,7 @@ struct hvsim_vm {
 	uint64_t mem_size;
 	struct be_machine mach; /* RAM and MMIO map as backends see them (mach.mem == mem) */
 	bool code_guest;        /* instruction-level guest (Unicorn), else a script */
+	void *user;             /* struct hvsim_vm_opts.user */
 	hvsim_vcpu *vcpus;
 	unsigned n_vcpus;
 	enum hvsim_vm_state state;

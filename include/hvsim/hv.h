@@ -72,6 +72,8 @@ const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name);
 uint64_t hvsim_vm_now(const hvsim_vm *vm);
 /* Next value of the run's seeded PRNG. */
 uint64_t hvsim_vm_random(hvsim_vm *vm);
+/* The user pointer of struct hvsim_vm_opts (embedders, tests); NULL when none. */
+void *hvsim_vm_user(const hvsim_vm *vm);
 
 /* MMIO regions: guest-physical ranges whose accesses exit as GOP_MMIO operations (exit reason
  * EPT_VIOLATION under the generic hardware). Every VM starts with the xAPIC page at 0xfee00000 and

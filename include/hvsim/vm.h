@@ -21,6 +21,7 @@ struct hvsim_vm_opts {
 	enum trace_level level;
 	const uint8_t *image;          /* the guest program image the runner read; may be NULL */
 	size_t image_len;
+	void *user;                    /* handed to the algorithm by hvsim_vm_user() */
 };
 
 enum hvsim_vm_state {

@@ -67,7 +67,8 @@ const struct hvsim_summary *hvsim_vm_summary(const hvsim_vm *vm);
 /* Snapshots of a whole machine in memory: guest memory, every vCPU (registers, exit state, time,
  * TSC settings), the MMIO map, the clock, the event queue, the PRNG, the summary and the
  * algorithm's state (struct hvsim_hv_ops snapshot callbacks). Restoring rewinds all of them; the
- * trace is a stream and is not rewound: lines emitted after a restore follow the earlier ones.
+ * trace is a stream and is not rewound: both calls flush it to its sink, and lines emitted after a
+ * restore follow the earlier ones.
  * Take and restore snapshots between hvsim_vm_step() calls, before hvsim_vm_finish(). */
 typedef struct hvsim_snapshot hvsim_snapshot;
 /* NULL with err filled: HVSIM_E_UNSUPPORTED when the algorithm has no snapshot callbacks or the VM

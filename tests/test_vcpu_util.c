@@ -148,7 +148,8 @@ static const struct hvsim_hv_ops recorder_ops = {
 
 bool tv_open(struct tv *t, const char *json)
 {
-	struct hvsim_vm_opts o = {.hv = &recorder_ops, .level = TRACE_VERBOSE, .user = t};
+	struct hvsim_vm_opts o = {
+	    .hv = t->hv ? t->hv : &recorder_ops, .level = TRACE_VERBOSE, .user = t};
 
 	o.trace = (struct trace_sink){.write = sink, .ctx = t};
 	o.image = t->image;
@@ -160,9 +161,9 @@ bool tv_open(struct tv *t, const char *json)
 	return t->vm != NULL;
 }
 
-bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *extra)
+static bool open_guest(struct tv *t, const char *mode, const char *code, const char *extra)
 {
-	size_t cap = strlen(hex) + strlen(extra) + 1024;
+	size_t cap = strlen(code) + strlen(extra) + 1024;
 	char *json = malloc(cap);
 	bool ok;
 
@@ -171,12 +172,46 @@ bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *e
 	snprintf(json, cap,
 	         "{\"hvsim\": 1, \"name\": \"t\", \"description\": \"test\", "
 	         "\"provenance\": {\"note\": \"test\"}, \"hypervisor\": {\"algorithm\": "
-	         "\"recorder\"}, \"guest\": {\"mode\": \"%s\", \"bytes\": \"%s\"}, "
+	         "\"%s\"}, \"guest\": {\"mode\": \"%s\", %s}, "
 	         "\"runs\": [{\"name\": \"r\", \"golden\": \"g.jsonl\"}]%s%s}",
-	         mode, hex, extra[0] ? ", " : "", extra);
+	         t->hv ? t->hv->name : "recorder", mode, code, extra[0] ? ", " : "", extra);
 	ok = tv_open(t, json);
 	free(json);
 	return ok;
+}
+
+bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *extra)
+{
+	size_t cap = strlen(hex) + 32;
+	char *code = malloc(cap);
+	bool ok;
+
+	if (!code)
+		return false;
+	snprintf(code, cap, "\"bytes\": \"%s\"", hex);
+	ok = open_guest(t, mode, code, extra);
+	free(code);
+	return ok;
+}
+
+bool tv_open_program(struct tv *t, const char *mode, const char *extra)
+{
+	return open_guest(t, mode, "\"program\": \"guest/p.bin\"", extra);
+}
+
+bool tv_load_program(struct tv *t, const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "scenarios/guest/%s.bin", name);
+	f = fopen(path, "rb");
+	if (!f)
+		return false;
+	t->image_len = fread(t->image_buf, 1, sizeof(t->image_buf), f);
+	t->image = t->image_buf;
+	fclose(f);
+	return t->image_len > 0;
 }
 
 enum hvsim_vm_state tv_run(struct tv *t)

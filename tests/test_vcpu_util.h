@@ -37,13 +37,19 @@ struct tv {
 	void *arg;               /* for handlers */
 	const uint8_t *image;    /* guest.program bytes, when the scenario names a program */
 	size_t image_len;
+	const struct hvsim_hv_ops *hv; /* NULL: the recorder; else this algorithm (not recorded) */
+	uint8_t image_buf[16384];
 };
 
+/* Reads a built guest program (scenarios/guest/NAME.bin) into t->image. False when missing. */
+bool tv_load_program(struct tv *t, const char *name);
 /* Parses json (a complete scenario) and builds the VM. False with t->err filled. */
 bool tv_open(struct tv *t, const char *json);
 /* A one-run scenario around inline code: mode "long"/"protected"/"real", hex bytes, and extra
  * top-level JSON members (may be ""), e.g. "\"machine\": {\"vcpus\": 2}". */
 bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *extra);
+/* The same around the program loaded by tv_load_program. */
+bool tv_open_program(struct tv *t, const char *mode, const char *extra);
 /* Steps the VM until it is no longer running (bounded). Returns the final state. */
 enum hvsim_vm_state tv_run(struct tv *t);
 void tv_close(struct tv *t);

@@ -57,6 +57,7 @@ void uc_cache_flush(struct uc_cpu *c)
 	c->blocks_used = 0;
 	c->offs_used = 0;
 	c->cur = NULL;
+	memset(c->recent, 0, sizeof(c->recent));
 	c->flush_pending = false;
 	if (c->code_pages)
 		memset(c->code_pages, 0, CODE_PAGES / 8);
@@ -96,6 +97,7 @@ static bool blocks_grow(struct uc_cpu *c)
 			*block_slot(c, old[i].pc) = old[i];
 	free(old);
 	c->cur = had_cur ? uc_block_find(c, cur_pc) : NULL;
+	memset(c->recent, 0, sizeof(c->recent));
 	return true;
 }
 

@@ -24,15 +24,8 @@ void uc_request_stop(struct uc_cpu *c, uint8_t why, uint64_t pc)
 	c->stop = why;
 	c->stop_pc = pc;
 	c->stopping = true;
+	c->limit = 0; /* sends the block hook's fast path to block_slow, which sees stopping */
 	uc_emu_stop(c->uc);
-}
-
-/* The block that was executing finished: Unicorn is entering or looking up the next one. */
-static void settle(struct uc_cpu *c)
-{
-	if (c->cur)
-		c->done += c->cur->icount;
-	c->cur = NULL;
 }
 
 /* Decodes a block Unicorn is about to run for the first time; false when the run must stop
@@ -55,25 +48,52 @@ static bool admit(struct uc_cpu *c, uint64_t pc, uint32_t size, uint32_t icount,
 	return true;
 }
 
-/* UC_HOOK_BLOCK: runs at the start of every block execution, before the block's own exit check,
- * so a stop requested here executes none of its instructions. */
-static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *ud)
+static size_t recent_slot(uint64_t pc)
 {
-	struct uc_cpu *c = ud;
-	const struct uc_block *b;
+	return (size_t)(pc ^ (pc >> 9)) & (UC_RECENT - 1);
+}
 
-	(void)uc;
+/* The rare cases of the block hook: a block missing from the direct-mapped front (looked up or
+ * decoded now), a stop already requested, and a block that would overrun the budget. */
+static __attribute__((noinline)) void block_slow(struct uc_cpu *c, uint64_t pc, uint32_t size)
+{
+	const struct uc_block *b = uc_block_find(c, pc);
+	uint64_t done;
+
 	if (c->stopping || size == 0)
 		return;
-	settle(c);
-	b = uc_block_find(c, pc);
 	if ((!b || b->size != size) && !admit(c, pc, size, 0, &b))
 		return;
-	if (!c->precise && c->done + b->icount > c->budget) {
+	c->recent[recent_slot(pc)] =
+	    (struct uc_recent){.pc = pc, .size = size, .icount = b->icount, .b = b};
+	done = c->done + b->icount;
+	if (done > c->limit) {
 		uc_request_stop(c, UST_BUDGET, pc);
 		return;
 	}
+	c->cur_start = c->done;
+	c->done = done;
 	c->cur = b;
+}
+
+/* UC_HOOK_BLOCK: runs at the start of every block execution, before the block's own exit check,
+ * so a stop requested here executes none of its instructions. The block is counted whole now;
+ * a stop inside it recounts from cur_start (count_to). This is the hot path of exit-free code:
+ * one direct-mapped lookup, three stores. */
+static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *ud)
+{
+	struct uc_cpu *c = ud;
+	const struct uc_recent *r = &c->recent[recent_slot(pc)];
+	uint64_t done = c->done + r->icount;
+
+	(void)uc;
+	if (__builtin_expect(r->pc != pc || r->size != size || done > c->limit, 0)) {
+		block_slow(c, pc, size);
+		return;
+	}
+	c->cur_start = c->done;
+	c->done = done;
+	c->cur = r->b;
 }
 
 /* UC_HOOK_EDGE_GENERATED: Unicorn generated a block (first time, or again after self-modifying
@@ -86,7 +106,7 @@ static void on_edge(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *ud)
 	(void)uc, (void)prev;
 	if (c->stopping || tb->size == 0)
 		return;
-	settle(c);
+	c->cur = NULL; /* the previous block finished before Unicorn looked up this one */
 	admit(c, tb->pc, tb->size, tb->icount, &b);
 }
 
@@ -134,7 +154,7 @@ static bool on_invalid(uc_engine *uc, void *ud)
 	return false;
 }
 
-/* Adds the index of the instruction at addr in the executing block to the retired count. */
+/* The executing block stopped before the instruction at addr: only the ones before it retired. */
 static bool count_to(struct uc_cpu *c, uint64_t addr)
 {
 	uint32_t idx;
@@ -145,7 +165,7 @@ static bool count_to(struct uc_cpu *c, uint64_t addr)
 		idx = c->cur->icount; /* the precise deadline, right after the block's last one */
 	else if (!uc_block_index(c, c->cur, addr, &idx))
 		return false;
-	c->done += idx;
+	c->done = c->cur_start + idx;
 	c->cur = NULL;
 	return true;
 }
@@ -174,6 +194,7 @@ static int start_precise(struct uc_cpu *c, const char **why)
 		             (unsigned long long)c->stop_pc);
 	c->until = uc_block_addr(c, b, (uint32_t)(c->budget - c->done));
 	c->precise = true;
+	c->limit = UINT64_MAX; /* the until address ends this run, not the block hook */
 	uc_ctl_remove_cache(c->uc, c->until, c->until + 1);
 	return RUN_AGAIN;
 }
@@ -265,6 +286,7 @@ static int stopped_unasked(struct uc_cpu *c, uc_err err, const char **why)
 		c->rip = rip;
 		c->precise = false;
 		c->until = 0;
+		c->limit = c->budget;
 		return BE_BUDGET;
 	}
 	c->rip = rip;
@@ -297,6 +319,7 @@ static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 	c->cur = NULL;
 	c->stop = UST_NONE;
 	c->stopping = false;
+	c->limit = c->precise ? UINT64_MAX : c->budget;
 	c->why[0] = '\0';
 	c->running = true;
 	err = uc_emu_start(c->uc, c->rip, c->until, 0, 0);
@@ -312,6 +335,7 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 	int st = RUN_AGAIN;
 
 	c->budget = budget;
+	c->limit = budget;
 	c->done = 0;
 	c->precise = false;
 	c->until = 0;
@@ -322,6 +346,7 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 	if (c->precise) { /* restarts ran out on the precise path: drop it, the caller re-runs */
 		c->precise = false;
 		c->until = 0;
+		c->limit = c->budget;
 	}
 	*retired = c->done;
 	return st == RUN_AGAIN ? BE_BUDGET : (enum be_stop)st;

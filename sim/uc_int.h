@@ -12,9 +12,9 @@
  *   translation block's own exit check).
  * - Traps carry the bytes they were decoded from; re-decoding a block (after self-modifying code
  *   made Unicorn retranslate it) refreshes or retires every trap inside it.
- * - Instructions are counted per block: the block hook adds the previous block's icount; a stop
- *   inside a block adds the index of the stopping instruction. No UC_HOOK_CODE covers ordinary
- *   code and uc_emu_start's count and timeout arguments are never used.
+ * - Instructions are counted per block: the block hook counts the block whole as it starts; a
+ *   stop inside it recounts up to the stopping instruction. No UC_HOOK_CODE covers ordinary code
+ *   and uc_emu_start's count and timeout arguments are never used.
  * - until is 0 except on the rare precise-deadline path: Unicorn walks the guest page tables at
  *   until - 1 after every run, which for an unmapped address clobbers CR2 and the exception state.
  * - MMIO and accesses outside RAM raise precise page faults (guest_setup.h); after each, the QEMU
@@ -40,6 +40,15 @@ enum uc_stop {
 	UST_BAD,      /* access to unmapped memory at stop_addr */
 	UST_NOPAGING, /* MMIO region reached with paging off */
 	UST_INTERNAL, /* an hvsim-side failure inside a hook (why says) */
+};
+
+#define UC_RECENT 256 /* direct-mapped block-lookup slots (power of two) */
+
+/* A direct-mapped copy of a block's key and count, so the hot path chases no pointer. */
+struct uc_recent {
+	uint64_t pc;
+	uint32_t size, icount; /* size 0: empty */
+	const struct uc_block *b;
 };
 
 struct uc_block {
@@ -79,9 +88,12 @@ struct uc_cpu {
 	uint8_t *code_pages; /* bitmap of pages holding decoded code, NULL: none yet */
 
 	/* the current run */
-	uint64_t budget, done;      /* instructions allowed and retired */
+	uint64_t budget, done;      /* instructions allowed; retired, the executing block whole */
+	uint64_t cur_start;         /* done before the executing block */
+	uint64_t limit; /* budget, or UINT64_MAX on the precise path */
 	const struct uc_block *cur; /* block executing, NULL: none */
-	uint64_t until;             /* 0, or the precise deadline address */
+	struct uc_recent recent[UC_RECENT]; /* direct-mapped front of blocks, by pc */
+	uint64_t until;                           /* 0, or the precise deadline address */
 	bool precise;
 	bool stopping;
 	uint8_t stop; /* enum uc_stop */
@@ -106,8 +118,7 @@ struct uc_cpu {
 	size_t old_exception_off; /* byte offset of QEMU's old_exception in a uc_context */
 	uint64_t bad_addr;        /* UST_BAD */
 	bool bad_write, bad_fetch;
-	bool mmio_mapped[SIM_MMIO_MAX]; /* region mapped in Unicorn (it lies outside RAM) */
-	struct sim_mmio_region mapped[SIM_MMIO_MAX];
+	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
 };
 
 /* uc_cpu.c */
@@ -152,8 +163,8 @@ enum hvsim_status uc_calibrate(struct uc_cpu *c);
 void uc_reset_exception_state(struct uc_cpu *c);
 /* Index of the MMIO region holding [gpa, gpa+len), or -1; *straddle when it holds part of it. */
 int uc_mmio_region(const struct uc_cpu *c, uint64_t gpa, uint64_t len, bool *straddle);
-/* Maps the machine's MMIO regions that lie outside RAM into Unicorn (their pages must exist for
- * QEMU to reach the page walk that faults). */
+/* Maps everything above RAM into Unicorn once (QEMU checks a linear address is mapped before it
+ * walks the page tables that fault), then flushes the TLB after an MMIO map change. */
 enum hvsim_status uc_mmio_sync(struct uc_cpu *c);
 /* Hook: a known MMIO instruction is about to run; true when it hits MMIO (pending filled). */
 bool uc_mmio_site_hits(struct uc_cpu *c, const struct uc_trap *t, uint64_t rip);

@@ -20,7 +20,8 @@
 #define CR4_PSE       (UINT64_C(1) << 4)
 #define PF_VECTOR     14
 #define CALIB_BASE    (UINT64_C(1) << 32) /* above any guest RAM (4 GiB at most) */
-#define TLB_SCRATCH   UINT64_C(0x7ffffffff000)
+#define CATCH_ALL_END (UINT64_C(1) << 47) /* end of the linear space hvsim maps for guests */
+#define TLB_SCRATCH   CATCH_ALL_END
 
 static bool phys_read(const struct uc_cpu *c, uint64_t pa, void *buf, size_t len)
 {
@@ -313,55 +314,51 @@ int uc_mmio_region(const struct uc_cpu *c, uint64_t gpa, uint64_t len, bool *str
 	return -1;
 }
 
-/* Reached only when paging is off (real mode) or the guest's own page tables map an MMIO page:
- * the access already happened, so the vCPU stops (docs/vcpu-layer.md "MMIO"). */
-static uint64_t nopaging_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+/* Everything above RAM is one Unicorn MMIO mapping, so that QEMU's own "unmapped" check (made on
+ * the linear address, before the page walk) lets every access reach the page walk, where hvsim's
+ * page tables fault precisely. These callbacks run only when paging is off (real mode) or the
+ * guest's own page tables map such an address: the access already happened, the vCPU stops. */
+static void outside_access(struct uc_cpu *c, uint64_t off, bool write)
 {
-	struct uc_cpu *c = ud;
+	uint64_t addr = c->ram_end + off;
+	bool straddle;
 
-	(void)off, (void)size;
-	uc_request_stop(c, UST_NOPAGING, uc_reg(c, UC_X86_REG_RIP));
-	(void)uc;
+	if (uc_mmio_region(c, addr, 1, &straddle) >= 0) {
+		uc_request_stop(c, UST_NOPAGING, uc_reg(c, UC_X86_REG_RIP));
+		return;
+	}
+	if (c->stopping)
+		return;
+	c->bad_addr = addr;
+	c->bad_write = write;
+	c->bad_fetch = false;
+	uc_request_stop(c, UST_BAD, 0);
+}
+
+static uint64_t outside_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+	(void)uc, (void)size;
+	outside_access(ud, off, false);
 	return 0;
 }
 
-static void nopaging_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+static void outside_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
 {
-	(void)v;
-	nopaging_read(uc, off, size, ud);
+	(void)uc, (void)size, (void)v;
+	outside_access(ud, off, true);
 }
 
-/* The part of a region above RAM, page-aligned; its size is 0 when the region lies in RAM. */
-static struct sim_mmio_region outside_ram(const struct uc_cpu *c, const struct sim_mmio_region *r)
-{
-	struct sim_mmio_region o = *r;
-	uint64_t ram_end = (c->m->mem_size + GS_PAGE - 1) & ~(uint64_t)(GS_PAGE - 1);
-
-	if (!o.size || o.gpa + o.size <= ram_end)
-		return (struct sim_mmio_region){0};
-	if (o.gpa < ram_end) {
-		o.size -= ram_end - o.gpa;
-		o.gpa = ram_end;
-	}
-	return o;
-}
-
+/* MMIO regions need no Unicorn mapping of their own: the catch-all mapping covers those above
+ * RAM and RAM those inside it; their holes live in the page tables (vm_mmio.c). */
 enum hvsim_status uc_mmio_sync(struct uc_cpu *c)
 {
-	for (unsigned i = 0; i < SIM_MMIO_MAX; i++) {
-		struct sim_mmio_region want = outside_ram(c, &c->m->mmio[i]);
+	if (!c->ram_end) {
+		uint64_t end = (c->m->mem_size + GS_PAGE - 1) & ~(uint64_t)(GS_PAGE - 1);
 
-		if (c->mapped[i].gpa == want.gpa && c->mapped[i].size == want.size)
-			continue;
-		if (c->mapped[i].size)
-			uc_mem_unmap(c->uc, c->mapped[i].gpa, c->mapped[i].size);
-		c->mapped[i] = (struct sim_mmio_region){0};
-		if (!want.size)
-			continue;
-		if (uc_mmio_map(c->uc, want.gpa, want.size, nopaging_read, c, nopaging_write, c) !=
-		    UC_ERR_OK)
+		if (uc_mmio_map(c->uc, end, CATCH_ALL_END - end, outside_read, c, outside_write,
+		                c) != UC_ERR_OK)
 			return HVSIM_E_INPUT;
-		c->mapped[i] = want;
+		c->ram_end = end;
 	}
 	uc_tlb_flush(c);
 	return HVSIM_OK;
@@ -435,7 +432,8 @@ static enum be_stop fault_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struc
 	}
 	c->why[0] = '\0';
 	if (!mmio_op(c, &d, rip, &r))
-		return bad_access(c, dec_ea(&d.u.mmio.mem, rip, d.len, &r), "access to", why);
+		return bad_access(c, dec_ea(&d.u.mmio.mem, rip, d.len, &r),
+		                  d.u.mmio.write ? "write to" : "read from", why);
 	if (c->why[0]) {
 		*why = c->why;
 		return BE_BAD_ACCESS;

@@ -72,9 +72,9 @@ void uc_regs_flush(struct uc_cpu *c)
 	void *vals[GPR_COUNT];
 	int n = 0;
 
-	for (unsigned i = 0; i < GPR_COUNT; i++) {
-		if (!(c->gpr_dirty & (1u << i)))
-			continue;
+	for (uint32_t d = c->gpr_dirty; d; d &= d - 1) {
+		unsigned i = (unsigned)__builtin_ctz(d);
+
 		ids[n] = gpr_ids[i];
 		vals[n++] = &c->gpr[i];
 	}

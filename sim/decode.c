@@ -1,6 +1,7 @@
-/* Zydis decoding into guest operations: which instructions a hypervisor must see (the exit list of
- * SDM 26.1.2 "Instructions That Cause VM Exits Conditionally" plus the ones Unicorn would execute
- * against host state), their operand templates, and the MOV forms an MMIO access is emulated for.
+/* Zydis decoding into guest operations: which instructions a hypervisor must see (the exit lists of
+ * SDM 26.1.2 and 26.1.3 "Instructions That Cause VM Exits (Un)conditionally", plus the ones Unicorn
+ * would execute against host state), their operand templates, and the MOV forms an MMIO access is
+ * emulated for.
  * Not modelled: privilege checks (guests run at CPL 0), segment bases other than FS/GS in 64-bit
  * mode (hvsim's guests use flat segments), MMIO accesses by any instruction other than MOV. */
 #include "decode.h"

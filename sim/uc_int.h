@@ -90,10 +90,10 @@ struct uc_cpu {
 	/* the current run */
 	uint64_t budget, done;      /* instructions allowed; retired, the executing block whole */
 	uint64_t cur_start;         /* done before the executing block */
-	uint64_t limit; /* budget, or UINT64_MAX on the precise path */
+	uint64_t limit;             /* budget, or UINT64_MAX on the precise path */
 	const struct uc_block *cur; /* block executing, NULL: none */
 	struct uc_recent recent[UC_RECENT]; /* direct-mapped front of blocks, by pc */
-	uint64_t until;                           /* 0, or the precise deadline address */
+	uint64_t until;                     /* 0, or the precise deadline address */
 	bool precise;
 	bool stopping;
 	uint8_t stop; /* enum uc_stop */

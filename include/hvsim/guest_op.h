@@ -70,7 +70,7 @@ struct guest_op {
 			bool rep;          /* REP prefix */
 			bool imm;          /* port from an immediate (else DX) */
 			uint8_t addr_size; /* string: RSI/RDI/RCX width in bytes (2, 4, 8) */
-			uint32_t value;    /* OUT data (OUTS: first element); IN result once completed */
+			uint32_t value;    /* OUT data (OUTS: 1st element); IN result */
 			uint64_t count;    /* REP: RCX at the start (masked to addr_size); else 1 */
 			uint64_t addr;     /* string: linear address of the first element (RSI/RDI) */
 		} io;
@@ -78,7 +78,7 @@ struct guest_op {
 			uint8_t cr;     /* 0, 3, 4 or 8 */
 			uint8_t access; /* enum guest_cr_access */
 			uint8_t gpr;    /* enum guest_gpr, MOV forms */
-			uint8_t size;   /* MOV from CR: bytes written to gpr (8 in 64-bit mode, else 4) */
+			uint8_t size;   /* MOV from CR: bytes written (8 in 64-bit mode) */
 			uint16_t lmsw;  /* LMSW source data */
 			uint64_t value; /* value moved to the CR */
 		} cr;

@@ -106,11 +106,14 @@ $(HVSIM): $(CLI_OBJ) $(LIB_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS) -ldl
 
-# Guest programs: preprocessed assembly linked at their load address, then flattened.
+# Guest programs: preprocessed assembly linked at their load address, then flattened. Always the
+# GNU assembler (through gcc), whatever CC is: goldens record guest RIPs, so the bytes must not
+# depend on the compiler building hvsim.
+GUEST_CC := gcc
 scenarios/guest/%.bin: scenarios/guest/%.S scenarios/guest/runtime.h scenarios/guest/guest.ld
 	$(call say,AS,$<)
 	$(Q)mkdir -p $(BUILD)
-	$(Q)$(CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
+	$(Q)$(GUEST_CC) -c -nostdlib -ffreestanding -Iscenarios/guest -o $(BUILD)/guest-$*.o $<
 	$(Q)ld -T scenarios/guest/guest.ld -o $(BUILD)/guest-$*.elf $(BUILD)/guest-$*.o
 	$(Q)objcopy -O binary $(BUILD)/guest-$*.elf $@
 

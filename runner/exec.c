@@ -62,6 +62,30 @@ static void finish(hvsim_vm *vm, FILE *trace, struct exec_result *r)
 	}
 }
 
+/* Reads guest.program (resolved against the scenario's directory) into vo->image; the caller
+ * frees it. False with r filled when the file cannot be read. */
+static bool read_program(const struct hvsim_scenario *sc, struct hvsim_vm_opts *vo, char **buf,
+                         struct exec_result *r)
+{
+	char path[4096];
+	struct hvsim_error err = {0};
+	size_t len = 0;
+
+	*buf = NULL;
+	if (!sc->guest.program)
+		return true;
+	if (!hvsim_scenario_path(sc, sc->guest.program, path, sizeof(path)) ||
+	    !(*buf = cli_read_file(path, &len, &err))) {
+		r->status = EXIT_USAGE;
+		snprintf(r->msg, sizeof(r->msg), "%.200s: $.guest.program: %.280s", sc->file,
+		         err.msg[0] ? err.msg : "path too long");
+		return false;
+	}
+	vo->image = (const uint8_t *)*buf;
+	vo->image_len = len;
+	return true;
+}
+
 void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opts *o,
 	      struct exec_result *r)
 {
@@ -69,11 +93,15 @@ void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opt
 				   .level = o->level};
 	struct hvsim_error err = {0};
 	FILE *trace = NULL;
+	char *image = NULL;
 	hvsim_vm *vm;
 	double t0 = cli_wall_ms();
 
 	memset(r, 0, sizeof(*r));
+	if (!read_program(sc, &vo, &image, r))
+		return;
 	if (o->trace_path && !(trace = fopen(o->trace_path, "w"))) {
+		free(image);
 		r->status = EXIT_USAGE;
 		snprintf(r->msg, sizeof(r->msg), "%s: cannot write: %s", o->trace_path,
 			 strerror(errno));
@@ -86,6 +114,7 @@ void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opt
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
 		if (trace)
 			fclose(trace);
+		free(image);
 		return;
 	}
 	step_all(vm, sc, o);
@@ -93,8 +122,9 @@ void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opt
 	r->sum = *hvsim_vm_summary(vm);
 	r->wall_ms = cli_wall_ms() - t0;
 	hvsim_vm_destroy(vm);
-	if (r->status == EXIT_PASS && !cli_findings_match(&sc->runs[run], &r->sum, r->msg,
-							  sizeof(r->msg)))
+	free(image);
+	if (r->status == EXIT_PASS &&
+	    !cli_findings_match(&sc->runs[run], &r->sum, r->msg, sizeof(r->msg)))
 		r->status = EXIT_MISMATCH;
 }
 

@@ -6,6 +6,8 @@
 #include "vm_int.h"
 #include "vmx_hw.h"
 
+#include "guest_setup.h"
+
 #include <hvsim/clock.h>
 #include <hvsim/hv_registry.h>
 
@@ -77,6 +79,52 @@ static enum hvsim_status schedule_events(hvsim_vm *vm, struct hvsim_error *err)
 	return HVSIM_OK;
 }
 
+/* The code a code guest starts with: the runner's image of guest.program, or guest.bytes. */
+static enum hvsim_status guest_image(hvsim_vm *vm, const struct hvsim_vm_opts *o,
+                                     const uint8_t **img, size_t *len, struct hvsim_error *err)
+{
+	const struct hvsim_scenario *sc = vm->sc;
+
+	*img = sc->guest.program ? o->image : sc->guest.bytes;
+	*len = sc->guest.program ? o->image_len : sc->guest.n_bytes;
+	if (!*img || !*len)
+		return hvsim_error_set(err, HVSIM_E_INPUT,
+		                       "%s: $.guest.program: expected the program's bytes in "
+		                       "struct hvsim_vm_opts.image (the runner reads the file)",
+		                       sc->file);
+	return HVSIM_OK;
+}
+
+/* Code guests: layout checks, GDT/IDT, page tables and trampolines before the vCPUs exist. */
+static enum hvsim_status prepare_code(hvsim_vm *vm, const struct hvsim_vm_opts *o,
+                                      struct hvsim_error *err)
+{
+	const struct hvsim_scenario *sc = vm->sc;
+	const uint8_t *img;
+	size_t len;
+	enum hvsim_status st;
+
+	if ((st = guest_image(vm, o, &img, &len, err)) != HVSIM_OK ||
+	    (st = gs_check_layout(sc, len, err)) != HVSIM_OK)
+		return st;
+	gs_write_tables(vm->mem, vm->mem_size, sc->guest.mode);
+	if ((st = vm_mmio_init(vm, err)) != HVSIM_OK)
+		return st;
+	gs_write_trampoline(vm->mem, vm->mem_size, sc->guest.mode);
+	return HVSIM_OK;
+}
+
+/* After every vCPU ran its set-up: the trampoline goes, the program arrives. */
+static void load_code(hvsim_vm *vm, const struct hvsim_vm_opts *o)
+{
+	const uint8_t *img;
+	size_t len;
+
+	gs_clear_trampoline(vm->mem);
+	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK)
+		hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len);
+}
+
 static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, struct hvsim_error *err)
 {
 	const struct hvsim_scenario *sc = vm->sc;
@@ -85,6 +133,10 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	sim_prng_seed(&vm->prng, o->has_seed ? o->seed : sc->runs[vm->run].seed);
 	vm->mem_size = (uint64_t)sc->machine.memory_mib << 20;
 	vm->mem = calloc(1, vm->mem_size);
+	vm->mach.mem = vm->mem;
+	vm->mach.mem_size = vm->mem_size;
+	vm->code_guest = !sc->guest.has_script;
+	vm->user = o->user;
 	vm->evq = sim_evq_create();
 	vm->n_vcpus = sc->machine.vcpus;
 	vm->vcpus = calloc(vm->n_vcpus, sizeof(*vm->vcpus));
@@ -93,13 +145,18 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	vm->oracles = oracles_create(&sc->oracles, vm->n_vcpus);
 	if (!vm->mem || !vm->evq || !vm->vcpus || !vm->oracles || (o->trace.write && !vm->trace))
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
-	if ((st = pick_algorithm(vm, o, err)) != HVSIM_OK || (st = select_quirks(vm, err)) != HVSIM_OK)
+	if ((st = pick_algorithm(vm, o, err)) != HVSIM_OK ||
+	    (st = select_quirks(vm, err)) != HVSIM_OK)
+		return st;
+	if (vm->code_guest && (st = prepare_code(vm, o, err)) != HVSIM_OK)
 		return st;
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if ((st = vcpu_init(vm, &vm->vcpus[i], i, err)) != HVSIM_OK)
 			return st;
 	if ((st = vmx_hw_init(vm, err)) != HVSIM_OK)
 		return st;
+	if (vm->code_guest)
+		load_code(vm, o);
 	if ((st = schedule_events(vm, err)) != HVSIM_OK)
 		return st;
 	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) != HVSIM_OK)
@@ -380,6 +437,11 @@ uint64_t hvsim_vm_random(hvsim_vm *vm)
 	return sim_prng_next(&vm->prng);
 }
 
+void *hvsim_vm_user(const hvsim_vm *vm)
+{
+	return vm->user;
+}
+
 static bool in_ram(const hvsim_vm *vm, uint64_t gpa, size_t len)
 {
 	return gpa < vm->mem_size && len <= vm->mem_size - gpa;
@@ -398,6 +460,7 @@ enum hvsim_status hvsim_guest_write(hvsim_vm *vm, uint64_t gpa, const void *buf,
 	if (!in_ram(vm, gpa, len))
 		return HVSIM_E_INPUT;
 	memcpy(vm->mem + gpa, buf, len);
+	vm_mem_written(vm, gpa, len);
 	return HVSIM_OK;
 }
 

@@ -30,6 +30,7 @@ enum vcpu_state {
 	VS_GUEST = 1,   /* guest runs */
 	VS_BLOCKED = 2, /* waits in the hypervisor for a kick */
 	VS_DONE = 3,    /* finished for the rest of the run */
+	VS_HALTED = 4,  /* halted in the guest (HLT not intercepted) until an interrupt or a kick */
 };
 
 /* How many vcpu_run calls in a row may leave the vCPU in root mode before the engine stops it. */
@@ -47,6 +48,10 @@ struct hvsim_vcpu {
 	bool exit_cost_due;      /* the next entry pays machine.exit_ns for the last exit */
 	struct hvsim_exit exit;
 	int16_t pending_vector;  /* generic injection waiting for the next entry, -1: none */
+	uint32_t intercepts;     /* GOP_BIT kinds that exit (generic hardware) */
+	uint64_t tsc_offset;     /* added to the scaled TSC (two's complement) */
+	uint64_t tsc_multiplier; /* 48 fraction bits; 1 << 48 is 1.0 */
+	uint32_t tsc_aux;        /* IA32_TSC_AUX, returned by RDTSCP in ECX */
 	const struct guest_backend_ops *be;
 	void *be_ctx;
 	struct vmx_cpu *vmx;     /* this vCPU's VMX logical processor, NULL without VMX */
@@ -71,6 +76,9 @@ struct hvsim_vm {
 	unsigned emit_depth;   /* emit re-entry guard (oracles emitting findings) */
 	uint8_t *mem;          /* guest RAM */
 	uint64_t mem_size;
+	struct be_machine mach; /* RAM and MMIO map as backends see them (mach.mem == mem) */
+	bool code_guest;        /* instruction-level guest (Unicorn), else a script */
+	void *user;             /* struct hvsim_vm_opts.user */
 	hvsim_vcpu *vcpus;
 	unsigned n_vcpus;
 	bool has_vmx;                  /* the CPU profile has VMX */
@@ -86,7 +94,20 @@ struct hvsim_vm {
 
 /* vcpu.c */
 enum hvsim_status vcpu_init(hvsim_vm *vm, hvsim_vcpu *v, unsigned index, struct hvsim_error *err);
+/* vcpu_hw.c: the generic virtualization hardware */
+/* Handles an operation the backend stopped at: an exit when intercepted, else completed in the
+ * guest the way the CPU would. */
+void vcpu_hw_op(hvsim_vcpu *v, const struct guest_op *op);
+/* Applies an operation's result and moves RIP past it (or lets the backend execute it);
+ * native says it completed without an exit. */
+void vcpu_hw_complete(hvsim_vcpu *v, const struct guest_op *op, uint64_t result);
+/* vm_mmio.c */
+/* Default MMIO map and page tables of a code guest; HVSIM_E_INPUT when they do not fit. */
+enum hvsim_status vm_mmio_init(hvsim_vm *vm, struct hvsim_error *err);
+/* Tells every vCPU's backend that guest memory [gpa, gpa+len) changed under it. */
+void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len);
 void vcpu_fini(hvsim_vcpu *v);
+void vcpu_emit(hvsim_vcpu *v, const char *ev, uint8_t level, const char *key, const char *val);
 /* Runs v until its local time reaches vm->slice_end or it blocks, finishes or the run ends. */
 void vcpu_run_slice(hvsim_vcpu *v);
 bool vcpu_runnable(const hvsim_vcpu *v);

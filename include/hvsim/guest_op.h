@@ -64,18 +64,21 @@ struct guest_op {
 		} msr;
 		struct {
 			uint16_t port;
-			uint8_t size;   /* 1, 2 or 4 bytes */
-			bool in;        /* IN/INS (true), OUT/OUTS (false) */
-			bool string;    /* INS/OUTS */
-			bool rep;       /* REP prefix */
-			bool imm;       /* port from an immediate (else DX) */
-			uint32_t value; /* OUT data; IN result once completed */
-			uint64_t count; /* REP: RCX at the start */
+			uint8_t size;      /* 1, 2 or 4 bytes */
+			bool in;           /* IN/INS (true), OUT/OUTS (false) */
+			bool string;       /* INS/OUTS */
+			bool rep;          /* REP prefix */
+			bool imm;          /* port from an immediate (else DX) */
+			uint8_t addr_size; /* string: RSI/RDI/RCX width in bytes (2, 4, 8) */
+			uint32_t value;    /* OUT data (OUTS: 1st element); IN result */
+			uint64_t count;    /* REP: RCX at the start (masked to addr_size); else 1 */
+			uint64_t addr;     /* string: linear address of the first element (RSI/RDI) */
 		} io;
 		struct {
 			uint8_t cr;     /* 0, 3, 4 or 8 */
 			uint8_t access; /* enum guest_cr_access */
 			uint8_t gpr;    /* enum guest_gpr, MOV forms */
+			uint8_t size;   /* MOV from CR: bytes written (8 in 64-bit mode) */
 			uint16_t lmsw;  /* LMSW source data */
 			uint64_t value; /* value moved to the CR */
 		} cr;
@@ -84,6 +87,8 @@ struct guest_op {
 			uint8_t size;   /* 1, 2, 4 or 8 bytes */
 			bool write;
 			uint8_t gpr;    /* destination GPR of a load (enum guest_gpr), GPR_COUNT if none */
+			bool high8;     /* destination is AH, CH, DH or BH: bits 15:8 of gpr */
+			uint8_t region; /* id of the MMIO region hit (HVSIM_MMIO_* in hv.h) */
 			uint64_t value; /* store data; load result once completed */
 		} mmio;
 		struct {
@@ -102,9 +107,13 @@ struct guest_op {
 		} rand;
 		struct {
 			uint32_t eax, ecx; /* MONITOR/MWAIT hints and extensions */
+			uint64_t addr;     /* MONITOR: RAX, the linear address armed */
 		} mwait;
 	} u;
 };
+
+/* One bit per kind, for sets of operations (intercept sets). */
+#define GOP_BIT(kind) (UINT32_C(1) << (kind))
 
 /* Lower-case mnemonic-like name of an op kind ("wrmsr", "io", "mmio"); "none" when out of range. */
 const char *guest_op_kind_name(unsigned kind);

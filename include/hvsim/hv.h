@@ -11,8 +11,9 @@
 #include <hvsim/trace.h>
 #include <hvsim/vm.h>
 
-/* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly. */
-#define HVSIM_HV_ABI_VERSION 1
+/* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly.
+ * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services. */
+#define HVSIM_HV_ABI_VERSION 2
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
 
@@ -52,6 +53,12 @@ struct hvsim_hv_ops {
 	void (*timer)(void *priv, hvsim_vcpu *v, uint64_t cookie);
 	/* A host action from the scenario ("apicv_activate", ...). HVSIM_E_UNSUPPORTED if unknown. */
 	enum hvsim_status (*host_action)(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg);
+	/* Optional, for hvsim_vm_snapshot(): a copy of everything the algorithm keeps (its models
+	 * included), NULL when out of memory; restore loads a copy back into priv; snapshot_free
+	 * frees one. Without them the VM cannot be snapshotted. */
+	void *(*snapshot)(void *priv);
+	enum hvsim_status (*restore)(void *priv, const void *snap);
+	void (*snapshot_free)(void *snap);
 };
 
 /* ---- Engine services: the VM ---- */
@@ -65,6 +72,24 @@ const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name);
 uint64_t hvsim_vm_now(const hvsim_vm *vm);
 /* Next value of the run's seeded PRNG. */
 uint64_t hvsim_vm_random(hvsim_vm *vm);
+/* The user pointer of struct hvsim_vm_opts (embedders, tests); NULL when none. */
+void *hvsim_vm_user(const hvsim_vm *vm);
+
+/* MMIO regions: guest-physical ranges whose accesses exit as GOP_MMIO operations (exit reason
+ * EPT_VIOLATION under the generic hardware). Every VM starts with the xAPIC page at 0xfee00000 and
+ * the I/O APIC page at 0xfec00000; an algorithm moves them the way a guest's IA32_APIC_BASE write
+ * moves its APIC (SDM 11.4.5 "Relocating the Local APIC Registers"). */
+#define HVSIM_MMIO_XAPIC         0u
+#define HVSIM_MMIO_IOAPIC        1u
+#define HVSIM_MMIO_MAX           8u
+#define HVSIM_XAPIC_DEFAULT_GPA  UINT64_C(0xfee00000)
+#define HVSIM_IOAPIC_DEFAULT_GPA UINT64_C(0xfec00000)
+/* Maps region id (< HVSIM_MMIO_MAX) at [gpa, gpa+size), moving it if it was mapped. HVSIM_E_INPUT
+ * for an unaligned or empty range, an overlap with another region, or a layout the page tables
+ * cannot express; the map is then unchanged. */
+enum hvsim_status hvsim_mmio_map(hvsim_vm *vm, unsigned id, uint64_t gpa, uint64_t size);
+/* Removes region id; accesses there then reach RAM or are bad accesses. HVSIM_E_INPUT: bad id. */
+enum hvsim_status hvsim_mmio_unmap(hvsim_vm *vm, unsigned id);
 
 /* Guest-physical memory; HVSIM_E_INPUT when [gpa, gpa+len) is not guest RAM. */
 enum hvsim_status hvsim_guest_read(hvsim_vm *vm, uint64_t gpa, void *buf, size_t len);
@@ -100,9 +125,41 @@ struct hvsim_exit {
 	struct guest_op op;  /* the decoded operation */
 };
 const struct hvsim_exit *hvsim_vcpu_exit(const hvsim_vcpu *v);
-/* Completes the exiting operation as the hypervisor emulated it: writes the result (RDMSR value,
- * IN data, MMIO load data) where the instruction would have put it, and moves RIP past it. */
+/* Completes the exiting operation as the hypervisor emulated it: writes the result (RDMSR, RDTSC,
+ * RDPMC: EDX:EAX; RDTSCP: EDX:EAX and ECX = TSC_AUX; IN data; MMIO load data, merged into the
+ * destination as x86 merges 8/16/32-bit writes; RDRAND/RDSEED value with CF=1; MOV from CR: the
+ * GPR) where the instruction would have put it, and moves RIP past it. A MOV to CR, CLTS and LMSW
+ * complete by performing the guest's own write in the CPU (mode switches included) when it next
+ * runs. String I/O completes whole: RSI/RDI advance by count elements, RCX reaches 0 for REP, and
+ * each INS element receives result. Does nothing when the vCPU is not returning from an exit. */
 void hvsim_vcpu_complete(hvsim_vcpu *v, uint64_t result);
+
+/* Generic virtualization hardware controls, the way VMX execution controls select exits.
+ * Intercepts: GOP_BIT(kind) set means the operation exits; clear means it completes in the guest
+ * (RDTSC/RDTSCP from the guest TSC, RDRAND/RDSEED from the run's PRNG, HLT waits for an interrupt
+ * or a kick, PAUSE/INVD/WBINVD/INVLPG/MONITOR/MWAIT/CR accesses run as the CPU runs them).
+ * Operations without in-guest behaviour always exit: HVSIM_INTERCEPT_FORCED. Default: all exit. */
+#define HVSIM_INTERCEPT_ALL ((UINT32_C(1) << GOP_KIND_MAX) - 2)
+#define HVSIM_INTERCEPT_FORCED                                                                \
+	(GOP_BIT(GOP_CPUID) | GOP_BIT(GOP_RDMSR) | GOP_BIT(GOP_WRMSR) | GOP_BIT(GOP_RDPMC) |  \
+	 GOP_BIT(GOP_IO) | GOP_BIT(GOP_VMCALL) | GOP_BIT(GOP_VMMCALL) | GOP_BIT(GOP_TDCALL) | \
+	 GOP_BIT(GOP_XSETBV) | GOP_BIT(GOP_MMIO))
+/* Sets the intercept set (forced bits are added). Can't fail. */
+void hvsim_vcpu_set_intercepts(hvsim_vcpu *v, uint32_t mask);
+uint32_t hvsim_vcpu_intercepts(const hvsim_vcpu *v);
+/* Guest TSC = (TSC of virtual time at machine.tsc_khz) * multiplier / 2^48 + offset, as VMX TSC
+ * offsetting and scaling compute it (SDM 26.6.5). Defaults: offset 0, multiplier 2^48. */
+void hvsim_vcpu_set_tsc_offset(hvsim_vcpu *v, uint64_t offset);
+void hvsim_vcpu_set_tsc_multiplier(hvsim_vcpu *v, uint64_t multiplier);
+/* The guest TSC at the vCPU's current virtual time. Can't fail. */
+uint64_t hvsim_vcpu_tsc(const hvsim_vcpu *v);
+/* IA32_TSC_AUX as RDTSCP returns it in ECX (default 0). */
+void hvsim_vcpu_set_tsc_aux(hvsim_vcpu *v, uint32_t aux);
+/* Control registers 0, 2, 3, 4, 8 as the CPU holds them (0 for others or a scripted guest).
+ * set_cr stores a raw value and flushes the TLB without mode switching; MOV to CR completion is
+ * the way to let the guest switch modes. */
+uint64_t hvsim_vcpu_cr(hvsim_vcpu *v, unsigned cr);
+void hvsim_vcpu_set_cr(hvsim_vcpu *v, unsigned cr, uint64_t value);
 
 /* Generic virtualization hardware: every operation a guest_op describes exits. Resumes the guest;
  * HVSIM_E_INPUT when the vCPU is not in root mode. */
@@ -114,7 +171,9 @@ enum hvsim_status hvsim_vcpu_inject(hvsim_vcpu *v, uint8_t vector);
 bool hvsim_vcpu_interruptible(hvsim_vcpu *v);
 /* The vCPU waits in the hypervisor (HLT emulation) until hvsim_vcpu_kick(); virtual time passes. */
 void hvsim_vcpu_block(hvsim_vcpu *v);
-/* Makes a blocked vCPU runnable again (vcpu_run is called next); no effect otherwise. */
+/* Makes a blocked vCPU, or one halted in the guest (HLT not intercepted), runnable again in root
+ * mode (vcpu_run is called next); no effect otherwise. hvsim_vcpu_inject() also wakes a vCPU
+ * halted in the guest, straight into the guest. */
 void hvsim_vcpu_kick(hvsim_vcpu *v);
 /* Ends the vCPU for the rest of the run (reason goes to the trace). */
 void hvsim_vcpu_stop(hvsim_vcpu *v, const char *reason);

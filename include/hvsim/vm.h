@@ -21,6 +21,7 @@ struct hvsim_vm_opts {
 	enum trace_level level;
 	const uint8_t *image;          /* the guest program image the runner read; may be NULL */
 	size_t image_len;
+	void *user;                    /* handed to the algorithm by hvsim_vm_user() */
 };
 
 enum hvsim_vm_state {
@@ -62,6 +63,21 @@ enum hvsim_vm_state hvsim_vm_step(hvsim_vm *vm, uint64_t max_slices);
  * last step. Returns the trace's sticky status. */
 enum hvsim_status hvsim_vm_finish(hvsim_vm *vm);
 const struct hvsim_summary *hvsim_vm_summary(const hvsim_vm *vm);
+
+/* Snapshots of a whole machine in memory: guest memory, every vCPU (registers, exit state, time,
+ * TSC settings), the MMIO map, the clock, the event queue, the PRNG, the summary and the
+ * algorithm's state (struct hvsim_hv_ops snapshot callbacks). Restoring rewinds all of them; the
+ * trace is a stream and is not rewound: both calls flush it to its sink, and lines emitted after a
+ * restore follow the earlier ones.
+ * Take and restore snapshots between hvsim_vm_step() calls, before hvsim_vm_finish(). */
+typedef struct hvsim_snapshot hvsim_snapshot;
+/* NULL with err filled: HVSIM_E_UNSUPPORTED when the algorithm has no snapshot callbacks or the VM
+ * is finished, HVSIM_E_NOMEM. */
+hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err);
+/* Loads s (taken from this VM) back. HVSIM_E_INPUT for a snapshot of another machine; on any
+ * failure the VM is failed (hvsim_vm_step returns HVSIM_VM_FAILED). */
+enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s);
+void hvsim_snapshot_free(hvsim_snapshot *s);
 /* The error that made hvsim_vm_step return HVSIM_VM_FAILED. */
 const struct hvsim_error *hvsim_vm_error(const hvsim_vm *vm);
 void hvsim_vm_destroy(hvsim_vm *vm);

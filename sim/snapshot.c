@@ -1,0 +1,160 @@
+/* Whole-VM snapshots in memory, for fuzzing resets and bisection: guest memory, the MMIO map,
+ * every vCPU (engine state and the backend's registers), the clock, the event queue, the PRNG,
+ * the summary and the algorithm's state through its snapshot callbacks. Not kept: the trace (a
+ * stream: lines after a restore follow the earlier ones) and the run's static inputs (scenario,
+ * quirks). Scripted guests are not snapshotted (their backend keeps no snapshot). */
+#include "vm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hvsim_snapshot {
+	const hvsim_vm *vm; /* the VM it belongs to */
+	uint8_t *mem;
+	struct sim_mmio_region mmio[SIM_MMIO_MAX];
+	sim_evq *evq;
+	struct sim_prng prng;
+	uint64_t now, slice_end;
+	enum hvsim_vm_state state;
+	struct hvsim_summary sum;
+	hvsim_vcpu *vcpus; /* engine-side copies; their backend pointers are not used */
+	void **be;         /* per vCPU backend snapshot */
+	void *hv;          /* the algorithm's snapshot */
+};
+
+void hvsim_snapshot_free(hvsim_snapshot *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; s->be && i < s->vm->n_vcpus; i++)
+		if (s->be[i])
+			s->vm->vcpus[i].be->snapshot_free(s->be[i]);
+	if (s->hv && s->vm->hv->snapshot_free)
+		s->vm->hv->snapshot_free(s->hv);
+	sim_evq_destroy(s->evq);
+	free(s->be);
+	free(s->vcpus);
+	free(s->mem);
+	free(s);
+}
+
+static bool supported(const hvsim_vm *vm, struct hvsim_error *err)
+{
+	if (vm->finished || vm->state == HVSIM_VM_FAILED) {
+		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "the VM is finished or failed");
+		return false;
+	}
+	if (!vm->hv->snapshot || !vm->hv->restore || !vm->hv->snapshot_free) {
+		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "algorithm %s has no snapshot callbacks",
+		                vm->hv->name);
+		return false;
+	}
+	for (unsigned i = 0; i < vm->n_vcpus; i++) {
+		if (!vm->vcpus[i].be->snapshot) {
+			hvsim_error_set(err, HVSIM_E_UNSUPPORTED,
+			                "the %s guest backend keeps no snapshots",
+			                vm->vcpus[i].be->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool take_vcpus(hvsim_vm *vm, hvsim_snapshot *s)
+{
+	s->vcpus = malloc(vm->n_vcpus * sizeof(*s->vcpus));
+	s->be = calloc(vm->n_vcpus, sizeof(*s->be));
+	if (!s->vcpus || !s->be)
+		return false;
+	memcpy(s->vcpus, vm->vcpus, vm->n_vcpus * sizeof(*s->vcpus));
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (!(s->be[i] = vm->vcpus[i].be->snapshot(vm->vcpus[i].be_ctx)))
+			return false;
+	return true;
+}
+
+hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
+{
+	hvsim_snapshot *s;
+
+	if (!supported(vm, err))
+		return NULL;
+	if (vm->trace)
+		trace_writer_flush(vm->trace); /* the sink holds every line before the snapshot */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto nomem;
+	s->vm = vm;
+	s->mem = malloc(vm->mem_size);
+	s->evq = sim_evq_create();
+	if (!s->mem || !s->evq || sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
+	    !(s->hv = vm->hv->snapshot(vm->hv_priv)))
+		goto nomem;
+	memcpy(s->mem, vm->mem, vm->mem_size);
+	memcpy(s->mmio, vm->mach.mmio, sizeof(s->mmio));
+	s->prng = vm->prng;
+	s->now = vm->now;
+	s->slice_end = vm->slice_end;
+	s->state = vm->state;
+	s->sum = vm->sum;
+	return s;
+nomem:
+	hvsim_snapshot_free(s);
+	hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory taking a snapshot");
+	return NULL;
+}
+
+/* Engine state of one vCPU; the identity and the backend stay. */
+static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
+{
+	hvsim_vcpu keep = *v;
+
+	*v = *from;
+	v->vm = keep.vm;
+	v->index = keep.index;
+	v->priv = keep.priv;
+	v->be = keep.be;
+	v->be_ctx = keep.be_ctx;
+}
+
+static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
+{
+	enum hvsim_status st;
+
+	memcpy(vm->mem, s->mem, vm->mem_size);
+	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
+	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
+		return st;
+	for (unsigned i = 0; i < vm->n_vcpus; i++) {
+		hvsim_vcpu *v = &vm->vcpus[i];
+
+		restore_vcpu(v, &s->vcpus[i]);
+		if ((st = v->be->restore(v->be_ctx, s->be[i])) != HVSIM_OK ||
+		    (v->be->mmio_changed && (st = v->be->mmio_changed(v->be_ctx)) != HVSIM_OK))
+			return st;
+	}
+	return vm->hv->restore(vm->hv_priv, s->hv);
+}
+
+enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s)
+{
+	enum hvsim_status st;
+
+	if (!s || s->vm != vm || vm->finished)
+		return HVSIM_E_INPUT;
+	if (vm->trace)
+		trace_writer_flush(vm->trace); /* lines before the restore reach the sink first */
+	st = restore_machine(vm, s);
+	if (st != HVSIM_OK) {
+		vm_fail(vm, st, "snapshot restore failed");
+		return st;
+	}
+	vm->prng = s->prng;
+	vm->now = s->now;
+	vm->slice_end = s->slice_end;
+	vm->state = s->state;
+	vm->sum = s->sum;
+	vm->ctx_vcpu = NULL;
+	vm->emit_depth = 0;
+	return HVSIM_OK;
+}

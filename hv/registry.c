@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const struct hvsim_hv_ops hv_minimal_ops;
+extern const struct hvsim_hv_ops hv_kvm_ops;
 
 static const struct hvsim_hv_ops *const builtins[] = {
 	&hv_minimal_ops,
+	&hv_kvm_ops,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))

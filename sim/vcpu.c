@@ -3,6 +3,7 @@
  * decides and records exits is vcpu_hw.c; VMX, when present, replaces its decisions, not this
  * loop. */
 #include "vm_int.h"
+#include "vmx_hw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,17 @@ static void guest_done(hvsim_vcpu *v, const char *why)
 	vcpu_emit(v, "guest_done", TRACE_GOLDEN, why ? "detail" : NULL, why);
 }
 
+void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why)
+{
+	if (st == BE_DONE) {
+		guest_done(v, NULL);
+		return;
+	}
+	vm_finding(v->vm, (int32_t)v->index, v->now,
+		   st == BE_FAULT ? "guest_fault" : "guest_bad_access", why);
+	guest_done(v, why);
+}
+
 static void run_guest(hvsim_vcpu *v)
 {
 	hvsim_vm *vm = v->vm;
@@ -95,7 +107,6 @@ static void run_guest(hvsim_vcpu *v)
 	struct guest_op op;
 	enum be_stop st;
 
-	deliver_pending(v);
 	if (budget > left)
 		budget = left;
 	if (budget == 0) {
@@ -103,19 +114,19 @@ static void run_guest(hvsim_vcpu *v)
 		vm_end(vm, "limit instructions");
 		return;
 	}
+	if (v->nonroot) {
+		vmx_run_guest(v, budget);
+		return;
+	}
+	deliver_pending(v);
 	st = v->be->run(v->be_ctx, budget, &op, &retired, &why);
 	v->now += retired * insn_ns;
 	v->insns += retired;
 	vm->sum.instructions += retired;
-	if (st == BE_OP) {
+	if (st == BE_OP)
 		vcpu_hw_op(v, &op);
-	} else if (st == BE_DONE) {
-		guest_done(v, NULL);
-	} else if (st == BE_FAULT || st == BE_BAD_ACCESS) {
-		vm_finding(vm, (int32_t)v->index, v->now,
-		           st == BE_FAULT ? "guest_fault" : "guest_bad_access", why);
-		guest_done(v, why);
-	}
+	else if (st != BE_BUDGET)
+		vcpu_guest_stop(v, st, why);
 }
 
 static void run_root(hvsim_vcpu *v)
@@ -123,7 +134,9 @@ static void run_root(hvsim_vcpu *v)
 	hvsim_vm *vm = v->vm;
 	enum hvsim_status st = vm->hv->vcpu_run(vm->hv_priv, v);
 
-	v->has_exit = false; /* an exit is handled once, by the call that follows it */
+	/* an exit is handled once, by the call that follows it */
+	v->has_exit = false;
+	v->vmx_exited = false;
 	if (st != HVSIM_OK) {
 		vm_finding(vm, (int32_t)v->index, v->now, "hv_error", "vcpu_run returned an error");
 		v->state = VS_DONE;
@@ -266,8 +279,15 @@ void hvsim_vcpu_block(hvsim_vcpu *v)
 
 void hvsim_vcpu_kick(hvsim_vcpu *v)
 {
-	if (v->state == VS_BLOCKED || v->state == VS_HALTED)
+	if (v->nonroot)
+		vmx_kick(v);
+	else if (v->state == VS_BLOCKED || v->state == VS_HALTED)
 		wake(v, VS_ROOT);
+}
+
+bool hvsim_vcpu_in_root(const hvsim_vcpu *v)
+{
+	return v->state == VS_ROOT;
 }
 
 void hvsim_vcpu_stop(hvsim_vcpu *v, const char *reason)

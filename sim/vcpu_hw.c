@@ -7,6 +7,7 @@
 #include "vm_int.h"
 
 #include <hvsim/clock.h>
+#include <hvsim/vmcs.h>
 
 #include <string.h>
 
@@ -22,7 +23,7 @@
 #define IO_STRING_CHUNK (UINT64_C(1) << 16) /* REP INS/OUTS elements per completion */
 
 /* Operands a hypervisor developer reads, per exit kind (docs/trace-format.md "exit"). */
-static void exit_fields(struct trace_ev *e, const struct guest_op *op)
+void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 {
 	switch (op->kind) {
 	case GOP_CPUID:
@@ -114,7 +115,7 @@ static void generic_exit(hvsim_vcpu *v, const struct guest_op *op)
 	trace_ev_init(&e, v->now, (int32_t)v->index, "exit");
 	trace_ev_str(&e, "reason", hvsim_exit_reason_name(v->exit.reason));
 	trace_ev_hex(&e, "rip", op->rip);
-	exit_fields(&e, op);
+	vcpu_exit_fields(&e, op);
 	vm_emit(vm, &e);
 	if (vm->sum.exits >= vm->sc->limits.exits) {
 		vm_finding(vm, (int32_t)v->index, v->now, "budget_exhausted", "limit exits");
@@ -266,8 +267,20 @@ void vcpu_hw_op(hvsim_vcpu *v, const struct guest_op *op)
 
 void hvsim_vcpu_complete(hvsim_vcpu *v, uint64_t result)
 {
-	if (v->has_exit)
+	const struct guest_op *op = &v->vmx_op;
+
+	if (v->has_exit) {
 		vcpu_hw_complete(v, &v->exit.op, result);
+		return;
+	}
+	/* After a VM exit the guest's RIP lives in the VMCS: complete like an emulator that skips
+	 * the instruction (GUEST_RIP += length), leaving the backend's RIP for the next entry. */
+	if (v->vmx_exited && v->vmx_has_op && apply(v, op, result)) {
+		vmx_vmcs_set(v->vmx, VMCS_GUEST_RIP, op->rip + op->len);
+		v->insns++;
+		v->now += v->vm->sc->machine.insn_ns;
+		v->vm->sum.instructions++;
+	}
 }
 
 void hvsim_vcpu_set_intercepts(hvsim_vcpu *v, uint32_t mask)

@@ -258,6 +258,11 @@ static void fire(hvsim_vm *vm, const struct sim_event *ev)
 		scenario_event(vm, &vm->sc->events[ev->data]);
 		return;
 	}
+	if (ev->kind == VMEV_VMX_TIMER) {
+		if (v)
+			vmx_timer_fired(v);
+		return;
+	}
 	trace_ev_init(&e, vm->now, ev->vcpu, "hv_timer");
 	e.level = TRACE_VERBOSE;
 	trace_ev_hex(&e, "cookie", ev->data);
@@ -464,17 +469,22 @@ enum hvsim_status hvsim_guest_write(hvsim_vm *vm, uint64_t gpa, const void *buf,
 	return HVSIM_OK;
 }
 
-sim_ev_handle hvsim_timer_arm(hvsim_vm *vm, uint64_t at_ns, hvsim_vcpu *v, uint64_t cookie)
+sim_ev_handle vm_schedule(hvsim_vm *vm, uint64_t at_ns, uint32_t kind, int32_t vcpu, uint64_t data)
 {
 	uint64_t now = vm_ctx_now(vm);
 	sim_ev_handle h;
 
 	if (at_ns < now)
 		at_ns = now;
-	h = sim_evq_push(vm->evq, at_ns, VMEV_HV_TIMER, v ? (int32_t)v->index : -1, cookie);
+	h = sim_evq_push(vm->evq, at_ns, kind, vcpu, data);
 	if (h && at_ns < vm->slice_end)
 		vm->slice_end = at_ns > vm->now ? at_ns : vm->now + 1;
 	return h;
+}
+
+sim_ev_handle hvsim_timer_arm(hvsim_vm *vm, uint64_t at_ns, hvsim_vcpu *v, uint64_t cookie)
+{
+	return vm_schedule(vm, at_ns, VMEV_HV_TIMER, v ? (int32_t)v->index : -1, cookie);
 }
 
 bool hvsim_timer_cancel(hvsim_vm *vm, sim_ev_handle h)

@@ -14,6 +14,7 @@
 #include <hvsim/evq.h>
 #include <hvsim/hv.h>
 #include <hvsim/prng.h>
+#include <hvsim/cpu_state.h>
 #include <hvsim/vm.h>
 #include <hvsim/vmx.h>
 
@@ -23,6 +24,7 @@
 enum vm_event_kind {
 	VMEV_SCENARIO = 1, /* data: index into sc->events */
 	VMEV_HV_TIMER = 2, /* data: the algorithm's cookie */
+	VMEV_VMX_TIMER = 3, /* a vCPU's VMX-preemption timer expires */
 };
 
 enum vcpu_state {
@@ -58,6 +60,10 @@ struct hvsim_vcpu {
 	bool vmx_exited;         /* vcpu_run follows a VM exit */
 	bool vmx_has_op;         /* vmx_op is the operation behind that exit */
 	struct guest_op vmx_op;
+	bool nonroot;            /* in VMX non-root operation (vmx_nonroot.c) */
+	bool vmx_kick;           /* a host interrupt is pending for the non-root guest */
+	sim_ev_handle vmx_timer; /* engine event of the VMX-preemption timer, 0: none */
+	struct cpu_state vmx_guest; /* guest state the backend does not hold */
 };
 
 struct hvsim_vm {
@@ -107,6 +113,10 @@ enum hvsim_status vm_mmio_init(hvsim_vm *vm, struct hvsim_error *err);
 /* Tells every vCPU's backend that guest memory [gpa, gpa+len) changed under it. */
 void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len);
 void vcpu_fini(hvsim_vcpu *v);
+/* The guest stopped for good (end of script, fault, bad access): finding and state. */
+void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why);
+/* vcpu_hw.c: the operands an exit line carries for op (docs/trace-format.md "exit"). */
+void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op);
 void vcpu_emit(hvsim_vcpu *v, const char *ev, uint8_t level, const char *key, const char *val);
 /* Runs v until its local time reaches vm->slice_end or it blocks, finishes or the run ends. */
 void vcpu_run_slice(hvsim_vcpu *v);
@@ -121,6 +131,9 @@ void vm_end(hvsim_vm *vm, const char *reason);
 void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t vm_ctx_now(const hvsim_vm *vm);
+/* vm.c: schedules an engine event at at_ns (not before the current context's time), pulling the
+ * slice end in; 0 when out of memory. */
+sim_ev_handle vm_schedule(hvsim_vm *vm, uint64_t at_ns, uint32_t kind, int32_t vcpu, uint64_t data);
 /* oracle_report_fn for the VM's oracles: records the finding. */
 void vm_oracle_report(void *ctx, int32_t vcpu, uint64_t t, const char *kind, const char *detail);
 

@@ -18,4 +18,10 @@ void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
  * returns to the algorithm as a VM exit. */
 void vmx_run_after_entry(hvsim_vcpu *v, const struct vmx_result *res);
 
+/* vmx_nonroot.c: one step of a vCPU in VMX non-root operation (at most budget instructions); a
+ * kick (host interrupt) to it; its preemption timer's engine event. */
+void vmx_run_guest(hvsim_vcpu *v, uint64_t budget);
+void vmx_kick(hvsim_vcpu *v);
+void vmx_timer_fired(hvsim_vcpu *v);
+
 #endif

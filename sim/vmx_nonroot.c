@@ -1,10 +1,395 @@
-/* VMX non-root operation in the vCPU loop: placeholder until the VMX runtime model (entry loading,
- * exits, event injection, APIC virtualization) is wired in. An entry that passes the checks is
- * reported as an internal error for now, so no algorithm can believe it ran a guest. */
+/* VMX non-root operation in the vCPU loop, following the VMX model's calling contract
+ * (docs/vmx-model.md "Runtime"): after VMLAUNCH/VMRESUME pass their checks the guest state is loaded
+ * from the VMCS into the backend and the injected event is delivered; at every stop of the guest
+ * (an operation, a budget boundary, an event) the model decides what the processor does; a VM exit
+ * saves the state back into the VMCS and returns the vCPU to its algorithm.
+ *
+ * What the engine keeps beside the backend: a cpu_state mirror (vmx_guest) for the state the
+ * backend does not hold (segments, EFER, PAT, activity, interruptibility); segment registers are
+ * not reloaded into the backend at entry (the algorithms hvsim has keep the boot segments). Not
+ * modelled: the MSR-load lists' effect on guest MSRs (there is no guest MSR file), STI and MOV-SS
+ * shadows (interruptibility is taken as 0), exceptions raised during event delivery other than
+ * an access to a page without memory (an EPT violation with IDT-vectoring information). */
 #include "vmx_hw.h"
+
+#include <hvsim/clock.h>
+#include <hvsim/hv_vmx.h>
+#include <hvsim/vmx_ctrl.h>
+#include <hvsim/vmx_runtime.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define HOST_KICK_VECTOR 0xf2  /* the host IPI that kicks a vCPU out (KVM's POSTED_INTR_VECTOR) */
+#define X2APIC_EOI_MSR 0x80bu
+#define XAPIC_EOI_OFFSET 0xb0u
+#define FRAME_BYTES 40         /* SS, RSP, RFLAGS, CS, RIP (SDM 6.14.2) */
+#define ERROR_CODE_BYTES 8
+
+static uint64_t tsc_now(const hvsim_vcpu *v)
+{
+	return sim_ns_to_tsc(v->now, v->vm->sc->machine.tsc_khz);
+}
+
+/* The mirror with the backend's registers copied in. */
+static void sync_from_backend(hvsim_vcpu *v)
+{
+	struct cpu_state *g = &v->vmx_guest;
+
+	for (unsigned r = 0; r < GPR_COUNT; r++)
+		g->gpr[r] = v->be->get_gpr(v->be_ctx, r);
+	g->rip = v->be->get_rip(v->be_ctx);
+	g->rflags = v->be->get_rflags(v->be_ctx);
+	if (v->be->get_cr) {
+		g->cr0 = v->be->get_cr(v->be_ctx, 0);
+		g->cr3 = v->be->get_cr(v->be_ctx, 3);
+		g->cr4 = v->be->get_cr(v->be_ctx, 4);
+	}
+}
+
+static void set_cr_if_changed(hvsim_vcpu *v, unsigned cr, uint64_t value)
+{
+	if (v->be->get_cr && v->be->set_cr && v->be->get_cr(v->be_ctx, cr) != value)
+		v->be->set_cr(v->be_ctx, cr, value);
+}
+
+/* The loaded guest state goes into the backend: what the processor would now execute with. */
+static void sync_to_backend(hvsim_vcpu *v)
+{
+	const struct cpu_state *g = &v->vmx_guest;
+
+	v->be->set_gpr(v->be_ctx, GPR_RSP, g->gpr[GPR_RSP]);
+	v->be->set_rip(v->be_ctx, g->rip);
+	v->be->set_rflags(v->be_ctx, g->rflags);
+	set_cr_if_changed(v, 0, g->cr0);
+	set_cr_if_changed(v, 3, g->cr3);
+	set_cr_if_changed(v, 4, g->cr4);
+}
+
+static void emit_inject(hvsim_vcpu *v, const struct vmx_event *ev, bool virtual)
+{
+	struct trace_ev e;
+
+	trace_ev_init(&e, v->now, (int32_t)v->index, "inject");
+	trace_ev_hex(&e, "vector", ev->vector);
+	if (ev->type != VMX_INTR_EXT)
+		trace_ev_num(&e, "type", ev->type);
+	if (virtual)
+		trace_ev_bool(&e, "virtual", true);
+	vm_emit(v->vm, &e);
+}
+
+/* First guest-physical address in [lo, hi) inside an MMIO region (no memory behind it), or 0. */
+static uint64_t unbacked(const hvsim_vm *vm, uint64_t lo, uint64_t hi)
+{
+	for (unsigned i = 0; i < SIM_MMIO_MAX; i++) {
+		const struct sim_mmio_region *r = &vm->mach.mmio[i];
+
+		if (r->size && lo < r->gpa + r->size && r->gpa < hi)
+			return lo > r->gpa ? lo : r->gpa;
+	}
+	return 0;
+}
+
+/* Where delivering ev would push its frame (64-bit interrupt gate, no IST: SDM 6.14.2); an
+ * unbacked page there makes the delivery itself cause an EPT violation (SDM 28.2.3). */
+static uint64_t delivery_fault(hvsim_vcpu *v, const struct vmx_event *ev)
+{
+	uint64_t top = v->be->get_gpr(v->be_ctx, GPR_RSP) & ~UINT64_C(15);
+	uint64_t bytes = FRAME_BYTES + (ev->has_error ? ERROR_CODE_BYTES : 0);
+
+	return unbacked(v->vm, top - bytes, top);
+}
+
+static void vmx_do_exit(hvsim_vcpu *v, struct vmx_exit_info *x, const struct guest_op *op);
+
+static void deliver(hvsim_vcpu *v, const struct vmx_event *ev, bool virtual)
+{
+	struct vmx_exit_info x;
+	uint64_t gpa = delivery_fault(v, ev);
+
+	if (gpa) {
+		memset(&x, 0, sizeof(x));
+		x.reason = EXIT_REASON_EPT_VIOLATION;
+		x.qual = VMX_EPT_WRITE;
+		x.has_phys = true;
+		x.guest_phys = gpa;
+		x.idt_vectoring_info = vmx_event_intr_info(ev);
+		x.idt_vectoring_error = ev->error_code;
+		vmx_do_exit(v, &x, NULL);
+		return;
+	}
+	if (ev->type == VMX_INTR_SW_INT || ev->type == VMX_INTR_SW_EXC ||
+	    ev->type == VMX_INTR_PRIV_SW_EXC)
+		v->be->set_rip(v->be_ctx, v->be->get_rip(v->be_ctx) + ev->insn_len);
+	emit_inject(v, ev, virtual);
+	if (v->be->deliver(v->be_ctx, ev->vector, ev->type, ev->has_error, ev->error_code) !=
+	    HVSIM_OK) {
+		vm_finding(v->vm, (int32_t)v->index, v->now, "guest_fault",
+			   "the guest's IDT could not take an event");
+		v->state = VS_DONE;
+	}
+}
+
+static void arm_preemption_timer(hvsim_vcpu *v)
+{
+	uint64_t deadline;
+
+	if (v->vmx_timer)
+		sim_evq_cancel(v->vm->evq, v->vmx_timer);
+	v->vmx_timer = 0;
+	if (vmx_preemption_timer_deadline(v->vmx, &deadline))
+		v->vmx_timer = vm_schedule(v->vm, sim_tsc_to_ns(deadline, v->vm->sc->machine.tsc_khz),
+					   VMEV_VMX_TIMER, (int32_t)v->index, 0);
+}
+
+static void enter_nonroot(hvsim_vcpu *v)
+{
+	struct vmx_entry_effects fx;
+
+	sync_from_backend(v);
+	if (!vmx_entry_load(v->vmx, tsc_now(v), &v->vmx_guest, &fx))
+		return;
+	sync_to_backend(v);
+	if (v->exit_cost_due)
+		v->now += v->vm->sc->machine.exit_ns;
+	v->exit_cost_due = false;
+	v->nonroot = true;
+	v->vmx_exited = false;
+	v->vmx_has_op = false;
+	v->state = VS_GUEST;
+	if (v->be->set_stop_mask)
+		v->be->set_stop_mask(v->be_ctx, HVSIM_INTERCEPT_ALL);
+	vcpu_emit(v, "entry", TRACE_VERBOSE, NULL, NULL);
+	arm_preemption_timer(v);
+	if (fx.inject.valid)
+		deliver(v, &fx.inject, false);
+	else if (fx.activity == ACTIVITY_HLT)
+		v->state = VS_HALTED;
+}
 
 void vmx_run_after_entry(hvsim_vcpu *v, const struct vmx_result *res)
 {
-	if (res->outcome == VMX_ENTERED)
-		vm_fail(v->vm, HVSIM_E_UNSUPPORTED, "VMX non-root operation is not wired yet");
+	struct vmx_exit_info x;
+
+	if (v->state != VS_ROOT) /* stopped or blocked by the algorithm: nothing to enter */
+		return;
+	if (res->outcome == VMX_ENTERED) {
+		enter_nonroot(v);
+	} else if (res->outcome == VMX_ENTRY_FAIL_EXIT) {
+		memset(&x, 0, sizeof(x));
+		x.reason = res->exit_reason;
+		x.qual = res->exit_qual;
+		sync_from_backend(v);
+		vmx_do_exit(v, &x, NULL);
+	}
+}
+
+/* ---- the exit ---- */
+
+static void emit_exit(hvsim_vcpu *v, const struct vmx_exit_info *x, const struct guest_op *op)
+{
+	struct trace_ev e;
+	unsigned reason = x->reason & 0xffff;
+
+	trace_ev_init(&e, v->now, (int32_t)v->index, "exit");
+	trace_ev_str(&e, "reason", hvsim_exit_reason_name(reason));
+	trace_ev_hex(&e, "rip", op ? op->rip : v->vmx_guest.rip);
+	if (x->reason & VMX_EXIT_REASON_ENTRY_FAIL)
+		trace_ev_bool(&e, "entry_failure", true);
+	if (op)
+		vcpu_exit_fields(&e, op);
+	else if (x->qual)
+		trace_ev_hex(&e, "qual", x->qual);
+	if (x->idt_vectoring_info & VMX_INTR_INFO_VALID)
+		trace_ev_hex(&e, "idt_vectoring", x->idt_vectoring_info);
+	vm_emit(v->vm, &e);
+}
+
+static void vmx_do_exit(hvsim_vcpu *v, struct vmx_exit_info *x, const struct guest_op *op)
+{
+	hvsim_vm *vm = v->vm;
+	struct vmx_exit_effects fx;
+	char why[64];
+
+	sync_from_backend(v);
+	if (op && !x->trap_like)
+		v->vmx_guest.rip = op->rip;
+	if (!vmx_exit(v->vmx, x, &v->vmx_guest, tsc_now(v), &fx))
+		return;
+	if (v->vmx_timer)
+		sim_evq_cancel(vm->evq, v->vmx_timer);
+	v->vmx_timer = 0;
+	v->nonroot = false;
+	v->vmx_kick = false;
+	v->vmx_exited = true;
+	v->vmx_has_op = op != NULL;
+	if (op)
+		v->vmx_op = *op;
+	v->exit_cost_due = true;
+	v->state = VS_ROOT;
+	vm->sum.exits++;
+	vm->sum.exits_by_reason[(x->reason & 0xffff) < EXIT_REASON_MAX ? x->reason & 0xffff : 0]++;
+	emit_exit(v, x, op);
+	if (fx.abort) {
+		snprintf(why, sizeof(why), "VMX abort %u (SDM 28.7)", fx.abort);
+		vm_finding(vm, (int32_t)v->index, v->now, "guest_fault", why);
+		hvsim_vcpu_stop(v, why);
+	}
+	if (vm->sum.exits >= vm->sc->limits.exits) {
+		vm_finding(vm, (int32_t)v->index, v->now, "budget_exhausted", "limit exits");
+		vm_end(vm, "limit exits");
+	}
+}
+
+/* ---- events at an instruction boundary ---- */
+
+static void handle_event(hvsim_vcpu *v, struct vmx_event_result *er)
+{
+	struct vmx_event_result ack;
+
+	switch (er->action) {
+	case VMX_EV_EXIT: vmx_do_exit(v, &er->exit, NULL); break;
+	case VMX_EV_DELIVER:
+		if (v->state == VS_HALTED)
+			v->state = VS_GUEST;
+		deliver(v, &er->event, true);
+		break;
+	case VMX_EV_ACK_EXTINT:
+		v->vmx_kick = false;
+		vmx_extint_ack(v->vmx, HOST_KICK_VECTOR, &v->vmx_guest, &ack);
+		handle_event(v, &ack);
+		break;
+	default: break;
+	}
+}
+
+/* Returns true when an event changed what runs next (an exit or a delivery). */
+static bool check_events(hvsim_vcpu *v)
+{
+	struct vmx_pending pend = {.extint = v->vmx_kick};
+	struct vmx_event_result er;
+
+	sync_from_backend(v);
+	v->vmx_guest.interruptibility = 0;
+	vmx_event_exits(v->vmx, &v->vmx_guest, tsc_now(v), &pend, &er);
+	handle_event(v, &er);
+	return er.action != VMX_EV_NONE;
+}
+
+/* ---- guest operations ---- */
+
+static void emit_virtual_eoi(hvsim_vcpu *v, int svi_before, bool cleared)
+{
+	struct trace_ev e;
+	int top = vmx_vapic_highest(v->vmx, VAPIC_VISR);
+
+	trace_ev_init(&e, v->now, (int32_t)v->index, "eoi");
+	if (cleared)
+		trace_ev_hex(&e, "vector", (uint64_t)svi_before);
+	trace_ev_hex(&e, "isr", top < 0 ? 0 : (uint64_t)top);
+	trace_ev_bool(&e, "virtual", true);
+	vm_emit(v->vm, &e);
+}
+
+static bool is_eoi_write(const struct guest_op *op)
+{
+	return (op->kind == GOP_WRMSR && op->u.msr.index == X2APIC_EOI_MSR) ||
+	       (op->kind == GOP_MMIO && op->u.mmio.write &&
+		(op->u.mmio.gpa & 0xfff) == XAPIC_EOI_OFFSET);
+}
+
+/* What the processor completed without an exit: the result, a CR write, RIP past the operation. */
+static void apply_done(hvsim_vcpu *v, const struct guest_op *op, const struct vmx_op_result *r)
+{
+	if (r->done.set_cr && v->be->set_cr)
+		v->be->set_cr(v->be_ctx, r->done.cr, r->done.cr_value);
+	vcpu_hw_complete(v, op, r->done.has_value ? r->done.value : 0);
+	if (op->kind == GOP_RDTSCP && r->done.has_aux)
+		v->be->set_gpr(v->be_ctx, GPR_RCX, r->done.aux);
+}
+
+/* Not intercepted: the operation runs as on bare metal, with nothing behind MSRs and ports. */
+static void execute(hvsim_vcpu *v, const struct guest_op *op)
+{
+	switch (op->kind) {
+	case GOP_HLT:
+		vcpu_hw_complete(v, op, 0);
+		v->vmx_guest.activity = ACTIVITY_HLT;
+		v->state = VS_HALTED;
+		break;
+	case GOP_RDTSC:
+	case GOP_RDTSCP: vcpu_hw_complete(v, op, vmx_guest_tsc(v->vmx, tsc_now(v))); break;
+	case GOP_RDRAND:
+	case GOP_RDSEED: vcpu_hw_complete(v, op, sim_prng_next(&v->vm->prng)); break;
+	case GOP_IO:
+	case GOP_MMIO: vcpu_hw_complete(v, op, UINT64_MAX); break;
+	default: vcpu_hw_complete(v, op, 0); break;
+	}
+}
+
+static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
+{
+	struct vmx_op_result r;
+	int svi = vmx_apicv_svi(v->vmx);
+	bool in_isr = vmx_vapic_test(v->vmx, VAPIC_VISR, (uint8_t)svi);
+
+	sync_from_backend(v);
+	vmx_op_exits(v->vmx, op, &v->vmx_guest, tsc_now(v), &r);
+	switch (r.outcome) {
+	case VMX_OP_EXECUTE: execute(v, op); break;
+	case VMX_OP_EXIT: vmx_do_exit(v, &r.exit, op); break;
+	case VMX_OP_DONE:
+	case VMX_OP_DONE_EXIT:
+		apply_done(v, op, &r);
+		if (is_eoi_write(op))
+			emit_virtual_eoi(v, svi, in_isr && !vmx_vapic_test(v->vmx, VAPIC_VISR,
+									   (uint8_t)svi));
+		if (r.outcome == VMX_OP_DONE_EXIT)
+			vmx_do_exit(v, &r.exit, op);
+		break;
+	default: deliver(v, &r.fault, false); break;
+	}
+}
+
+/* One step of a vCPU in VMX non-root operation: events first, then guest instructions up to the
+ * next stop. */
+void vmx_run_guest(hvsim_vcpu *v, uint64_t budget)
+{
+	hvsim_vm *vm = v->vm;
+	uint32_t insn_ns = vm->sc->machine.insn_ns;
+	uint64_t retired = 0;
+	const char *why = NULL;
+	struct guest_op op;
+	enum be_stop st;
+
+	if (check_events(v) && v->state != VS_GUEST)
+		return;
+	if (v->state != VS_GUEST)
+		return;
+	st = v->be->run(v->be_ctx, budget, &op, &retired, &why);
+	v->now += retired * insn_ns;
+	v->insns += retired;
+	vm->sum.instructions += retired;
+	vmx_nonroot_retired(v->vmx, retired);
+	if (st == BE_OP)
+		handle_op(v, &op);
+	else if (st != BE_BUDGET)
+		vcpu_guest_stop(v, st, why);
+}
+
+/* A kick (host IPI) while in non-root operation: an external interrupt at the next boundary. */
+void vmx_kick(hvsim_vcpu *v)
+{
+	v->vmx_kick = true;
+	if (v->state == VS_HALTED)
+		v->state = VS_GUEST;
+}
+
+/* The preemption timer's engine event: the vCPU looks at its events again. */
+void vmx_timer_fired(hvsim_vcpu *v)
+{
+	v->vmx_timer = 0;
+	if (v->nonroot && v->state == VS_HALTED)
+		v->state = VS_GUEST;
 }

@@ -152,7 +152,7 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 	if (hvsim_vcpu_vmexited(v)) {
 		kvm_complete_interrupts(kv);
 		kvm_handle_exit(kv);
-		if (kv->halted || kv->vmx_broken)
+		if (!hvsim_vcpu_in_root(v))
 			return HVSIM_OK; /* blocked in HLT, or stopped */
 	}
 	kv->halted = false;

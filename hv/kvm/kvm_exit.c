@@ -163,26 +163,46 @@ static void handle_wrmsr(struct kvm_vcpu *kv)
 	kvm_skip_instruction(kv);
 }
 
-/* Port I/O: the debug port is the guest runtime's channel to the trace; other ports read as
- * all-ones (nothing decodes them). String I/O completes as if every element went nowhere. */
+/* The VMM's devices on ports, as QEMU provides them to kvm-unit-tests: debugcon on 0xe9 (the guest
+ * runtime's channel to the trace), isa-debug-exit on 0xf4 (ends the VM) and pc-testdev's IRQ lines
+ * at 0x2000 + n (a write sets line n's level). Every other port reads as all-ones. Each access is a
+ * KVM_EXIT_IO round trip to userspace. String I/O completes as if every element went nowhere. */
+static void out_port(struct kvm_vcpu *kv, uint16_t port, uint64_t value)
+{
+	struct kvm_vm *kvm = kv->kvm;
+	struct trace_ev e;
+
+	if (port == KVM_DEBUG_PORT) {
+		trace_ev_init(&e, hvsim_vcpu_now(kv->v), (int32_t)kv->index, "guest_out");
+		trace_ev_hex(&e, "value", value);
+		hvsim_emit(kvm->vm, &e);
+	} else if (port == KVM_DEBUG_EXIT_PORT) {
+		trace_ev_init(&e, hvsim_vcpu_now(kv->v), (int32_t)kv->index, "guest_exit");
+		trace_ev_num(&e, "code", value & 0xff);
+		hvsim_emit(kvm->vm, &e);
+		for (unsigned i = 0; i < kvm->n; i++)
+			hvsim_vcpu_stop(kvm->vcpus[i].v, "isa-debug-exit");
+	} else if (port >= KVM_TESTDEV_IRQ && port < KVM_TESTDEV_IRQ + KVM_TESTDEV_LINES) {
+		kvm_ioapic_set_line(kvm, port - KVM_TESTDEV_IRQ, value & 1);
+	}
+}
+
 static void handle_io(struct kvm_vcpu *kv)
 {
 	uint64_t q = kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION);
 	unsigned size = IO_SIZE(q);
 	uint64_t mask = size == 4 ? 0xffffffffu : ((1u << (8 * size)) - 1);
 	uint64_t rax = hvsim_vcpu_gpr(kv->v, GPR_RAX);
-	struct trace_ev e;
 
-	if (!(q & IO_IN) && !(q & IO_STRING) && IO_PORT(q) == KVM_DEBUG_PORT) {
-		trace_ev_init(&e, hvsim_vcpu_now(kv->v), (int32_t)kv->index, "guest_out");
-		trace_ev_hex(&e, "port", IO_PORT(q));
-		trace_ev_hex(&e, "value", rax & mask);
-		hvsim_emit(kv->kvm->vm, &e);
-	}
-	if ((q & IO_IN) && !(q & IO_STRING))
+	kvm_userspace_exit(kv, "IO", "port", IO_PORT(q));
+	kvm_skip_instruction(kv);
+	if (q & IO_STRING)
+		return;
+	if (q & IO_IN)
 		hvsim_vcpu_set_gpr(kv->v, GPR_RAX,
 				   size == 4 ? mask : (rax & ~mask) | mask); /* all-ones */
-	kvm_skip_instruction(kv);
+	else
+		out_port(kv, IO_PORT(q), rax & mask);
 }
 
 /* kvm_emulate_halt: the instruction completes; the vCPU blocks until an interrupt can wake it. */

@@ -29,8 +29,11 @@
 #define KVM_IOAPIC_EOI_DELAY_NS 10000000u
 /* What a round trip to the VMM's userspace costs on top of an exit (KVM_RUN return and re-entry). */
 #define KVM_USERSPACE_EXIT_NS 2000u
-/* The debug port the guest runtime reports values on (QEMU's isa-debugcon default). */
+/* The VMM's port devices (kvm_exit.c): QEMU's debugcon, isa-debug-exit and pc-testdev IRQ lines. */
 #define KVM_DEBUG_PORT 0xe9u
+#define KVM_DEBUG_EXIT_PORT 0xf4u
+#define KVM_TESTDEV_IRQ 0x2000u
+#define KVM_TESTDEV_LINES 24u
 
 enum kvm_split_eoi {
 	SPLIT_EOI_QUIRKED = 0,  /* every EOI of a level I/O APIC vector exits to userspace */
@@ -137,6 +140,8 @@ void kvm_ioapic_lapic_eoi(struct kvm_vcpu *kv, uint8_t vector);
 bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write,
 		     uint64_t *value);
 void kvm_ioapic_delayed(struct kvm_vm *kvm);
+/* A KVM_EXIT_* round trip to the VMM's userspace: traced, and its time charged. */
+void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key, uint64_t value);
 
 /* kvm_apicv.c */
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active);

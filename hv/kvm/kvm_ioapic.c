@@ -42,8 +42,7 @@ void kvm_ioapic_destroy(struct kvm_vm *kvm)
 	free(held_of(kvm));
 }
 
-static void trace_user_exit(struct kvm_vcpu *kv, const char *reason, const char *key,
-			    uint64_t value)
+void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key, uint64_t value)
 {
 	struct trace_ev e;
 
@@ -172,7 +171,7 @@ void kvm_ioapic_lapic_eoi(struct kvm_vcpu *kv, uint8_t vector)
 	}
 	if (kvm->split_eoi == SPLIT_EOI_SUPPRESS && directed_eoi(kv))
 		return; /* the fix: the guest will EOI the I/O APIC itself */
-	trace_user_exit(kv, "IOAPIC_EOI", "vector", vector);
+	kvm_userspace_exit(kv, "IOAPIC_EOI", "vector", vector);
 	eoi_and_redeliver(kvm, vector);
 }
 
@@ -186,7 +185,7 @@ bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool writ
 	if (gpa < IOAPIC_DEFAULT_BASE || gpa - IOAPIC_DEFAULT_BASE >= IOAPIC_MMIO_SIZE)
 		return false;
 	if (kvm->split)
-		trace_user_exit(kv, "MMIO", "gpa", gpa);
+		kvm_userspace_exit(kv, "MMIO", "gpa", gpa);
 	if (!write) {
 		ioapic_mmio_read(kvm->ioapic, off, size, &res);
 		*value = res.value;

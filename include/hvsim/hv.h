@@ -175,6 +175,8 @@ void hvsim_vcpu_block(hvsim_vcpu *v);
  * mode (vcpu_run is called next); no effect otherwise. hvsim_vcpu_inject() also wakes a vCPU
  * halted in the guest, straight into the guest. */
 void hvsim_vcpu_kick(hvsim_vcpu *v);
+/* True while the vCPU is in root mode and may enter the guest: not entered, blocked or stopped. */
+bool hvsim_vcpu_in_root(const hvsim_vcpu *v);
 /* Ends the vCPU for the rest of the run (reason goes to the trace). */
 void hvsim_vcpu_stop(hvsim_vcpu *v, const char *reason);
 /* Advances the vCPU's virtual time by ns: hypervisor work that takes time, such as a round trip to

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RFLAGS_IF_BIT (UINT64_C(1) << 9)
 #define HOST_KICK_VECTOR 0xf2  /* the host IPI that kicks a vCPU out (KVM's POSTED_INTR_VECTOR) */
 #define X2APIC_EOI_MSR 0x80bu
 #define XAPIC_EOI_OFFSET 0xb0u
@@ -352,6 +353,24 @@ static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
 	}
 }
 
+/* Whether an event waits only for the guest to open a window (RFLAGS.IF, SDM 26.5.2 and 30.2.1):
+ * interrupt- or NMI-window exiting, or a virtual interrupt pending in RVI. Then the guest runs one
+ * instruction at a time, so the window exit or delivery happens at the exact boundary (after the
+ * IRET or STI that opens it) rather than at the next operation. */
+static bool window_armed(hvsim_vcpu *v)
+{
+	uint64_t ctl = 0, ctl2 = 0;
+
+	if (v->be->get_rflags(v->be_ctx) & RFLAGS_IF_BIT)
+		return false;
+	vmx_vmcs_get(v->vmx, VMCS_CPU_BASED_VM_EXEC_CONTROL, &ctl);
+	vmx_vmcs_get(v->vmx, VMCS_SECONDARY_VM_EXEC_CONTROL, &ctl2);
+	if (ctl & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
+		return true;
+	return (ctl & PROC_ACTIVATE_SECONDARY) && (ctl2 & PROC2_VIRT_INTR_DELIVERY) &&
+	       vmx_apicv_rvi(v->vmx) != 0;
+}
+
 /* One step of a vCPU in VMX non-root operation: events first, then guest instructions up to the
  * next stop. */
 void vmx_run_guest(hvsim_vcpu *v, uint64_t budget)
@@ -367,6 +386,8 @@ void vmx_run_guest(hvsim_vcpu *v, uint64_t budget)
 		return;
 	if (v->state != VS_GUEST)
 		return;
+	if (window_armed(v))
+		budget = 1;
 	st = v->be->run(v->be_ctx, budget, &op, &retired, &why);
 	v->now += retired * insn_ns;
 	v->insns += retired;

@@ -23,13 +23,8 @@ static void accept(struct kvm_vcpu *kv, const struct lapic_irq *msg)
 
 	kvm_apicv_pull(kv);
 	lapic_accept(kv->lapic, msg, &res);
-	kvm_lapic_after(kv, &res);
+	kvm_lapic_after(kv, &res); /* kicks the target (KVM's kvm_vcpu_kick) */
 	kvm_apicv_push(kv);
-	/* A vCPU in the guest learns of a new interrupt at its next entry: kick it out (KVM sends a
-	 * reschedule IPI, or posts the interrupt; hvsim's engine exits the guest at the next
-	 * instruction boundary). */
-	if (res.irr_set)
-		hvsim_vcpu_kick(kv->v);
 }
 
 void kvm_deliver_msg(struct kvm_vm *kvm, int src, const struct lapic_irq *msg)

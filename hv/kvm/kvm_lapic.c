@@ -84,7 +84,8 @@ void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res)
 		emit_eoi(kv, res->eoi_vector);
 	if (res->eoi_vector >= 0)
 		kvm_ioapic_lapic_eoi(kv, (uint8_t)res->eoi_vector);
-	if (res->irr_set && kv->halted) {
+	/* a new interrupt: a halted vCPU wakes, a running one exits to take it (kvm_vcpu_kick) */
+	if (res->irr_set) {
 		kv->halted = false;
 		hvsim_vcpu_kick(kv->v);
 	}

@@ -132,11 +132,14 @@ static void run_guest(hvsim_vcpu *v)
 static void run_root(hvsim_vcpu *v)
 {
 	hvsim_vm *vm = v->vm;
+	uint64_t exits = v->vmx_exits;
 	enum hvsim_status st = vm->hv->vcpu_run(vm->hv_priv, v);
 
-	/* an exit is handled once, by the call that follows it */
+	/* An exit is handled once, by the call that follows it; a VM exit during the call (an event
+	 * delivery that faulted at entry, a failed entry) is for the next call. */
 	v->has_exit = false;
-	v->vmx_exited = false;
+	if (v->vmx_exits == exits)
+		v->vmx_exited = false;
 	if (st != HVSIM_OK) {
 		vm_finding(vm, (int32_t)v->index, v->now, "hv_error", "vcpu_run returned an error");
 		v->state = VS_DONE;

@@ -58,6 +58,7 @@ struct hvsim_vcpu {
 	void *be_ctx;
 	struct vmx_cpu *vmx;     /* this vCPU's VMX logical processor, NULL without VMX */
 	bool vmx_exited;         /* vcpu_run follows a VM exit */
+	uint64_t vmx_exits;      /* VM exits of this vCPU so far */
 	bool vmx_has_op;         /* vmx_op is the operation behind that exit */
 	struct guest_op vmx_op;
 	bool nonroot;            /* in VMX non-root operation (vmx_nonroot.c) */

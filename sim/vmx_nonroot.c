@@ -224,6 +224,7 @@ static void vmx_do_exit(hvsim_vcpu *v, struct vmx_exit_info *x, const struct gue
 	v->nonroot = false;
 	v->vmx_kick = false;
 	v->vmx_exited = true;
+	v->vmx_exits++;
 	v->vmx_has_op = op != NULL;
 	if (op)
 		v->vmx_op = *op;

@@ -118,6 +118,7 @@ static enum hvsim_status vcpu_create(void *priv, hvsim_vcpu *v)
 	kv->kvm = kvm;
 	kv->v = v;
 	kv->index = hvsim_vcpu_index(v);
+	kv->apicv_request = -1;
 	if ((st = kvm_lapic_create(kv)) != HVSIM_OK || (st = kvm_vmcs_setup(kv)) != HVSIM_OK)
 		return st;
 	if (kvm->apicv_allowed)
@@ -142,7 +143,18 @@ static void enter(struct kvm_vcpu *kv)
 	hvsim_vcpu_stop(kv->v, vmx_outcome_name(res.outcome));
 }
 
-/* vcpu_enter_guest: the exit first, then pending events, then the entry. */
+/* KVM_REQ_APICV_UPDATE, processed at the top of vcpu_enter_guest. */
+static void process_requests(struct kvm_vcpu *kv)
+{
+	if (kv->apicv_request >= 0)
+		kvm_apicv_set(kv, kv->apicv_request == 1);
+	kv->apicv_request = -1;
+}
+
+/* One turn of KVM's vcpu_run loop. A VM exit ends a turn (vcpu_enter_guest's last step is the exit
+ * handler); the next turn processes requests, injects pending events and enters. Between the two,
+ * virtual time the handler took lets other events happen, as another thread's request can land
+ * while KVM handles an exit. */
 static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(priv, v);
@@ -152,10 +164,10 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 	if (hvsim_vcpu_vmexited(v)) {
 		kvm_complete_interrupts(kv);
 		kvm_handle_exit(kv);
-		if (!hvsim_vcpu_in_root(v))
-			return HVSIM_OK; /* blocked in HLT, or stopped */
+		return HVSIM_OK;
 	}
 	kv->halted = false;
+	process_requests(kv);
 	kvm_inject_pending(kv);
 	enter(kv);
 	return HVSIM_OK;
@@ -181,23 +193,28 @@ static void timer(void *priv, hvsim_vcpu *v, uint64_t cookie)
 		kvm_lapic_timer_fire(kvm_vcpu_of(kvm, v));
 }
 
-/* Host actions: "apicv_activate" / "apicv_inhibit" on one vCPU or, without one, on all (KVM's
- * kvm_set_or_clear_apicv_inhibit runs for the whole VM). */
+/* Host actions. "apicv_activate" / "apicv_inhibit" (on one vCPU, or without one on all, as
+ * kvm_set_or_clear_apicv_inhibit does for the VM) make a KVM_REQ_APICV_UPDATE request and kick the
+ * vCPU; "ept_zap" (arg: guest-physical address) takes a page's EPT entry away. */
 static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg)
 {
 	struct kvm_vm *kvm = priv;
-	bool on;
+	int8_t on;
 
-	(void)arg;
+	if (strcmp(action, "ept_zap") == 0)
+		return kvm_ept_zap(kvm, arg);
 	if (strcmp(action, "apicv_activate") == 0)
-		on = true;
+		on = 1;
 	else if (strcmp(action, "apicv_inhibit") == 0)
-		on = false;
+		on = 0;
 	else
 		return HVSIM_E_UNSUPPORTED;
-	for (unsigned i = 0; i < kvm->n; i++)
-		if (!v || hvsim_vcpu_index(v) == i)
-			kvm_apicv_set(&kvm->vcpus[i], on);
+	for (unsigned i = 0; i < kvm->n; i++) {
+		if (v && hvsim_vcpu_index(v) != i)
+			continue;
+		kvm->vcpus[i].apicv_request = on;
+		hvsim_vcpu_kick(kvm->vcpus[i].v);
+	}
 	return HVSIM_OK;
 }
 

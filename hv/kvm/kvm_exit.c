@@ -215,12 +215,15 @@ static void handle_hlt(struct kvm_vcpu *kv)
 	hvsim_vcpu_block(kv->v);
 }
 
-/* An access to a page with no memory behind it: the LAPIC page, the I/O APIC window, or nothing. */
+/* An access to a page with no memory behind it: a page the host zapped (fault it in; the access,
+ * or the event delivery, is then retried), the LAPIC page, the I/O APIC window, or nothing. */
 static void handle_mmio(struct kvm_vcpu *kv)
 {
 	const struct guest_op *op = hvsim_vcpu_exit_op(kv->v);
 	uint64_t gpa, value, base;
 
+	if (kvm_ept_fault_in(kv, kvm_vmcs_read(kv, VMCS_GUEST_PHYSICAL_ADDRESS)))
+		return;
 	if (!op || op->kind != GOP_MMIO) {
 		unhandled(kv, EXIT_REASON_EPT_VIOLATION);
 		return;

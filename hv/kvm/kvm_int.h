@@ -27,6 +27,11 @@
  * before re-delivery is delayed by KVM_IOAPIC_EOI_DELAY_NS (HZ/100 in KVM, 10 ms in QEMU). */
 #define KVM_SUCCESSIVE_IRQ_MAX 10000
 #define KVM_IOAPIC_EOI_DELAY_NS 10000000u
+/* Engine MMIO regions free for zapped EPT entries (0 and 1 are the xAPIC page and I/O APIC). */
+#define KVM_ZAP_FIRST_REGION 2u
+#define KVM_ZAP_SLOTS (HVSIM_MMIO_MAX - KVM_ZAP_FIRST_REGION)
+/* Faulting a zapped page back in: the host page was being migrated (NUMA balancing, compaction). */
+#define KVM_EPT_FAULT_IN_NS 20000u
 /* What a round trip to the VMM's userspace costs on top of an exit (KVM_RUN return and re-entry). */
 #define KVM_USERSPACE_EXIT_NS 2000u
 /* The VMM's port devices (kvm_exit.c): QEMU's debugcon, isa-debug-exit and pc-testdev IRQ lines. */
@@ -67,6 +72,7 @@ struct kvm_vcpu {
 	/* pending re-injection from IDT-vectoring information (vmx_complete_interrupts) */
 	uint32_t reinject_info, reinject_err, reinject_len;
 	bool halted;             /* blocked in kvm_vcpu_halt */
+	int8_t apicv_request;    /* KVM_REQ_APICV_UPDATE: -1 none, 0 inhibit, 1 activate */
 	uint64_t misc_msr[8];    /* a few MSRs the guest may read back: index in misc_idx */
 	uint32_t misc_idx[8];
 	unsigned n_misc;
@@ -94,8 +100,9 @@ struct kvm_vm {
 	bool lvtt_restart;       /* lvtt_periodic_restart = restart */
 	bool timing_leaf;        /* cpuid_timing_leaf = present */
 	bool svi_update;         /* apicv_activation_svi = update */
-	/* handled vectors: I/O APIC level vectors KVM watches for EOIs (ioapic_handled_vectors) */
-	uint32_t ioapic_vectors[8];
+	/* guest pages whose EPT entries the host zapped (MMU-notifier invalidation), each mapped as
+	 * an engine MMIO region so that the next access exits; 0: slot free */
+	uint64_t zapped[KVM_ZAP_SLOTS];
 };
 
 /* kvm.c */
@@ -147,6 +154,11 @@ void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active);
 void kvm_apicv_pull(struct kvm_vcpu *kv);
 void kvm_apicv_push(struct kvm_vcpu *kv);
+
+/* kvm_ept.c */
+enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
+/* A guest access (or event delivery) hit a zapped page: map it back; false when gpa is not one. */
+bool kvm_ept_fault_in(struct kvm_vcpu *kv, uint64_t gpa);
 
 /* kvm_cpuid.c */
 void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -61,9 +61,10 @@ bool cli_findings_match(const struct scenario_run *run, const struct hvsim_summa
 			size_t cap);
 void cli_print_summary(FILE *f, const struct hvsim_scenario *sc, size_t run,
 		       const struct exec_opts *o, const struct exec_result *r);
-/* "k1=v1 k2=v2" of the quirks the run selects (defaults included) into buf. */
+/* "k1=v1 k2=v2" of the quirks the run selects into buf: every quirk with its value (defaults
+ * included), or with selected_only those the scenario or run names; "-" when none. */
 void cli_quirk_list(const struct hvsim_scenario *sc, size_t run, const struct hvsim_hv_ops *hv,
-		    char *buf, size_t cap);
+		    bool selected_only, char *buf, size_t cap);
 const struct hvsim_hv_ops *cli_algorithm(const struct hvsim_scenario *sc,
 					 const struct hvsim_hv_ops *plugin);
 

@@ -238,15 +238,15 @@ static const char *golden_word(int g)
 static void print_table(const struct check_args *a, const struct suite *s,
 			const struct outcome *res)
 {
-	printf("%-30s %-12s %-40s %-18s %9s %12s %10s  %s\n", "SCENARIO", "RUN", "QUIRKS",
-	       "FINDINGS", "EXITS", "VIRTUAL", "WALL", "GOLDEN");
+	printf("%-30s %-9s %-38s %-33s %6s %12s %10s  %s\n", "SCENARIO", "RUN",
+	       "QUIRKS (set by the run)", "FINDINGS", "EXITS", "VIRTUAL", "WALL", "GOLDEN");
 	for (size_t k = 0; k < s->n_jobs; k++) {
 		const struct job *j = &s->jobs[k];
 		const struct hvsim_scenario *sc = s->scs[j->sc];
 		char quirks[256];
 
-		cli_quirk_list(sc, j->run, cli_algorithm(sc, a->o.hv), quirks, sizeof(quirks));
-		printf("%-30s %-12s %-40s %-18s %9llu %9.3f ms %7.1f ms  %s\n", sc->name,
+		cli_quirk_list(sc, j->run, cli_algorithm(sc, a->o.hv), true, quirks, sizeof(quirks));
+		printf("%-30s %-9s %-38s %-33s %6llu %9.3f ms %7.1f ms  %s\n", sc->name,
 		       sc->runs[j->run].name, quirks, res[k].findings, res[k].exits,
 		       (double)res[k].virtual_ns / 1e6, res[k].wall_ms, golden_word(res[k].golden));
 	}

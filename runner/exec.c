@@ -168,16 +168,19 @@ bool cli_findings_match(const struct scenario_run *run, const struct hvsim_summa
 }
 
 void cli_quirk_list(const struct hvsim_scenario *sc, size_t run, const struct hvsim_hv_ops *hv,
-		    char *buf, size_t cap)
+		    bool selected_only, char *buf, size_t cap)
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; hv && i < hv->n_quirks && len < cap; i++) {
 		const struct hvsim_quirk_setting *q = hvsim_scenario_quirk(sc, run, hv->quirks[i].name);
-		int n = snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "", hv->quirks[i].name,
-				 q ? q->value : hv->quirks[i].def);
+		int n;
 
+		if (selected_only && !q)
+			continue;
+		n = snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "", hv->quirks[i].name,
+			     q ? q->value : hv->quirks[i].def);
 		if (n < 0)
 			break;
 		len += (size_t)n;
@@ -225,7 +228,7 @@ void cli_print_summary(FILE *f, const struct hvsim_scenario *sc, size_t run,
 	const struct hvsim_hv_ops *hv = cli_algorithm(sc, o->hv);
 	char quirks[512];
 
-	cli_quirk_list(sc, run, hv, quirks, sizeof(quirks));
+	cli_quirk_list(sc, run, hv, false, quirks, sizeof(quirks));
 	fprintf(f, "scenario  %s (%s)\n", sc->name, sc->file);
 	fprintf(f, "run       %s  algorithm %s  seed 0x%llx\n", sc->runs[run].name,
 		hv ? hv->name : "?",

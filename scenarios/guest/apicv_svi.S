@@ -16,15 +16,10 @@
 #define HANDLER_SPIN 12500	/* four instructions an iteration: 50 us */
 #define WAIT_SPIN 500000	/* 2 ms */
 #define ROUNDS 3
-#define DEBUG_EXIT 0xf4
 
 	GUEST_ENTRY64
 	IDT_SET TIMER_VECTOR, timer_isr
-	mov ecx, MSR_APIC_BASE
-	rdmsr
-	or eax, (1 << 10) | (1 << 11)
-	wrmsr
-	X2APIC_WRITE MSR_X2APIC_SPIV, 0x1ff
+	X2APIC_ENABLE
 	X2APIC_WRITE MSR_X2APIC_LVTT, TIMER_VECTOR | LVTT_TSC_DEADLINE
 	sti
 	xor r14d, r14d			/* rounds done */
@@ -51,14 +46,12 @@ report:
 	xor eax, eax
 	cmp r14d, ROUNDS
 	setb al
-	mov dx, DEBUG_EXIT
+	mov dx, DEBUG_EXIT_PORT
 	out dx, al
 	HALT_FOREVER
 
 timer_isr:
-	push rax
-	push rcx
-	push rdx
+	ISR_ENTER
 	mov ecx, HANDLER_SPIN
 3:	dec ecx
 	nop
@@ -66,10 +59,7 @@ timer_isr:
 	jnz 3b
 	inc dword ptr [rip + ticks]
 	X2APIC_WRITE MSR_X2APIC_EOI, 0
-	pop rdx
-	pop rcx
-	pop rax
-	iretq
+	ISR_EXIT
 
 	.p2align 2
 ticks:	.long 0

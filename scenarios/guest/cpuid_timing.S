@@ -13,7 +13,6 @@
 #define MSR_X2APIC_TDCR 0x83e
 #define TIMER_VECTOR 0xee
 #define CAL_CYCLES 1000000
-#define DEBUG_EXIT 0xf4
 
 	GUEST_ENTRY64
 	mov eax, 0x40000000
@@ -29,11 +28,7 @@
 
 calibrate:
 	IDT_SET TIMER_VECTOR, cal_isr
-	mov ecx, MSR_APIC_BASE
-	rdmsr
-	or eax, (1 << 10) | (1 << 11)
-	wrmsr
-	X2APIC_WRITE MSR_X2APIC_SPIV, 0x1ff
+	X2APIC_ENABLE
 	X2APIC_WRITE MSR_X2APIC_TDCR, 0xb
 	X2APIC_WRITE MSR_X2APIC_LVTT, TIMER_VECTOR
 	rdtsc
@@ -50,24 +45,17 @@ calibrate:
 	REPORT 0xca
 	REPORT eax
 done:
-	mov dx, DEBUG_EXIT
-	xor eax, eax
-	out dx, al
+	DEBUG_EXIT 0
 	HALT_FOREVER
 
 cal_isr:
-	push rax
-	push rcx
-	push rdx
+	ISR_ENTER
 	rdtsc
 	shl rdx, 32
 	or rax, rdx
 	mov r13, rax
 	mov byte ptr [rip + fired], 1
 	X2APIC_WRITE MSR_X2APIC_EOI, 0
-	pop rdx
-	pop rcx
-	pop rax
-	iretq
+	ISR_EXIT
 
 fired:	.byte 0

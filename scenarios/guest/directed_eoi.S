@@ -16,7 +16,6 @@
 #define DEV_GSI 10
 #define DEV_VECTOR 0x51
 #define TESTDEV_IRQ 0x2000
-#define DEBUG_EXIT 0xf4
 #define ROUNDS 3
 
 	GUEST_ENTRY64
@@ -59,15 +58,11 @@ idle:
 	REPORT r14d
 	cmp r14d, ROUNDS
 	jb idle
-	mov dx, DEBUG_EXIT
-	xor eax, eax
-	out dx, al
+	DEBUG_EXIT 0
 	HALT_FOREVER
 
 dev_isr:
-	push rax
-	push rcx
-	push rdx
+	ISR_ENTER
 	test r15d, r15d
 	jnz 3f
 	mov dx, TESTDEV_IRQ + DEV_GSI	/* broadcast EOIs: service the device first */
@@ -75,10 +70,7 @@ dev_isr:
 	out dx, al
 3:	X2APIC_WRITE MSR_X2APIC_EOI, 0	/* acknowledge the LAPIC now ... */
 	mov byte ptr [rip + dpc_pending], 1 /* ... and the device later */
-	pop rdx
-	pop rcx
-	pop rax
-	iretq
+	ISR_EXIT
 
 dpc_pending:
 	.byte 0

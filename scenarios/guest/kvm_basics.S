@@ -8,18 +8,13 @@
 #define MSR_X2APIC_TMICT 0x838
 #define MSR_X2APIC_TDCR 0x83e
 #define TIMER_VECTOR 0xef
-#define DEBUG_EXIT 0xf4
 
 	GUEST_ENTRY64
 	IDT_SET TIMER_VECTOR, timer_isr
 	mov eax, 0x40000000
 	cpuid
 	REPORT ebx
-	mov ecx, MSR_APIC_BASE
-	rdmsr
-	or eax, (1 << 10) | (1 << 11)
-	wrmsr
-	X2APIC_WRITE MSR_X2APIC_SPIV, 0x1ff
+	X2APIC_ENABLE
 	X2APIC_WRITE MSR_X2APIC_TDCR, 0xb
 	X2APIC_WRITE MSR_X2APIC_LVTT, TIMER_VECTOR
 	X2APIC_WRITE MSR_X2APIC_TMICT, 50000
@@ -29,21 +24,14 @@
 	jb 1b
 	mov ebx, dword ptr [rip + ticks]
 	REPORT ebx
-	mov dx, DEBUG_EXIT
-	xor eax, eax
-	out dx, al
+	DEBUG_EXIT 0
 	HALT_FOREVER
 
 timer_isr:
-	push rax
-	push rcx
-	push rdx
+	ISR_ENTER
 	inc dword ptr [rip + ticks]
 	X2APIC_WRITE MSR_X2APIC_EOI, 0
-	pop rdx
-	pop rcx
-	pop rax
-	iretq
+	ISR_EXIT
 
 	.p2align 2
 ticks:	.long 0

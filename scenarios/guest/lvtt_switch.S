@@ -15,15 +15,10 @@
 #define COUNT 100000		/* 100 us at KVM's 1 GHz APIC bus, divide by 1 */
 #define TICKS 5
 #define SPIN 5000000		/* four instructions an iteration: 20 ms at 1 ns each */
-#define DEBUG_EXIT 0xf4
 
 	GUEST_ENTRY64
 	IDT_SET TIMER_VECTOR, timer_isr
-	mov ecx, MSR_APIC_BASE
-	rdmsr
-	or eax, (1 << 10) | (1 << 11)
-	wrmsr
-	X2APIC_WRITE MSR_X2APIC_SPIV, 0x1ff
+	X2APIC_ENABLE
 	X2APIC_WRITE MSR_X2APIC_TDCR, 0xb
 	X2APIC_WRITE MSR_X2APIC_LVTT, TIMER_VECTOR
 	X2APIC_WRITE MSR_X2APIC_TMICT, COUNT
@@ -43,20 +38,15 @@
 	xor eax, eax
 	cmp ebx, TICKS
 	setb al				/* code 1: time stopped */
-	mov dx, DEBUG_EXIT
+	mov dx, DEBUG_EXIT_PORT
 	out dx, al
 	HALT_FOREVER
 
 timer_isr:
-	push rax
-	push rcx
-	push rdx
+	ISR_ENTER
 	inc dword ptr [rip + ticks]
 	X2APIC_WRITE MSR_X2APIC_EOI, 0
-	pop rdx
-	pop rcx
-	pop rax
-	iretq
+	ISR_EXIT
 
 	.p2align 2
 ticks:	.long 0

@@ -17,6 +17,7 @@
 #define SEL_DATA 0x10
 #define SEL_CODE32 0x18
 #define REPORT_PORT 0xe9
+#define DEBUG_EXIT_PORT 0xf4 /* QEMU isa-debug-exit, as the kvm algorithm provides it */
 #define XAPIC_BASE 0xfee00000
 #define XAPIC_ID 0x20
 #define XAPIC_VERSION 0x30
@@ -127,6 +128,38 @@ _start:
 .macro XAPIC_IPI dest, vector
 	XAPIC_WRITE XAPIC_ICR_HI, (\dest << 24)
 	XAPIC_WRITE XAPIC_ICR_LO, \vector
+.endm
+
+/* x2APIC mode (IA32_APIC_BASE.EXTD | EN, SDM 11.12.1) with the APIC software-enabled and spurious
+ * vector 0xff; spiv adds SPIV bits (e.g. 1 << 12 for Directed EOI). Clobbers eax, ecx, edx. */
+.macro X2APIC_ENABLE spiv=0
+	mov ecx, 0x1b
+	rdmsr
+	or eax, (1 << 10) | (1 << 11)
+	wrmsr
+	X2APIC_WRITE 0x80f, (0x1ff | \spiv)
+.endm
+
+/* Interrupt handler frame for handlers that use x2APIC macros: saves and restores rax, rcx, rdx. */
+.macro ISR_ENTER
+	push rax
+	push rcx
+	push rdx
+.endm
+
+.macro ISR_EXIT
+	pop rdx
+	pop rcx
+	pop rax
+	iretq
+.endm
+
+/* Ends the VM through QEMU's isa-debug-exit device (port 0xf4) with exit code in al: the kvm
+ * algorithm traces guest_exit and stops every vCPU. Clobbers eax, edx. */
+.macro DEBUG_EXIT code
+	mov eax, \code
+	mov dx, DEBUG_EXIT_PORT
+	out dx, al
 .endm
 
 /* Stops this vCPU: HLT with interrupts disabled (the minimal algorithm ends the vCPU). */

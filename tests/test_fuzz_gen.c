@@ -5,6 +5,7 @@
 
 #include "../fuzz/fz_apic_seeds.h"
 #include "../fuzz/fz_dict.h"
+#include "../fuzz/fz_vmx_seeds.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,22 @@ Test(fuzz_gen, committed_apic_seeds_match_the_seed_table)
 	}
 }
 
+Test(fuzz_gen, committed_vmx_seeds_match_the_seed_table)
+{
+	for (size_t i = 0; i < fz_vmx_seed_count(); i++) {
+		const struct fz_vmx_seed *s = fz_vmx_seed_at(i);
+		uint8_t b[4096];
+		size_t n = fz_vmx_seed_bytes(s, b, sizeof(b));
+		char path[256];
+
+		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_vmcs_entry/%s", s->name);
+		same_as_file(path, b, n);
+	}
+}
+
 Test(fuzz_gen, committed_dictionaries_match_the_generator)
 {
-	static const char *const targets[] = {"fuzz_lapic_ioapic"};
+	static const char *const targets[] = {"fuzz_lapic_ioapic", "fuzz_vmcs_entry"};
 
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char *text = NULL, path[256];

@@ -285,6 +285,8 @@ enum hvsim_status fz_vmx_load(struct fz_vmx_sys *s, unsigned profile, struct hvs
 		return st;
 	copy_in(s, &pristine[profile], profile);
 	memset(&s->stats, 0, sizeof(s->stats));
+	memset(&s->last_entry, 0, sizeof(s->last_entry));
+	s->entry_seen = false;
 	s->hash = FNV_OFFSET;
 	s->bad = NULL;
 	s->why[0] = '\0';

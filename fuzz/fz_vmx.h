@@ -60,6 +60,8 @@ struct fz_vmx_sys {
 	struct vmx_cpu *cpu;
 	struct fz_vmx_stats stats;
 	uint64_t hash; /* FNV-1a of every result: the determinism check compares it */
+	struct vmx_result last_entry; /* the last VMLAUNCH/VMRESUME's result (outcome 0: none) */
+	bool entry_seen;
 	/* The first violation found while running an operation: kind or NULL, and why. */
 	const char *bad;
 	char why[FZ_VMX_WHY_MAX];

@@ -162,8 +162,11 @@ void fz_vmx_execute(struct fz_vmx_sys *s, const struct fz_vmx_op *op)
 	count(s, &r);
 	mix_result(s, &r);
 	check_insn(s, op, &b, &r);
-	if (op->kind == FZ_VMX_VMLAUNCH || op->kind == FZ_VMX_VMRESUME)
+	if (op->kind == FZ_VMX_VMLAUNCH || op->kind == FZ_VMX_VMRESUME) {
 		check_entry(s, &r);
+		s->last_entry = r;
+		s->entry_seen = true;
+	}
 	check_access(s, op, &b, &r);
 }
 
@@ -196,4 +199,22 @@ void fz_vmx_run(struct fz_vmx_sys *s, const uint8_t *data, size_t size, struct f
 	}
 	fz_vmx_mix(s, s->stats.entered);
 	out->hash = s->hash;
+	fz_vmx_describe_entry(s, out->last_entry, sizeof(out->last_entry));
+}
+
+void fz_vmx_describe_entry(const struct fz_vmx_sys *s, char *buf, size_t cap)
+{
+	const struct vmx_result *r = &s->last_entry;
+
+	if (!s->entry_seen)
+		snprintf(buf, cap, "no VM entry");
+	else if (r->outcome == VMX_ENTERED)
+		snprintf(buf, cap, "entered");
+	else if (r->outcome == VMX_ENTRY_FAIL_EXIT)
+		snprintf(buf, cap, "VM-entry failure: exit reason %#x, qualification %llu, from %s",
+		         r->exit_reason, (unsigned long long)r->exit_qual,
+		         r->check ? r->check : "-");
+	else
+		snprintf(buf, cap, "%s (error %u) from %s", vmx_outcome_name(r->outcome), r->error,
+		         r->check ? r->check : "-");
 }

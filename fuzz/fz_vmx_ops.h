@@ -99,7 +99,12 @@ struct fz_vmx_outcome {
 	unsigned ops;
 	const char *kind; /* first finding's invariant name, NULL if none */
 	char why[FZ_VMX_WHY_MAX + 64];
+	char last_entry[160]; /* fz_vmx_describe_entry of the run's last VMLAUNCH/VMRESUME */
 };
+
+/* One line for the last VMLAUNCH/VMRESUME: "entered", "VM-entry failure: exit reason 0x80000021,
+ * qualification 4, from vmx_check_...", "VMfailValid (error 7) from ...", or "no VM entry". */
+void fz_vmx_describe_entry(const struct fz_vmx_sys *s, char *buf, size_t cap);
 
 /* Decodes data and runs it on s (loaded here with the fixture of data's profile), stopping at the
  * first finding; x, when not NULL, maps each operation. Can't fail: a machine that cannot be set

@@ -32,6 +32,13 @@ struct pristine {
 
 static struct pristine pristine[FZ_VMX_PROFILES_MAX];
 
+/* Pages whose pristine contents differ between profiles: the revision words of the fixture's
+ * regions. A change of profile copies these; every other page is the same in all. */
+#define PAGE_BIT(pa) (UINT64_C(1) << ((pa) / PAGE))
+#define PROFILE_PAGES                                                                       \
+	(PAGE_BIT(FZ_VMX_PA_VMXON) | PAGE_BIT(FZ_VMX_PA_VMCS) | PAGE_BIT(FZ_VMX_PA_VMCS2) | \
+	 PAGE_BIT(FZ_VMX_PA_SHADOW_VMCS))
+
 unsigned fz_vmx_profile_count(void)
 {
 	const char *const *names = vmx_profile_names();
@@ -260,7 +267,7 @@ void fz_vmx_destroy(struct fz_vmx_sys *s)
 static void copy_in(struct fz_vmx_sys *s, const struct pristine *p, unsigned profile)
 {
 	if (s->profile != profile)
-		s->dirty = ~UINT64_C(0);
+		s->dirty |= PROFILE_PAGES;
 	for (unsigned pg = 0; pg < FZ_VMX_PAGES; pg++)
 		if (s->dirty & (UINT64_C(1) << pg))
 			memcpy(s->mem + pg * PAGE, p->mem + pg * PAGE, PAGE);

@@ -124,10 +124,20 @@ bool fz_inv_vmx_error(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
 bool fz_inv_vmx_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                             size_t cap);
 /* "entry_checks_pure": after VMLAUNCH/VMRESUME reached the VM-entry checks, running them again
- * (vmx_check_entry, twice) gives the same outcome and the same failing check; an entry that passed
- * passes again: the checks read const state and the entry loaded nothing that breaks them. */
+ * (vmx_check_entry) gives the same outcome, error, exit information and failing check: no check
+ * both passes and fails for one VMCS, and an entry that passed passes again (the checks read const
+ * state; the entry loaded nothing that breaks them). */
 bool fz_inv_vmx_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                             size_t cap);
+/* "entered_state_consistent": a VM entry that passed every check left a VMCS that satisfies a
+ * second, independent writing of key SDM rules: controls within their capability MSRs and the
+ * CR3-target count (27.2.1), no reserved event type (27.2.1.3), host CR0/CR4 fixed bits and
+ * canonical RIP (27.2.2, 27.2.4), guest CR0/CR4 fixed bits (PE/PG free under unrestricted guest),
+ * IA-32e mode with paging, RFLAGS reserved bits (27.3.1.1, 27.3.1.4), activity state,
+ * interruptibility and the VMCS link pointer (27.3.1.5). A disagreement means a check is missing
+ * or wrong. */
+bool fz_inv_vmx_entered(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
+                        size_t cap);
 /* "launch_state_legal": launch states change only by a VMLAUNCH that entered (clear -> launched,
  * the current VMCS) and by a VMCLEAR that succeeded (-> clear, and the current pointer becomes
  * invalid if it named that region); VMRESUME enters only a launched VMCS (SDM 31.3 VMLAUNCH,

@@ -64,6 +64,8 @@ static void check_entry(struct fz_vmx_sys *s, const struct vmx_result *r)
 		fz_vmx_flag(s, "entry_outcome_group", "%s", why);
 	if (!fz_inv_vmx_checks_pure(s->cpu, r, why, sizeof(why)))
 		fz_vmx_flag(s, "entry_checks_pure", "%s", why);
+	if (!fz_inv_vmx_entered(s->cpu, r, why, sizeof(why)))
+		fz_vmx_flag(s, "entered_state_consistent", "%s", why);
 }
 
 static void check_access(struct fz_vmx_sys *s, const struct fz_vmx_op *op,

@@ -173,22 +173,17 @@ static bool same_result(const struct vmx_result *a, const struct vmx_result *b)
 bool fz_inv_vmx_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                             size_t cap)
 {
-	struct vmx_result a, b;
+	struct vmx_result again;
 
 	if (res->outcome != VMX_ENTERED && (res->group == VMX_GROUP_PRE || !res->check))
 		return true; /* stopped before the VM-entry checks */
-	vmx_check_entry(cpu, &a);
-	vmx_check_entry(cpu, &b);
-	if (!same_result(&a, &b))
-		return fail(why, cap, "two runs of the checks differ: %s from %s, then %s from %s",
-		            vmx_outcome_name(a.outcome), str(a.check), vmx_outcome_name(b.outcome),
-		            str(b.check));
-	if (a.outcome != res->outcome || a.check != res->check || a.cond != res->cond)
+	vmx_check_entry(cpu, &again);
+	if (!same_result(&again, res))
 		return fail(why, cap,
 		            "the entry gave %s from %s [%s], the checks rerun give %s from "
 		            "%s [%s]",
 		            vmx_outcome_name(res->outcome), str(res->check), str(res->cond),
-		            vmx_outcome_name(a.outcome), str(a.check), str(a.cond));
+		            vmx_outcome_name(again.outcome), str(again.check), str(again.cond));
 	return true;
 }
 
@@ -284,6 +279,120 @@ bool fz_inv_vmx_no_effect(const struct vmx_cpu *cpu, const struct fz_vmx_before 
 			            vmcs_field_at(i)->name, (unsigned long long)b->fields[i],
 			            (unsigned long long)v->f[i]);
 	return true;
+}
+
+/* ---- A second opinion on entries that passed: key SDM rules written again, independently ---- */
+
+#define RFLAGS_RESERVED UINT64_C(0xffffffffffc08028) /* 63:22, 15, 5, 3 (SDM 27.3.1.4) */
+
+static bool ctl_ok(uint64_t v, uint64_t must1, uint64_t may1)
+{
+	return (v & must1) == must1 && (v & ~may1) == 0;
+}
+
+/* SDM 27.2.1.1-27.2.1.3: every control within its capability MSR's allowed settings. */
+static const char *controls_broken(const struct vmcs *v, const struct vmx_caps *c)
+{
+	uint64_t proc = v->f[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL];
+	uint64_t info = v->f[VMCS_IDX_VM_ENTRY_INTR_INFO_FIELD];
+
+	if (!ctl_ok(v->f[VMCS_IDX_PIN_BASED_VM_EXEC_CONTROL], vmx_caps_pin_must1(c),
+	            vmx_caps_pin_may1(c)))
+		return "pin-based controls outside IA32_VMX_(TRUE_)PINBASED_CTLS (27.2.1.1)";
+	if (!ctl_ok(proc, vmx_caps_proc_must1(c), vmx_caps_proc_may1(c)))
+		return "primary controls outside IA32_VMX_(TRUE_)PROCBASED_CTLS (27.2.1.1)";
+	if ((proc & PROC_ACTIVATE_SECONDARY) &&
+	    !ctl_ok(v->f[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL], vmx_caps_proc2_must1(c),
+	            vmx_caps_proc2_may1(c)))
+		return "secondary controls outside IA32_VMX_PROCBASED_CTLS2 (27.2.1.1)";
+	if (!ctl_ok(v->f[VMCS_IDX_VM_EXIT_CONTROLS], vmx_caps_exit_must1(c), vmx_caps_exit_may1(c)))
+		return "VM-exit controls outside IA32_VMX_(TRUE_)EXIT_CTLS (27.2.1.2)";
+	if (!ctl_ok(v->f[VMCS_IDX_VM_ENTRY_CONTROLS], vmx_caps_entry_must1(c),
+	            vmx_caps_entry_may1(c)))
+		return "VM-entry controls outside IA32_VMX_(TRUE_)ENTRY_CTLS (27.2.1.3)";
+	if (v->f[VMCS_IDX_CR3_TARGET_COUNT] >
+	    VMX_MISC_CR3_TARGETS(vmx_caps_msr(c, MSR_IA32_VMX_MISC)))
+		return "CR3-target count above IA32_VMX_MISC[24:16] (27.2.1.1)";
+	if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == INTR_TYPE_RESERVED)
+		return "event injection of the reserved type 1 (27.2.1.3)";
+	return NULL;
+}
+
+static bool fixed_ok(uint64_t v, uint64_t fixed0, uint64_t fixed1)
+{
+	return (v & fixed0) == fixed0 && (v & ~fixed1) == 0;
+}
+
+/* SDM 27.2.2, 27.2.4: host control registers and RIP. */
+static const char *host_broken(const struct vmcs *v, const struct vmx_caps *c)
+{
+	if (!fixed_ok(v->f[VMCS_IDX_HOST_CR0], vmx_caps_msr(c, MSR_IA32_VMX_CR0_FIXED0),
+	              vmx_caps_msr(c, MSR_IA32_VMX_CR0_FIXED1)))
+		return "host CR0 outside IA32_VMX_CR0_FIXED0/1 (27.2.2)";
+	if (!fixed_ok(v->f[VMCS_IDX_HOST_CR4], vmx_caps_msr(c, MSR_IA32_VMX_CR4_FIXED0),
+	              vmx_caps_msr(c, MSR_IA32_VMX_CR4_FIXED1)))
+		return "host CR4 outside IA32_VMX_CR4_FIXED0/1 (27.2.2)";
+	if ((v->f[VMCS_IDX_VM_EXIT_CONTROLS] & EXIT_HOST_ADDR_SPACE_SIZE) &&
+	    !vmx_caps_canonical(c, v->f[VMCS_IDX_HOST_RIP]))
+		return "non-canonical host RIP with host address-space size 1 (27.2.4)";
+	return NULL;
+}
+
+/* SDM 27.3.1.1, 27.3.1.4: guest control registers and RFLAGS. */
+static const char *guest_regs_broken(const struct vmcs *v, const struct vmx_caps *c)
+{
+	uint64_t cr0 = v->f[VMCS_IDX_GUEST_CR0], f0 = vmx_caps_msr(c, MSR_IA32_VMX_CR0_FIXED0);
+	bool proc2 = v->f[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & PROC_ACTIVATE_SECONDARY;
+	bool ug = proc2 && (v->f[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & PROC2_UNRESTRICTED_GUEST);
+	bool ia32e = v->f[VMCS_IDX_VM_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST;
+	uint64_t rflags = v->f[VMCS_IDX_GUEST_RFLAGS];
+
+	if (ug)
+		f0 &= ~(CR0_PE | CR0_PG); /* unrestricted guest: PE and PG are free */
+	if (!fixed_ok(cr0, f0, vmx_caps_msr(c, MSR_IA32_VMX_CR0_FIXED1)))
+		return "guest CR0 outside IA32_VMX_CR0_FIXED0/1 (27.3.1.1)";
+	if (!fixed_ok(v->f[VMCS_IDX_GUEST_CR4], vmx_caps_msr(c, MSR_IA32_VMX_CR4_FIXED0),
+	              vmx_caps_msr(c, MSR_IA32_VMX_CR4_FIXED1)))
+		return "guest CR4 outside IA32_VMX_CR4_FIXED0/1 (27.3.1.1)";
+	if (ia32e && (!(cr0 & CR0_PG) || !(v->f[VMCS_IDX_GUEST_CR4] & CR4_PAE)))
+		return "IA-32e mode guest without CR0.PG and CR4.PAE (27.3.1.1)";
+	if ((rflags & RFLAGS_RESERVED) || !(rflags & RFLAGS_FIXED1))
+		return "guest RFLAGS reserved bits set or bit 1 clear (27.3.1.4)";
+	return NULL;
+}
+
+/* SDM 27.3.1.5: activity state, interruptibility, VMCS link pointer. */
+static const char *guest_state_broken(const struct vmx_cpu *cpu, const struct vmcs *v)
+{
+	uint64_t intr = v->f[VMCS_IDX_GUEST_INTERRUPTIBILITY_INFO];
+	uint64_t link = v->f[VMCS_IDX_VMCS_LINK_POINTER];
+	bool smm_rule = cpu->mode.in_smm && !(v->f[VMCS_IDX_VM_ENTRY_CONTROLS] & ENTRY_TO_SMM);
+
+	if (v->f[VMCS_IDX_GUEST_ACTIVITY_STATE] > ACTIVITY_WAIT_SIPI)
+		return "activity state above 3 (27.3.1.5)";
+	if ((intr & INTERRUPTIBILITY_RSVD) ||
+	    ((intr & INTERRUPTIBILITY_STI) && (intr & INTERRUPTIBILITY_MOV_SS)))
+		return "interruptibility reserved bits, or blocking by STI and MOV SS (27.3.1.5)";
+	if (link != UINT64_MAX && ((link & 0xfff) || (!smm_rule && link == cpu->current_vmcs)))
+		return "VMCS link pointer unaligned or the current VMCS (27.3.1.5)";
+	return NULL;
+}
+
+bool fz_inv_vmx_entered(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
+                        size_t cap)
+{
+	const struct vmcs *v = current_of(cpu);
+	const char *broken;
+
+	if (res->outcome != VMX_ENTERED)
+		return true;
+	if (!v)
+		return fail(why, cap, "entered without a current VMCS");
+	broken = controls_broken(v, &cpu->caps);
+	broken = broken ? broken : host_broken(v, &cpu->caps);
+	broken = broken ? broken : guest_regs_broken(v, &cpu->caps);
+	broken = broken ? broken : guest_state_broken(cpu, v);
+	return !broken || fail(why, cap, "entered although: %s", broken);
 }
 
 bool fz_inv_vmx_cpu(const struct vmx_cpu *cpu, char *why, size_t cap)

@@ -162,6 +162,26 @@ Test(fuzz_vmx, entry_checks_pure_detects_a_result_the_checks_do_not_give)
 	fx_fini(&x);
 }
 
+Test(fuzz_vmx, entered_state_consistent_is_a_second_opinion_on_entries)
+{
+	struct vmx_result r;
+	struct fx x;
+
+	fx_init(&x, 0);
+	vmx_vmlaunch(x.s.cpu, &r);
+	cr_assert_eq(r.outcome, VMX_ENTERED, "fixture enters");
+	cr_assert(fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY), "fixture: %s", x.why);
+	vmx_vmcs_set(x.s.cpu, VMCS_VMCS_LINK_POINTER, FZ_VMX_PA_VMCS);
+	cr_assert(!fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY),
+	          "entered with the link pointer at the current VMCS (SDM 27.3.1.5): wanted a "
+	          "violation");
+	vmx_vmcs_set(x.s.cpu, VMCS_VMCS_LINK_POINTER, UINT64_MAX);
+	vmx_vmcs_set(x.s.cpu, VMCS_GUEST_RFLAGS, 0x2 | (UINT64_C(1) << 15));
+	cr_assert(!fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY),
+	          "entered with RFLAGS bit 15 set (SDM 27.3.1.4): wanted a violation");
+	fx_fini(&x);
+}
+
 Test(fuzz_vmx, launch_state_legal_detects_an_illegal_change)
 {
 	struct fz_vmx_before b;

@@ -234,6 +234,102 @@ static const struct fz_vmx_op pae_guest[] = {
     RESUME,
 };
 
+/* VMCLEAR and VMPTRLD of the current VMCS make it clear again, so the next LAUNCH runs the
+ * checks instead of failing with error 4 after an entry that passed */
+#define CLEAR            AT(FZ_VMX_VMCLEAR, FZ_VMX_PA_VMCS), AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS)
+#define FLIP(field, bit) W_SRC(field, FZ_VMX_SRC_FLIP, bit)
+
+/* SDM 27.2.1.1: posted interrupts, virtual-interrupt delivery and their dependencies, one
+ * control bit at a time (FLIP: bit positions of SDM Tables 25-5, 25-6, 25-7, 25-13) */
+static const struct fz_vmx_op apicv_posted[] = {
+    FLIP(PIN_BASED_VM_EXEC_CONTROL, 7),
+    LAUNCH,
+    FLIP(SECONDARY_VM_EXEC_CONTROL, 9),
+    LAUNCH,
+    CLEAR,
+    FLIP(CPU_BASED_VM_EXEC_CONTROL, 21),
+    LAUNCH,
+    FIX(CPU_BASED_VM_EXEC_CONTROL),
+    W(POSTED_INTR_DESC_ADDR, FZ_VMX_PA_PI_DESC + 8),
+    LAUNCH,
+    FIX(POSTED_INTR_DESC_ADDR),
+    FLIP(VM_EXIT_CONTROLS, 15),
+    LAUNCH,
+    FIX(VM_EXIT_CONTROLS),
+    FLIP(PIN_BASED_VM_EXEC_CONTROL, 0),
+    LAUNCH,
+    FIX(PIN_BASED_VM_EXEC_CONTROL),
+    LAUNCH,
+};
+
+/* SDM 27.3.1.2: a virtual-8086 guest (RFLAGS.VM outside IA-32e mode): bases, limits, rights */
+static const struct fz_vmx_op v86_guest[] = {
+    W(GUEST_RFLAGS, 0x20002),
+    LAUNCH,
+    FLIP(VM_ENTRY_CONTROLS, 9),
+    W(GUEST_IA32_EFER, 0),
+    W(GUEST_CS_AR_BYTES, 0xc09b),
+    LAUNCH,
+    W(GUEST_CS_BASE, 0x80),
+    W(GUEST_ES_BASE, 0x100),
+    W(GUEST_SS_BASE, 0x100),
+    W(GUEST_DS_BASE, 0x100),
+    W(GUEST_FS_BASE, 0x100),
+    W(GUEST_GS_BASE, 0x100),
+    LAUNCH,
+    W(GUEST_CS_LIMIT, 0xffff),
+    W(GUEST_ES_LIMIT, 0xffff),
+    W(GUEST_SS_LIMIT, 0xffff),
+    W(GUEST_DS_LIMIT, 0xffff),
+    W(GUEST_FS_LIMIT, 0xffff),
+    W(GUEST_GS_LIMIT, 0xffff),
+    LAUNCH,
+    W(GUEST_CS_AR_BYTES, 0xf3),
+    W(GUEST_ES_AR_BYTES, 0xf3),
+    W(GUEST_SS_AR_BYTES, 0xf3),
+    W(GUEST_DS_AR_BYTES, 0xf3),
+    W(GUEST_FS_AR_BYTES, 0xf3),
+    W(GUEST_GS_AR_BYTES, 0xf3),
+    LAUNCH,
+};
+
+/* SDM 27.3.1.1-27.3.1.2: unrestricted guest in real mode (CR0.PE = PG = 0) */
+static const struct fz_vmx_op real_mode[] = {
+    FLIP(SECONDARY_VM_EXEC_CONTROL, 7),
+    FLIP(VM_ENTRY_CONTROLS, 9),
+    W(GUEST_IA32_EFER, 0),
+    W(GUEST_CR0, 0x30),
+    LAUNCH,
+    CLEAR,
+    W(GUEST_CS_SELECTOR, 0),
+    W(GUEST_CS_LIMIT, 0xffff),
+    W(GUEST_CS_AR_BYTES, 0x9b),
+    W(GUEST_RIP, 0x7c00),
+    W(GUEST_SS_AR_BYTES, 0xf3),
+    LAUNCH,
+    W(GUEST_CR0, 0x80000030),
+    LAUNCH,
+};
+
+/* SDM 27.2.1.3, 27.3.1.5: event injection against interruptibility and activity state */
+static const struct fz_vmx_op injection[] = {
+    W(GUEST_RFLAGS, 0x202),
+    W(VM_ENTRY_INTR_INFO_FIELD, 0x80000202),
+    W(GUEST_INTERRUPTIBILITY_INFO, 1),
+    LAUNCH,
+    W(GUEST_INTERRUPTIBILITY_INFO, 8),
+    LAUNCH,
+    FIX(GUEST_INTERRUPTIBILITY_INFO),
+    W(VM_ENTRY_INTR_INFO_FIELD, 0x80000b0e),
+    W(VM_ENTRY_EXCEPTION_ERROR_CODE, 0x10000),
+    LAUNCH,
+    W(VM_ENTRY_EXCEPTION_ERROR_CODE, 2),
+    W(GUEST_ACTIVITY_STATE, 1),
+    LAUNCH,
+    FIX(GUEST_ACTIVITY_STATE),
+    LAUNCH,
+};
+
 #define SEED(name_, profile_, ops_, ...)                               \
 	{                                                              \
 		.name = (name_), .profile = (profile_), .ops = (ops_), \
@@ -255,6 +351,10 @@ static const struct fz_vmx_seed seeds[] = {
     SEED("field-widths", SPR, widths, .vmwrites = 6, .entered = 1),
     SEED("invept-invvpid", ICX, invalidation, .entered = 1, .vmfail = 3),
     SEED("pae-guest-pdpte", KVM, pae_guest, .exit_guest = 2, .entered = 1),
+    SEED("apicv-posted-interrupts", ICX, apicv_posted, .fail_ctrl = 5, .entered = 2),
+    SEED("v86-guest", ICX, v86_guest, .exit_guest = 4, .entered = 1),
+    SEED("unrestricted-real-mode", SPR, real_mode, .exit_guest = 2, .entered = 1),
+    SEED("event-injection", SPR, injection, .fail_ctrl = 1, .exit_guest = 3, .entered = 1),
 };
 
 size_t fz_vmx_seed_count(void)

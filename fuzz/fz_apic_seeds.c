@@ -8,105 +8,41 @@
 
 #include <string.h>
 
-/* Operation builders, named after what they do. */
-#define MMIO_W(c, r, v)                                                                     \
-	{                                                                                   \
-		.kind = FZ_APIC_MMIO_WRITE, .cpu = (c), .reg = (r), .size = 4, .value = (v) \
-	}
-#define MMIO_R(c, r)                                                         \
-	{                                                                    \
-		.kind = FZ_APIC_MMIO_READ, .cpu = (c), .reg = (r), .size = 4 \
-	}
-#define MSR_W(c, m, v)                                                          \
-	{                                                                       \
-		.kind = FZ_APIC_MSR_WRITE, .cpu = (c), .reg = (m), .value = (v) \
-	}
-#define MSR_R(c, m)                                              \
-	{                                                        \
-		.kind = FZ_APIC_MSR_READ, .cpu = (c), .reg = (m) \
-	}
-#define TSC_DEADLINE(c, ahead)                                                                 \
-	{                                                                                      \
-		.kind = FZ_APIC_MSR_WRITE, .cpu = (c), .reg = MSR_IA32_TSC_DEADLINE, .sub = 2, \
-		.value = 0x100 + (ahead)                                                       \
-	}
-#define BASE(c, how)                                           \
-	{                                                      \
-		.kind = FZ_APIC_BASE, .cpu = (c), .sub = (how) \
-	}
-#define ACK(c)                                  \
-	{                                       \
-		.kind = FZ_APIC_ACK, .cpu = (c) \
-	}
-#define EOI(c, how)                                           \
-	{                                                     \
-		.kind = FZ_APIC_EOI, .cpu = (c), .sub = (how) \
-	}
-#define RTE(pin, lo, dest)                                                                        \
-	{                                                                                         \
-		.kind = FZ_APIC_IO_RTE, .reg = (pin), .value = (lo), .hi = (uint64_t)(dest) << 24 \
-	}
-#define LINE(pin, on)                                                      \
-	{                                                                  \
-		.kind = FZ_APIC_IO_LINE, .reg = (pin), .sub = (on) ? 3 : 2 \
-	}
-#define IO_W(off, v)                                                            \
-	{                                                                       \
-		.kind = FZ_APIC_IO_WRITE, .reg = (off), .size = 4, .value = (v) \
-	}
-#define IO_R(off)                                                \
-	{                                                        \
-		.kind = FZ_APIC_IO_READ, .reg = (off), .size = 4 \
-	}
-#define TO_DEADLINE                                           \
-	{                                                     \
-		.kind = FZ_APIC_ADVANCE, .sub = 1, .value = 1 \
-	}
-#define ADVANCE(ns)                                    \
-	{                                              \
-		.kind = FZ_APIC_ADVANCE, .value = (ns) \
-	}
-#define FIRE(c, lvt)                                               \
-	{                                                          \
-		.kind = FZ_APIC_LVT_FIRE, .cpu = (c), .reg = (lvt) \
-	}
-#define CR8(c, v)                                             \
-	{                                                     \
-		.kind = FZ_APIC_CR8, .cpu = (c), .value = (v) \
-	}
-#define SNAPSHOT                         \
-	{                                \
-		.kind = FZ_APIC_SNAPSHOT \
-	}
-#define RESTORE                         \
-	{                               \
-		.kind = FZ_APIC_RESTORE \
-	}
-#define EVENTS(c)                                                 \
-	{                                                         \
-		.kind = FZ_APIC_EVENTS, .cpu = (c), .value = 0xFF \
-	}
-#define INIT(c)                                  \
-	{                                        \
-		.kind = FZ_APIC_INIT, .cpu = (c) \
-	}
-#define IRQ(v, dm, lvl, trig, logical, d, sh)                                                  \
-	{                                                                                      \
-		.vector = (v), .delivery_mode = (dm), .level = (lvl), .trigger_level = (trig), \
-		.dest_logical = (logical), .dest = (d), .shorthand = (sh)                      \
-	}
-#define IPI(c, v, dm, logical, sh, d)                                                           \
-	{                                                                                       \
-		.kind = FZ_APIC_IPI, .cpu = (c), .irq = IRQ(v, dm, true, false, logical, d, sh) \
-	}
-#define ACCEPT(c, v, dm, lvl, trig)                                                           \
-	{                                                                                     \
-		.kind = FZ_APIC_ACCEPT, .cpu = (c), .irq = IRQ(v, dm, lvl, trig, false, 0, 0) \
-	}
-#define MSI(v, dm, logical, d)                                                     \
-	{                                                                          \
-		.kind = FZ_APIC_MSI, .irq = IRQ(v, dm, true, false, logical, d, 0) \
-	}
+/* Operation builders, named after what they do (one line each: kept out of clang-format). */
+/* clang-format off */
+#define MMIO_W(c, r, v) {.kind = FZ_APIC_MMIO_WRITE, .cpu = (c), .reg = (r), .size = 4, \
+                         .value = (v)}
+#define MMIO_R(c, r)    {.kind = FZ_APIC_MMIO_READ, .cpu = (c), .reg = (r), .size = 4}
+#define MSR_W(c, m, v)  {.kind = FZ_APIC_MSR_WRITE, .cpu = (c), .reg = (m), .value = (v)}
+#define MSR_R(c, m)     {.kind = FZ_APIC_MSR_READ, .cpu = (c), .reg = (m)}
+#define TSC_DEADLINE(c, ahead) \
+	{.kind = FZ_APIC_MSR_WRITE, .cpu = (c), .reg = MSR_IA32_TSC_DEADLINE, .sub = 2, \
+	 .value = 0x100 + (ahead)}
+#define BASE(c, how)    {.kind = FZ_APIC_BASE, .cpu = (c), .sub = (how)}
+#define ACK(c)          {.kind = FZ_APIC_ACK, .cpu = (c)}
+#define EOI(c, how)     {.kind = FZ_APIC_EOI, .cpu = (c), .sub = (how)}
+#define RTE(pin, lo, d) {.kind = FZ_APIC_IO_RTE, .reg = (pin), .value = (lo), \
+                         .hi = (uint64_t)(d) << 24}
+#define LINE(pin, on)   {.kind = FZ_APIC_IO_LINE, .reg = (pin), .sub = (on) ? 3 : 2}
+#define IO_W(off, v)    {.kind = FZ_APIC_IO_WRITE, .reg = (off), .size = 4, .value = (v)}
+#define IO_R(off)       {.kind = FZ_APIC_IO_READ, .reg = (off), .size = 4}
+#define TO_DEADLINE     {.kind = FZ_APIC_ADVANCE, .sub = 1, .value = 1}
+#define ADVANCE(ns)     {.kind = FZ_APIC_ADVANCE, .value = (ns)}
+#define FIRE(c, lvt)    {.kind = FZ_APIC_LVT_FIRE, .cpu = (c), .reg = (lvt)}
+#define CR8(c, v)       {.kind = FZ_APIC_CR8, .cpu = (c), .value = (v)}
+#define SNAPSHOT        {.kind = FZ_APIC_SNAPSHOT}
+#define RESTORE         {.kind = FZ_APIC_RESTORE}
+#define EVENTS(c)       {.kind = FZ_APIC_EVENTS, .cpu = (c), .value = 0xFF}
+#define INIT(c)         {.kind = FZ_APIC_INIT, .cpu = (c)}
+#define IRQ(v, dm, lvl, trig, logical, d, sh) \
+	{.vector = (v), .delivery_mode = (dm), .level = (lvl), .trigger_level = (trig), \
+	 .dest_logical = (logical), .dest = (d), .shorthand = (sh)}
+#define IPI(c, v, dm, logical, sh, d) \
+	{.kind = FZ_APIC_IPI, .cpu = (c), .irq = IRQ(v, dm, true, false, logical, d, sh)}
+#define ACCEPT(c, v, dm, lvl, trig) \
+	{.kind = FZ_APIC_ACCEPT, .cpu = (c), .irq = IRQ(v, dm, lvl, trig, false, 0, 0)}
+#define MSI(v, dm, logical, d) {.kind = FZ_APIC_MSI, .irq = IRQ(v, dm, true, false, logical, d, 0)}
+/* clang-format on */
 
 #define SVR_ON        0x1FF
 #define X2(reg)       (LAPIC_X2APIC_MSR_BASE + ((reg) >> 4))

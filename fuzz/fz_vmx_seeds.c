@@ -7,43 +7,24 @@
 
 #include "../models/vmx/vmx_int.h"
 
-#define OP(k)               \
-	{                   \
-		.kind = (k) \
-	}
-#define LAUNCH OP(FZ_VMX_VMLAUNCH)
-#define RESUME OP(FZ_VMX_VMRESUME)
-#define W(field, v)                                                                              \
-	{                                                                                        \
-		.kind = FZ_VMX_VMWRITE, .enc = VMCS_##field, .src = FZ_VMX_SRC_RAW, .value = (v) \
-	}
-#define W_SRC(field, s, b)                                                            \
-	{                                                                             \
-		.kind = FZ_VMX_VMWRITE, .enc = VMCS_##field, .src = (s), .value = (b) \
-	}
-#define FIX(field) W_SRC(field, FZ_VMX_SRC_FIXTURE, 0)
-#define R(enc_)                                      \
-	{                                            \
-		.kind = FZ_VMX_VMREAD, .enc = (enc_) \
-	}
-#define AT(k, pa)                          \
-	{                                  \
-		.kind = (k), .value = (pa) \
-	}
-#define MODE(change, v)                                            \
-	{                                                          \
-		.kind = FZ_VMX_MODE, .src = (change), .value = (v) \
-	}
-#define FIXMODE MODE(FZ_VMX_MODE_FIXTURE, 0)
-#define MSR_ENTRY(k, msr, v)                                                               \
-	{                                                                                  \
-		.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_MSR_LOAD, .addr = (k), .enc = (msr), \
-		.value = (v)                                                               \
-	}
-#define PDPTE(i, v)                                                                    \
-	{                                                                              \
-		.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_PDPTE, .addr = (i), .value = (v) \
-	}
+/* Operation builders (one line each: kept out of clang-format). */
+/* clang-format off */
+#define OP(k)                {.kind = (k)}
+#define LAUNCH               OP(FZ_VMX_VMLAUNCH)
+#define RESUME               OP(FZ_VMX_VMRESUME)
+#define W(field, v)          {.kind = FZ_VMX_VMWRITE, .enc = VMCS_##field, .src = FZ_VMX_SRC_RAW, \
+                              .value = (v)}
+#define W_SRC(field, s, b)   {.kind = FZ_VMX_VMWRITE, .enc = VMCS_##field, .src = (s), .value = (b)}
+#define FIX(field)           W_SRC(field, FZ_VMX_SRC_FIXTURE, 0)
+#define R(enc_)              {.kind = FZ_VMX_VMREAD, .enc = (enc_)}
+#define AT(k, pa)            {.kind = (k), .value = (pa)}
+#define MODE(change, v)      {.kind = FZ_VMX_MODE, .src = (change), .value = (v)}
+#define FIXMODE              MODE(FZ_VMX_MODE_FIXTURE, 0)
+#define MSR_ENTRY(k, msr, v) {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_MSR_LOAD, .addr = (k), \
+                              .enc = (msr), .value = (v)}
+#define PDPTE(i, v)          {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_PDPTE, .addr = (i), \
+                              .value = (v)}
+/* clang-format on */
 
 #define ICX 0 /* profile indexes: vmx_profile_names() is sorted */
 #define SPR 1

@@ -86,6 +86,7 @@ void fz_apic_config_from(uint16_t v, struct fz_apic_config *cfg);
 /* Allocates the models of a system (FZ_APIC_CPUS_MAX LAPICs, one I/O APIC) and of its snapshot.
  * HVSIM_E_NOMEM when out of memory (the parts made are freed). */
 enum hvsim_status fz_apic_create(struct fz_apic_sys *s, struct fz_apic_snap *snap);
+/* Frees what fz_apic_create made; safe on a failed or zeroed system. */
 void fz_apic_destroy(struct fz_apic_sys *s, struct fz_apic_snap *snap);
 /* Puts the system in the RESET state of cfg at time 0: each model is copied from a pristine one
  * made once per configuration (lapic_copy, ioapic_copy), never re-created. HVSIM_E_NOMEM when a
@@ -100,18 +101,20 @@ void fz_apic_restore(struct fz_apic_sys *s, const struct fz_apic_snap *snap);
 void fz_apic_begin(struct fz_apic_sys *s);
 /* Ends it: folds the operation's IRR/ISR changes into the tracking state (before the checks). */
 void fz_apic_end(struct fz_apic_sys *s);
-/* Records a violation found by glue (the first one of an operation wins). */
+/* Records a violation found by glue (the first one of an operation wins). Can't fail. */
 void fz_apic_flag(struct fz_apic_sys *s, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Mixes a result into the determinism hash. */
+/* Mixes a result into the determinism hash. Can't fail. */
 void fz_apic_mix(struct fz_apic_sys *s, uint64_t v);
 
 /* The owner's part of a LAPIC operation on cpu i that returned res: routes its IPI, sends its EOI
  * broadcast to the I/O APIC, notes acceptances. Can't fail. */
 void fz_apic_after_lapic(struct fz_apic_sys *s, unsigned i, const struct lapic_result *res);
-/* The owner's part of an I/O APIC operation: checks and routes every message sent. */
+/* The owner's part of an I/O APIC operation: checks and routes every message sent. Can't fail.
+ */
 void fz_apic_after_ioapic(struct fz_apic_sys *s, const struct ioapic_result *res);
-/* Routes msg from APIC src (-1: I/O APIC or MSI) and delivers it to each destination. */
+/* Routes msg from APIC src (-1: I/O APIC or MSI) and delivers it to each destination; messages
+ * past a per-operation budget are dropped. Can't fail. */
 void fz_apic_deliver(struct fz_apic_sys *s, int src, const struct lapic_irq *msg);
 /* Advances virtual time to now + delta_ns (capped at FZ_APIC_NS_MAX), firing every timer that
  * expires on the way in deadline order. Can't fail. */

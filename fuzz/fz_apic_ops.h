@@ -80,7 +80,8 @@ struct fz_apic_export {
 /* Appends op's scenario form; records the first operation that has none. Can't fail. */
 void fz_apic_export_op(struct fz_apic_export *x, const struct fz_apic_sys *s,
                        const struct fz_apic_op *op, unsigned index);
-/* Writes the machine the scenario needs (algorithm, vCPUs, I/O APIC, timing, limits). */
+/* Writes the machine the scenario needs (algorithm, vCPUs, I/O APIC, timing, limits). Can't
+ * fail (the builder remembers an allocation failure for fz_scn_write). */
 void fz_apic_export_machine(struct fz_apic_export *x, const struct fz_apic_sys *s);
 
 /* The outcome of one run. */

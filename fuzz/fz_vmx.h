@@ -71,6 +71,7 @@ struct fz_vmx_sys {
 unsigned fz_vmx_profile_count(void);
 /* Allocates the live machine. HVSIM_E_NOMEM when out of memory (nothing to free then). */
 enum hvsim_status fz_vmx_create(struct fz_vmx_sys *s);
+/* Frees what fz_vmx_create made; safe on a failed or zeroed machine. */
 void fz_vmx_destroy(struct fz_vmx_sys *s);
 /* Puts the known-good fixture of profile (taken modulo the count) in place by copying the
  * pristine machine. HVSIM_E_INPUT when the profile does not load or the fixture does not reach
@@ -82,9 +83,10 @@ uint64_t fz_vmx_fixture_value(const struct fz_vmx_sys *s, size_t i);
 const struct vmx_cpu_mode *fz_vmx_fixture_mode(const struct fz_vmx_sys *s);
 /* Writes len bytes at pa into simulated memory, marking pages dirty; false outside it. */
 bool fz_vmx_mem_write(struct fz_vmx_sys *s, uint64_t pa, const void *buf, size_t len);
-/* Records a violation (the first one of an operation wins). */
+/* Records a violation (the first one of an operation wins). Can't fail. */
 void fz_vmx_flag(struct fz_vmx_sys *s, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Mixes a result into the determinism hash. Can't fail. */
 void fz_vmx_mix(struct fz_vmx_sys *s, uint64_t v);
 
 /* ---- What an instruction may change: taken before it, compared after ---- */

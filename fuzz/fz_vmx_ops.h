@@ -91,6 +91,8 @@ struct fz_vmx_export {
 	fz_scn *scn;
 };
 
+/* Appends op's host events; the machine (algorithm, profile, limits) at the end. Never fail:
+ * the builder remembers an allocation failure for fz_scn_write. */
 void fz_vmx_export_op(struct fz_vmx_export *x, const struct fz_vmx_op *op);
 void fz_vmx_export_machine(struct fz_vmx_export *x, const struct fz_vmx_sys *s);
 

@@ -17,6 +17,12 @@ work=${WORK:-$(mktemp -d)}
 obj="$work/hvsim-fuzz-obj"
 mkdir -p "$obj" "$OUT"
 flags="-std=c11 -Iinclude -D_GNU_SOURCE $CFLAGS"
+# Invariant checks are not coverage-instrumented (fuzz/coverage-ignore.txt), where the compiler
+# takes the list (clang, afl-clang-fast).
+ignore="-fsanitize-coverage-ignorelist=$root/fuzz/coverage-ignore.txt"
+if echo 'int x;' | $CC $CFLAGS $ignore -x c -c - -o /dev/null 2>/dev/null; then
+	flags="$flags $ignore"
+fi
 
 # The library's directories, as the Makefile lists them (LIB_DIRS).
 lib_dirs=$(sed -n 's/^LIB_DIRS *:= *//p' Makefile)
@@ -29,11 +35,16 @@ for d in $lib_dirs; do
 		lib_objs+=("$o")
 	done
 done
+# VMX CPU profiles embedded as a generated source, as the Makefile does (tools/embed.c).
+${HOST_CC:-cc} -std=c11 -O2 -o "$obj/embed" tools/embed.c
+"$obj/embed" "$obj/vmx_profiles_data.c" profiles/*.json
+$CC $flags -c "$obj/vmx_profiles_data.c" -o "$obj/vmx_profiles_data.o"
+lib_objs+=("$obj/vmx_profiles_data.o")
 rm -f "$obj/libhvsim.a"
 ar rcs "$obj/libhvsim.a" "${lib_objs[@]}"
 
 shared=()
-for c in fuzz/fz_reader.c fuzz/fz_scenario.c fuzz/fz_export.c fuzz/fuzz_common.c; do
+for c in fuzz/fz_*.c fuzz/fuzz_common.c; do # as fuzz.mk: every fz_*.c is shared
 	o="$obj/$(basename "$c" .c).o"
 	$CC $flags -c "$c" -o "$o"
 	shared+=("$o")

@@ -8,8 +8,9 @@
 
 FUZZ_HARNESS_SRC := $(sort $(filter-out fuzz/fuzz_common.c,$(wildcard fuzz/fuzz_*.c)))
 FUZZ_TARGETS     := $(FUZZ_HARNESS_SRC:fuzz/%.c=%)
-# The harness-independent parts; the unit tests link them too (tests/test_fuzz_*.c).
-FUZZ_LIB_SRC     := fuzz/fz_reader.c fuzz/fz_scenario.c fuzz/fz_export.c
+# The harness-independent parts (every fuzz/fz_*.c: reader, export builder, each harness's model
+# glue and named invariants); the unit tests link them too (tests/test_fuzz_*.c).
+FUZZ_LIB_SRC     := $(sort $(wildcard fuzz/fz_*.c))
 FUZZ_LIB_OBJ     := $(FUZZ_LIB_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SHARED_OBJ  := $(FUZZ_LIB_OBJ) $(BUILD)/fuzz/fuzz_common.o
 FUZZ_BINS        := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
@@ -17,13 +18,15 @@ FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%-replay)
 FUZZ_SMOKE_S     ?= 20
 FUZZ_ASAN_OPT    := -O1 -g -fno-omit-frame-pointer
 FUZZ_ASAN_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+# Invariant checks are not coverage-instrumented (fuzz/coverage-ignore.txt says why).
+FUZZ_COV_IGNORE  := -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignore.txt
 
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 
 # Included before the Makefile's first target: keep `all` the default goal.
 .DEFAULT_GOAL :=
 
-.PHONY: fuzz fuzz-afl fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean
+.PHONY: fuzz fuzz-afl fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen
 
 # The libFuzzer binary: libFuzzer supplies main().
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_SHARED_OBJ) $(LIB_A)
@@ -34,17 +37,30 @@ $(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/rep
 		     $(FUZZ_SHARED_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The generator of seeds and dictionaries (fuzz/fzgen.c); `make fuzz-gen` rewrites the committed
+# outputs (tests/test_fuzz_gen.c fails when they are stale).
+FUZZ_GEN := $(BUILD)/fuzz/fzgen
+FUZZ_GEN_DICTS := fuzz_lapic_ioapic fuzz_vmcs_entry
+$(FUZZ_GEN): $(BUILD)/fuzz/fzgen.o $(FUZZ_LIB_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-gen: deps
+	@$(MAKE) --no-print-directory $(FUZZ_GEN)
+	$(FUZZ_GEN) seeds fuzz/corpus
+	@for t in $(FUZZ_GEN_DICTS); do $(FUZZ_GEN) dict $$t > fuzz/$$t.dict || exit 1; done
+
 fuzz-bins: $(FUZZ_BINS) $(FUZZ_REPLAY_BINS)
 fuzz-replay-bins: $(FUZZ_REPLAY_BINS)
 
 # The library is compiled with coverage instrumentation (fuzzer-no-link) into its own directory.
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_ASAN_OPT)" \
-	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" fuzz-bins
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(FUZZ_COV_IGNORE)" \
+	  fuzz-bins
 
 fuzz-afl: deps
 	@$(MAKE) --no-print-directory BUILD=build-afl CC=afl-clang-fast OPT="$(FUZZ_ASAN_OPT)" \
-	  SAN="$(FUZZ_ASAN_SAN)" fuzz-bins
+	  SAN="$(FUZZ_ASAN_SAN) $(FUZZ_COV_IGNORE)" fuzz-bins
 
 # Same flags as `make asan`, so both share build-asan's objects.
 fuzz-replay: deps
@@ -61,4 +77,5 @@ fuzz-clean:
 	rm -rf build-fuzz build-afl fuzz/out
 clean: fuzz-clean
 
--include $(FUZZ_SHARED_OBJ:.o=.d) $(BUILD)/fuzz/replay_main.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d)
+-include $(FUZZ_SHARED_OBJ:.o=.d) $(BUILD)/fuzz/replay_main.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d) \
+	 $(BUILD)/fuzz/fzgen.d

@@ -14,6 +14,11 @@ void fz_set_mode(enum fz_mode m)
 	mode = m;
 }
 
+enum fz_mode fz_get_mode(void)
+{
+	return mode;
+}
+
 unsigned fz_findings(void)
 {
 	return n_findings;

@@ -1,6 +1,7 @@
 /* The structure-aware byte reader of the fuzzing harnesses (harness.h). Every take consumes bytes
  * from the front, so a mutation of one byte changes one decision; input that runs out reads as
- * zero, so every input decodes to some operation sequence and decoding never fails. */
+ * zero, so every input decodes to some operation sequence and decoding never fails. The writer at
+ * the end is its inverse, for seed generators. */
 #include "harness.h"
 
 #include <string.h>
@@ -116,4 +117,41 @@ uint64_t fz_hash(const void *data, size_t size)
 	for (size_t i = 0; i < size; i++)
 		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
 	return h;
+}
+
+/* ---- The writer ---- */
+
+void fz_out_init(struct fz_out *o, uint8_t *buf, size_t cap)
+{
+	o->p = buf;
+	o->len = 0;
+	o->cap = buf ? cap : 0;
+	o->overflow = false;
+}
+
+void fz_put(struct fz_out *o, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes && i < 8; i++) {
+		if (o->len == o->cap) {
+			o->overflow = true;
+			return;
+		}
+		o->p[o->len++] = (uint8_t)(v >> (8 * i));
+	}
+}
+
+void fz_put_choose(struct fz_out *o, size_t n, size_t index)
+{
+	fz_put(o, index, n <= 256 ? 1 : 4);
+}
+
+void fz_put_pick(struct fz_out *o, const uint64_t *table, size_t n, uint64_t value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i] == value) {
+			fz_put_choose(o, n + 1, i);
+			return;
+		}
+	fz_put_choose(o, n + 1, n);
+	fz_put(o, value, 8);
 }

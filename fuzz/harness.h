@@ -43,6 +43,24 @@ bool fz_more(struct fz_in *in, unsigned *iter, unsigned max);
 /* FNV-1a 64 of size bytes: names reproducers after their content. Can't fail. */
 uint64_t fz_hash(const void *data, size_t size);
 
+/* ---- The byte writer: the reader's inverse, for seed generators and round-trip tests ---- */
+
+struct fz_out {
+	uint8_t *p;
+	size_t len;    /* bytes written */
+	size_t cap;    /* bytes available */
+	bool overflow; /* a put did not fit (what fitted is kept) */
+};
+
+void fz_out_init(struct fz_out *o, uint8_t *buf, size_t cap);
+/* Writes the low `bytes` bytes of v, little-endian, as fz_u8..fz_u64 read them. */
+void fz_put(struct fz_out *o, uint64_t v, unsigned bytes);
+/* The bytes fz_choose(in, n) reads back as index. */
+void fz_put_choose(struct fz_out *o, size_t n, size_t index);
+/* The bytes fz_pick(in, table, n) reads back as value: its first table index, else n and the
+ * value. */
+void fz_put_pick(struct fz_out *o, const uint64_t *table, size_t n, uint64_t value);
+
 /* ---- Findings ---- */
 
 enum fz_mode {
@@ -55,6 +73,7 @@ enum fz_mode {
  * stderr; in FZ_ABORT mode it does not return. */
 void fz_finding(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fz_set_mode(enum fz_mode mode);
+enum fz_mode fz_get_mode(void);
 /* Findings reported since the process started (FZ_COUNT mode). */
 unsigned fz_findings(void);
 

@@ -273,6 +273,16 @@ static bool vmx_check_guest_link_ptr_shadow(const struct vmx_entry_ctx *c, struc
 	           SDM_GUEST_NR, VMX_ENTRY_FAIL_LINK_PTR);
 }
 
+/* Outside SMM (or entering SMM) the link pointer must not name the current VMCS; the in-SMM rule
+ * (the executive-VMCS pointer) belongs to the dual-monitor treatment this model leaves out. */
+static bool vmx_check_guest_link_ptr_current(const struct vmx_entry_ctx *c, struct vmx_fail *f)
+{
+	bool applies = !c->mode->in_smm || (c->entry & ENTRY_TO_SMM);
+
+	return CCQ(link_used(c) && applies && F(VMCS_LINK_POINTER) == c->current_vmcs, SDM_GUEST_NR,
+	           VMX_ENTRY_FAIL_LINK_PTR);
+}
+
 /* ---- 27.3.1.6 PDPTEs (qualification 2) ---- */
 
 static bool pae_paging(const struct vmx_entry_ctx *c)
@@ -347,6 +357,7 @@ const struct vmx_check vmx_checks_guest_state[] = {
     NRCHK(vmx_check_guest_link_ptr_width),
     NRCHK(vmx_check_guest_link_ptr_revision),
     NRCHK(vmx_check_guest_link_ptr_shadow),
+    NRCHK(vmx_check_guest_link_ptr_current),
     VMX_CHECK(vmx_check_guest_pdptes, VMX_GROUP_GUEST, SDM_GUEST_PDPT),
 };
 

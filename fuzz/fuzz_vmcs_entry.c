@@ -1,0 +1,72 @@
+/* fuzz_vmcs_entry: VMWRITE sequences, then VMLAUNCH/VMRESUME, on a VMX logical processor that
+ * starts from a known-good VMCS for a CPU profile chosen by the first byte (fz_vmx.h). Operations
+ * (fz_vmx_ops.h): VMWRITEs of table fields or raw encodings with values raw, interesting for the
+ * width, bit flips, control-MSR boundaries, known-good values or addresses; VMREAD, VMCLEAR,
+ * VMPTRLD, VMPTRST, VMXON, VMXOFF, INVEPT, INVVPID; changes of the instruction pre-conditions (CPL,
+ * CR0.PE, CR4.VMXE, mode, MOV-SS blocking, SMM); memory writes (revision words, MSR-load entries,
+ * PDPTEs); VMLAUNCH and VMRESUME. After every instruction the named invariants run
+ * (fz_vmx_inv.c); an input also runs twice and must give the same result hash. */
+#include "fz_vmx_ops.h"
+
+/* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does. */
+#define DETERMINISM_EVERY 8
+
+/* The live machine, reset for every input by copying a pristine one (fz_vmx_load). */
+static struct fz_vmx_sys sys;
+static bool ready;
+
+static bool setup(void)
+{
+	if (!ready && fz_vmx_create(&sys) == HVSIM_OK)
+		ready = true;
+	return ready;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_vmx_outcome a, b;
+
+	if (!setup())
+		return 0;
+	fz_vmx_run(&sys, data, size, &a, NULL);
+	if (a.kind) {
+		fz_finding(a.kind, "%s", a.why);
+		return 0;
+	}
+	if (fz_get_mode() != FZ_COUNT && fz_hash(data, size) % DETERMINISM_EVERY != 0)
+		return 0;
+	fz_vmx_run(&sys, data, size, &b, NULL);
+	if (b.kind || a.hash != b.hash || a.ops != b.ops)
+		fz_finding("deterministic",
+		           "two runs of one input differ: hash %016llx vs %016llx%s%s",
+		           (unsigned long long)a.hash, (unsigned long long)b.hash,
+		           b.kind ? "; second run: " : "", b.kind ? b.why : "");
+	return 0;
+}
+
+/* The scenario form (docs/fuzzing.md "fuzz_vmcs_entry"): host events for the vmx-replay
+ * algorithm. */
+static int vmx_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info)
+{
+	struct fz_vmx_export x = {0};
+	struct fz_vmx_outcome o;
+	int rc;
+
+	if (!setup() || !(x.scn = fz_scn_create(fz_target.name, fz_hash(data, size))))
+		return 2;
+	fz_scn_host(x.scn, 0, "vmx_fixture", 0, 0);
+	fz_vmx_run(&sys, data, size, &o, &x);
+	fz_vmx_export_machine(&x, &sys);
+	if (o.kind)
+		fz_scn_expect(x.scn, "invariant_violation");
+	rc = fz_scn_write(x.scn, out);
+	fz_scn_destroy(x.scn);
+	snprintf(info->kind, sizeof(info->kind), "scenario");
+	snprintf(info->expect, sizeof(info->expect),
+	         "%s%s; reproduces once a vmx-replay algorithm executes the host events and the "
+	         "engine runs the VMX invariants (docs/fuzzing.md)",
+	         o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "");
+	return rc;
+}
+
+FZ_TARGET("fuzz_vmcs_entry", vmx_export);

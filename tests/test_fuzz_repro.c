@@ -1,0 +1,95 @@
+/* Replays the committed reproducers of the model harnesses (docs/fuzzing.md "Findings replay"):
+ * for every fuzz/crashes/fuzz_vmcs_entry/X with an X.expect beside it, running X through the
+ * harness's decoder (fz_vmx_run) must give no finding and, for its last VMLAUNCH/VMRESUME, exactly
+ * the outcome line in X.expect; for fuzz/crashes/fuzz_lapic_ioapic/X, no finding and X.expect's
+ * "no finding". The replay binaries (make fuzz-replay) run the same files under ASan and UBSan. */
+#include <criterion/criterion.h>
+
+#include "../fuzz/fz_apic_ops.h"
+#include "../fuzz/fz_vmx_ops.h"
+
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_MAX (1u << 20)
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = f ? malloc(FILE_MAX + 1) : NULL;
+
+	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
+	if (buf)
+		buf[*len] = '\0';
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* Calls fn(repro, data, len, want) for each reproducer of dir with an .expect file. */
+static size_t each_repro(const char *dir,
+                         void (*fn)(const char *, const uint8_t *, size_t, const char *))
+{
+	char pattern[256];
+	glob_t g;
+
+	snprintf(pattern, sizeof(pattern), "%s/*.expect", dir);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char repro[4096];
+		size_t len = 0, elen = 0;
+		uint8_t *data, *want;
+
+		snprintf(repro, sizeof(repro), "%.*s", (int)(strlen(g.gl_pathv[i]) - 7),
+		         g.gl_pathv[i]);
+		want = slurp(g.gl_pathv[i], &elen);
+		data = slurp(repro, &len);
+		cr_assert(want && data, "%s: cannot read it or its reproducer", g.gl_pathv[i]);
+		want[strcspn((char *)want, "\n")] = '\0';
+		fn(repro, data, len, (const char *)want);
+		free(want);
+		free(data);
+	}
+	globfree(&g);
+	return g.gl_pathc;
+}
+
+static void vmx_one(const char *repro, const uint8_t *data, size_t len, const char *want)
+{
+	struct fz_vmx_outcome o;
+	struct fz_vmx_sys s;
+
+	cr_assert_eq(fz_vmx_create(&s), HVSIM_OK, "fz_vmx_create");
+	fz_vmx_run(&s, data, len, &o, NULL);
+	cr_assert(!o.kind, "%s: finding %s: %s", repro, o.kind, o.why);
+	cr_assert_str_eq(o.last_entry, want, "%s: wanted %s, got %s", repro, want, o.last_entry);
+	fz_vmx_destroy(&s);
+}
+
+static void apic_one(const char *repro, const uint8_t *data, size_t len, const char *want)
+{
+	struct fz_apic_outcome o;
+	struct fz_apic_snap snap;
+	struct fz_apic_sys s;
+
+	cr_assert_eq(fz_apic_create(&s, &snap), HVSIM_OK, "fz_apic_create");
+	fz_apic_run(&s, &snap, data, len, &o, NULL);
+	cr_assert_str_eq(o.kind ? o.kind : "no finding", want, "%s: wanted %s, got %s: %s", repro,
+	                 want, o.kind ? o.kind : "no finding", o.why);
+	fz_apic_destroy(&s, &snap);
+}
+
+Test(fuzz_repro, vmcs_entry_reproducers_give_their_recorded_outcome)
+{
+	if (each_repro("fuzz/crashes/fuzz_vmcs_entry", vmx_one) == 0)
+		cr_skip_test(
+		    "no fuzz/crashes/fuzz_vmcs_entry/*.expect (run from the repository root)");
+}
+
+Test(fuzz_repro, lapic_ioapic_reproducers_give_their_recorded_outcome)
+{
+	if (each_repro("fuzz/crashes/fuzz_lapic_ioapic", apic_one) == 0)
+		cr_skip_test("no fuzz/crashes/fuzz_lapic_ioapic/*.expect yet");
+}

@@ -65,6 +65,8 @@ struct hvsim_vcpu {
 	bool vmx_kick;           /* a host interrupt is pending for the non-root guest */
 	sim_ev_handle vmx_timer; /* engine event of the VMX-preemption timer, 0: none */
 	struct cpu_state vmx_guest; /* guest state the backend does not hold */
+	uint64_t vmx_be_cr[3];   /* CR0, CR3, CR4 as last written into the backend */
+	uint8_t vmx_be_cr_valid; /* bit i: vmx_be_cr[i] is known */
 };
 
 struct hvsim_vm {

@@ -32,7 +32,9 @@ static uint64_t tsc_now(const hvsim_vcpu *v)
 	return sim_ns_to_tsc(v->now, v->vm->sc->machine.tsc_khz);
 }
 
-/* The mirror with the backend's registers copied in. */
+/* The mirror with the backend's registers copied in. Control registers are the mirror's own: every
+ * guest write to them stops the backend (GOP_CR), and Unicorn's CPU model drops bits it does not
+ * implement (CR4.VMXE), so the mirror, not the backend, holds the architectural values. */
 static void sync_from_backend(hvsim_vcpu *v)
 {
 	struct cpu_state *g = &v->vmx_guest;
@@ -41,17 +43,17 @@ static void sync_from_backend(hvsim_vcpu *v)
 		g->gpr[r] = v->be->get_gpr(v->be_ctx, r);
 	g->rip = v->be->get_rip(v->be_ctx);
 	g->rflags = v->be->get_rflags(v->be_ctx);
-	if (v->be->get_cr) {
-		g->cr0 = v->be->get_cr(v->be_ctx, 0);
-		g->cr3 = v->be->get_cr(v->be_ctx, 3);
-		g->cr4 = v->be->get_cr(v->be_ctx, 4);
-	}
 }
 
-static void set_cr_if_changed(hvsim_vcpu *v, unsigned cr, uint64_t value)
+/* Writes a control register into the backend when it differs from what was last written there (the
+ * backend may not read back what it was given: Unicorn drops CR4.VMXE), sparing TLB flushes. */
+static void set_cr_if_changed(hvsim_vcpu *v, unsigned slot, unsigned cr, uint64_t value)
 {
-	if (v->be->get_cr && v->be->set_cr && v->be->get_cr(v->be_ctx, cr) != value)
-		v->be->set_cr(v->be_ctx, cr, value);
+	if (!v->be->set_cr || (v->vmx_be_cr_valid & (1u << slot) && v->vmx_be_cr[slot] == value))
+		return;
+	v->be->set_cr(v->be_ctx, cr, value);
+	v->vmx_be_cr[slot] = value;
+	v->vmx_be_cr_valid |= 1u << slot;
 }
 
 /* The loaded guest state goes into the backend: what the processor would now execute with. */
@@ -62,9 +64,9 @@ static void sync_to_backend(hvsim_vcpu *v)
 	v->be->set_gpr(v->be_ctx, GPR_RSP, g->gpr[GPR_RSP]);
 	v->be->set_rip(v->be_ctx, g->rip);
 	v->be->set_rflags(v->be_ctx, g->rflags);
-	set_cr_if_changed(v, 0, g->cr0);
-	set_cr_if_changed(v, 3, g->cr3);
-	set_cr_if_changed(v, 4, g->cr4);
+	set_cr_if_changed(v, 0, 0, g->cr0);
+	set_cr_if_changed(v, 1, 3, g->cr3);
+	set_cr_if_changed(v, 2, 4, g->cr4);
 }
 
 static void emit_inject(hvsim_vcpu *v, const struct vmx_event *ev, bool virtual)
@@ -302,10 +304,26 @@ static bool is_eoi_write(const struct guest_op *op)
 }
 
 /* What the processor completed without an exit: the result, a CR write, RIP past the operation. */
+static void set_mirror_cr(struct cpu_state *g, unsigned cr, uint64_t value)
+{
+	if (cr == 0)
+		g->cr0 = value;
+	else if (cr == 3)
+		g->cr3 = value;
+	else if (cr == 4)
+		g->cr4 = value;
+	else if (cr == 8)
+		g->cr8 = value;
+}
+
 static void apply_done(hvsim_vcpu *v, const struct guest_op *op, const struct vmx_op_result *r)
 {
-	if (r->done.set_cr && v->be->set_cr)
-		v->be->set_cr(v->be_ctx, r->done.cr, r->done.cr_value);
+	if (r->done.set_cr) {
+		set_mirror_cr(&v->vmx_guest, r->done.cr, r->done.cr_value);
+		if (v->be->set_cr)
+			v->be->set_cr(v->be_ctx, r->done.cr, r->done.cr_value);
+		v->vmx_be_cr_valid = 0; /* the backend holds a new value: compare afresh */
+	}
 	vcpu_hw_complete(v, op, r->done.has_value ? r->done.value : 0);
 	if (op->kind == GOP_RDTSCP && r->done.has_aux)
 		v->be->set_gpr(v->be_ctx, GPR_RCX, r->done.aux);

@@ -143,7 +143,7 @@ void hvsim_vcpu_complete(hvsim_vcpu *v, uint64_t result);
 #define HVSIM_INTERCEPT_FORCED                                                                \
 	(GOP_BIT(GOP_CPUID) | GOP_BIT(GOP_RDMSR) | GOP_BIT(GOP_WRMSR) | GOP_BIT(GOP_RDPMC) |  \
 	 GOP_BIT(GOP_IO) | GOP_BIT(GOP_VMCALL) | GOP_BIT(GOP_VMMCALL) | GOP_BIT(GOP_TDCALL) | \
-	 GOP_BIT(GOP_XSETBV) | GOP_BIT(GOP_MMIO))
+	 GOP_BIT(GOP_XSETBV) | GOP_BIT(GOP_MMIO) | GOP_BIT(GOP_VMX))
 /* Sets the intercept set (forced bits are added). Can't fail. */
 void hvsim_vcpu_set_intercepts(hvsim_vcpu *v, uint32_t mask);
 uint32_t hvsim_vcpu_intercepts(const hvsim_vcpu *v);

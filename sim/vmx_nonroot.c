@@ -9,7 +9,8 @@
  * not reloaded into the backend at entry (the algorithms hvsim has keep the boot segments). Not
  * modelled: the MSR-load lists' effect on guest MSRs (there is no guest MSR file), STI and MOV-SS
  * shadows (interruptibility is taken as 0), exceptions raised during event delivery other than
- * an access to a page without memory (an EPT violation with IDT-vectoring information). */
+ * an access to a page without memory (an EPT violation with IDT-vectoring information), VMREAD
+ * and VMWRITE of a shadow VMCS (VMCS shadowing). */
 #include "vmx_hw.h"
 
 #include <hvsim/clock.h>

@@ -153,7 +153,7 @@ Test(uc_trap, traps_as_last_and_first_instruction_of_a_block)
 Test(uc_trap, vmx_instructions_cut_short_by_unicorn_still_trap)
 {
 	static const char *const cut[] = {"vmxon [rip+0x100]", "vmread rax, rbx",
-					  "vmwrite r9, r10"};
+	                                  "vmwrite r9, r10"};
 
 	for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++) {
 		for (size_t i = 0; i < sizeof(traps) / sizeof(traps[0]); i++) {
@@ -164,6 +164,27 @@ Test(uc_trap, vmx_instructions_cut_short_by_unicorn_still_trap)
 			check_trap(&traps[i], 504, "first of a block");
 		}
 	}
+}
+
+/* SDM 26.1.2 and Appendix C: under the generic hardware each VMX instruction exits with its own
+ * basic exit reason (VMXON 27, VMLAUNCH 20, INVEPT 50), the trace naming it and its operand. */
+Test(uc_trap, vmx_instructions_exit_with_their_basic_exit_reasons)
+{
+	struct tv t = {0};
+	static const uint16_t want[] = {27, 20, 50};
+
+	/* vmxon [rax]; vmlaunch; invept rax, [rbx]; hlt */
+	cr_assert(tv_open_code(&t, "long", "f3 0f c7 30 0f 01 c2 66 0f 38 80 03 f4", ""), "%s",
+	          t.err.msg);
+	tv_run(&t);
+	cr_assert_geq(t.n_exits, 3, "wanted 3 VMX exits, got %u", t.n_exits);
+	for (unsigned i = 0; i < 3; i++)
+		cr_expect_eq(t.exits[i].x.reason, want[i], "exit %u: reason wanted %u, got %u", i,
+		             want[i], t.exits[i].x.reason);
+	cr_expect(tv_trace_has(&t, "\"reason\":\"VMXON\",\"rip\":\"0x8000\",\"insn\":\"vmxon\","
+	                           "\"addr\":\"0x0\""),
+	          "no VMXON exit line in:\n%s", t.trace);
+	tv_close(&t);
 }
 
 /* Unicorn 2.0.1 runs WRMSR against its own MSRs (docs/vcpu-layer.md); the trap must keep the

@@ -1,7 +1,8 @@
 /* Zydis decoding into guest operations: which instructions a hypervisor must see (the exit lists of
  * SDM 26.1.2 and 26.1.3 "Instructions That Cause VM Exits (Un)conditionally", plus the ones Unicorn
  * would execute against host state), their operand templates, and the MOV forms an MMIO access is
- * emulated for.
+ * emulated for, and the VMX instructions (SDM ch. 31) with the operands VM-exit instruction
+ * information describes (SDM 28.2.4).
  * Not modelled: privilege checks (guests run at CPL 0), segment bases other than FS/GS in 64-bit
  * mode (hvsim's guests use flat segments), MMIO accesses by any instruction other than MOV. */
 #include "decode.h"
@@ -217,7 +218,76 @@ static uint8_t op_kind(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_LMSW: return GOP_CR;
 	case ZYDIS_MNEMONIC_RDRAND: return GOP_RDRAND;
 	case ZYDIS_MNEMONIC_RDSEED: return GOP_RDSEED;
+	case ZYDIS_MNEMONIC_VMXON:
+	case ZYDIS_MNEMONIC_VMXOFF:
+	case ZYDIS_MNEMONIC_VMCLEAR:
+	case ZYDIS_MNEMONIC_VMPTRLD:
+	case ZYDIS_MNEMONIC_VMPTRST:
+	case ZYDIS_MNEMONIC_VMREAD:
+	case ZYDIS_MNEMONIC_VMWRITE:
+	case ZYDIS_MNEMONIC_VMLAUNCH:
+	case ZYDIS_MNEMONIC_VMRESUME:
+	case ZYDIS_MNEMONIC_INVEPT:
+	case ZYDIS_MNEMONIC_INVVPID: return GOP_VMX;
 	default: return GOP_NONE;
+	}
+}
+
+static uint8_t vmx_insn_of(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_VMXON: return GVMX_VMXON;
+	case ZYDIS_MNEMONIC_VMXOFF: return GVMX_VMXOFF;
+	case ZYDIS_MNEMONIC_VMCLEAR: return GVMX_VMCLEAR;
+	case ZYDIS_MNEMONIC_VMPTRLD: return GVMX_VMPTRLD;
+	case ZYDIS_MNEMONIC_VMPTRST: return GVMX_VMPTRST;
+	case ZYDIS_MNEMONIC_VMREAD: return GVMX_VMREAD;
+	case ZYDIS_MNEMONIC_VMWRITE: return GVMX_VMWRITE;
+	case ZYDIS_MNEMONIC_VMLAUNCH: return GVMX_VMLAUNCH;
+	case ZYDIS_MNEMONIC_VMRESUME: return GVMX_VMRESUME;
+	case ZYDIS_MNEMONIC_INVEPT: return GVMX_INVEPT;
+	default: return GVMX_INVVPID;
+	}
+}
+
+/* The segment register a memory operand uses, in the instruction-information order (SDM 28.2.4:
+ * 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS); Zydis resolves the default (SS for RSP/RBP bases). */
+static uint8_t map_seg(ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ES: return 0;
+	case ZYDIS_REGISTER_CS: return 1;
+	case ZYDIS_REGISTER_SS: return 2;
+	case ZYDIS_REGISTER_FS: return 4;
+	case ZYDIS_REGISTER_GS: return 5;
+	default: return 3;
+	}
+}
+
+/* VMX instructions (SDM ch. 31): the r/m operand (memory, or VMREAD/VMWRITE's register form) and
+ * the ModRM.reg operand (the VMCS encoding of VMREAD/VMWRITE, the type of INVEPT/INVVPID). */
+static void vmx_template(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                         struct dec_insn *d)
+{
+	struct dec_val v;
+
+	d->u.vmx.insn = vmx_insn_of(in->mnemonic);
+	d->u.vmx.reg1 = d->u.vmx.reg2 = GPR_COUNT;
+	d->u.vmx.seg = 3;
+	d->u.vmx.size = in->machine_mode == ZYDIS_MACHINE_MODE_LONG_64 ? 8 : 4;
+	for (unsigned i = 0; i < in->operand_count_visible; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			d->u.vmx.mem = true;
+			d->u.vmx.seg = map_seg(o->mem.segment);
+			map_mem(in, o, &d->u.vmx.m);
+		} else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && map_gpr(o->reg.value, &v)) {
+			if (o->encoding == ZYDIS_OPERAND_ENCODING_MODRM_REG)
+				d->u.vmx.reg2 = v.gpr;
+			else
+				d->u.vmx.reg1 = v.gpr;
+		}
 	}
 }
 
@@ -228,6 +298,7 @@ static void fill_template(const ZydisDecodedInstruction *in, const ZydisDecodedO
 	case GOP_IO: io_template(in, ops, d); break;
 	case GOP_CR: cr_template(in, ops, d); break;
 	case GOP_INVLPG: map_mem(in, &ops[0], &d->u.invlpg); break;
+	case GOP_VMX: vmx_template(in, ops, d); break;
 	case GOP_RDRAND:
 	case GOP_RDSEED: {
 		struct dec_val v;
@@ -392,6 +463,36 @@ static void build_cr(const struct dec_insn *d, uint64_t rip, const struct dec_re
 	}
 }
 
+/* The operands of a VMX instruction as VM-exit instruction information reports them, with the
+ * memory operand's linear address and the register values (SDM 28.2.1: a RIP-relative operand's
+ * exit qualification is the displacement plus the next instruction's RIP). */
+static void build_vmx(const struct dec_insn *d, uint64_t rip, const struct dec_regs *r,
+                      struct guest_op *op)
+{
+	const struct dec_mem *m = &d->u.vmx.m;
+	uint64_t mask = dec_size_mask(d->u.vmx.size);
+
+	op->u.vmx.insn = d->u.vmx.insn;
+	op->u.vmx.mem = d->u.vmx.mem;
+	op->u.vmx.reg1 = d->u.vmx.reg1;
+	op->u.vmx.reg2 = d->u.vmx.reg2;
+	op->u.vmx.seg = d->u.vmx.seg;
+	op->u.vmx.size = d->u.vmx.size;
+	op->u.vmx.base = op->u.vmx.index = GPR_COUNT;
+	if (d->u.vmx.mem) {
+		op->u.vmx.base = m->base < GPR_COUNT ? m->base : GPR_COUNT;
+		op->u.vmx.index = m->index < GPR_COUNT ? m->index : GPR_COUNT;
+		op->u.vmx.scale = m->scale;
+		op->u.vmx.addr_size = m->addr_size;
+		op->u.vmx.disp = m->base == DEC_RIP ? m->disp + (int64_t)(rip + d->len) : m->disp;
+		op->u.vmx.addr = dec_ea(m, rip, d->len, r);
+	}
+	if (d->u.vmx.reg2 < GPR_COUNT)
+		op->u.vmx.field = r->gpr(r->ctx, d->u.vmx.reg2) & mask;
+	if (d->u.vmx.insn == GVMX_VMWRITE && d->u.vmx.reg1 < GPR_COUNT)
+		op->u.vmx.value = r->gpr(r->ctx, d->u.vmx.reg1) & mask;
+}
+
 static uint64_t edx_eax(const struct dec_regs *r)
 {
 	return (r->gpr(r->ctx, GPR_RDX) << 32) | (uint32_t)r->gpr(r->ctx, GPR_RAX);
@@ -430,6 +531,7 @@ void dec_build_op(const struct dec_insn *d, uint64_t rip, const struct dec_regs 
 	case GOP_IO: build_io(d, rip, r, op); break;
 	case GOP_CR: build_cr(d, rip, r, op); break;
 	case GOP_INVLPG: op->u.invlpg.addr = dec_ea(&d->u.invlpg, rip, d->len, r); break;
+	case GOP_VMX: build_vmx(d, rip, r, op); break;
 	case GOP_RDRAND:
 	case GOP_RDSEED:
 		op->u.rand.gpr = d->u.rand.gpr;

@@ -73,6 +73,14 @@ struct dec_insn {
 			struct dec_val val; /* store source or load destination */
 			struct dec_mem mem;
 		} mmio;
+		struct {
+			uint8_t insn;       /* enum guest_vmx_insn */
+			bool mem;           /* the r/m operand is in memory */
+			uint8_t seg;        /* segment of the memory operand, ES 0 .. GS 5 */
+			uint8_t reg1, reg2; /* ModRM.rm register form, ModRM.reg; GPR_COUNT: none */
+			uint8_t size;       /* register operand size, bytes */
+			struct dec_mem m;
+		} vmx;
 	} u;
 };
 

@@ -18,7 +18,7 @@ static const char *const isr_keys[] = {"stall_ns", "eois", NULL};
 static const char *const timer_keys[] = {"stall_ns", NULL};
 static const char *const prov_keys[] = {"patch", "link", "commit", "note", NULL};
 static const char *const machine_keys[] = {"cpu",     "vcpus",        "memory_mib",
-					   "irqchip", "apicv",        "tsc_khz",
+					   "irqchip", "apicv",        "nested",  "tsc_khz",
 					   "apic_bus_khz", "insn_ns", "quantum_insns",
 					   "exit_ns", "ioapic_pins",  "ioapic_version", NULL};
 static const char *const hv_keys[] = {"algorithm", "quirks", NULL};
@@ -117,6 +117,7 @@ static bool parse_machine(struct loader *ld, const cJSON *j)
 		sc->machine.memory_mib = (uint32_t)v;
 		jc_enum(c, j, "irqchip", irqchip_names, 2, &sc->machine.irqchip);
 		jc_bool(c, j, "apicv", &sc->machine.apicv);
+		jc_bool(c, j, "nested", &sc->machine.nested);
 		jc_int(c, j, "tsc_khz", 1000, 10000000, &sc->machine.tsc_khz);
 		jc_int(c, j, "apic_bus_khz", 1000, 10000000, &sc->machine.apic_bus_khz);
 		v = sc->machine.insn_ns;

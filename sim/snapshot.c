@@ -44,6 +44,10 @@ static bool supported(const hvsim_vm *vm, struct hvsim_error *err)
 		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "the VM is finished or failed");
 		return false;
 	}
+	if (vm->has_vmx) { /* the VMX processors, VMCS store and host pages are not captured */
+		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "VMX machine state is not snapshotted");
+		return false;
+	}
 	if (!vm->hv->snapshot || !vm->hv->restore || !vm->hv->snapshot_free) {
 		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "algorithm %s has no snapshot callbacks",
 		                vm->hv->name);

@@ -228,22 +228,48 @@ enum hvsim_status uc_trap_add_mmio(struct uc_cpu *c, uint64_t addr, const uint8_
 	return trap_set(c, addr, bytes, &m, restart) ? HVSIM_OK : HVSIM_E_NOMEM;
 }
 
+/* The instruction at la whose bytes run past the end of its block: QEMU stops reading an
+ * instruction it does not implement once it knows (VMREAD after 0F 78, VMXON [rip+disp32] after
+ * its ModRM) and ends the block there, so the block's bytes hold only its start. Decodes it from
+ * memory; false when it is not an instruction there either. *tail: the bytes past the block. */
+static bool decode_overhang(struct uc_cpu *c, enum dec_mode mode, uint64_t la, uint32_t in_block,
+                            struct dec_insn *d, uint8_t *bytes, uint32_t *tail)
+{
+	for (uint32_t len = 15; len > in_block; len--) {
+		if (!uc_read_linear(c, la, bytes, len))
+			continue; /* the end of RAM: try fewer bytes */
+		if (!dec_insn(mode, bytes, len, d) || d->len <= in_block)
+			return false;
+		*tail = d->len - in_block;
+		return true;
+	}
+	return false;
+}
+
 /* Decodes buf (size bytes at pc) into offsets appended to c->offs; returns the count, or 0 with
- * c->why set. */
+ * c->why set. *tail: bytes of the last instruction past the block (decode_overhang). */
 static uint32_t decode_into(struct uc_cpu *c, uint64_t pc, const uint8_t *buf, uint32_t size,
-                            bool *restart)
+                            bool *restart, uint32_t *tail)
 {
 	enum dec_mode mode = uc_cpu_mode(c);
 	uint32_t n = 0, o = 0;
 	struct dec_insn d;
+	uint8_t over[15];
 
+	*tail = 0;
 	while (o < size) {
+		const uint8_t *at = buf + o;
+
 		c->offs[c->offs_used + n++] = (uint16_t)o;
-		if (!dec_insn(mode, buf + o, size - o, &d))
-			return n; /* Unicorn ends a block at bytes it cannot decode either (#UD) */
+		if (!dec_insn(mode, at, size - o, &d)) {
+			/* Unicorn ends a block at bytes it cannot decode either (#UD) */
+			if (!decode_overhang(c, mode, pc + o, size - o, &d, over, tail))
+				return n;
+			at = over;
+		}
 		if (d.cls == DEC_NONE) {
-			trap_retire(c, pc + o, buf + o, d.len);
-		} else if (!trap_set(c, pc + o, buf + o, &d, restart)) {
+			trap_retire(c, pc + o, at, d.len);
+		} else if (!trap_set(c, pc + o, at, &d, restart)) {
 			snprintf(c->why, sizeof(c->why),
 			         "more than %u trap sites, or Unicorn refused a hook, at 0x%llx",
 			         TRAPS_MAX / 2, (unsigned long long)(pc + o));
@@ -278,7 +304,7 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 {
 	uint8_t *buf = c->code_buf;
 	struct uc_block *b;
-	uint32_t n;
+	uint32_t n, tail;
 
 	*restart = false;
 	if (size == 0 || size > BLOCK_BYTES_MAX || !uc_read_linear(c, pc, buf, size)) {
@@ -292,7 +318,7 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 		    true; /* the run loop flushes between runs, never inside a hook */
 		return NULL;
 	}
-	n = decode_into(c, pc, buf, size, restart);
+	n = decode_into(c, pc, buf, size, restart, &tail);
 	if (n == 0 || (icount && n != icount)) {
 		if (n)
 			snprintf(c->why, sizeof(c->why),
@@ -301,7 +327,7 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 			         (unsigned long long)pc, n, icount);
 		return NULL;
 	}
-	mark_code(c, pc, size);
+	mark_code(c, pc, size + tail);
 	b = block_slot(c, pc);
 	if (!b->size)
 		c->blocks_used++;

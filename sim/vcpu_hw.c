@@ -22,6 +22,21 @@
 #define TSC_FRAC_BITS   48
 #define IO_STRING_CHUNK (UINT64_C(1) << 16) /* REP INS/OUTS elements per completion */
 
+/* A VMX instruction: its mnemonic, the memory operand's address, VMREAD/VMWRITE's encoding and
+ * VMWRITE's register source. */
+static void vmx_exit_fields(struct trace_ev *e, const struct guest_op *op)
+{
+	uint8_t insn = op->u.vmx.insn;
+
+	trace_ev_str(e, "insn", guest_vmx_insn_name(insn));
+	if (op->u.vmx.mem)
+		trace_ev_hex(e, "addr", op->u.vmx.addr);
+	if (insn == GVMX_VMREAD || insn == GVMX_VMWRITE)
+		trace_ev_hex(e, "field", op->u.vmx.field);
+	if (insn == GVMX_VMWRITE && !op->u.vmx.mem)
+		trace_ev_hex(e, "value", op->u.vmx.value);
+}
+
 /* Operands a hypervisor developer reads, per exit kind (docs/trace-format.md "exit"). */
 void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 {
@@ -65,12 +80,29 @@ void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 		trace_ev_hex(e, "xcr", op->u.xsetbv.xcr);
 		trace_ev_hex(e, "value", op->u.xsetbv.value);
 		break;
+	case GOP_VMX: vmx_exit_fields(e, op); break;
 	default: break;
 	}
 }
 
-static uint16_t generic_reason(uint8_t kind)
+/* SDM 26.1.2: VMX instructions exit unconditionally, each with its own reason. */
+static uint16_t vmx_reason(uint8_t insn)
 {
+	static const uint16_t reasons[GVMX_COUNT] = {
+	    [GVMX_VMXON] = EXIT_REASON_VMXON,       [GVMX_VMXOFF] = EXIT_REASON_VMXOFF,
+	    [GVMX_VMCLEAR] = EXIT_REASON_VMCLEAR,   [GVMX_VMPTRLD] = EXIT_REASON_VMPTRLD,
+	    [GVMX_VMPTRST] = EXIT_REASON_VMPTRST,   [GVMX_VMREAD] = EXIT_REASON_VMREAD,
+	    [GVMX_VMWRITE] = EXIT_REASON_VMWRITE,   [GVMX_VMLAUNCH] = EXIT_REASON_VMLAUNCH,
+	    [GVMX_VMRESUME] = EXIT_REASON_VMRESUME, [GVMX_INVEPT] = EXIT_REASON_INVEPT,
+	    [GVMX_INVVPID] = EXIT_REASON_INVVPID,
+	};
+
+	return insn < GVMX_COUNT ? reasons[insn] : EXIT_REASON_EXCEPTION_NMI;
+}
+
+static uint16_t generic_reason(const struct guest_op *op)
+{
+	uint8_t kind = op->kind;
 	static const uint16_t reasons[GOP_KIND_MAX] = {
 	    [GOP_CPUID] = EXIT_REASON_CPUID,
 	    [GOP_RDMSR] = EXIT_REASON_RDMSR,
@@ -96,6 +128,8 @@ static uint16_t generic_reason(uint8_t kind)
 	    [GOP_MMIO] = EXIT_REASON_EPT_VIOLATION,
 	};
 
+	if (kind == GOP_VMX)
+		return vmx_reason(op->u.vmx.insn);
 	return kind < GOP_KIND_MAX ? reasons[kind] : EXIT_REASON_EXCEPTION_NMI;
 }
 
@@ -105,7 +139,7 @@ static void generic_exit(hvsim_vcpu *v, const struct guest_op *op)
 	hvsim_vm *vm = v->vm;
 	struct trace_ev e;
 
-	v->exit.reason = generic_reason(op->kind);
+	v->exit.reason = generic_reason(op);
 	v->exit.op = *op;
 	v->has_exit = true;
 	v->exit_cost_due = true;

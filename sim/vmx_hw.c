@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define VMCS_STORE_CAPACITY 4096
+#define CR0_ET              (UINT64_C(1) << 4)
 
 static bool mem_read(void *ctx, uint64_t pa, void *buf, size_t len)
 {
@@ -45,6 +46,8 @@ enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err)
 		vm->vcpus[i].vmx = vmx_cpu_create(&vm->vmx_caps, &mem, vm->vmcs_store);
 		if (!vm->vcpus[i].vmx)
 			return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
+		/* CR0.ET is hardwired to 1 (SDM Vol. 3 2.5) and VM entry leaves it (SDM 27.3.2.1) */
+		vm->vcpus[i].vmx_guest.cr0 = CR0_ET;
 	}
 	vm->has_vmx = true;
 	return HVSIM_OK;

@@ -9,7 +9,8 @@
  * not reloaded into the backend at entry (the algorithms hvsim has keep the boot segments). Not
  * modelled: the MSR-load lists' effect on guest MSRs (there is no guest MSR file), STI and MOV-SS
  * shadows (interruptibility is taken as 0), exceptions raised during event delivery other than
- * an access to a page without memory (an EPT violation with IDT-vectoring information). */
+ * an access to a page without memory (an EPT violation with IDT-vectoring information), VMREAD
+ * and VMWRITE of a shadow VMCS (VMCS shadowing). */
 #include "vmx_hw.h"
 
 #include <hvsim/clock.h>
@@ -344,8 +345,60 @@ static void execute(hvsim_vcpu *v, const struct guest_op *op)
 	case GOP_RDSEED: vcpu_hw_complete(v, op, sim_prng_next(&v->vm->prng)); break;
 	case GOP_IO:
 	case GOP_MMIO: vcpu_hw_complete(v, op, UINT64_MAX); break;
+	case GOP_CR: /* MOV from CR reads the CPU's register (CR3 without CR3-store exiting) */
+		vcpu_hw_complete(v, op,
+				 op->u.cr.access == CR_ACCESS_MOV_FROM_CR ? hvsim_vcpu_cr(v, op->u.cr.cr)
+									  : 0);
+		break;
 	default: vcpu_hw_complete(v, op, 0); break;
 	}
+}
+
+/* The decoded VMX instruction as the model's struct vmx_insn: the operand fields of the VM-exit
+ * instruction information (SDM 28.2.4: scaling and address size as codes, registers numbered as
+ * in SDM Table 28-3). */
+static void vmx_insn_from_op(const struct guest_op *op, struct vmx_insn *in)
+{
+	static const uint8_t ids[GVMX_COUNT] = {
+	    [GVMX_VMXON] = VMX_INSN_VMXON,       [GVMX_VMXOFF] = VMX_INSN_VMXOFF,
+	    [GVMX_VMCLEAR] = VMX_INSN_VMCLEAR,   [GVMX_VMPTRLD] = VMX_INSN_VMPTRLD,
+	    [GVMX_VMPTRST] = VMX_INSN_VMPTRST,   [GVMX_VMREAD] = VMX_INSN_VMREAD,
+	    [GVMX_VMWRITE] = VMX_INSN_VMWRITE,   [GVMX_VMLAUNCH] = VMX_INSN_VMLAUNCH,
+	    [GVMX_VMRESUME] = VMX_INSN_VMRESUME, [GVMX_INVEPT] = VMX_INSN_INVEPT,
+	    [GVMX_INVVPID] = VMX_INSN_INVVPID,
+	};
+	uint8_t scale = op->u.vmx.scale, asz = op->u.vmx.addr_size;
+
+	memset(in, 0, sizeof(*in));
+	in->id = op->u.vmx.insn < GVMX_COUNT ? ids[op->u.vmx.insn] : VMX_INSN_COUNT;
+	in->len = op->len;
+	in->rip = op->rip;
+	in->op.mem = op->u.vmx.mem;
+	in->op.scale = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
+	in->op.addr_size = asz == 2 ? 0 : asz == 4 ? 1 : 2;
+	in->op.seg = op->u.vmx.seg;
+	in->op.index = op->u.vmx.index;
+	in->op.base = op->u.vmx.base;
+	in->op.disp = op->u.vmx.disp;
+	in->op.reg1 = op->u.vmx.reg1 < GPR_COUNT ? op->u.vmx.reg1 : 0;
+	in->op.reg2 = op->u.vmx.reg2 < GPR_COUNT ? op->u.vmx.reg2 : 0;
+	in->field = op->u.vmx.field;
+}
+
+/* SDM 26.1.2: VMX instructions exit unconditionally after their #UD checks; VMREAD/VMWRITE with
+ * VMCS shadowing may instead access the shadow VMCS, which the engine does not model: false
+ * then, with the vCPU stopped. */
+static bool vmx_insn_op(hvsim_vcpu *v, const struct guest_op *op, struct vmx_op_result *r)
+{
+	struct vmx_insn in;
+
+	vmx_insn_from_op(op, &in);
+	vmx_insn_exits(v->vmx, &in, &v->vmx_guest, r);
+	if (r->outcome != VMX_OP_EXECUTE)
+		return true;
+	vcpu_guest_stop(v, BE_FAULT,
+	                "VMREAD/VMWRITE of a shadow VMCS (VMCS shadowing is not modelled)");
+	return false;
 }
 
 static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
@@ -355,7 +408,10 @@ static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
 	bool in_isr = vmx_vapic_test(v->vmx, VAPIC_VISR, (uint8_t)svi);
 
 	sync_from_backend(v);
-	vmx_op_exits(v->vmx, op, &v->vmx_guest, tsc_now(v), &r);
+	if (op->kind != GOP_VMX)
+		vmx_op_exits(v->vmx, op, &v->vmx_guest, tsc_now(v), &r);
+	else if (!vmx_insn_op(v, op, &r))
+		return;
 	switch (r.outcome) {
 	case VMX_OP_EXECUTE: execute(v, op); break;
 	case VMX_OP_EXIT: vmx_do_exit(v, &r.exit, op); break;

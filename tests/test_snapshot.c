@@ -55,7 +55,7 @@ struct fixture {
 	uint8_t image[IMAGE_MAX];
 };
 
-static void open_vm(struct fixture *f)
+static void open_vm_of(struct fixture *f, const char *json, size_t len)
 {
 	struct hvsim_error err = {0};
 	struct hvsim_vm_opts o = {.trace = {.write = sink, .ctx = &f->trace}};
@@ -66,10 +66,15 @@ static void open_vm(struct fixture *f)
 	o.image = f->image;
 	fclose(img);
 	cr_assert_eq(
-	    hvsim_scenario_parse("snap.json", scenario, sizeof(scenario) - 1, NULL, &f->sc, &err),
+	    hvsim_scenario_parse("snap.json", json, len, NULL, &f->sc, &err),
 	    HVSIM_OK, "%s", err.msg);
 	f->vm = hvsim_vm_create(f->sc, 0, &o, &err);
 	cr_assert_not_null(f->vm, "%s", err.msg);
+}
+
+static void open_vm(struct fixture *f)
+{
+	open_vm_of(f, scenario, sizeof(scenario) - 1);
 }
 
 static void close_vm(struct fixture *f)
@@ -175,6 +180,25 @@ Test(snapshot, finished_vm_refuses_a_snapshot)
 	run_out(f.vm);
 	hvsim_vm_finish(f.vm);
 	cr_expect_null(hvsim_vm_snapshot(f.vm, &err), "snapshot of a finished VM");
+	cr_expect_eq(err.status, HVSIM_E_UNSUPPORTED, "status wanted UNSUPPORTED, got %d",
+	             err.status);
+	close_vm(&f);
+}
+
+/* VMX processors, the VMCS store and host pages are outside snapshots: refused, not half taken. */
+Test(snapshot, vmx_machine_refuses_a_snapshot)
+{
+	static const char vmx[] =
+	    "{\"hvsim\": 1, \"name\": \"snap\", \"description\": \"snapshot test\", "
+	    "\"provenance\": {\"note\": \"test\"}, \"machine\": {\"memory_mib\": 2, "
+	    "\"cpu\": \"kvm-nested\"}, \"hypervisor\": {\"algorithm\": \"minimal\"}, "
+	    "\"guest\": {\"program\": \"guest/snapshot.bin\"}, "
+	    "\"runs\": [{\"name\": \"r\", \"seed\": 7, \"golden\": \"g.jsonl\"}]}";
+	struct fixture f = {0};
+	struct hvsim_error err = {0};
+
+	open_vm_of(&f, vmx, sizeof(vmx) - 1);
+	cr_expect_null(hvsim_vm_snapshot(f.vm, &err), "snapshot of a VMX machine");
 	cr_expect_eq(err.status, HVSIM_E_UNSUPPORTED, "status wanted UNSUPPORTED, got %d",
 	             err.status);
 	close_vm(&f);

@@ -38,7 +38,7 @@ static const unsigned checked_gprs[] = {GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX,
 
 struct trap_case {
 	const char *name;
-	uint8_t bytes[6];
+	uint8_t bytes[8];
 	uint8_t len;
 	uint8_t kind;
 };
@@ -79,6 +79,19 @@ static const struct trap_case traps[] = {
     {"lmsw ax", {0x0f, 0x01, 0xf0}, 3, GOP_CR},
     {"rdrand eax", {0x0f, 0xc7, 0xf0}, 3, GOP_RDRAND},
     {"rdseed r10", {0x49, 0x0f, 0xc7, 0xfa}, 4, GOP_RDSEED},
+    /* SDM 26.1.2: the VMX instructions (Unicorn has no VMX: they must never reach it) */
+    {"vmxon [rax]", {0xf3, 0x0f, 0xc7, 0x30}, 4, GOP_VMX},
+    {"vmxon [rip+0x100]", {0xf3, 0x0f, 0xc7, 0x35, 0x00, 0x01, 0x00, 0x00}, 8, GOP_VMX},
+    {"vmclear [rbx+rcx*8+0x10]", {0x66, 0x0f, 0xc7, 0x74, 0xcb, 0x10}, 6, GOP_VMX},
+    {"vmptrld [rsp+8]", {0x0f, 0xc7, 0x74, 0x24, 0x08}, 5, GOP_VMX},
+    {"vmptrst [rdx]", {0x0f, 0xc7, 0x3a}, 3, GOP_VMX},
+    {"vmread rax, rbx", {0x0f, 0x78, 0xd8}, 3, GOP_VMX},
+    {"vmwrite r9, r10", {0x45, 0x0f, 0x79, 0xca}, 4, GOP_VMX},
+    {"vmlaunch", {0x0f, 0x01, 0xc2}, 3, GOP_VMX},
+    {"vmresume", {0x0f, 0x01, 0xc3}, 3, GOP_VMX},
+    {"vmxoff", {0x0f, 0x01, 0xc4}, 3, GOP_VMX},
+    {"invept rax, [rbx]", {0x66, 0x0f, 0x38, 0x80, 0x03}, 5, GOP_VMX},
+    {"invvpid r8, [rdi+4]", {0x66, 0x44, 0x0f, 0x38, 0x81, 0x47, 0x04}, 7, GOP_VMX},
 };
 
 /* Runs <sentinels> <pad NOPs> <insn> hlt and checks the first exit. */
@@ -131,6 +144,47 @@ Test(uc_trap, traps_as_last_and_first_instruction_of_a_block)
 		check_trap(&traps[kinds[i]], 503, "last of a block");
 		check_trap(&traps[kinds[i]], 504, "first of a block");
 	}
+}
+
+/* QEMU stops reading an instruction it does not implement once it knows, and ends the block
+ * there: VMREAD's block holds 0F 78 only, VMXON [rip+disp32]'s only up to the ModRM. The trap
+ * must still be found, as the last instruction of a block (the bytes past it read from memory)
+ * and as the first of the next. */
+Test(uc_trap, vmx_instructions_cut_short_by_unicorn_still_trap)
+{
+	static const char *const cut[] = {"vmxon [rip+0x100]", "vmread rax, rbx",
+	                                  "vmwrite r9, r10"};
+
+	for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++) {
+		for (size_t i = 0; i < sizeof(traps) / sizeof(traps[0]); i++) {
+			if (strcmp(traps[i].name, cut[k]) != 0)
+				continue;
+			check_trap(&traps[i], 0, "first run");
+			check_trap(&traps[i], 503, "last of a block");
+			check_trap(&traps[i], 504, "first of a block");
+		}
+	}
+}
+
+/* SDM 26.1.2 and Appendix C: under the generic hardware each VMX instruction exits with its own
+ * basic exit reason (VMXON 27, VMLAUNCH 20, INVEPT 50), the trace naming it and its operand. */
+Test(uc_trap, vmx_instructions_exit_with_their_basic_exit_reasons)
+{
+	struct tv t = {0};
+	static const uint16_t want[] = {27, 20, 50};
+
+	/* vmxon [rax]; vmlaunch; invept rax, [rbx]; hlt */
+	cr_assert(tv_open_code(&t, "long", "f3 0f c7 30 0f 01 c2 66 0f 38 80 03 f4", ""), "%s",
+	          t.err.msg);
+	tv_run(&t);
+	cr_assert_geq(t.n_exits, 3, "wanted 3 VMX exits, got %u", t.n_exits);
+	for (unsigned i = 0; i < 3; i++)
+		cr_expect_eq(t.exits[i].x.reason, want[i], "exit %u: reason wanted %u, got %u", i,
+		             want[i], t.exits[i].x.reason);
+	cr_expect(tv_trace_has(&t, "\"reason\":\"VMXON\",\"rip\":\"0x8000\",\"insn\":\"vmxon\","
+	                           "\"addr\":\"0x0\""),
+	          "no VMXON exit line in:\n%s", t.trace);
+	tv_close(&t);
 }
 
 /* Unicorn 2.0.1 runs WRMSR against its own MSRs (docs/vcpu-layer.md); the trap must keep the

@@ -10,6 +10,7 @@ static const char *const split_eoi_values[] = {"quirked", "suppress", "disable"}
 static const char *const lvtt_values[] = {"hardware", "restart"};
 static const char *const timing_values[] = {"absent", "present"};
 static const char *const svi_values[] = {"update", "stale"};
+static const char *const misc_hlt_values[] = {"always", "userspace"};
 
 static const struct hvsim_quirk_desc kvm_quirks[] = {
 	{
@@ -54,6 +55,17 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
 		.provenance = "KVM: VMX: Update SVI during runtime APICv activation "
 			      "(https://patch.msgid.link/20251110063212.34902-1-dongli.zhang@oracle.com)",
 	},
+	{
+		.name = "nvmx_vmx_misc_hlt",
+		.values = misc_hlt_values,
+		.n_values = 2,
+		.def = "always",
+		.doc = "always: the IA32_VMX_MISC that L1 reads reports HLT activity (bit 6) whatever "
+		       "userspace set; userspace: a bit 6 cleared by userspace reaches L1, yet KVM "
+		       "still accepts GUEST_ACTIVITY_HLT in vmcs12",
+		.provenance = "KVM: nVMX: Always indicate HLT activity support in VMX_MISC MSR "
+			      "(Nikita Leshenko, 2019; https://patchwork.kernel.org/patch/11102023/)",
+	},
 };
 
 struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v)
@@ -78,12 +90,14 @@ static void read_quirks(struct kvm_vm *kvm)
 	kvm->lvtt_restart = quirk_index(kvm->vm, "lvtt_periodic_restart", lvtt_values, 2) == 1;
 	kvm->timing_leaf = quirk_index(kvm->vm, "cpuid_timing_leaf", timing_values, 2) == 1;
 	kvm->svi_update = quirk_index(kvm->vm, "apicv_activation_svi", svi_values, 2) == 0;
+	kvm->misc_hlt_always = quirk_index(kvm->vm, "nvmx_vmx_misc_hlt", misc_hlt_values, 2) == 0;
 }
 
 static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 {
 	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
 	struct kvm_vm *kvm;
+	enum hvsim_status st;
 
 	if (!hvsim_vmx_supported(vm) || hvsim_vm_vcpu_count(vm) > KVM_MAX_VCPUS)
 		return HVSIM_E_UNSUPPORTED; /* KVM on Intel needs VMX: pick a VMX CPU profile */
@@ -94,9 +108,11 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 	kvm->n = hvsim_vm_vcpu_count(vm);
 	kvm->split = sc->machine.irqchip == IRQCHIP_SPLIT;
 	kvm->apicv_allowed = sc->machine.apicv;
+	kvm->nested = sc->machine.nested;
 	read_quirks(kvm);
 	*priv = kvm;
-	return kvm_ioapic_create(kvm);
+	st = kvm_nested_init(kvm);
+	return st != HVSIM_OK ? st : kvm_ioapic_create(kvm);
 }
 
 static void vm_destroy(void *priv)
@@ -105,6 +121,7 @@ static void vm_destroy(void *priv)
 
 	for (unsigned i = 0; i < kvm->n; i++)
 		lapic_destroy(kvm->vcpus[i].lapic);
+	kvm_nested_fini(kvm);
 	kvm_ioapic_destroy(kvm);
 	free(kvm);
 }
@@ -119,6 +136,7 @@ static enum hvsim_status vcpu_create(void *priv, hvsim_vcpu *v)
 	kv->v = v;
 	kv->index = hvsim_vcpu_index(v);
 	kv->apicv_request = -1;
+	kvm_nested_vcpu_init(kv);
 	if ((st = kvm_lapic_create(kv)) != HVSIM_OK || (st = kvm_vmcs_setup(kv)) != HVSIM_OK)
 		return st;
 	if (kvm->apicv_allowed)
@@ -193,9 +211,22 @@ static void timer(void *priv, hvsim_vcpu *v, uint64_t cookie)
 		kvm_lapic_timer_fire(kvm_vcpu_of(kvm, v));
 }
 
+/* "nested_vmx_misc_clear" (arg: the bits): userspace's KVM_SET_MSRS of IA32_VMX_MISC with those
+ * bits cleared, on one vCPU or on all. */
+static enum hvsim_status misc_clear(struct kvm_vm *kvm, hvsim_vcpu *v, uint64_t bits)
+{
+	enum hvsim_status st = HVSIM_OK;
+
+	for (unsigned i = 0; i < kvm->n && st == HVSIM_OK; i++)
+		if (!v || hvsim_vcpu_index(v) == i)
+			st = kvm_nested_misc_clear(&kvm->vcpus[i], bits);
+	return st;
+}
+
 /* Host actions. "apicv_activate" / "apicv_inhibit" (on one vCPU, or without one on all, as
  * kvm_set_or_clear_apicv_inhibit does for the VM) make a KVM_REQ_APICV_UPDATE request and kick the
- * vCPU; "ept_zap" (arg: guest-physical address) takes a page's EPT entry away. */
+ * vCPU; "ept_zap" (arg: guest-physical address) takes a page's EPT entry away;
+ * "nested_vmx_misc_clear" (arg: bits) is userspace clearing IA32_VMX_MISC bits for L1. */
 static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg)
 {
 	struct kvm_vm *kvm = priv;
@@ -203,6 +234,8 @@ static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *acti
 
 	if (strcmp(action, "ept_zap") == 0)
 		return kvm_ept_zap(kvm, arg);
+	if (strcmp(action, "nested_vmx_misc_clear") == 0)
+		return misc_clear(kvm, v, arg);
 	if (strcmp(action, "apicv_activate") == 0)
 		on = 1;
 	else if (strcmp(action, "apicv_inhibit") == 0)

@@ -16,6 +16,7 @@
 /* Leaf 1 (SDM Vol. 2A CPUID, Table 3-10/3-11) */
 #define ICELAKE_SIGNATURE 0x000606a6u /* family 6, model 0x6a, stepping 6 */
 #define ECX_SSE3 (1u << 0)
+#define ECX_VMX (1u << 5)
 #define ECX_SSSE3 (1u << 9)
 #define ECX_CX16 (1u << 13)
 #define ECX_SSE41 (1u << 19)
@@ -58,7 +59,8 @@ static void basic(struct kvm_vcpu *kv, uint32_t leaf, uint32_t out[4])
 		out[0] = ICELAKE_SIGNATURE;
 		out[1] = (kv->index << 24) | (kv->kvm->n << 16) | (8u << 8); /* APIC ID, count, CLFLUSH */
 		out[2] = ECX_SSE3 | ECX_SSSE3 | ECX_CX16 | ECX_SSE41 | ECX_SSE42 | ECX_X2APIC |
-			 ECX_POPCNT | ECX_TSC_DEADLINE | ECX_XSAVE | ECX_HYPERVISOR;
+			 ECX_POPCNT | ECX_TSC_DEADLINE | ECX_XSAVE | ECX_HYPERVISOR |
+			 (kv->kvm->nested ? ECX_VMX : 0); /* nested=1 */
 		out[3] = EDX_BASIC | EDX_APIC;
 	}
 }

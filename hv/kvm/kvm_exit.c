@@ -17,6 +17,7 @@
 #define MSR_IA32_SPEC_CTRL 0x48u
 #define MISC_ENABLE_DEFAULT UINT64_C(0x1) /* fast strings */
 #define KVM_ENOSYS 1000u
+#define VEC_UD 6u
 #define VEC_GP 13u
 /* I/O exit qualification (SDM Table 28-5) */
 #define IO_SIZE(q) ((unsigned)((q)&7) + 1)
@@ -47,6 +48,12 @@ void kvm_inject_gp(struct kvm_vcpu *kv)
 		       VEC_GP | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
 			       INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
 	kvm_vmcs_write(kv, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+}
+
+void kvm_inject_ud(struct kvm_vcpu *kv)
+{
+	kvm_vmcs_write(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		       VEC_UD | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
 }
 
 static void unhandled(struct kvm_vcpu *kv, unsigned reason)
@@ -89,7 +96,7 @@ static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
 {
 	uint64_t *slot;
 
-	if (kvm_lapic_msr_read(kv, msr, value))
+	if (kvm_lapic_msr_read(kv, msr, value) || kvm_nested_msr_read(kv, msr, value))
 		return true;
 	switch (msr) {
 	case MSR_IA32_EFER: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER); return true;
@@ -101,7 +108,9 @@ static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
 		slot = misc_slot(kv, msr, false);
 		*value = slot ? *slot : MISC_ENABLE_DEFAULT;
 		return true;
-	case MSR_IA32_FEATURE_CONTROL: *value = 1; return true; /* locked, no VMX for the guest */
+	case MSR_IA32_FEATURE_CONTROL:
+		*value = kv->kvm->nested ? KVM_FEATURE_CONTROL_NESTED : KVM_FEATURE_CONTROL;
+		return true;
 	case MSR_IA32_ARCH_CAPABILITIES:
 	case MSR_IA32_SPEC_CTRL:
 		slot = misc_slot(kv, msr, false);
@@ -248,6 +257,10 @@ static void handle_cr(struct kvm_vcpu *kv)
 		kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, val);
 		kvm_vmcs_write(kv, VMCS_GUEST_CR0, val | kvm_vmcs_read(kv, VMCS_CR0_GUEST_HOST_MASK));
 	} else if (CR_TYPE(q) == 0 && CR_NUM(q) == 4) {
+		if (!kvm_nested_cr4_valid(kv, val)) { /* kvm_set_cr4: #GP, nothing changes */
+			kvm_inject_gp(kv);
+			return;
+		}
 		kvm_vmcs_write(kv, VMCS_CR4_READ_SHADOW, val);
 		kvm_vmcs_write(kv, VMCS_GUEST_CR4, val | (UINT64_C(1) << 13));
 	}
@@ -321,6 +334,17 @@ void kvm_handle_exit(struct kvm_vcpu *kv)
 	case EXIT_REASON_XSETBV:
 	case EXIT_REASON_PAUSE: kvm_skip_instruction(kv); break; /* emulated as NOPs */
 	case EXIT_REASON_RDPMC: kvm_inject_gp(kv); break;        /* no vPMU */
+	case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMLAUNCH:
+	case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMPTRST:
+	case EXIT_REASON_VMREAD:
+	case EXIT_REASON_VMRESUME:
+	case EXIT_REASON_VMWRITE:
+	case EXIT_REASON_VMXOFF:
+	case EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID: kvm_nested_vmx_exit(kv, reason); break;
 	case EXIT_REASON_TRIPLE_FAULT: hvsim_vcpu_stop(kv->v, "triple fault"); break;
 	default: unhandled(kv, reason); break;
 	}

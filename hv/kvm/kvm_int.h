@@ -7,7 +7,8 @@
  * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and injection,
  * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
  * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
- * and the virtual-APIC page), kvm_cpuid.c.
+ * and the virtual-APIC page), kvm_cpuid.c, kvm_nested.c (VMX emulated for an L1 hypervisor, like
+ * vmx/nested.c).
  *
  * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
  * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
@@ -51,7 +52,22 @@ enum kvm_timer_cookie {
 	COOKIE_IOAPIC_DELAYED = 2, /* the userspace I/O APIC's delayed re-delivery */
 };
 
+/* vmcs12 regions KVM tracks per VM (L1's VMCSs, keyed by guest-physical address). */
+#define KVM_VMCS12_MAX 64u
+/* IA32_FEATURE_CONTROL as the VMM sets it: locked, without VMX; with nested VMX also "VMXON
+ * outside SMX" (SDM Vol. 4 Table 2-2, bits 0 and 2). */
+#define KVM_FEATURE_CONTROL UINT64_C(0x1)
+#define KVM_FEATURE_CONTROL_NESTED UINT64_C(0x5)
+
 struct kvm_vm;
+
+/* Nested VMX state of one vCPU (KVM's vmx->nested). */
+struct kvm_nested {
+	struct vmx_cpu *cpu;   /* L1's VMX processor as KVM emulates it; created at L1's first VMX
+				  instruction, NULL before (and after userspace changed caps) */
+	struct vmx_caps caps;  /* the capability MSRs L1 reads (vmx->nested.msrs) */
+	uint64_t misc_cleared; /* IA32_VMX_MISC bits userspace cleared with KVM_SET_MSRS */
+};
 
 struct kvm_vcpu {
 	struct kvm_vm *kvm;
@@ -77,6 +93,7 @@ struct kvm_vcpu {
 	uint32_t misc_idx[8];
 	unsigned n_misc;
 	uint64_t tsc_offset;
+	struct kvm_nested nested;
 };
 
 /* The VMM's userspace I/O APIC for split irqchip: QEMU's ioapic.c semantics. */
@@ -100,6 +117,11 @@ struct kvm_vm {
 	bool lvtt_restart;       /* lvtt_periodic_restart = restart */
 	bool timing_leaf;        /* cpuid_timing_leaf = present */
 	bool svi_update;         /* apicv_activation_svi = update */
+	bool misc_hlt_always;    /* nvmx_vmx_misc_hlt = always */
+	/* nested VMX (machine.nested, KVM's nested=1) */
+	bool nested;
+	struct vmx_caps nested_supported; /* what KVM can emulate for L1: the kvm-nested profile */
+	struct vmcs_store *vmcs12s;       /* L1's VMCSs */
 	/* guest pages whose EPT entries the host zapped (MMU-notifier invalidation), each mapped as
 	 * an engine MMIO region so that the next access exits; 0: slot free */
 	uint64_t zapped[KVM_ZAP_SLOTS];
@@ -116,11 +138,16 @@ uint64_t kvm_vmcs_read(struct kvm_vcpu *kv, uint64_t field);
 void kvm_set_exec_ctrl(struct kvm_vcpu *kv, uint32_t bits, bool on);
 void kvm_set_exec_ctrl2(struct kvm_vcpu *kv, uint32_t bits, bool on);
 void kvm_msr_bitmap_x2apic(struct kvm_vcpu *kv, bool passthrough);
+/* The guest's architectural state into the guest-state area, CR0/CR4 through KVM's ownership (the
+ * guest's values in the read shadows), and back out (GPRs from the vCPU). Can't fail. */
+void kvm_vmcs_load_guest(struct kvm_vcpu *kv, const struct cpu_state *s);
+void kvm_vmcs_save_guest(struct kvm_vcpu *kv, struct cpu_state *s);
 
 /* kvm_exit.c */
 void kvm_handle_exit(struct kvm_vcpu *kv);
 void kvm_skip_instruction(struct kvm_vcpu *kv);
 void kvm_inject_gp(struct kvm_vcpu *kv);
+void kvm_inject_ud(struct kvm_vcpu *kv);
 
 /* kvm_lapic.c */
 enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv);
@@ -159,6 +186,31 @@ void kvm_apicv_push(struct kvm_vcpu *kv);
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
 /* A guest access (or event delivery) hit a zapped page: map it back; false when gpa is not one. */
 bool kvm_ept_fault_in(struct kvm_vcpu *kv, uint64_t gpa);
+
+/* kvm_nested.c */
+/* Loads the capabilities KVM emulates and creates the vmcs12 store; HVSIM_E_NOMEM, or
+ * HVSIM_E_INTERNAL when the kvm-nested profile does not load. No-op without machine.nested. */
+enum hvsim_status kvm_nested_init(struct kvm_vm *kvm);
+void kvm_nested_fini(struct kvm_vm *kvm);
+/* The capability MSRs a new vCPU's L1 reads. Can't fail. */
+void kvm_nested_vcpu_init(struct kvm_vcpu *kv);
+/* RDMSR of IA32_VMX_BASIC..IA32_VMX_PROCBASED_CTLS3 by L1: false when #GP (no nested VMX, or an
+ * MSR the capabilities lack). */
+bool kvm_nested_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value);
+/* Whether L1 may load cr4 (its own view): VMXE only with nested VMX, and kept while in VMX
+ * operation (vmx_is_valid_cr4). */
+bool kvm_nested_cr4_valid(struct kvm_vcpu *kv, uint64_t cr4);
+/* A VMX instruction exit (reasons 19-27, 50, 53) from L1: emulated, or #UD without nested VMX. */
+void kvm_nested_vmx_exit(struct kvm_vcpu *kv, unsigned reason);
+/* Userspace KVM_SET_MSRS(IA32_VMX_MISC, supported & ~bits) (vmx_restore_vmx_misc):
+ * HVSIM_E_UNSUPPORTED without nested VMX, HVSIM_E_INPUT while L1 is in VMX operation (-EBUSY)
+ * or when bits would change the timer rate or the MSEG revision (-EINVAL). */
+enum hvsim_status kvm_nested_misc_clear(struct kvm_vcpu *kv, uint64_t bits);
+/* get_vmx_mem_address: the linear address of a VMX instruction's memory operand from the VM-exit
+ * instruction information, the exit qualification (displacement), the GPRs and the segment's
+ * base (SDM 28.2.4, 3.7.5). Can't fail. */
+uint64_t kvm_nested_operand_addr(uint32_t info, uint64_t qual, const uint64_t gpr[GPR_COUNT],
+				 uint64_t seg_base, bool long_mode);
 
 /* kvm_cpuid.c */
 void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

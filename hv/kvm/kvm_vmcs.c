@@ -20,6 +20,7 @@
 #define HOST_DATA UINT64_C(0xffff888000000000)
 #define EPTP_WB_4LEVEL 0x1eu /* memory type 6 (WB), page-walk length 4 - 1 in bits 5:3 */
 #define CR4_VMXE (UINT64_C(1) << 13)
+#define EFER_LMA (UINT64_C(1) << 10)
 #define MSR_BITMAP_READ_LOW 0
 #define MSR_BITMAP_WRITE_LOW 2048
 
@@ -174,74 +175,125 @@ static void setup_host(struct kvm_vcpu *kv, uint64_t host_cr3)
 	kvm_vmcs_write(kv, VMCS_HOST_RSP, HOST_DATA + 0x10000 + 0x4000 * kv->index);
 }
 
+/* Selector, limit, access-rights and base fields of each segment register, by enum cpu_seg. */
+static const uint32_t seg_sel[SEG_COUNT] = {
+	VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_CS_SELECTOR,   VMCS_GUEST_SS_SELECTOR,
+	VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_FS_SELECTOR,   VMCS_GUEST_GS_SELECTOR,
+	VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_TR_SELECTOR,
+};
+static const uint32_t seg_limit[SEG_COUNT] = {
+	VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_SS_LIMIT,   VMCS_GUEST_DS_LIMIT,
+	VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_TR_LIMIT,
+};
+static const uint32_t seg_ar[SEG_COUNT] = {
+	VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES,   VMCS_GUEST_SS_AR_BYTES,
+	VMCS_GUEST_DS_AR_BYTES, VMCS_GUEST_FS_AR_BYTES,   VMCS_GUEST_GS_AR_BYTES,
+	VMCS_GUEST_LDTR_AR_BYTES, VMCS_GUEST_TR_AR_BYTES,
+};
+static const uint32_t seg_base[SEG_COUNT] = {
+	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,   VMCS_GUEST_DS_BASE,
+	VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
+};
+
 static void write_segments(struct kvm_vcpu *kv, const struct cpu_state *s)
 {
-	static const uint32_t sel[SEG_COUNT] = {
-		VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_SS_SELECTOR,
-		VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR,
-		VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_TR_SELECTOR,
-	};
-	/* selector, limit, AR and base fields of one register are 2 encodings apart */
-	static const uint32_t limit[SEG_COUNT] = {
-		VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
-		VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_TR_LIMIT,
-	};
-	static const uint32_t ar[SEG_COUNT] = {
-		VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES, VMCS_GUEST_SS_AR_BYTES,
-		VMCS_GUEST_DS_AR_BYTES, VMCS_GUEST_FS_AR_BYTES, VMCS_GUEST_GS_AR_BYTES,
-		VMCS_GUEST_LDTR_AR_BYTES, VMCS_GUEST_TR_AR_BYTES,
-	};
-	static const uint32_t base[SEG_COUNT] = {
-		VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
-		VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
-	};
-
 	for (unsigned i = 0; i < SEG_COUNT; i++) {
-		kvm_vmcs_write(kv, sel[i], s->seg[i].selector);
-		kvm_vmcs_write(kv, limit[i], s->seg[i].limit);
-		kvm_vmcs_write(kv, ar[i], s->seg[i].ar);
-		kvm_vmcs_write(kv, base[i], s->seg[i].base);
+		kvm_vmcs_write(kv, seg_sel[i], s->seg[i].selector);
+		kvm_vmcs_write(kv, seg_limit[i], s->seg[i].limit);
+		kvm_vmcs_write(kv, seg_ar[i], s->seg[i].ar);
+		kvm_vmcs_write(kv, seg_base[i], s->seg[i].base);
 	}
+}
+
+/* vmx_set_cr0/vmx_set_cr4: the guest's value in the read shadow, the VMX-fixed bits forced in the
+ * field (CR0.PE/PG stay the guest's: unrestricted guest). */
+void kvm_vmcs_load_guest(struct kvm_vcpu *kv, const struct cpu_state *s)
+{
+	uint32_t entry = (uint32_t)kvm_vmcs_read(kv, VMCS_VM_ENTRY_CONTROLS);
+
+	kvm_vmcs_write(kv, VMCS_GUEST_CR0, fixed(kv, s->cr0, MSR_IA32_VMX_CR0_FIXED0,
+						 MSR_IA32_VMX_CR0_FIXED1) |
+						   (s->cr0 & 0x80000001u));
+	kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, s->cr0);
+	kvm_vmcs_write(kv, VMCS_GUEST_CR3, s->cr3);
+	kvm_vmcs_write(kv, VMCS_GUEST_CR4,
+		       fixed(kv, s->cr4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
+	kvm_vmcs_write(kv, VMCS_CR4_READ_SHADOW, s->cr4);
+	kvm_vmcs_write(kv, VMCS_GUEST_DR7, s->dr7);
+	kvm_vmcs_write(kv, VMCS_GUEST_RSP, s->gpr[GPR_RSP]);
+	kvm_vmcs_write(kv, VMCS_GUEST_RIP, s->rip);
+	kvm_vmcs_write(kv, VMCS_GUEST_RFLAGS, s->rflags);
+	write_segments(kv, s);
+	kvm_vmcs_write(kv, VMCS_GUEST_GDTR_BASE, s->gdtr.base);
+	kvm_vmcs_write(kv, VMCS_GUEST_GDTR_LIMIT, s->gdtr.limit);
+	kvm_vmcs_write(kv, VMCS_GUEST_IDTR_BASE, s->idtr.base);
+	kvm_vmcs_write(kv, VMCS_GUEST_IDTR_LIMIT, s->idtr.limit);
+	kvm_vmcs_write(kv, VMCS_GUEST_IA32_EFER, s->efer);
+	kvm_vmcs_write(kv, VMCS_GUEST_IA32_PAT, s->pat ? s->pat : HOST_PAT);
+	kvm_vmcs_write(kv, VMCS_GUEST_IA32_DEBUGCTL, s->debugctl);
+	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_CS, s->sysenter_cs);
+	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_ESP, s->sysenter_esp);
+	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_EIP, s->sysenter_eip);
+	if (s->efer & EFER_LMA) /* an IA-32e mode guest (vmx_set_efer) */
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	else
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	kvm_vmcs_write(kv, VMCS_VM_ENTRY_CONTROLS, entry);
+}
+
+/* The guest's view of CR0/CR4: owned bits from the read shadow (kvm_read_cr0/cr4). */
+static uint64_t guest_cr(struct kvm_vcpu *kv, uint32_t field, uint32_t shadow, uint32_t mask)
+{
+	uint64_t m = kvm_vmcs_read(kv, mask);
+
+	return (kvm_vmcs_read(kv, field) & ~m) | (kvm_vmcs_read(kv, shadow) & m);
+}
+
+void kvm_vmcs_save_guest(struct kvm_vcpu *kv, struct cpu_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned r = 0; r < GPR_COUNT; r++)
+		s->gpr[r] = hvsim_vcpu_gpr(kv->v, r);
+	s->gpr[GPR_RSP] = kvm_vmcs_read(kv, VMCS_GUEST_RSP);
+	s->rip = kvm_vmcs_read(kv, VMCS_GUEST_RIP);
+	s->rflags = kvm_vmcs_read(kv, VMCS_GUEST_RFLAGS);
+	s->cr0 = guest_cr(kv, VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, VMCS_CR0_GUEST_HOST_MASK);
+	s->cr3 = kvm_vmcs_read(kv, VMCS_GUEST_CR3);
+	s->cr4 = guest_cr(kv, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, VMCS_CR4_GUEST_HOST_MASK);
+	s->dr7 = kvm_vmcs_read(kv, VMCS_GUEST_DR7);
+	for (unsigned i = 0; i < SEG_COUNT; i++) {
+		s->seg[i].selector = (uint16_t)kvm_vmcs_read(kv, seg_sel[i]);
+		s->seg[i].limit = (uint32_t)kvm_vmcs_read(kv, seg_limit[i]);
+		s->seg[i].ar = (uint32_t)kvm_vmcs_read(kv, seg_ar[i]);
+		s->seg[i].base = kvm_vmcs_read(kv, seg_base[i]);
+	}
+	s->gdtr = (struct cpu_dtable){kvm_vmcs_read(kv, VMCS_GUEST_GDTR_BASE),
+				      (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_GDTR_LIMIT)};
+	s->idtr = (struct cpu_dtable){kvm_vmcs_read(kv, VMCS_GUEST_IDTR_BASE),
+				      (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_IDTR_LIMIT)};
+	s->efer = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER);
+	s->pat = kvm_vmcs_read(kv, VMCS_GUEST_IA32_PAT);
+	s->debugctl = kvm_vmcs_read(kv, VMCS_GUEST_IA32_DEBUGCTL);
+	s->sysenter_cs = kvm_vmcs_read(kv, VMCS_GUEST_SYSENTER_CS);
+	s->sysenter_esp = kvm_vmcs_read(kv, VMCS_GUEST_SYSENTER_ESP);
+	s->sysenter_eip = kvm_vmcs_read(kv, VMCS_GUEST_SYSENTER_EIP);
+	s->activity = (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_ACTIVITY_STATE);
+	s->interruptibility = (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_INTERRUPTIBILITY_INFO);
 }
 
 static void setup_guest(struct kvm_vcpu *kv)
 {
 	struct cpu_state s;
-	uint32_t entry = (uint32_t)kvm_vmcs_read(kv, VMCS_VM_ENTRY_CONTROLS);
 
 	hvsim_vcpu_boot_state(kv->v, &s);
-	kvm_vmcs_write(kv, VMCS_GUEST_CR0, fixed(kv, s.cr0, MSR_IA32_VMX_CR0_FIXED0,
-						 MSR_IA32_VMX_CR0_FIXED1) |
-						   (s.cr0 & 0x80000001u));
-	kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, s.cr0);
+	s.cr4 &= ~CR4_VMXE; /* the boot state is outside VMX operation */
 	kvm_vmcs_write(kv, VMCS_CR0_GUEST_HOST_MASK, cap(kv, MSR_IA32_VMX_CR0_FIXED0));
-	kvm_vmcs_write(kv, VMCS_GUEST_CR3, s.cr3);
-	kvm_vmcs_write(kv, VMCS_GUEST_CR4,
-		       fixed(kv, s.cr4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
-	kvm_vmcs_write(kv, VMCS_CR4_READ_SHADOW, s.cr4 & ~CR4_VMXE);
 	kvm_vmcs_write(kv, VMCS_CR4_GUEST_HOST_MASK, cap(kv, MSR_IA32_VMX_CR4_FIXED0) | CR4_VMXE);
-	kvm_vmcs_write(kv, VMCS_GUEST_DR7, s.dr7);
-	kvm_vmcs_write(kv, VMCS_GUEST_RSP, s.gpr[GPR_RSP]);
-	kvm_vmcs_write(kv, VMCS_GUEST_RIP, s.rip);
-	kvm_vmcs_write(kv, VMCS_GUEST_RFLAGS, s.rflags);
-	write_segments(kv, &s);
-	kvm_vmcs_write(kv, VMCS_GUEST_GDTR_BASE, s.gdtr.base);
-	kvm_vmcs_write(kv, VMCS_GUEST_GDTR_LIMIT, s.gdtr.limit);
-	kvm_vmcs_write(kv, VMCS_GUEST_IDTR_BASE, s.idtr.base);
-	kvm_vmcs_write(kv, VMCS_GUEST_IDTR_LIMIT, s.idtr.limit);
-	kvm_vmcs_write(kv, VMCS_GUEST_IA32_EFER, s.efer);
-	kvm_vmcs_write(kv, VMCS_GUEST_IA32_PAT, s.pat ? s.pat : HOST_PAT);
-	kvm_vmcs_write(kv, VMCS_GUEST_IA32_DEBUGCTL, 0);
-	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_CS, 0);
-	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_ESP, 0);
-	kvm_vmcs_write(kv, VMCS_GUEST_SYSENTER_EIP, 0);
+	kvm_vmcs_load_guest(kv, &s);
 	kvm_vmcs_write(kv, VMCS_VMCS_LINK_POINTER, UINT64_MAX);
 	kvm_vmcs_write(kv, VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 	kvm_vmcs_write(kv, VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
 	kvm_vmcs_write(kv, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	if (s.efer & (UINT64_C(1) << 10)) /* EFER.LMA: an IA-32e mode guest */
-		entry |= ENTRY_IA32E_MODE_GUEST;
-	kvm_vmcs_write(kv, VMCS_VM_ENTRY_CONTROLS, entry);
 }
 
 static void setup_pointers(struct kvm_vcpu *kv)

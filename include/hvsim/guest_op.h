@@ -31,6 +31,7 @@ enum guest_op_kind {
 	GOP_RDRAND,
 	GOP_RDSEED,
 	GOP_MMIO,    /* a load or store to an MMIO region */
+	GOP_VMX,     /* a VMX instruction (enum guest_vmx_insn) */
 	GOP_KIND_MAX,
 };
 
@@ -48,6 +49,22 @@ enum guest_cr_access {
 	CR_ACCESS_MOV_FROM_CR = 1,
 	CR_ACCESS_CLTS = 2,
 	CR_ACCESS_LMSW = 3,
+};
+
+/* The VMX instructions a GOP_VMX operation names (SDM ch. 31 "VMX Instruction Reference"). */
+enum guest_vmx_insn {
+	GVMX_VMXON = 0,
+	GVMX_VMXOFF,
+	GVMX_VMCLEAR,
+	GVMX_VMPTRLD,
+	GVMX_VMPTRST,
+	GVMX_VMREAD,
+	GVMX_VMWRITE,
+	GVMX_VMLAUNCH,
+	GVMX_VMRESUME,
+	GVMX_INVEPT,
+	GVMX_INVVPID,
+	GVMX_COUNT,
 };
 
 struct guest_op {
@@ -109,6 +126,24 @@ struct guest_op {
 			uint32_t eax, ecx; /* MONITOR/MWAIT hints and extensions */
 			uint64_t addr;     /* MONITOR: RAX, the linear address armed */
 		} mwait;
+		/* A VMX instruction with its operands as the VM-exit instruction information
+		 * describes them (SDM 28.2.4) and their values at the exit. */
+		struct {
+			uint8_t insn;      /* enum guest_vmx_insn */
+			bool mem;          /* r/m operand in memory (m64, m128, VMREAD/VMWRITE r/m) */
+			uint8_t reg1;      /* r/m operand's register form; GPR_COUNT if none */
+			uint8_t reg2;      /* ModRM.reg: VMREAD/VMWRITE encoding, INVEPT/INVVPID type */
+			uint8_t base;      /* memory base, GPR_COUNT if none (also RIP-relative) */
+			uint8_t index;     /* memory index, GPR_COUNT if none */
+			uint8_t scale;     /* index multiplier: 1, 2, 4 or 8 */
+			uint8_t addr_size; /* address size, bytes: 2, 4 or 8 */
+			uint8_t seg;       /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (SDM 28.2.4 order) */
+			uint8_t size;      /* reg1/reg2 size, bytes: 8 in 64-bit mode, else 4 */
+			int64_t disp;      /* displacement; RIP-relative: + the next RIP */
+			uint64_t addr;     /* memory operand's linear address (FS/GS base added) */
+			uint64_t field;    /* reg2's value: the VMCS encoding or INVEPT/INVVPID type */
+			uint64_t value;    /* VMWRITE, register form: reg1's value; else 0 */
+		} vmx;
 	} u;
 };
 
@@ -117,5 +152,7 @@ struct guest_op {
 
 /* Lower-case mnemonic-like name of an op kind ("wrmsr", "io", "mmio"); "none" when out of range. */
 const char *guest_op_kind_name(unsigned kind);
+/* Lower-case mnemonic of a VMX instruction ("vmxon", "vmlaunch"); "none" when out of range. */
+const char *guest_vmx_insn_name(unsigned insn);
 
 #endif

@@ -12,8 +12,9 @@
 #include <hvsim/vm.h>
 
 /* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly.
- * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services. */
-#define HVSIM_HV_ABI_VERSION 2
+ * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services.
+ * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services. */
+#define HVSIM_HV_ABI_VERSION 3
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
 
@@ -143,7 +144,7 @@ void hvsim_vcpu_complete(hvsim_vcpu *v, uint64_t result);
 #define HVSIM_INTERCEPT_FORCED                                                                \
 	(GOP_BIT(GOP_CPUID) | GOP_BIT(GOP_RDMSR) | GOP_BIT(GOP_WRMSR) | GOP_BIT(GOP_RDPMC) |  \
 	 GOP_BIT(GOP_IO) | GOP_BIT(GOP_VMCALL) | GOP_BIT(GOP_VMMCALL) | GOP_BIT(GOP_TDCALL) | \
-	 GOP_BIT(GOP_XSETBV) | GOP_BIT(GOP_MMIO))
+	 GOP_BIT(GOP_XSETBV) | GOP_BIT(GOP_MMIO) | GOP_BIT(GOP_VMX))
 /* Sets the intercept set (forced bits are added). Can't fail. */
 void hvsim_vcpu_set_intercepts(hvsim_vcpu *v, uint32_t mask);
 uint32_t hvsim_vcpu_intercepts(const hvsim_vcpu *v);

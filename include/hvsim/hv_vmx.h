@@ -64,4 +64,24 @@ void hvsim_vcpu_boot_state(hvsim_vcpu *v, struct cpu_state *out);
  * and offset by TSC_OFFSET when those controls are on (SDM 26.6.5). Can't fail. */
 uint64_t hvsim_vcpu_guest_tsc(hvsim_vcpu *v);
 
+/* ---- Nested VMX: the entry-check differential (docs/nested-differential.md) ---- */
+
+/* An L1 hypervisor's VMLAUNCH/VMRESUME as the algorithm emulating VMX for it saw it. */
+struct hvsim_nested_entry {
+	const struct vmx_vmcs_view *vmcs12; /* L1's VMCS as the algorithm holds it; pa is
+	                                       guest-physical, launched its state before */
+	bool launch;                        /* VMLAUNCH (true) or VMRESUME */
+	struct vmx_cpu_mode l1_mode;        /* L1's processor state at the instruction */
+	const struct vmx_caps *l1_caps;     /* the capability MSRs the algorithm reported to L1 */
+};
+
+/* Runs the SDM-faithful VMX model's VMLAUNCH/VMRESUME on the same vmcs12 with l1_caps and
+ * l1_mode (the vmcs12's pointers read guest RAM) and compares it with mine, the algorithm's own
+ * outcome (VMX_ENTERED, VMX_FAIL_VALID + error, VMX_ENTRY_FAIL_EXIT + reason and qualification,
+ * ...). Traces "nested_check" with both outcomes; a disagreement is a nested_check_mismatch
+ * finding naming both and the failing check. *hw (may be NULL) receives the model's outcome.
+ * Returns true when they agree; false when they differ or an argument is NULL (nothing done). */
+bool hvsim_vmx_nested_differential(hvsim_vcpu *v, const struct hvsim_nested_entry *e,
+                                   const struct vmx_result *mine, struct vmx_result *hw);
+
 #endif

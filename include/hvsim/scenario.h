@@ -137,6 +137,7 @@ struct hvsim_scenario {
 		uint32_t memory_mib;
 		uint8_t irqchip;        /* enum hvsim_irqchip */
 		bool apicv;
+		bool nested;            /* nested virtualization offered to the guest (KVM nested=1) */
 		uint64_t tsc_khz;
 		uint64_t apic_bus_khz;
 		uint32_t insn_ns;       /* virtual ns per retired guest instruction */

@@ -226,6 +226,12 @@ void vmx_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value, struct 
  * vmx_entry_load (hvsim/vmx_runtime.h). */
 void vmx_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
 void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
+/* VMLAUNCH (launch) or VMRESUME whose VM-entry checks use check_caps instead of the processor's
+ * own capability MSRs (NULL: its own); everything else, state changes included, as
+ * vmx_vmlaunch/vmx_vmresume. Models an implementation that validates a VMCS against other
+ * capabilities than it reports (a hypervisor emulating VMX for its guest). */
+void vmx_vmentry_with_caps(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
+                           struct vmx_result *res);
 /* INVEPT/INVVPID with type (register operand) and the 128-bit descriptor as two quadwords. */
 void vmx_invept(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
                 struct vmx_result *res);
@@ -244,6 +250,34 @@ bool vmx_vmcs_set(struct vmx_cpu *cpu, uint32_t encoding, uint64_t value);
  * VMRESUME would after their pre-checks; changes nothing. res: VMX_ENTERED when all pass, else
  * the first failure's outcome. No current VMCS: VMX_FAIL_INVALID. */
 void vmx_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res);
+
+/* ---- A VMCS held elsewhere: the nested-entry differential (docs/nested-differential.md) ---- */
+
+/* A VMCS another VMX implementation holds (a hypervisor's vmcs12 for its guest hypervisor),
+ * presented field by field. */
+struct vmx_vmcs_view {
+	/* The full-width value of the field with this encoding; false when the implementation has
+	 * none (read as 0). */
+	bool (*read)(void *ctx, uint32_t encoding, uint64_t *value);
+	void *ctx;
+	uint64_t pa;   /* the region's physical address (the current-VMCS pointer) */
+	bool launched; /* its launch state before the instruction */
+};
+
+/* What a processor with caps, in mode, in VMX root operation with the view's VMCS current, does
+ * for VMLAUNCH (launch) or VMRESUME: the instruction's checks, then every VM-entry check. Runs on a
+ * scratch copy: nothing outside res changes. mem serves the checks' reads (VMCS link pointer,
+ * MSR-load list); NULL reads all ones. Can't fail. */
+void vmx_view_entry(const struct vmx_caps *caps, const struct vmx_cpu_mode *mode,
+                    const struct vmx_mem *mem, const struct vmx_vmcs_view *view, bool launch,
+                    struct vmx_result *res);
+/* True when two VMLAUNCH/VMRESUME outcomes are architecturally the same: outcome, and the error
+ * number (VMfailValid) or exit reason and qualification (VM-entry failure). Can't fail. */
+bool vmx_result_same(const struct vmx_result *a, const struct vmx_result *b);
+/* Describes an outcome for a finding into buf (cap bytes, NUL-terminated, truncated): "entered",
+ * "VMfailValid 7", "exit 33 qual 0x0", "#GP(0)", ..., then the failing check's name. Can't
+ * fail. */
+void vmx_result_describe(const struct vmx_result *res, char *buf, size_t cap);
 
 struct vmx_check_desc {
 	const char *name; /* "vmx_check_host_cr4_fixed1" */

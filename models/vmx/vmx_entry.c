@@ -206,9 +206,13 @@ static void apply(struct vmcs *v, bool launch, const struct vmx_result *res)
 	}
 }
 
-static void vm_entry(struct vmx_cpu *cpu, bool launch, struct vmx_result *res)
+/* VMLAUNCH/VMRESUME whose VM-entry checks read check_caps (the processor's own for the real
+ * instructions). */
+static void vm_entry(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
+                     struct vmx_result *res)
 {
 	struct vmcs *v = NULL;
+	struct vmx_entry_ctx c;
 
 	memset(res, 0, sizeof(*res));
 	if (instr_prechecks(cpu, res))
@@ -220,16 +224,24 @@ static void vm_entry(struct vmx_cpu *cpu, bool launch, struct vmx_result *res)
 			v->f[VMCS_IDX_VM_INSTRUCTION_ERROR] = res->error;
 		return;
 	}
-	vmx_check_entry(cpu, res);
+	vmx_entry_ctx_init(&c, cpu, v);
+	c.caps = check_caps;
+	run_checks(&c, res);
 	apply(v, launch, res);
 }
 
 void vmx_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res)
 {
-	vm_entry(cpu, true, res);
+	vm_entry(cpu, &cpu->caps, true, res);
 }
 
 void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res)
 {
-	vm_entry(cpu, false, res);
+	vm_entry(cpu, &cpu->caps, false, res);
+}
+
+void vmx_vmentry_with_caps(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
+                           struct vmx_result *res)
+{
+	vm_entry(cpu, check_caps ? check_caps : &cpu->caps, launch, res);
 }

@@ -170,6 +170,43 @@ _start:
 	jmp 1000b
 .endm
 
+/* ---- VMX: the instructions of a guest hypervisor (L1), SDM ch. 31 ---- */
+
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_MISC 0x485
+#define CR4_VMXE (1 << 13)
+
+/* rax = the 64-bit MSR msr (EDX:EAX); clobbers rcx, rdx. */
+.macro RDMSR64 msr
+	mov ecx, \msr
+	rdmsr
+	shl rdx, 32
+	or rax, rdx
+.endm
+
+/* VMWRITE of an immediate or register value (not rdx) to the field encoding field of the current
+ * VMCS; clobbers rax, rdx. */
+.macro VMWRITE_VAL field, value
+	mov rax, \value
+	mov edx, \field
+	vmwrite rdx, rax
+.endm
+
+/* reg (not rdx) = VMREAD of the field encoding field; clobbers rdx. */
+.macro VMREAD_REG reg, field
+	mov edx, \field
+	vmread \reg, rdx
+.endm
+
+/* eax = the flags a VMX instruction left (SDM 31.2 "Conventions"): 0 VMsucceed, 0x1 VMfailInvalid
+ * (CF), 0x40 VMfailValid (ZF). Call right after the instruction. */
+.macro VMX_STATUS
+	pushfq
+	pop rax
+	and eax, 0x41
+.endm
+
 /* ---- 32-bit protected mode ---- */
 
 .macro GUEST_ENTRY32

@@ -95,6 +95,7 @@ struct hvsim_vm {
 	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
+	bool invariant_reported;       /* oracles.invariants: a violation was reported (once a run) */
 	struct hvsim_summary sum;
 	struct hvsim_error err;
 };

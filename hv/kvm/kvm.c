@@ -233,4 +233,5 @@ const struct hvsim_hv_ops hv_kvm_ops = {
 	.msi = msi,
 	.timer = timer,
 	.host_action = host_action,
+	.check_invariants = kvm_check_invariants,
 };

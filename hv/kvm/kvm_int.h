@@ -7,7 +7,7 @@
  * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and injection,
  * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
  * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
- * and the virtual-APIC page), kvm_cpuid.c.
+ * and the virtual-APIC page), kvm_cpuid.c, kvm_check.c (the named invariants).
  *
  * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
  * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
@@ -159,6 +159,9 @@ void kvm_apicv_push(struct kvm_vcpu *kv);
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
 /* A guest access (or event delivery) hit a zapped page: map it back; false when gpa is not one. */
 bool kvm_ept_fault_in(struct kvm_vcpu *kv, uint64_t gpa);
+
+/* kvm_check.c: the named invariants (struct hvsim_hv_ops check_invariants) */
+const char *kvm_check_invariants(void *priv, char *why, size_t cap);
 
 /* kvm_cpuid.c */
 void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -304,8 +304,15 @@ static bool is_eoi_write(const struct guest_op *op)
 /* What the processor completed without an exit: the result, a CR write, RIP past the operation. */
 static void apply_done(hvsim_vcpu *v, const struct guest_op *op, const struct vmx_op_result *r)
 {
-	if (r->done.set_cr && v->be->set_cr)
+	if (r->done.set_cr && v->be->set_cr) {
 		v->be->set_cr(v->be_ctx, r->done.cr, r->done.cr_value);
+		/* SDM 26.3: bits the guest/host mask owns keep their value; the backend re-running
+		 * the guest's own MOV would overwrite them with the source operand's */
+		if (op->kind == GOP_CR && r->done.cr_value != op->u.cr.value) {
+			vcpu_hw_skip(v, op);
+			return;
+		}
+	}
 	vcpu_hw_complete(v, op, r->done.has_value ? r->done.value : 0);
 	if (op->kind == GOP_RDTSCP && r->done.has_aux)
 		v->be->set_gpr(v->be_ctx, GPR_RCX, r->done.aux);

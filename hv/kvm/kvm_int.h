@@ -7,7 +7,8 @@
  * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and injection,
  * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
  * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
- * and the virtual-APIC page), kvm_cpuid.c, kvm_check.c (the named invariants).
+ * and the virtual-APIC page), kvm_cpuid.c, kvm_valid.c (validity of emulated writes), kvm_check.c (the
+ * named invariants).
  *
  * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
  * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
@@ -159,6 +160,13 @@ void kvm_apicv_push(struct kvm_vcpu *kv);
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
 /* A guest access (or event delivery) hit a zapped page: map it back; false when gpa is not one. */
 bool kvm_ept_fault_in(struct kvm_vcpu *kv, uint64_t gpa);
+
+/* kvm_valid.c: validity of guest writes KVM emulates into the VMCS; false: the write raises #GP.
+ * kvm_cr0_check also drops the bits writes ignore and sets ET; kvm_efer_check keeps EFER.LMA. */
+bool kvm_cr0_check(struct kvm_vcpu *kv, uint64_t *cr0);
+bool kvm_cr4_check(struct kvm_vcpu *kv, uint64_t cr4);
+bool kvm_efer_check(struct kvm_vcpu *kv, uint64_t *efer);
+bool kvm_pat_valid(uint64_t pat);
 
 /* kvm_check.c: the named invariants (struct hvsim_hv_ops check_invariants) */
 const char *kvm_check_invariants(void *priv, char *why, size_t cap);

@@ -118,3 +118,37 @@ Test(kvm_fuzz_bugs, non_exiting_mov_to_cr4_keeps_the_host_owned_vmxe)
 	             "both CPUIDs exit and resume");
 	fixture_free(&f);
 }
+
+/* With APICv active, KVM updates SVI whenever its own emulation changes ISR (apic_clear_isr ->
+ * vmx_hwapic_isr_update), as the processor's EOI virtualization would (SDM 30.1.4). The kvm
+ * algorithm emulates an EOI written through the xAPIC page (it does not model the APIC-access
+ * page) and left SVI on the vector it cleared: invariant apicv_svi broke, and PPR virtualization
+ * (from SVI, SDM 30.1.3) then held back the next interrupt of that class. */
+Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
+{
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":["
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0x50\"},{\"op\":\"compute\",\"insns\":"
+	    "10},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0x50\"},{\"op\":\"compute\",\"insns\":"
+	    "10}],"
+	    "\"handlers\":{\"0x50\":[{\"op\":\"mmio_write\",\"gpa\":\"0xfee000b0\",\"size\":4,"
+	    "\"value\":0}]}}},\"oracles\":{\"invariants\":{\"enabled\":true}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+	const struct hvsim_summary *s;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	s = hvsim_vm_summary(f.vm);
+	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
+	             s->n_findings ? s->findings[0].kind : "",
+	             s->n_findings ? s->findings[0].detail : "");
+	cr_assert_eq(s->injections, 2, "both self-IPIs of vector 0x50 are delivered, got %llu",
+	             (unsigned long long)s->injections);
+	fixture_free(&f);
+}

@@ -75,6 +75,21 @@ void kvm_apicv_push(struct kvm_vcpu *kv)
 	kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS, status);
 }
 
+/* vmx_hwapic_isr_update: with APICv active, an ISR change KVM emulates (an EOI through the xAPIC
+ * page, which this model does not virtualize) moves SVI to the highest in-service vector, as the
+ * processor's EOI virtualization would (SDM 30.1.4). */
+void kvm_apicv_isr_update(struct kvm_vcpu *kv)
+{
+	int isr = lapic_highest_isr(kv->lapic);
+	uint64_t status;
+
+	if (!kv->apicv_active)
+		return;
+	status = kvm_vmcs_read(kv, VMCS_GUEST_INTR_STATUS) & RVI_MASK;
+	kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS,
+		       status | (uint64_t)(isr < 0 ? 0 : isr) << SVI_SHIFT);
+}
+
 /* vcpu->arch.ioapic_handled_vectors as EOI-exit bitmap: EOIs the I/O APIC must hear about. */
 static void eoi_exit_bitmap(struct kvm_vcpu *kv, bool active)
 {

@@ -155,6 +155,8 @@ void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active);
 void kvm_apicv_pull(struct kvm_vcpu *kv);
 void kvm_apicv_push(struct kvm_vcpu *kv);
+/* APICv active: SVI = the model's highest in-service vector, after an ISR change KVM emulated. */
+void kvm_apicv_isr_update(struct kvm_vcpu *kv);
 
 /* kvm_ept.c */
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);

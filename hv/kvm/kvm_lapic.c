@@ -83,6 +83,8 @@ void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res)
 	if (res->eoi_vector >= 0 || res->eoi_broadcast >= 0)
 		emit_eoi(kv, res->eoi_vector);
 	if (res->eoi_vector >= 0)
+		kvm_apicv_isr_update(kv); /* apic_clear_isr */
+	if (res->eoi_vector >= 0)
 		kvm_ioapic_lapic_eoi(kv, (uint8_t)res->eoi_vector);
 	/* a new interrupt: a halted vCPU wakes, a running one exits to take it (kvm_vcpu_kick) */
 	if (res->irr_set) {

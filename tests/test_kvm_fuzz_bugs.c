@@ -130,10 +130,11 @@ Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
 	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
 	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
 	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":["
-	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0x50\"},{\"op\":\"compute\",\"insns\":"
-	    "10},"
-	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0x50\"},{\"op\":\"compute\",\"insns\":"
-	    "10}],"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee000f0\",\"size\":4,\"value\":\"0x1ff\"},"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee00300\",\"size\":4,\"value\":\"0x44050\"},"
+	    "{\"op\":\"compute\",\"insns\":10},"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee00300\",\"size\":4,\"value\":\"0x44050\"},"
+	    "{\"op\":\"compute\",\"insns\":10}],"
 	    "\"handlers\":{\"0x50\":[{\"op\":\"mmio_write\",\"gpa\":\"0xfee000b0\",\"size\":4,"
 	    "\"value\":0}]}}},\"oracles\":{\"invariants\":{\"enabled\":true}},"
 	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
@@ -151,4 +152,45 @@ Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
 	cr_assert_eq(s->injections, 2, "both self-IPIs of vector 0x50 are delivered, got %llu",
 	             (unsigned long long)s->injections);
 	fixture_free(&f);
+}
+
+/* vmx_set_virtual_apic_mode and vmx_update_msr_bitmap_x2apic: x2APIC virtualization and the x2APIC
+ * MSR pass-through exist only while the guest's APIC is in x2APIC mode; otherwise an x2APIC MSR
+ * access exits and gets #GP (SDM 11.12.1). The kvm algorithm kept both on whatever the mode: a
+ * guest that disabled its APIC (IA32_APIC_BASE = 0) still had SELF IPI virtualized into the page,
+ * KVM copied the vector into the disabled LAPIC model, and lapic_invariants broke ("a disabled APIC
+ * holds no interrupts", SDM 11.4.3). */
+Test(kvm_fuzz_bugs, x2apic_msrs_exit_and_fault_outside_x2apic_mode_under_apicv)
+{
+	static const char *const scripts[] = {
+	    "{\"op\":\"rdmsr\",\"msr\":\"0x802\"}", /* xAPIC mode: the ID read faults */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x1b\",\"value\":\"0x0\"},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0xff\"}", /* disabled: SELF IPI faults
+	                                                                */
+	};
+	static const char fmt[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":[%s]}},"
+	    "\"oracles\":{\"invariants\":{\"enabled\":true}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		char text[TEXT_MAX];
+		struct vm_fixture f;
+		const struct hvsim_summary *s;
+
+		snprintf(text, sizeof(text), fmt, scripts[i]);
+		fixture_build(&f, text, NULL);
+		cr_assert(f.vm, "%s", f.err.msg);
+		fixture_run(&f);
+		s = hvsim_vm_summary(f.vm);
+		cr_assert(s->n_findings == 1 && strcmp(s->findings[0].kind, "guest_fault") == 0 &&
+		              fixture_count(&f, "\"vector\":\"0xd\"") == 1,
+		          "%s: wanted one #GP and a guest_fault, got %zu findings, first %s: %s",
+		          scripts[i], s->n_findings, s->n_findings ? s->findings[0].kind : "none",
+		          s->n_findings ? s->findings[0].detail : "");
+		fixture_free(&f);
+	}
 }

@@ -90,7 +90,6 @@ struct kvm_user_ioapic {
 struct kvm_vm {
 	hvsim_vm *vm;
 	unsigned n;
-	struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
 	bool split;              /* machine.irqchip == split */
 	bool apicv_allowed;      /* machine.apicv */
 	struct ioapic *ioapic;   /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
@@ -104,6 +103,7 @@ struct kvm_vm {
 	/* guest pages whose EPT entries the host zapped (MMU-notifier invalidation), each mapped as
 	 * an engine MMIO region so that the next access exits; 0: slot free */
 	uint64_t zapped[KVM_ZAP_SLOTS];
+	struct kvm_vcpu vcpus[]; /* n of them, allocated with the VM (up to KVM_MAX_VCPUS) */
 };
 
 /* kvm.c */
@@ -157,6 +157,8 @@ void kvm_apicv_pull(struct kvm_vcpu *kv);
 void kvm_apicv_push(struct kvm_vcpu *kv);
 /* APICv active: SVI = the model's highest in-service vector, after an ISR change KVM emulated. */
 void kvm_apicv_isr_update(struct kvm_vcpu *kv);
+/* x2APIC virtualization and MSR pass-through follow the guest's APIC mode (x2APIC only). */
+void kvm_apicv_update_mode(struct kvm_vcpu *kv);
 
 /* kvm_ept.c */
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);

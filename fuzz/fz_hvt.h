@@ -162,6 +162,9 @@ struct fz_hvt_outcome {
  * harness invariants after every slice, then checks what the run reported. Can't fail: out of
  * memory is the finding "out_of_memory". */
 void fz_hvt_run(const struct fz_hvt_input *in, uint64_t input_hash, struct fz_hvt_outcome *out);
+/* fz_hvt_run, with trace_wellformed (it parses every trace line back) only when check_trace. */
+void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool check_trace,
+                    struct fz_hvt_outcome *out);
 /* The harness's export (harness.h fz_export_fn): the scenario the harness ran for data, with the
  * findings its run reported expected, so that `hvsim run FILE` passes while the bug is there and
  * its output names it. 0 when written, 2 when out of memory or out failed. */

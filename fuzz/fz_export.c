@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct fz_scn {
-	cJSON *root, *machine, *hv, *main, *handlers, *events, *limits, *run;
+	cJSON *root, *machine, *hv, *guest, *main, *handlers, *events, *limits, *run;
 	char name[96];
 	uint64_t last_at_ns; /* latest event time: events stay in time order */
 	bool oom;            /* a node could not be allocated: fz_scn_write fails */
@@ -66,7 +66,7 @@ static cJSON *hex(uint64_t v)
 
 static void build_skeleton(fz_scn *s, const char *target)
 {
-	cJSON *prov = cJSON_CreateObject(), *guest, *script, *runs;
+	cJSON *prov = cJSON_CreateObject(), *script, *runs;
 	char note[256];
 
 	snprintf(note, sizeof(note),
@@ -81,8 +81,8 @@ static void build_skeleton(fz_scn *s, const char *target)
 	s->machine = put(s, s->root, "machine", cJSON_CreateObject());
 	s->hv = put(s, s->root, "hypervisor", cJSON_CreateObject());
 	put(s, s->hv, "algorithm", cJSON_CreateString("minimal"));
-	guest = put(s, s->root, "guest", cJSON_CreateObject());
-	script = put(s, guest, "script", cJSON_CreateObject());
+	s->guest = put(s, s->root, "guest", cJSON_CreateObject());
+	script = put(s, s->guest, "script", cJSON_CreateObject());
 	s->main = put(s, script, "main", cJSON_CreateArray());
 	s->handlers = put(s, script, "handlers", cJSON_CreateObject());
 	s->events = put(s, s->root, "events", cJSON_CreateArray());
@@ -273,6 +273,38 @@ void fz_scn_limits(fz_scn *s, uint64_t virtual_ns, uint64_t instructions, uint64
 	put(s, s->limits, "exits", cJSON_CreateNumber((double)exits));
 }
 
+void fz_scn_guest_code(fz_scn *s, const uint8_t *bytes, size_t n, uint64_t load_gpa)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *text = malloc(2 * n + 1);
+
+	if (!text) {
+		s->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		text[2 * i] = digits[bytes[i] >> 4];
+		text[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	text[2 * n] = '\0';
+	cJSON_DeleteItemFromObjectCaseSensitive(s->guest, "script");
+	s->main = s->handlers = NULL;
+	put(s, s->guest, "mode", cJSON_CreateString("long"));
+	put(s, s->guest, "bytes", cJSON_CreateString(text));
+	put(s, s->guest, "load_gpa", hex(load_gpa));
+	free(text);
+}
+
+void fz_scn_check_invariants(fz_scn *s)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(s->root, "oracles"), *inv;
+
+	if (!o)
+		o = put(s, s->root, "oracles", cJSON_CreateObject());
+	inv = put(s, o, "invariants", cJSON_CreateObject());
+	put(s, inv, "enabled", cJSON_CreateTrue());
+}
+
 void fz_scn_expect(fz_scn *s, const char *kind)
 {
 	cJSON *f = cJSON_GetObjectItemCaseSensitive(s->run, "findings"), *k;
@@ -285,6 +317,11 @@ void fz_scn_expect(fz_scn *s, const char *kind)
 			return;
 	}
 	put(s, f, NULL, cJSON_CreateString(kind));
+}
+
+char *fz_scn_text(fz_scn *s)
+{
+	return s->oom ? NULL : cJSON_PrintUnformatted(s->root);
 }
 
 int fz_scn_write(fz_scn *s, FILE *out)

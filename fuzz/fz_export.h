@@ -37,8 +37,14 @@ void fz_scn_msi(fz_scn *s, uint64_t at_ns, uint64_t address, uint64_t data);
 /* vcpu < 0: the VM. */
 void fz_scn_host(fz_scn *s, uint64_t at_ns, const char *action, int32_t vcpu, uint64_t arg);
 void fz_scn_limits(fz_scn *s, uint64_t virtual_ns, uint64_t instructions, uint64_t exits);
+/* Replaces the script with a long-mode code guest: bytes (n) loaded at load_gpa, the entry. */
+void fz_scn_guest_code(fz_scn *s, const uint8_t *bytes, size_t n, uint64_t load_gpa);
+/* oracles.invariants.enabled: the engine runs the algorithm's invariants after every slice. */
+void fz_scn_check_invariants(fz_scn *s);
 /* Adds a finding kind the run expects (the violated invariant, before the fix). */
 void fz_scn_expect(fz_scn *s, const char *kind);
+/* The scenario as compact JSON text (malloc'd; the caller frees it); NULL when out of memory. */
+char *fz_scn_text(fz_scn *s);
 /* Writes the scenario as JSON. 0 when written, 2 when out of memory or out failed. */
 int fz_scn_write(fz_scn *s, FILE *out);
 

@@ -272,8 +272,8 @@ static void copy_in(struct fz_vmx_sys *s, const struct pristine *p, unsigned pro
 		if (s->dirty & (UINT64_C(1) << pg))
 			memcpy(s->mem + pg * PAGE, p->mem + pg * PAGE, PAGE);
 	s->dirty = 0;
-	s->store->count = p->store->count;
-	memcpy(s->store->vmcs, p->store->vmcs, p->store->count * sizeof(struct vmcs));
+	s->store->count = vmcs_store_reserve(s->store, p->store->count) ? p->store->count : 0;
+	memcpy(s->store->vmcs, p->store->vmcs, s->store->count * sizeof(struct vmcs));
 	*s->cpu = *p->cpu;
 	s->cpu->mem = s->memops;
 	s->cpu->store = s->store;

@@ -4,6 +4,7 @@
  * `make fuzz-gen` runs both; the outputs are committed and tests/test_fuzz_gen.c checks that they
  * match what the tables produce. */
 #include "fz_apic_seeds.h"
+#include "fz_hvt_seeds.h"
 #include "fz_vmx_seeds.h"
 #include "fz_dict.h"
 
@@ -61,10 +62,28 @@ static int vmx_seeds(const char *dir)
 	return rc;
 }
 
+static int hvt_seeds(const char *dir)
+{
+	char path[4096];
+	uint8_t b[SEED_MAX];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/fuzz_hv_transitions", dir);
+	mkdir(path, 0777);
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
+		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
+		size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
+
+		snprintf(path, sizeof(path), "%s/fuzz_hv_transitions/%s", dir, s->name);
+		rc |= n ? write_file(path, b, n) : 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "seeds") == 0)
-		return apic_seeds(argv[2]) | vmx_seeds(argv[2]);
+		return apic_seeds(argv[2]) | vmx_seeds(argv[2]) | hvt_seeds(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dict") == 0)
 		return fz_dict_write(argv[2], stdout) ? 0 : 1;
 	fprintf(stderr, "usage: fzgen seeds DIR | fzgen dict TARGET\n");

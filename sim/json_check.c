@@ -52,20 +52,21 @@ static bool escape(char *buf, size_t cap, const char *s, size_t max_in)
 
 	for (; s[i] && i < max_in; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		char esc[8];
+		char esc[8] = {(char)ch};
+		size_t n = 1;
 
+		/* one snprintf per character dominated scenario loading: only the rare escapes
+		 * format */
 		if (ch == '"' || ch == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", ch);
+			n = (size_t)snprintf(esc, sizeof(esc), "\\%c", ch);
 		else if (ch == '\n')
-			snprintf(esc, sizeof(esc), "\\n");
+			n = (size_t)snprintf(esc, sizeof(esc), "\\n");
 		else if (ch < 0x20 || ch == 0x7f)
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-		else
-			snprintf(esc, sizeof(esc), "%c", ch);
-		if (len + strlen(esc) >= cap)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", ch);
+		if (len + n >= cap)
 			break;
-		memcpy(buf + len, esc, strlen(esc));
-		len += strlen(esc);
+		memcpy(buf + len, esc, n);
+		len += n;
 	}
 	if (s[i])
 		len = utf8_whole(buf, len);

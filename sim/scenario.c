@@ -12,10 +12,12 @@
 static const char *const top_keys[] = {"hvsim",  "name",   "description", "provenance",
 				       "machine", "hypervisor", "guest", "events",
 				       "limits", "oracles", "runs",   NULL};
-static const char *const oracle_keys[] = {"interrupt_storm", "isr_stall", "timer_stall", NULL};
+static const char *const oracle_keys[] = {"interrupt_storm", "isr_stall", "timer_stall",
+					  "invariants", NULL};
 static const char *const storm_keys[] = {"count", "window_ns", "insns_per_irq", NULL};
 static const char *const isr_keys[] = {"stall_ns", "eois", NULL};
 static const char *const timer_keys[] = {"stall_ns", NULL};
+static const char *const invariant_keys[] = {"enabled", NULL};
 static const char *const prov_keys[] = {"patch", "link", "commit", "note", NULL};
 static const char *const machine_keys[] = {"cpu",     "vcpus",        "memory_mib",
 					   "irqchip", "apicv",        "nested",  "tsc_khz",
@@ -265,6 +267,9 @@ static bool parse_oracles(struct loader *ld, const cJSON *j)
 		jc_pop(c, s2);
 		if ((o = oracle_obj(c, j, "timer_stall", timer_keys, &s2)))
 			jc_int(c, o, "stall_ns", 1, SIM_NS_MAX, &p->timer_stall_ns);
+		jc_pop(c, s2);
+		if ((o = oracle_obj(c, j, "invariants", invariant_keys, &s2)))
+			jc_bool(c, o, "enabled", &p->invariants);
 		jc_pop(c, s2);
 	}
 	jc_pop(c, saved);

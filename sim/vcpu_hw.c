@@ -264,6 +264,11 @@ void vcpu_hw_complete(hvsim_vcpu *v, const struct guest_op *op, uint64_t result)
 		return;
 	if (op->kind == GOP_INVLPG && v->be->flush_tlb)
 		v->be->flush_tlb(v->be_ctx);
+	vcpu_hw_skip(v, op);
+}
+
+void vcpu_hw_skip(hvsim_vcpu *v, const struct guest_op *op)
+{
 	hvsim_vcpu_set_rip(v, op->rip + op->len);
 	v->insns++;
 	v->now += v->vm->sc->machine.insn_ns;

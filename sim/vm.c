@@ -348,6 +348,30 @@ static void idle(hvsim_vm *vm)
 	}
 }
 
+const char *hvsim_vm_check_invariants(hvsim_vm *vm, char *why, size_t cap)
+{
+	if (cap)
+		why[0] = '\0';
+	return vm->hv->check_invariants ? vm->hv->check_invariants(vm->hv_priv, why, cap) : NULL;
+}
+
+/* oracles.invariants: the algorithm's invariants after every slice; the first violation of a run
+ * is a finding ("NAME: what broke"), later ones would repeat it. */
+static void check_invariants(hvsim_vm *vm)
+{
+	char why[HVSIM_ERR_MSG_MAX], detail[sizeof(why) + 64];
+	const char *name;
+
+	if (!vm->sc->oracles.invariants || vm->invariant_reported)
+		return;
+	name = hvsim_vm_check_invariants(vm, why, sizeof(why));
+	if (!name)
+		return;
+	vm->invariant_reported = true;
+	snprintf(detail, sizeof(detail), "%s: %s", name, why);
+	vm_finding(vm, -1, vm->now, "invariant_violation", detail);
+}
+
 static void one_slice(hvsim_vm *vm)
 {
 	fire_due(vm);
@@ -361,6 +385,7 @@ static void one_slice(hvsim_vm *vm)
 	for (unsigned i = 0; i < vm->n_vcpus && vm->state == HVSIM_VM_RUNNING; i++)
 		vcpu_run_slice(&vm->vcpus[i]);
 	vm->now = any_runnable(vm) ? vm->slice_end : latest_vcpu_time(vm);
+	check_invariants(vm);
 	if (vm->state == HVSIM_VM_RUNNING && vm->now >= vm->sc->limits.virtual_ns)
 		budget_exhausted(vm, "virtual_ns");
 }

@@ -97,6 +97,7 @@ struct hvsim_vm {
 	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
+	bool invariant_reported;       /* oracles.invariants: a violation was reported (once a run) */
 	struct hvsim_summary sum;
 	struct hvsim_error err;
 };
@@ -110,6 +111,9 @@ void vcpu_hw_op(hvsim_vcpu *v, const struct guest_op *op);
 /* Applies an operation's result and moves RIP past it (or lets the backend execute it);
  * native says it completed without an exit. */
 void vcpu_hw_complete(hvsim_vcpu *v, const struct guest_op *op, uint64_t result);
+/* Retires op without executing it: RIP past it, one instruction of time (its effect was applied
+ * by the caller). */
+void vcpu_hw_skip(hvsim_vcpu *v, const struct guest_op *op);
 /* vm_mmio.c */
 /* Default MMIO map and page tables of a code guest; HVSIM_E_INPUT when they do not fit. */
 enum hvsim_status vm_mmio_init(hvsim_vm *vm, struct hvsim_error *err);

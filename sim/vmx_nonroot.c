@@ -324,6 +324,12 @@ static void apply_done(hvsim_vcpu *v, const struct guest_op *op, const struct vm
 		if (v->be->set_cr)
 			v->be->set_cr(v->be_ctx, r->done.cr, r->done.cr_value);
 		v->vmx_be_cr_valid = 0; /* the backend holds a new value: compare afresh */
+		/* SDM 26.3: bits the guest/host mask owns keep their value; the backend re-running
+		 * the guest's own MOV would overwrite them with the source operand's */
+		if (op->kind == GOP_CR && r->done.cr_value != op->u.cr.value) {
+			vcpu_hw_skip(v, op);
+			return;
+		}
 	}
 	vcpu_hw_complete(v, op, r->done.has_value ? r->done.value : 0);
 	if (op->kind == GOP_RDTSCP && r->done.has_aux)

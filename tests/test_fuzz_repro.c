@@ -2,10 +2,13 @@
  * for every fuzz/crashes/fuzz_vmcs_entry/X with an X.expect beside it, running X through the
  * harness's decoder (fz_vmx_run) must give no finding and, for its last VMLAUNCH/VMRESUME, exactly
  * the outcome line in X.expect; for fuzz/crashes/fuzz_lapic_ioapic/X, no finding and X.expect's
- * "no finding". The replay binaries (make fuzz-replay) run the same files under ASan and UBSan. */
+ * "no finding"; for fuzz/crashes/fuzz_hv_transitions/X, the finding fz_hvt_run reports or "no
+ * finding", as X.expect says. The replay binaries (make fuzz-replay) run the same files under ASan
+ * and UBSan. */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_apic_ops.h"
+#include "../fuzz/fz_hvt.h"
 #include "../fuzz/fz_vmx_ops.h"
 
 #include <glob.h>
@@ -92,4 +95,25 @@ Test(fuzz_repro, lapic_ioapic_reproducers_give_their_recorded_outcome)
 {
 	if (each_repro("fuzz/crashes/fuzz_lapic_ioapic", apic_one) == 0)
 		cr_skip_test("no fuzz/crashes/fuzz_lapic_ioapic/*.expect yet");
+}
+
+static void hvt_one(const char *repro, const uint8_t *data, size_t len, const char *want)
+{
+	struct fz_hvt_input *in = malloc(sizeof(*in));
+	struct fz_hvt_outcome *o = malloc(sizeof(*o));
+
+	cr_assert(in && o, "out of memory");
+	fz_hvt_decode(data, len, in);
+	fz_hvt_run(in, fz_hash(data, len), o);
+	cr_assert_str_eq(o->kind ? o->kind : "no finding", want, "%s: wanted %s, got %s: %s", repro,
+	                 want, o->kind ? o->kind : "no finding", o->why);
+	free(in);
+	free(o);
+}
+
+Test(fuzz_repro, hv_transitions_reproducers_give_their_recorded_outcome)
+{
+	if (each_repro("fuzz/crashes/fuzz_hv_transitions", hvt_one) == 0)
+		cr_skip_test(
+		    "no fuzz/crashes/fuzz_hv_transitions/*.expect (run from the repository root)");
 }

@@ -136,3 +136,24 @@ Test(fuzz_scenario, trace_wellformed_holds_and_catches_each_defect)
 	              "vcpu 2 of 2 passed");
 	cr_assert_not(trace_ok("{\"t\":5,\"ev\":\"x\"}\n", 0, why), "a trace without end passed");
 }
+
+/* docs/trace-format.md: machine events carry the engine's time. A host action names its vCPU, and
+ * the engine's time may be behind that vCPU's (it ran past the slice end, paying an exit): the
+ * line is not one of the vCPU's own, so its time is not held to the vCPU's order (found by
+ * fuzz_hv_transitions). */
+Test(fuzz_scenario, trace_wellformed_takes_host_lines_at_the_engines_time)
+{
+	char why[WHY];
+
+	cr_assert(trace_ok("{\"t\":1001,\"vcpu\":0,\"ev\":\"entry\"}\n"
+	                   "{\"t\":1000,\"vcpu\":0,\"ev\":\"host\",\"action\":\"a\"}\n"
+	                   "{\"t\":1001,\"vcpu\":0,\"ev\":\"exit\"}\n{\"t\":9,\"ev\":\"end\"}\n",
+	                   0, why),
+	          "a host line behind its vCPU's time failed: %s", why);
+	cr_assert_not(
+	    trace_ok("{\"t\":1001,\"vcpu\":0,\"ev\":\"entry\"}\n"
+	             "{\"t\":1000,\"vcpu\":0,\"ev\":\"host\",\"action\":\"a\"}\n"
+	             "{\"t\":1000,\"vcpu\":0,\"ev\":\"exit\"}\n{\"t\":9,\"ev\":\"end\"}\n",
+	             0, why),
+	    "a vCPU line behind the vCPU's own earlier line passed");
+}

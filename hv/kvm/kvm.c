@@ -101,7 +101,7 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 
 	if (!hvsim_vmx_supported(vm) || hvsim_vm_vcpu_count(vm) > KVM_MAX_VCPUS)
 		return HVSIM_E_UNSUPPORTED; /* KVM on Intel needs VMX: pick a VMX CPU profile */
-	kvm = calloc(1, sizeof(*kvm));
+	kvm = calloc(1, sizeof(*kvm) + hvsim_vm_vcpu_count(vm) * sizeof(kvm->vcpus[0]));
 	if (!kvm)
 		return HVSIM_E_NOMEM;
 	kvm->vm = vm;
@@ -266,4 +266,5 @@ const struct hvsim_hv_ops hv_kvm_ops = {
 	.msi = msi,
 	.timer = timer,
 	.host_action = host_action,
+	.check_invariants = kvm_check_invariants,
 };

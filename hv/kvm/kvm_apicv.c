@@ -1,7 +1,7 @@
 /* APICv, as KVM switches it at run time (x86.c kvm_vcpu_update_apicv, vmx.c
  * vmx_refresh_apicv_exec_ctrl): the virtual-APIC page takes over IRR, ISR and TPR, the processor
  * delivers interrupts from RVI and virtualizes EOIs from SVI (SDM 30.1.4, 30.2), x2APIC MSR reads
- * and EOI/TPR/SELF-IPI writes stop exiting, and EOIs of vectors the I/O APIC routes exit through the
+ * and EOI/TPR/SELF-IPI writes stop exiting while the guest's APIC is in x2APIC mode, and EOIs of vectors the I/O APIC routes exit through the
  * EOI-exit bitmap (exit 45). Quirk apicv_activation_svi: "stale" activates without setting
  * GUEST_INTR_STATUS.SVI from the highest in-service vector (the bug fixed by "KVM: VMX: Update SVI
  * during runtime APICv activation"); "update" sets it. */
@@ -75,6 +75,21 @@ void kvm_apicv_push(struct kvm_vcpu *kv)
 	kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS, status);
 }
 
+/* vmx_hwapic_isr_update: with APICv active, an ISR change KVM emulates (an EOI through the xAPIC
+ * page, which this model does not virtualize) moves SVI to the highest in-service vector, as the
+ * processor's EOI virtualization would (SDM 30.1.4). */
+void kvm_apicv_isr_update(struct kvm_vcpu *kv)
+{
+	int isr = lapic_highest_isr(kv->lapic);
+	uint64_t status;
+
+	if (!kv->apicv_active)
+		return;
+	status = kvm_vmcs_read(kv, VMCS_GUEST_INTR_STATUS) & RVI_MASK;
+	kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS,
+		       status | (uint64_t)(isr < 0 ? 0 : isr) << SVI_SHIFT);
+}
+
 /* vcpu->arch.ioapic_handled_vectors as EOI-exit bitmap: EOIs the I/O APIC must hear about. */
 static void eoi_exit_bitmap(struct kvm_vcpu *kv, bool active)
 {
@@ -104,10 +119,23 @@ static void emit_apicv(struct kvm_vcpu *kv, bool active)
 	hvsim_emit(kv->kvm->vm, &e);
 }
 
+/* vmx_set_virtual_apic_mode, vmx_update_msr_bitmap_x2apic: x2APIC virtualization and the x2APIC
+ * MSR pass-through only while APICv is active and the guest's APIC is in x2APIC mode; in xAPIC
+ * mode or disabled every x2APIC MSR access exits and the LAPIC model answers it (#GP, SDM
+ * 11.12.1). */
+void kvm_apicv_update_mode(struct kvm_vcpu *kv)
+{
+	bool x2apic = kv->apicv_active && lapic_get_mode(kv->lapic) == LAPIC_MODE_X2APIC;
+
+	if (!!(kv->exec_ctrl2 & PROC2_VIRT_X2APIC_MODE) == x2apic)
+		return;
+	kvm_set_exec_ctrl2(kv, PROC2_VIRT_X2APIC_MODE, x2apic);
+	kvm_msr_bitmap_x2apic(kv, x2apic);
+}
+
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active)
 {
-	const uint32_t ctrl2 = PROC2_VIRT_X2APIC_MODE | PROC2_APIC_REGISTER_VIRT |
-			       PROC2_VIRT_INTR_DELIVERY;
+	const uint32_t ctrl2 = PROC2_APIC_REGISTER_VIRT | PROC2_VIRT_INTR_DELIVERY;
 	uint64_t status;
 	int isr;
 
@@ -118,7 +146,7 @@ void kvm_apicv_set(struct kvm_vcpu *kv, bool active)
 	kv->apicv_active = active;
 	kvm_set_exec_ctrl2(kv, ctrl2, active);
 	kvm_set_exec_ctrl(kv, PROC_USE_TPR_SHADOW, true);
-	kvm_msr_bitmap_x2apic(kv, active);
+	kvm_apicv_update_mode(kv);
 	eoi_exit_bitmap(kv, active);
 	if (active) {
 		kvm_apicv_push(kv);

@@ -127,8 +127,16 @@ static bool msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value)
 	if (kvm_lapic_msr_write(kv, msr, value))
 		return true;
 	switch (msr) {
-	case MSR_IA32_EFER: kvm_vmcs_write(kv, VMCS_GUEST_IA32_EFER, value); return true;
-	case MSR_IA32_PAT: kvm_vmcs_write(kv, VMCS_GUEST_IA32_PAT, value); return true;
+	case MSR_IA32_EFER:
+		if (!kvm_efer_check(kv, &value))
+			return false;
+		kvm_vmcs_write(kv, VMCS_GUEST_IA32_EFER, value);
+		return true;
+	case MSR_IA32_PAT:
+		if (!kvm_pat_valid(value))
+			return false;
+		kvm_vmcs_write(kv, VMCS_GUEST_IA32_PAT, value);
+		return true;
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_IA32_SPEC_CTRL:
 		slot = misc_slot(kv, msr, true);
@@ -253,6 +261,11 @@ static void handle_cr(struct kvm_vcpu *kv)
 	uint64_t q = kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION);
 	uint64_t val = hvsim_vcpu_gpr(kv->v, CR_GPR(q));
 
+	if (CR_TYPE(q) == 0 && ((CR_NUM(q) == 0 && !kvm_cr0_check(kv, &val)) ||
+				(CR_NUM(q) == 4 && !kvm_cr4_check(kv, val)))) {
+		kvm_inject_gp(kv); /* kvm_set_cr0/kvm_set_cr4 fail: #GP, RIP stays */
+		return;
+	}
 	if (CR_TYPE(q) == 0 && CR_NUM(q) == 0) { /* MOV to CR0 changing an owned bit */
 		kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, val);
 		kvm_vmcs_write(kv, VMCS_GUEST_CR0, val | kvm_vmcs_read(kv, VMCS_CR0_GUEST_HOST_MASK));

@@ -8,7 +8,7 @@
  * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
  * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
  * and the virtual-APIC page), kvm_cpuid.c, kvm_nested.c (VMX emulated for an L1 hypervisor, like
- * vmx/nested.c).
+ * vmx/nested.c), kvm_valid.c (validity of emulated writes), kvm_check.c (the named invariants).
  *
  * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
  * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
@@ -106,7 +106,6 @@ struct kvm_user_ioapic {
 struct kvm_vm {
 	hvsim_vm *vm;
 	unsigned n;
-	struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
 	bool split;              /* machine.irqchip == split */
 	bool apicv_allowed;      /* machine.apicv */
 	struct ioapic *ioapic;   /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
@@ -125,6 +124,7 @@ struct kvm_vm {
 	/* guest pages whose EPT entries the host zapped (MMU-notifier invalidation), each mapped as
 	 * an engine MMIO region so that the next access exits; 0: slot free */
 	uint64_t zapped[KVM_ZAP_SLOTS];
+	struct kvm_vcpu vcpus[]; /* n of them, allocated with the VM (up to KVM_MAX_VCPUS) */
 };
 
 /* kvm.c */
@@ -181,6 +181,10 @@ void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active);
 void kvm_apicv_pull(struct kvm_vcpu *kv);
 void kvm_apicv_push(struct kvm_vcpu *kv);
+/* APICv active: SVI = the model's highest in-service vector, after an ISR change KVM emulated. */
+void kvm_apicv_isr_update(struct kvm_vcpu *kv);
+/* x2APIC virtualization and MSR pass-through follow the guest's APIC mode (x2APIC only). */
+void kvm_apicv_update_mode(struct kvm_vcpu *kv);
 
 /* kvm_ept.c */
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
@@ -211,6 +215,16 @@ enum hvsim_status kvm_nested_misc_clear(struct kvm_vcpu *kv, uint64_t bits);
  * base (SDM 28.2.4, 3.7.5). Can't fail. */
 uint64_t kvm_nested_operand_addr(uint32_t info, uint64_t qual, const uint64_t gpr[GPR_COUNT],
 				 uint64_t seg_base, bool long_mode);
+
+/* kvm_valid.c: validity of guest writes KVM emulates into the VMCS; false: the write raises #GP.
+ * kvm_cr0_check also drops the bits writes ignore and sets ET; kvm_efer_check keeps EFER.LMA. */
+bool kvm_cr0_check(struct kvm_vcpu *kv, uint64_t *cr0);
+bool kvm_cr4_check(struct kvm_vcpu *kv, uint64_t cr4);
+bool kvm_efer_check(struct kvm_vcpu *kv, uint64_t *efer);
+bool kvm_pat_valid(uint64_t pat);
+
+/* kvm_check.c: the named invariants (struct hvsim_hv_ops check_invariants) */
+const char *kvm_check_invariants(void *priv, char *why, size_t cap);
 
 /* kvm_cpuid.c */
 void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

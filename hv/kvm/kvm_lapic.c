@@ -83,6 +83,8 @@ void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res)
 	if (res->eoi_vector >= 0 || res->eoi_broadcast >= 0)
 		emit_eoi(kv, res->eoi_vector);
 	if (res->eoi_vector >= 0)
+		kvm_apicv_isr_update(kv); /* apic_clear_isr */
+	if (res->eoi_vector >= 0)
 		kvm_ioapic_lapic_eoi(kv, (uint8_t)res->eoi_vector);
 	/* a new interrupt: a halted vCPU wakes, a running one exits to take it (kvm_vcpu_kick) */
 	if (res->irr_set) {
@@ -157,6 +159,10 @@ bool kvm_lapic_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value)
 		return true;
 	}
 	kvm_lapic_after(kv, &res);
+	if (msr == MSR_IA32_APIC_BASE) { /* kvm_lapic_set_base: the mode decides x2APIC APICv */
+		kvm_apicv_update_mode(kv);
+		kvm_apicv_isr_update(kv); /* a disabled APIC holds nothing in service */
+	}
 	if (msr >= LAPIC_X2APIC_MSR_BASE && msr <= LAPIC_X2APIC_MSR_LAST)
 		after_write(kv, offset, old_lvtt, now);
 	else if (msr == MSR_IA32_TSC_DEADLINE)

@@ -13,7 +13,8 @@
 
 /* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly.
  * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services.
- * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services. */
+ * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services; check_invariants
+ *    callback (hvsim_vm_check_invariants, scenario oracles.invariants). */
 #define HVSIM_HV_ABI_VERSION 3
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
@@ -60,6 +61,12 @@ struct hvsim_hv_ops {
 	void *(*snapshot)(void *priv);
 	enum hvsim_status (*restore)(void *priv, const void *snap);
 	void (*snapshot_free)(void *snap);
+	/* Optional: the algorithm's named invariants over its own state and the models it drives.
+	 * Pure: changes nothing, emits nothing. Returns NULL when every one holds, else the name of
+	 * the first one broken (a static string) with what broke written into why (cap bytes). The
+	 * engine calls it after every slice when the scenario enables oracles.invariants and reports
+	 * an invariant_violation finding; fuzzers and tests call hvsim_vm_check_invariants(). */
+	const char *(*check_invariants)(void *priv, char *why, size_t cap);
 };
 
 /* ---- Engine services: the VM ---- */

@@ -114,6 +114,7 @@ struct hvsim_oracle_params {
 	uint64_t isr_stall_ns;        /* isr_stall: a vector on top of (v)ISR this long ... */
 	uint64_t isr_stall_eois;      /* ... while the guest issued at least this many EOIs */
 	uint64_t timer_stall_ns;      /* timer_stall: an unmasked periodic timer silent this long */
+	bool invariants;              /* invariants: the algorithm's checks run after every slice */
 };
 
 #define ORACLE_DEFAULT_STORM_COUNT 1000

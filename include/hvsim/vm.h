@@ -78,6 +78,10 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err);
  * failure the VM is failed (hvsim_vm_step returns HVSIM_VM_FAILED). */
 enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s);
 void hvsim_snapshot_free(hvsim_snapshot *s);
+/* The algorithm's named invariants now (struct hvsim_hv_ops check_invariants): NULL when they all
+ * hold or the algorithm has none; else the broken invariant's name, with what broke in why (cap
+ * bytes). Pure: no trace line, no finding. Call it between hvsim_vm_step() calls. */
+const char *hvsim_vm_check_invariants(hvsim_vm *vm, char *why, size_t cap);
 /* The error that made hvsim_vm_step return HVSIM_VM_FAILED. */
 const struct hvsim_error *hvsim_vm_error(const hvsim_vm *vm);
 void hvsim_vm_destroy(hvsim_vm *vm);

@@ -1,14 +1,15 @@
 /* The VMCS store: the implementation-specific part of every VMCS region a VM's processors used
  * (field values, launch state), keyed by the region's physical address. SDM 25.2 "Format of the
  * VMCS Region" leaves this format to the processor; the architectural bytes (revision identifier,
- * abort indicator) stay in simulated memory. A fixed-capacity array searched linearly: small,
- * deterministic, and copied by memcpy for snapshots. */
+ * abort indicator) stay in simulated memory. An array searched linearly, grown on demand up to a
+ * capacity: small, deterministic, and copied by memcpy for snapshots. */
 #include "vmx_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define STORE_CAPACITY_MAX 65536
+#define STORE_SLOTS_FIRST  4 /* slots allocated at first: a VM uses one or a few regions per vCPU */
 
 struct vmcs_store *vmcs_store_create(size_t capacity)
 {
@@ -19,13 +20,36 @@ struct vmcs_store *vmcs_store_create(size_t capacity)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->vmcs = calloc(capacity, sizeof(*s->vmcs));
-	if (!s->vmcs) {
+	s->capacity = capacity;
+	if (!vmcs_store_reserve(s, capacity < STORE_SLOTS_FIRST ? capacity : STORE_SLOTS_FIRST)) {
 		free(s);
 		return NULL;
 	}
-	s->capacity = capacity;
 	return s;
+}
+
+/* Slots are not zeroed: vmcs_store_get clears each slot it hands out, and slots past count are
+ * never read. They grow on demand: a store of `capacity` regions allocated at once is megabytes,
+ * which dominated VM creation and destruction. */
+bool vmcs_store_reserve(struct vmcs_store *s, size_t n)
+{
+	size_t slots = s->slots ? s->slots : 1;
+	struct vmcs *grown;
+
+	if (n <= s->slots && s->vmcs)
+		return true;
+	if (n > s->capacity)
+		return false;
+	while (slots < n)
+		slots *= 2;
+	if (slots > s->capacity)
+		slots = s->capacity;
+	grown = realloc(s->vmcs, slots * sizeof(*s->vmcs));
+	if (!grown)
+		return false;
+	s->vmcs = grown;
+	s->slots = slots;
+	return true;
 }
 
 void vmcs_store_destroy(struct vmcs_store *store)
@@ -60,7 +84,7 @@ struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa)
 
 	if (v)
 		return v;
-	if (s->count == s->capacity)
+	if (s->count == s->slots && !vmcs_store_reserve(s, s->count + 1))
 		return NULL;
 	v = &s->vmcs[s->count++];
 	memset(v, 0, sizeof(*v));

@@ -142,15 +142,19 @@ struct vmcs {
 
 struct vmcs_store {
 	size_t count;    /* regions in use, vmcs[0..count) */
-	size_t capacity; /* allocated slots */
+	size_t capacity; /* most regions the store may track */
+	size_t slots;    /* allocated slots, count <= slots <= capacity */
 	struct vmcs *vmcs;
 };
 
 /* The region at pa, or NULL. */
 struct vmcs *vmcs_store_find(struct vmcs_store *s, uint64_t pa);
 const struct vmcs *vmcs_store_find_const(const struct vmcs_store *s, uint64_t pa);
-/* The region at pa, created zeroed (launch state clear) when new; NULL when the store is full. */
+/* The region at pa, created zeroed (launch state clear) when new; NULL when the store is full or
+ * out of memory. Creating a region may move the array: pointers from earlier finds are stale. */
 struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa);
+/* Makes room for n regions (n <= capacity); false when out of memory or past capacity. */
+bool vmcs_store_reserve(struct vmcs_store *s, size_t n);
 
 /* ---- The logical processor ---- */
 /* VMX non-root state the processor keeps between VM entry and VM exit beyond the VMCS and the

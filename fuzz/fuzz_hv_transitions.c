@@ -1,0 +1,48 @@
+/* fuzz_hv_transitions: the kvm reference algorithm on the VMX model, with the LAPIC and I/O APIC
+ * models, under a byte-coded stream of guest actions (x2APIC/xAPIC/I/O APIC accesses, port I/O,
+ * CPUID, HLT, STI/CLI, MOV to CR, VMCALL, handlers that EOI) and timed host/platform events (line
+ * changes, MSIs, APICv activation and inhibition, EPT zaps), run by the engine as a scenario
+ * (fz_hvt.h). A scripted guest normally; with one configuration in FZ_HVT_CODE_ONE_IN, the same
+ * actions as x86 fragments on the Unicorn vCPU. Findings: a broken named invariant, hv_error or
+ * vmentry_failure (a correct KVM never gets them), trace or summary inconsistency, a run that
+ * differs from its rerun ("deterministic"). The reproducer of a finding is the scenario itself. */
+#include "fz_hvt.h"
+
+#include <stdlib.h>
+
+/* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does,
+ * chosen by content, and only those get the trace_wellformed check, which parses every line. */
+#define DETERMINISM_EVERY 8
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_hvt_input *in = malloc(sizeof(*in));
+	struct fz_hvt_outcome *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	uint64_t hash = fz_hash(data, size);
+	bool full;
+
+	if (!in || !a || !b)
+		goto out;
+	fz_hvt_decode(data, size, in);
+	full = fz_get_mode() == FZ_COUNT || hash % DETERMINISM_EVERY == 0;
+	fz_hvt_run_opt(in, hash, full, a);
+	if (a->kind) {
+		fz_finding(a->kind, "%s", a->why);
+		goto out;
+	}
+	if (!full)
+		goto out;
+	fz_hvt_run(in, hash, b);
+	if (b->kind || a->hash != b->hash)
+		fz_finding("deterministic",
+		           "two runs of one input differ: hash %016llx vs %016llx%s%s",
+		           (unsigned long long)a->hash, (unsigned long long)b->hash,
+		           b->kind ? "; second run: " : "", b->kind ? b->why : "");
+out:
+	free(in);
+	free(a);
+	free(b);
+	return 0;
+}
+
+FZ_TARGET("fuzz_hv_transitions", fz_hvt_export);

@@ -1,0 +1,195 @@
+/* fuzz_hv_transitions: the kvm reference algorithm on the VMX model under a byte-coded stream of
+ * guest actions and timed host/platform events (docs/fuzzing.md "fuzz_hv_transitions").
+ *
+ * An input decodes (fz_hvt_decode) into a machine configuration and a list of operations; the
+ * builder (fz_hvt_build) turns them into a scenario through the reproducer builder of
+ * fz_export.h: guest actions become actions of a scripted guest (or, for a code guest, x86
+ * fragments assembled into guest.bytes by fz_hvt_code.c), timed events become irq_line, msi and
+ * host events. The harness runs the scenario's JSON text through the real loader and the engine
+ * (fz_hvt_run), so the exported reproducer is exactly what the harness ran. Checks: the engine's
+ * invariant oracle over the algorithm's named invariants (oracles.invariants, hv/kvm/kvm_check.c),
+ * the harness's own named invariants (fz_inv_hvt_*, fz_hvt_inv.c), the findings a correct KVM
+ * never gets (hv_error, vmentry_failure), trace and summary consistency, and determinism.
+ *
+ * Input layout: FZ_HVT_CONFIG_BYTES configuration bytes (fz_hvt_config_decode), then operations:
+ * one byte choosing the kind (fz_choose over FZ_HVT_OP_COUNT), then its operands in the order
+ * fz_hvt_ops.c decodes them. */
+#ifndef HVSIM_FUZZ_HVT_H
+#define HVSIM_FUZZ_HVT_H
+
+#include "fz_export.h"
+#include "fz_scenario.h"
+#include "harness.h"
+
+#include <hvsim/vm.h>
+
+#define FZ_HVT_OPS_MAX      96 /* operations one input may run */
+#define FZ_HVT_QUIRK_SLOTS  8  /* one configuration byte per kvm quirk, in its table order */
+#define FZ_HVT_CONFIG_BYTES (2 + FZ_HVT_QUIRK_SLOTS)
+#define FZ_HVT_CODE_ONE_IN  8  /* one configuration in this many runs a code guest (Unicorn) */
+#define FZ_HVT_GSIS         24 /* I/O APIC pins (machine.ioapic_pins default) */
+#define FZ_HVT_WHY_MAX      512
+/* What one run may cost: small enough for thousands of executions per second. */
+#define FZ_HVT_VIRTUAL_NS   1000000 /* 1 ms of virtual time */
+#define FZ_HVT_INSTRUCTIONS 200000
+#define FZ_HVT_EXITS        128
+#define FZ_HVT_QUANTUM      1000   /* instructions per vCPU turn (1 us) */
+#define FZ_HVT_SLICES_MAX   4096   /* harness guard; the virtual-time limit ends runs first */
+#define FZ_HVT_COMPUTE_MAX  100000 /* instructions of one compute action */
+#define FZ_HVT_REPEAT_MAX   1000
+#define FZ_HVT_DT_MAX_NS    1000000 /* largest gap between two events */
+#define FZ_HVT_ZAP_PAGES    6       /* distinct pages ept_zap may take (hv/kvm KVM_ZAP_SLOTS) */
+
+/* The machine: decoded from the configuration bytes. */
+struct fz_hvt_config {
+	unsigned vcpus; /* 1..2 */
+	bool split;     /* machine.irqchip = split */
+	bool apicv;     /* machine.apicv: APICv active from the start */
+	bool ioapic_11; /* I/O APIC version 0x11 (no EOI register) instead of 0x20 */
+	bool code;      /* a code guest (x86 fragments on Unicorn) instead of a script */
+	uint8_t cpu;    /* index into fz_hvt_cpu_name's profiles */
+	uint8_t quirk[FZ_HVT_QUIRK_SLOTS]; /* value index of each kvm quirk, in table order (the
+	                                    * configuration byte counts from its default) */
+};
+
+enum fz_hvt_op_kind {
+	/* guest actions */
+	FZ_HVT_MSR_READ,     /* reg */
+	FZ_HVT_MSR_WRITE,    /* reg value */
+	FZ_HVT_APIC_BASE,    /* value: IA32_APIC_BASE transition */
+	FZ_HVT_XAPIC_READ,   /* reg (offset) size */
+	FZ_HVT_XAPIC_WRITE,  /* reg size value */
+	FZ_HVT_IOAPIC_READ,  /* reg (offset) */
+	FZ_HVT_IOAPIC_WRITE, /* reg value */
+	FZ_HVT_IOAPIC_RTE,   /* reg (pin) value (low dword) value2 (high dword) */
+	FZ_HVT_EOI,          /* sub: x2APIC MSR, xAPIC MMIO, I/O APIC EOI register (vector) */
+	FZ_HVT_OUT,          /* reg (port) size value */
+	FZ_HVT_IN,           /* reg (port) size */
+	FZ_HVT_CPUID,        /* reg (leaf) value2 (subleaf) */
+	FZ_HVT_INSN,         /* sub: rdtsc, rdtscp, hlt, sti, cli, pause, wbinvd */
+	FZ_HVT_RDPMC,        /* reg (counter) */
+	FZ_HVT_COMPUTE,      /* value: instructions */
+	FZ_HVT_MOV_CR,       /* cr value */
+	FZ_HVT_VMCALL,       /* value: RAX */
+	/* script structure */
+	FZ_HVT_HANDLER, /* vector: later guest actions go to this vector's handler */
+	FZ_HVT_MAIN,    /* later guest actions go to the main list */
+	FZ_HVT_REPEAT,  /* value: the next guest action runs this many times */
+	/* timed events: dt_ns after the previous event */
+	FZ_HVT_LINE, /* reg (gsi) value (level) */
+	FZ_HVT_MSI,  /* value (address) value2 (data) */
+	FZ_HVT_HOST, /* sub: apicv_activate, apicv_inhibit, ept_zap; vcpu; value (zap page) */
+	FZ_HVT_OP_COUNT
+};
+
+enum fz_hvt_insn {
+	FZ_INSN_RDTSC,
+	FZ_INSN_RDTSCP,
+	FZ_INSN_HLT,
+	FZ_INSN_STI,
+	FZ_INSN_CLI,
+	FZ_INSN_PAUSE,
+	FZ_INSN_WBINVD,
+	FZ_INSN_COUNT
+};
+enum fz_hvt_eoi { FZ_EOI_X2APIC, FZ_EOI_XAPIC, FZ_EOI_IOAPIC, FZ_EOI_COUNT };
+enum fz_hvt_host { FZ_HOST_ACTIVATE, FZ_HOST_INHIBIT, FZ_HOST_ZAP, FZ_HOST_COUNT };
+
+struct fz_hvt_op {
+	uint8_t kind;    /* enum fz_hvt_op_kind */
+	uint8_t sub;     /* variant */
+	uint8_t size;    /* access size, bytes */
+	uint8_t cr;      /* FZ_HVT_MOV_CR: 0, 3, 4, 8 */
+	uint8_t vector;  /* FZ_HVT_HANDLER, FZ_HVT_EOI (I/O APIC) */
+	int8_t vcpu;     /* FZ_HVT_HOST: -1 for the VM */
+	uint32_t reg;    /* MSR, MMIO offset, pin, port, CPUID leaf, counter, gsi */
+	uint64_t value;  /* written value, instructions, count, level, MSI address, zap page */
+	uint64_t value2; /* RTE high dword, CPUID subleaf, MSI data */
+	uint64_t dt_ns;  /* timed events: after the previous event */
+};
+
+/* A decoded input. */
+struct fz_hvt_input {
+	struct fz_hvt_config cfg;
+	struct fz_hvt_op ops[FZ_HVT_OPS_MAX];
+	unsigned n_ops;
+};
+
+/* One vCPU, kernel irqchip, no APICv, a script, the first profile, every quirk at its default.
+ * Can't fail. */
+void fz_hvt_config_default(struct fz_hvt_config *cfg);
+/* Selects value of quirk name; false when the kvm algorithm has no such quirk or value. */
+bool fz_hvt_config_quirk(struct fz_hvt_config *cfg, const char *name, const char *value);
+/* The profile of configuration index cpu. Can't fail. */
+const char *fz_hvt_cpu_name(uint8_t cpu);
+/* The kind's name ("msr_write"), or "?". Can't fail. */
+const char *fz_hvt_op_name(uint8_t kind);
+/* Decodes a whole input. Can't fail (input that runs out reads as zeros). */
+void fz_hvt_decode(const uint8_t *data, size_t size, struct fz_hvt_input *in);
+/* The bytes fz_hvt_decode reads back as cfg / op (o->overflow when they do not fit). Values the
+ * decoder builds from fields are written raw; the decoded operation is then the same. */
+void fz_hvt_encode_config(struct fz_out *o, const struct fz_hvt_config *cfg);
+void fz_hvt_encode(struct fz_out *o, const struct fz_hvt_op *op);
+
+/* ---- Building the scenario (fz_hvt_build.c, fz_hvt_code.c) ---- */
+
+/* The scenario of in, named after input_hash; NULL when out of memory. Every run of it enables
+ * oracles.invariants. */
+fz_scn *fz_hvt_build(const struct fz_hvt_input *in, uint64_t input_hash);
+
+/* The x86 image of a code guest (fz_hvt_code.c): the operations' guest actions assembled into
+ * 64-bit code at load_gpa (FZ_HVT_CODE_GPA): a prologue that installs a gate in the IDT for each
+ * handler vector and sets RFLAGS.IF, the main list, an isa-debug-exit OUT that ends the run, then
+ * one handler per vector (registers saved, actions, IRETQ). */
+#define FZ_HVT_CODE_GPA 0x8000u
+#define FZ_HVT_CODE_MAX 8192u   /* bytes of the image */
+#define FZ_HVT_IDT_GPA  0x2000u /* where hvsim's guest set-up puts the IDT (docs/vcpu-layer.md) */
+/* Assembles in's guest actions into buf (cap bytes); returns the length, 0 when they do not fit. */
+size_t fz_hvt_code(const struct fz_hvt_input *in, uint8_t *buf, size_t cap);
+
+/* ---- Running it (fz_hvt_exec.c) ---- */
+
+/* What one run gives. */
+struct fz_hvt_outcome {
+	uint64_t hash; /* of the trace bytes and the summary: the determinism check compares it */
+	struct hvsim_summary sum;
+	const char *kind; /* the first finding's name (an invariant or oracle), NULL when none */
+	char why[FZ_HVT_WHY_MAX + 64];
+	bool ran; /* the scenario loaded and the VM was created */
+};
+
+/* Builds in's scenario, parses its JSON text, runs it on the engine one slice at a time with the
+ * harness invariants after every slice, then checks what the run reported. Can't fail: out of
+ * memory is the finding "out_of_memory". */
+void fz_hvt_run(const struct fz_hvt_input *in, uint64_t input_hash, struct fz_hvt_outcome *out);
+/* fz_hvt_run, with trace_wellformed (it parses every trace line back) only when check_trace. */
+void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool check_trace,
+                    struct fz_hvt_outcome *out);
+/* The harness's export (harness.h fz_export_fn): the scenario the harness ran for data, with the
+ * findings its run reported expected, so that `hvsim run FILE` passes while the bug is there and
+ * its output names it. 0 when written, 2 when out of memory or out failed. */
+int fz_hvt_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info);
+/* Whether a finding the run reported is one a correct KVM can give on this machine (budgets,
+ * hangs, storms, stalls, guest faults; an invariant a selected quirk breaks by design): false
+ * for hv_error, vmentry_failure and every other invariant_violation. Pure. */
+bool fz_hvt_finding_expected(const struct fz_hvt_config *cfg, const struct hvsim_finding_rec *f);
+
+/* ---- Named invariants of the harness (fz_hvt_inv.c): true when it holds, else why says what
+ * broke. They read the kvm algorithm's and the engine's state through private headers; the ones
+ * the algorithm itself names run through hvsim_vm_check_invariants. ---- */
+
+/* "isr_one_per_class" and "ppr_consistent" (fz_apic.h) on every vCPU's LAPIC model, and
+ * "remote_irr_level" on the I/O APIC: the interrupt models' cross-register rules on the state the
+ * kvm algorithm drives. */
+bool fz_inv_hvt_apic(hvsim_vm *vm, const char **kind, char *why, size_t cap);
+/* "vmcs_launched": a vCPU whose VMCS KVM launched (and never VMCLEARs) has it current and in the
+ * launched state (SDM 31.3 VMLAUNCH "launch state of current VMCS is launched"). */
+bool fz_inv_hvt_vmcs_launched(hvsim_vm *vm, char *why, size_t cap);
+/* "entry_state_valid": a vCPU waiting in KVM (blocked in HLT emulation) with a launched VMCS
+ * would pass every VM-entry check if it resumed now (vmx_check_entry): what the last VM exit
+ * saved and KVM's exit handling wrote is a consistent guest state (SDM 27.2-27.3). */
+bool fz_inv_hvt_entry_state(hvsim_vm *vm, char *why, size_t cap);
+/* All of the above; on the first violation sets *kind. */
+bool fz_hvt_check_slice(hvsim_vm *vm, const char **kind, char *why, size_t cap);
+
+#endif

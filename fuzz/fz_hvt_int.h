@@ -1,0 +1,30 @@
+/* Private to fuzz_hv_transitions' modules (fz_hvt_*.c): the walker that turns decoded operations
+ * into guest actions and timed events, shared by the script builder (fz_hvt_build.c) and the code
+ * assembler (fz_hvt_code.c). Invariant: both see the same actions in the same order, so the two
+ * guest forms of an input differ only in how an action executes. */
+#ifndef HVSIM_FUZZ_HVT_INT_H
+#define HVSIM_FUZZ_HVT_INT_H
+
+#include "fz_hvt.h"
+
+#define FZ_HVT_ACTIONS_MAX 4 /* script actions one operation becomes (an RTE: four writes) */
+
+/* Where the walker sends what it finds. handler: the vector whose handler the action belongs to,
+ * -1 for the main list. A repeated action arrives as one SOP_REPEAT whose body lives only during
+ * the call. action may be NULL (events only). */
+struct fz_hvt_sink {
+	void (*action)(void *ctx, int handler, const struct script_action *a);
+	void (*event)(void *ctx, const struct fz_hvt_op *op, uint64_t at_ns);
+	void *ctx;
+};
+
+/* The script actions of one guest operation (at most FZ_HVT_ACTIONS_MAX); 0 for other kinds. */
+size_t fz_hvt_op_actions(const struct fz_hvt_op *op, struct script_action *a);
+/* Walks in's operations in order: handler/main switches, repeats, the event clock (each event at
+ * the sum of the gaps so far), host vCPUs clamped to the machine, ept_zap pages inside RAM and at
+ * most FZ_HVT_ZAP_PAGES distinct ones. Can't fail. */
+void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink);
+/* Guest RAM of the configuration's machine, MiB. */
+unsigned fz_hvt_memory_mib(const struct fz_hvt_config *cfg);
+
+#endif

@@ -1,0 +1,425 @@
+/* Verifies the fuzz_hv_transitions machinery (fuzz/fz_hvt*.c) and the kvm algorithm's named
+ * invariants (hv/kvm/kvm_check.c): the decoder and encoder agree on the configuration and on every
+ * seed operation; each hand-made seed runs without a harness finding, reaches the state its name
+ * promises and reruns identically; every named invariant holds on a running kvm VM and fails on
+ * state corrupted to break exactly its rule; the engine reports a violation as invariant_violation
+ * only when the scenario enables oracles.invariants; and the exported reproducer is the scenario
+ * the harness ran (same trace hash through the real loader and a plain run). */
+#include <criterion/criterion.h>
+
+#include "../fuzz/fz_hvt_seeds.h"
+#include "../hv/kvm/kvm_int.h"
+#include "../models/ioapic_int.h"
+#include "../models/lapic_int.h"
+#include "../sim/vm_int.h"
+
+#include <hvsim/vmx_ctrl.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WHY      512
+#define SEED_MAX 4096
+
+/* A kvm VM on one vCPU whose scripted guest enables x2APIC and halts in KVM; with apicv, APICv
+ * is active. Stepped until the vCPU is blocked in HLT emulation. */
+struct vmfx {
+	struct hvsim_scenario *sc;
+	hvsim_vm *vm;
+	struct kvm_vm *kvm;
+	char why[WHY];
+};
+
+static const char vm_text[] =
+    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":%s},"
+    "\"hypervisor\":{\"algorithm\":\"kvm\"},"
+    "\"guest\":{\"script\":{\"main\":[{\"op\":\"wrmsr\",\"msr\":\"0x1b\",\"value\":\"0xfee00c00\"},"
+    "{\"op\":\"wrmsr\",\"msr\":\"0x80f\",\"value\":\"0x1ff\"},{\"op\":\"hlt\"}]}},"
+    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
+    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+
+static void vmfx_init(struct vmfx *f, bool apicv)
+{
+	static const struct scenario_io io = {.check_goldens = false};
+	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
+	struct hvsim_error err = {0};
+	char text[sizeof(vm_text) + 8];
+
+	snprintf(text, sizeof(text), vm_text, apicv ? "true" : "false");
+	cr_assert_eq(hvsim_scenario_parse("t.json", text, strlen(text), &io, &f->sc, &err),
+	             HVSIM_OK, "parse: %s", err.msg);
+	f->vm = hvsim_vm_create(f->sc, 0, &opts, &err);
+	cr_assert(f->vm, "vm_create: %s", err.msg);
+	for (unsigned i = 0; i < 100 && f->vm->vcpus[0].state != VS_BLOCKED; i++)
+		hvsim_vm_step(f->vm, 1);
+	cr_assert_eq(f->vm->vcpus[0].state, VS_BLOCKED, "the guest halts in KVM");
+	f->kvm = f->vm->hv_priv;
+}
+
+static void vmfx_fini(struct vmfx *f)
+{
+	hvsim_vm_destroy(f->vm);
+	hvsim_scenario_free(f->sc);
+}
+
+static void want_violation(struct vmfx *f, const char *name)
+{
+	const char *got = hvsim_vm_check_invariants(f->vm, f->why, sizeof(f->why));
+
+	cr_assert(got && strcmp(got, name) == 0, "wanted %s, got %s (%s)", name,
+	          got ? got : "no violation", f->why);
+}
+
+/* ---- decoder and encoder ---- */
+
+Test(fuzz_hvt, config_round_trips)
+{
+	struct fz_hvt_config cfg;
+	struct fz_hvt_input in;
+	uint8_t b[64];
+	struct fz_out o;
+
+	fz_hvt_config_default(&cfg);
+	cfg.vcpus = 2;
+	cfg.split = cfg.apicv = cfg.code = cfg.ioapic_11 = true;
+	cfg.cpu = 2;
+	cr_assert(fz_hvt_config_quirk(&cfg, "apicv_activation_svi", "stale"));
+	cr_assert(fz_hvt_config_quirk(&cfg, "split_irqchip_eoi_broadcast", "disable"));
+	fz_out_init(&o, b, sizeof(b));
+	fz_hvt_encode_config(&o, &cfg);
+	fz_hvt_decode(b, o.len, &in);
+	cr_assert(memcmp(&in.cfg, &cfg, sizeof(cfg)) == 0, "the decoded configuration differs");
+	cr_assert_eq(in.n_ops, 0, "no operations after %zu configuration bytes", o.len);
+}
+
+Test(fuzz_hvt, zero_configuration_is_upstream_kvm)
+{
+	struct fz_hvt_config def;
+	struct fz_hvt_input in;
+	uint8_t zeros[FZ_HVT_CONFIG_BYTES] = {0};
+
+	fz_hvt_config_default(&def);
+	fz_hvt_decode(zeros, sizeof(zeros), &in);
+	cr_assert(memcmp(&in.cfg, &def, sizeof(def)) == 0,
+	          "zero bytes must decode to one vCPU, kernel irqchip and every quirk's default");
+}
+
+Test(fuzz_hvt, seed_operations_round_trip)
+{
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
+		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
+		uint8_t b[SEED_MAX];
+		size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
+		struct fz_hvt_input *in = malloc(sizeof(*in));
+
+		cr_assert(n, "%s: does not encode", s->name);
+		fz_hvt_decode(b, n, in);
+		cr_assert_eq(in->n_ops, s->n_ops, "%s: %u operations decoded, wanted %zu", s->name,
+		             in->n_ops, s->n_ops);
+		for (size_t k = 0; k < s->n_ops; k++)
+			cr_assert(memcmp(&in->ops[k], &s->ops[k], sizeof(s->ops[k])) == 0,
+			          "%s: operation %zu (%s) decodes differently", s->name, k,
+			          fz_hvt_op_name(s->ops[k].kind));
+		free(in);
+	}
+}
+
+/* ---- seeds ---- */
+
+static void check_want(const struct fz_hvt_seed *s, const struct fz_hvt_outcome *o)
+{
+	const struct fz_hvt_want *w = &s->want;
+	bool found = !w->finding;
+
+	cr_assert(!o->kind, "%s: finding %s: %s", s->name, o->kind, o->why);
+	cr_assert(o->sum.injections >= w->injections && o->sum.eois >= w->eois &&
+	              o->sum.timer_fires >= w->timer_fires,
+	          "%s: injections %llu, EOIs %llu, timer expiries %llu; wanted at least %u, %u, %u",
+	          s->name, (unsigned long long)o->sum.injections, (unsigned long long)o->sum.eois,
+	          (unsigned long long)o->sum.timer_fires, w->injections, w->eois, w->timer_fires);
+	cr_assert(o->sum.exits_by_reason[w->exit_reason] >= w->exits_of_reason,
+	          "%s: %llu exits of reason %u, wanted at least %u", s->name,
+	          (unsigned long long)o->sum.exits_by_reason[w->exit_reason], w->exit_reason,
+	          w->exits_of_reason);
+	for (size_t i = 0; !found && i < o->sum.n_findings && i < HVSIM_MAX_FINDINGS; i++)
+		found = strcmp(o->sum.findings[i].kind, w->finding) == 0;
+	cr_assert(found, "%s: the run reports no %s", s->name, w->finding);
+}
+
+Test(fuzz_hvt, seeds_reach_their_state_without_findings)
+{
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
+		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
+		struct fz_hvt_input *in = malloc(sizeof(*in));
+		struct fz_hvt_outcome *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+		uint8_t bytes[SEED_MAX];
+		size_t n = fz_hvt_seed_bytes(s, bytes, sizeof(bytes));
+
+		fz_hvt_decode(bytes, n, in);
+		fz_hvt_run(in, fz_hash(bytes, n), a);
+		check_want(s, a);
+		fz_hvt_run(in, fz_hash(bytes, n), b);
+		cr_assert_eq(a->hash, b->hash, "%s: two runs differ: %016llx vs %016llx", s->name,
+		             (unsigned long long)a->hash, (unsigned long long)b->hash);
+		free(in);
+		free(a);
+		free(b);
+	}
+}
+
+Test(fuzz_hvt, code_guest_runs_the_script_actions_as_instructions)
+{
+	const struct fz_hvt_seed *s = NULL;
+	struct fz_hvt_input *in = malloc(sizeof(*in));
+	uint8_t bytes[SEED_MAX], img[FZ_HVT_CODE_MAX];
+	size_t n, len;
+
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
+		if (strcmp(fz_hvt_seed_at(i)->name, "code-timer-ept-zap") == 0)
+			s = fz_hvt_seed_at(i);
+	cr_assert(s, "the code-timer-ept-zap seed exists");
+	n = fz_hvt_seed_bytes(s, bytes, sizeof(bytes));
+	fz_hvt_decode(bytes, n, in);
+	len = fz_hvt_code(in, img, sizeof(img));
+	/* prologue: mov rax, gate low; mov [IDT + 0x40 * 16], rax (SDM Figure 6-8) */
+	cr_assert(len > 40 && img[0] == 0x48 && img[1] == 0xb8 && img[10] == 0x48 &&
+	              img[14] == (uint8_t)(FZ_HVT_IDT_GPA + 0x400) &&
+	              img[15] == (uint8_t)((FZ_HVT_IDT_GPA + 0x400) >> 8),
+	          "the image starts by writing the gate of vector 0x40 (%zu bytes)", len);
+	free(in);
+}
+
+/* ---- the kvm algorithm's named invariants ---- */
+
+Test(fuzz_hvt, kvm_invariants_hold_on_a_running_vm)
+{
+	struct vmfx f;
+	const char *name;
+
+	for (int apicv = 0; apicv < 2; apicv++) {
+		vmfx_init(&f, apicv);
+		name = hvsim_vm_check_invariants(f.vm, f.why, sizeof(f.why));
+		cr_assert(!name, "apicv %d: %s broken: %s", apicv, name, f.why);
+		cr_assert(fz_hvt_check_slice(f.vm, &name, f.why, sizeof(f.why)),
+		          "apicv %d: harness invariant %s broken: %s", apicv, name, f.why);
+		cr_assert(fz_inv_hvt_entry_state(f.vm, f.why, sizeof(f.why)), "apicv %d: %s", apicv,
+		          f.why);
+		vmfx_fini(&f);
+	}
+}
+
+Test(fuzz_hvt, lapic_invariants_catch_a_ppr_that_ignores_tpr)
+{
+	struct vmfx f;
+	struct lapic *l;
+
+	vmfx_init(&f, false);
+	l = f.kvm->vcpus[0].lapic;
+	l->regs[SLOT(LAPIC_REG_TPR)] = 0x40; /* TPR written behind the model's back: PPR stale */
+	want_violation(&f, "lapic_invariants");
+	cr_assert(strstr(f.why, "PPR"), "the message names PPR: %s", f.why);
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, ioapic_invariants_catch_a_wide_ioregsel)
+{
+	struct vmfx f;
+
+	vmfx_init(&f, false);
+	f.kvm->ioapic->ioregsel = 0x100;
+	want_violation(&f, "ioapic_invariants");
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, vmcs_current_catches_a_vmclear)
+{
+	struct vmfx f;
+	struct vmx_result res;
+
+	vmfx_init(&f, false);
+	hvsim_vmclear(f.kvm->vcpus[0].v, f.kvm->vcpus[0].vmcs_pa, &res);
+	want_violation(&f, "vmcs_current");
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, controls_mirror_catches_a_control_written_behind_kvm)
+{
+	struct vmfx f;
+
+	vmfx_init(&f, false);
+	kvm_vmcs_write(&f.kvm->vcpus[0], VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	               f.kvm->vcpus[0].exec_ctrl ^ PROC_RDTSC_EXITING);
+	want_violation(&f, "controls_mirror");
+	vmfx_fini(&f);
+}
+
+static void vapic_set(struct vmfx *f, uint32_t offset, uint32_t value)
+{
+	hvsim_host_write(f->vm, f->kvm->vcpus[0].vapic_pa + offset, &value, sizeof(value));
+}
+
+Test(fuzz_hvt, apicv_rvi_catches_a_request_rvi_does_not_name)
+{
+	struct vmfx f;
+
+	vmfx_init(&f, true);
+	vapic_set(&f, 0x200 + 0x10 * (0x51 / 32), 1u << (0x51 % 32)); /* VIRR 0x51, RVI 0 */
+	want_violation(&f, "apicv_rvi");
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, apicv_svi_catches_an_in_service_vector_svi_does_not_name)
+{
+	struct vmfx f;
+
+	vmfx_init(&f, true);
+	vapic_set(&f, 0x100 + 0x10 * (0xec / 32), 1u << (0xec % 32)); /* VISR 0xec, SVI 0 */
+	want_violation(&f, "apicv_svi");
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, isr_one_per_class_catches_two_vectors_of_one_class)
+{
+	struct vmfx f;
+	uint32_t irr[8] = {0}, isr[8] = {0};
+	const char *kind;
+
+	vmfx_init(&f, false);
+	isr[0xe0 / 32] = 1u << (0xe5 % 32) | 1u << (0xec % 32);
+	lapic_set_vectors(f.kvm->vcpus[0].lapic, irr, isr);
+	cr_assert(!fz_inv_hvt_apic(f.vm, &kind, f.why, sizeof(f.why)) &&
+	              strcmp(kind, "isr_one_per_class") == 0,
+	          "wanted isr_one_per_class, got %s (%s)", kind ? kind : "none", f.why);
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, vmcs_launched_catches_a_clear_vmcs)
+{
+	struct vmfx f;
+	struct vmx_result res;
+
+	vmfx_init(&f, false);
+	hvsim_vmclear(f.kvm->vcpus[0].v, f.kvm->vcpus[0].vmcs_pa, &res);
+	hvsim_vmptrld(f.kvm->vcpus[0].v, f.kvm->vcpus[0].vmcs_pa, &res);
+	cr_assert(!fz_inv_hvt_vmcs_launched(f.vm, f.why, sizeof(f.why)),
+	          "a VMCLEARed VMCS of a launched vCPU must break vmcs_launched");
+	vmfx_fini(&f);
+}
+
+Test(fuzz_hvt, entry_state_valid_catches_a_bad_guest_field)
+{
+	struct vmfx f;
+
+	vmfx_init(&f, false);
+	kvm_vmcs_write(&f.kvm->vcpus[0], VMCS_GUEST_IA32_PAT, 0x02); /* memory type 2 */
+	cr_assert(!fz_inv_hvt_entry_state(f.vm, f.why, sizeof(f.why)),
+	          "an invalid GUEST_IA32_PAT must fail the entry checks");
+	cr_assert(strstr(f.why, "pat"), "the failing check names PAT: %s", f.why);
+	vmfx_fini(&f);
+}
+
+/* ---- the engine's invariant oracle and the export ---- */
+
+static const struct fz_hvt_seed *seed_named(const char *name)
+{
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
+		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
+			return fz_hvt_seed_at(i);
+	return NULL;
+}
+
+/* Runs text through the loader and the engine in one go (as `hvsim run` does); the trace hash. */
+static uint64_t plain_run(const char *text, struct hvsim_summary *sum)
+{
+	static const struct scenario_io io = {.check_goldens = false};
+	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
+	struct hvsim_scenario *sc = NULL;
+	struct hvsim_error err = {0};
+	struct fz_trace t;
+	hvsim_vm *vm;
+	uint64_t h;
+
+	cr_assert_eq(hvsim_scenario_parse("x.json", text, strlen(text), &io, &sc, &err), HVSIM_OK,
+	             "the exported scenario loads: %s", err.msg);
+	fz_trace_init(&t);
+	opts.trace = fz_trace_sink(&t);
+	vm = hvsim_vm_create(sc, 0, &opts, &err);
+	cr_assert(vm, "%s", err.msg);
+	while (hvsim_vm_step(vm, 1000) == HVSIM_VM_RUNNING)
+		;
+	hvsim_vm_finish(vm);
+	*sum = *hvsim_vm_summary(vm);
+	h = t.hash;
+	hvsim_vm_destroy(vm);
+	hvsim_scenario_free(sc);
+	fz_trace_free(&t);
+	return h;
+}
+
+static char *export_text(const uint8_t *b, size_t n)
+{
+	struct fz_export_info info = {.file = "x.json"};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_eq(fz_hvt_export(b, n, f, &info), 0, "export writes a scenario");
+	fclose(f);
+	return text;
+}
+
+Test(fuzz_hvt, engine_reports_invariant_violation_only_when_enabled)
+{
+	const struct fz_hvt_seed *s = seed_named("apicv-activation-in-service-stale");
+	uint8_t b[SEED_MAX];
+	size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
+	char *text = export_text(b, n), *off;
+	struct hvsim_summary on, plain;
+	bool seen = false;
+
+	plain_run(text, &on);
+	for (size_t i = 0; i < on.n_findings; i++)
+		seen |= strcmp(on.findings[i].kind, "invariant_violation") == 0 &&
+		        strncmp(on.findings[i].detail, "apicv_svi:", 10) == 0;
+	cr_assert(seen, "activation with a stale SVI breaks apicv_svi");
+	off = strstr(text, "\"enabled\":\ttrue");
+	cr_assert(off, "the export enables oracles.invariants");
+	memcpy(off + strlen("\"enabled\":\t"), "false", 5);
+	plain_run(text, &plain);
+	for (size_t i = 0; i < plain.n_findings; i++)
+		cr_assert(strcmp(plain.findings[i].kind, "invariant_violation") != 0,
+		          "no invariant_violation without oracles.invariants: %s",
+		          plain.findings[i].detail);
+	free(text);
+}
+
+Test(fuzz_hvt, export_reproduces_the_harness_run)
+{
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
+		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
+		uint8_t b[SEED_MAX];
+		size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
+		struct fz_hvt_input *in = malloc(sizeof(*in));
+		struct fz_hvt_outcome *o = malloc(sizeof(*o));
+		char *text = export_text(b, n);
+		struct hvsim_summary sum;
+		uint64_t h;
+
+		fz_hvt_decode(b, n, in);
+		fz_hvt_run(in, fz_hash(b, n), o);
+		h = plain_run(text, &sum);
+		cr_assert(sum.instructions == o->sum.instructions && sum.exits == o->sum.exits &&
+		              sum.virtual_ns == o->sum.virtual_ns,
+		          "%s: the exported scenario ran %llu instructions, %llu exits to %llu ns; "
+		          "the harness %llu, %llu, %llu",
+		          s->name, (unsigned long long)sum.instructions,
+		          (unsigned long long)sum.exits, (unsigned long long)sum.virtual_ns,
+		          (unsigned long long)o->sum.instructions, (unsigned long long)o->sum.exits,
+		          (unsigned long long)o->sum.virtual_ns);
+		cr_assert(h != 0, "%s: a trace", s->name);
+		free(text);
+		free(in);
+		free(o);
+	}
+}

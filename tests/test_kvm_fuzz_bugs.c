@@ -1,0 +1,196 @@
+/* Regression tests for the bugs fuzz_hv_transitions found in the engine and the kvm algorithm
+ * (docs/fuzzing.md "Findings"). Each test runs a small kvm scenario that does the one thing the bug
+ * was about and checks what the rule named above it gives; scenarios/regress/kvm-guest-writes-gp
+ * replays the same writes as a code guest with a #GP handler. */
+#include <criterion/criterion.h>
+
+#include "vm_fixture.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TEXT_MAX 4096
+
+static const char script_fmt[] =
+    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1},"
+    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":[%s]}},"
+    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
+    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+
+static void run_script(struct vm_fixture *f, const char *actions)
+{
+	char text[TEXT_MAX];
+
+	snprintf(text, sizeof(text), script_fmt, actions);
+	fixture_build(f, text, NULL);
+	cr_assert(f->vm, "%s: %s", actions, f->err.msg);
+	fixture_run(f);
+}
+
+/* A scripted guest has handlers for vectors 32..255 only, so an exception finds no gate; on
+ * hardware that ends in a triple fault (SDM 6.15 "#NP", "#DF"). The script backend returned at
+ * once instead, the faulting action ran again, and the #GP repeated forever without virtual time
+ * passing (a MOV to CR4 setting a reserved bit, which the processor refuses without an exit:
+ * 1,000,000 deliveries a slice). */
+Test(kvm_fuzz_bugs, script_exception_without_a_handler_stops_the_vcpu)
+{
+	struct vm_fixture f;
+	const struct hvsim_summary *s;
+
+	run_script(&f, "{\"op\":\"mov_cr\",\"cr\":4,\"value\":\"0x80050033\"},{\"op\":\"hlt\"}");
+	s = hvsim_vm_summary(f.vm);
+	cr_assert_eq(fixture_count(&f, "\"ev\":\"inject\""), 1, "wanted one #GP delivery, got %u",
+	             fixture_count(&f, "\"ev\":\"inject\""));
+	cr_assert(s->n_findings == 1 && strcmp(s->findings[0].kind, "guest_fault") == 0,
+	          "wanted one guest_fault, got %zu findings (%s)", s->n_findings,
+	          s->n_findings ? s->findings[0].kind : "none");
+	fixture_free(&f);
+}
+
+/* kvm_set_cr0, kvm_set_cr4, set_efer and kvm_pat_valid refuse these writes with #GP (SDM Vol. 2B
+ * "MOV—Move to/from Control Registers", "WRMSR"; SDM 12.12.2 "IA32_PAT MSR"): the kvm algorithm
+ * copied them into the VMCS and the next VM entry failed. Each now ends the script with the #GP
+ * it cannot take (guest_fault), never with vmentry_failure. */
+Test(kvm_fuzz_bugs, refused_writes_raise_gp_instead_of_failing_the_entry)
+{
+	static const char *const writes[] = {
+	    "{\"op\":\"mov_cr\",\"cr\":0,\"value\":\"0x180000011\"}",    /* CR0 bit 32 */
+	    "{\"op\":\"mov_cr\",\"cr\":0,\"value\":\"0xa0000011\"}",     /* NW without CD */
+	    "{\"op\":\"mov_cr\",\"cr\":4,\"value\":\"0x2620\"}",         /* VMXE, no VMX in CPUID */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x277\",\"value\":\"0x4132\"}", /* PAT type 0x32 */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0xc0000080\",\"value\":\"0xd03\"}", /* EFER bit 1 */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0xc0000080\",\"value\":\"0x401\"}", /* LME off, paging on
+	                                                                      */
+	};
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		struct vm_fixture f;
+		const struct hvsim_summary *s;
+
+		run_script(&f, writes[i]);
+		s = hvsim_vm_summary(f.vm);
+		cr_assert(s->n_findings == 1 && strcmp(s->findings[0].kind, "guest_fault") == 0 &&
+		              fixture_count(&f, "\"vector\":\"0xd\"") == 1,
+		          "%s: wanted one #GP and a guest_fault, got %zu findings, first %s",
+		          writes[i], s->n_findings, s->n_findings ? s->findings[0].kind : "none");
+		fixture_free(&f);
+	}
+}
+
+/* The accepted forms of the same writes still complete: EFER with LMA given as 0 keeps LMA (the
+ * processor's), PAT with valid types, CR0 clearing the host-owned NE. */
+Test(kvm_fuzz_bugs, valid_writes_still_complete)
+{
+	struct vm_fixture f;
+
+	run_script(&f, "{\"op\":\"wrmsr\",\"msr\":\"0xc0000080\",\"value\":\"0x901\"},"
+	               "{\"op\":\"wrmsr\",\"msr\":\"0x277\",\"value\":\"0x7040600070406\"},"
+	               "{\"op\":\"mov_cr\",\"cr\":0,\"value\":\"0x80000011\"},{\"op\":\"cpuid\","
+	               "\"leaf\":\"0x1\"}");
+	cr_assert_eq(hvsim_vm_summary(f.vm)->n_findings, 0, "wanted no finding, got %s",
+	             hvsim_vm_summary(f.vm)->findings[0].detail);
+	cr_assert_eq(fixture_count(&f, "guest_done"), 1, "the script ran to its end");
+	fixture_free(&f);
+}
+
+/* SDM 26.3 "Changes to Instruction Behavior in VMX Non-Root Operation": a MOV to CR4 that does not
+ * exit leaves the bits the CR4 guest/host mask owns unchanged. The vCPU layer let the backend
+ * re-run the guest's own MOV, which cleared CR4.VMXE (owned by KVM); the VM exit saved that, and
+ * the next VMRESUME failed vmx_check_guest_cr4_fixed0. */
+Test(kvm_fuzz_bugs, non_exiting_mov_to_cr4_keeps_the_host_owned_vmxe)
+{
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":2},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"mode\":\"long\",\"bytes\":"
+	    "\"48 c7 c0 20 00 00 00 0f 22 e0 0f a2 0f a2 b0 00 e6 f4\"},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	cr_assert_eq(hvsim_vm_summary(f.vm)->n_findings, 0, "wanted no finding, got %s",
+	             hvsim_vm_summary(f.vm)->findings[0].detail);
+	cr_assert_eq(hvsim_vm_summary(f.vm)->exits_by_reason[EXIT_REASON_CPUID], 2,
+	             "both CPUIDs exit and resume");
+	fixture_free(&f);
+}
+
+/* With APICv active, KVM updates SVI whenever its own emulation changes ISR (apic_clear_isr ->
+ * vmx_hwapic_isr_update), as the processor's EOI virtualization would (SDM 30.1.4). The kvm
+ * algorithm emulates an EOI written through the xAPIC page (it does not model the APIC-access
+ * page) and left SVI on the vector it cleared: invariant apicv_svi broke, and PPR virtualization
+ * (from SVI, SDM 30.1.3) then held back the next interrupt of that class. */
+Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
+{
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":["
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee000f0\",\"size\":4,\"value\":\"0x1ff\"},"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee00300\",\"size\":4,\"value\":\"0x44050\"},"
+	    "{\"op\":\"compute\",\"insns\":10},"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0xfee00300\",\"size\":4,\"value\":\"0x44050\"},"
+	    "{\"op\":\"compute\",\"insns\":10}],"
+	    "\"handlers\":{\"0x50\":[{\"op\":\"mmio_write\",\"gpa\":\"0xfee000b0\",\"size\":4,"
+	    "\"value\":0}]}}},\"oracles\":{\"invariants\":{\"enabled\":true}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+	const struct hvsim_summary *s;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	s = hvsim_vm_summary(f.vm);
+	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
+	             s->n_findings ? s->findings[0].kind : "",
+	             s->n_findings ? s->findings[0].detail : "");
+	cr_assert_eq(s->injections, 2, "both self-IPIs of vector 0x50 are delivered, got %llu",
+	             (unsigned long long)s->injections);
+	fixture_free(&f);
+}
+
+/* vmx_set_virtual_apic_mode and vmx_update_msr_bitmap_x2apic: x2APIC virtualization and the x2APIC
+ * MSR pass-through exist only while the guest's APIC is in x2APIC mode; otherwise an x2APIC MSR
+ * access exits and gets #GP (SDM 11.12.1). The kvm algorithm kept both on whatever the mode: a
+ * guest that disabled its APIC (IA32_APIC_BASE = 0) still had SELF IPI virtualized into the page,
+ * KVM copied the vector into the disabled LAPIC model, and lapic_invariants broke ("a disabled APIC
+ * holds no interrupts", SDM 11.4.3). */
+Test(kvm_fuzz_bugs, x2apic_msrs_exit_and_fault_outside_x2apic_mode_under_apicv)
+{
+	static const char *const scripts[] = {
+	    "{\"op\":\"rdmsr\",\"msr\":\"0x802\"}", /* xAPIC mode: the ID read faults */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x1b\",\"value\":\"0x0\"},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0xff\"}", /* disabled: SELF IPI faults
+	                                                                */
+	};
+	static const char fmt[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":[%s]}},"
+	    "\"oracles\":{\"invariants\":{\"enabled\":true}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		char text[TEXT_MAX];
+		struct vm_fixture f;
+		const struct hvsim_summary *s;
+
+		snprintf(text, sizeof(text), fmt, scripts[i]);
+		fixture_build(&f, text, NULL);
+		cr_assert(f.vm, "%s", f.err.msg);
+		fixture_run(&f);
+		s = hvsim_vm_summary(f.vm);
+		cr_assert(s->n_findings == 1 && strcmp(s->findings[0].kind, "guest_fault") == 0 &&
+		              fixture_count(&f, "\"vector\":\"0xd\"") == 1,
+		          "%s: wanted one #GP and a guest_fault, got %zu findings, first %s: %s",
+		          scripts[i], s->n_findings, s->n_findings ? s->findings[0].kind : "none",
+		          s->n_findings ? s->findings[0].detail : "");
+		fixture_free(&f);
+	}
+}

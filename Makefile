@@ -50,6 +50,9 @@ HVSIM   := $(if $(filter build,$(BUILD)),bin/hvsim,$(BUILD)/bin/hvsim)
 TESTS   := $(BUILD)/tests/unit
 EXAMPLES := $(BUILD)/examples/libexample_hv.so $(BUILD)/examples/libexample_hv_badabi.so
 
+# `make` alone builds the library and the CLI, whatever the included makefiles define first.
+.DEFAULT_GOAL := all
+
 # Fuzzing: harness builds, `make fuzz`, `fuzz-smoke`, `fuzz-replay` (part of check and asan).
 include fuzz/fuzz.mk
 

@@ -23,9 +23,6 @@ FUZZ_COV_IGNORE  := -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignor
 
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 
-# Included before the Makefile's first target: keep `all` the default goal.
-.DEFAULT_GOAL :=
-
 .PHONY: fuzz fuzz-afl fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen
 
 # The libFuzzer binary: libFuzzer supplies main().

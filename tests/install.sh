@@ -1,8 +1,11 @@
 #!/bin/sh
-# make install / uninstall into a temporary DESTDIR: the binary, both libraries, the headers and
+# The default goal, then make install / uninstall into a temporary DESTDIR: the binary, both libraries, the headers and
 # hvsim.pc land where promised; a program built with `pkg-config hvsim` against the installed copy
 # links and runs; uninstall removes every file it installed.
 set -eu
+# `make` with no target builds the library and the CLI (the default goal is `all`)
+goal=$(make -pnq 2>/dev/null | sed -n 's/^\.DEFAULT_GOAL := //p' | head -1)
+[ "$goal" = all ] || { echo "make: default goal is '$goal', expected 'all'"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-install-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 make -s --no-print-directory install PREFIX=/usr/local DESTDIR="$tmp" >/dev/null

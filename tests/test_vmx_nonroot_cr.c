@@ -322,3 +322,134 @@ Test(vmx_nonroot_cr, mov_to_cr0_clearing_pg_needs_unrestricted_guest)
 		vfx_fini(&x);
 	}
 }
+
+/* Runs a MOV to CR0/CR4 the masks leave to the guest and returns its outcome. */
+static enum vmx_op_outcome unowned_mov_to_cr_on(const char *profile, unsigned cr,
+                                                const struct cpu_state *state, uint64_t value)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_op_result r;
+	struct guest_op op;
+	struct vmx_entry_effects fx;
+
+	vfx_init(&x, profile);
+	vrt_enter(&x, &g, &fx);
+	g = *state;
+	vfx_set(&x, cr == 0 ? VMCS_CR0_GUEST_HOST_MASK : VMCS_CR4_GUEST_HOST_MASK, 0);
+	op = vrt_cr(cr, CR_ACCESS_MOV_TO_CR, GPR_RAX, value);
+	vrt_run(&x, &op, &g, &r);
+	cr_assert(r.outcome == VMX_OP_DONE || (r.outcome == VMX_OP_FAULT && r.fault.vector == 13),
+	          "CR%u <- %#llx: wanted done or #GP, got outcome %u", cr,
+	          (unsigned long long)value, r.outcome);
+	vfx_fini(&x);
+	return r.outcome;
+}
+
+static enum vmx_op_outcome unowned_mov_to_cr(unsigned cr, const struct cpu_state *state,
+                                             uint64_t value)
+{
+	return unowned_mov_to_cr_on(VFX_PROFILE, cr, state, value);
+}
+
+/* A guest in 64-bit mode with the VMX-fixed CR0/CR4 bits of the profile. */
+static struct cpu_state long_mode_guest(void)
+{
+	struct cpu_state g = {0};
+
+	g.cr0 = CR0_PE | CR0_NE | CR0_WP | CR0_PG | BIT64(4);
+	g.cr4 = CR4_PAE | CR4_VMXE;
+	g.efer = EFER_LME | EFER_LMA;
+	g.seg[SEG_CS].ar = AR_L;
+	return g;
+}
+
+/* SDM Vol. 2B MOV to CR4, #GP(0) "if an attempt is made to leave IA-32e mode by clearing
+ * CR4.PAE"; outside IA-32e mode clearing PAE is allowed */
+Test(vmx_nonroot_cr, mov_to_cr4_clearing_pae_in_ia32e_mode_raises_gp)
+{
+	struct cpu_state g = long_mode_guest();
+
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 & ~CR4_PAE), VMX_OP_FAULT);
+	g.cr0 &= ~CR0_PG;
+	g.efer = 0;
+	g.seg[SEG_CS].ar = 0;
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 & ~CR4_PAE), VMX_OP_DONE);
+}
+
+/* SDM Vol. 2B MOV to CR4: changing CR4.LA57 in IA-32e mode is #GP(0) */
+Test(vmx_nonroot_cr, mov_to_cr4_changing_la57_in_ia32e_mode_raises_gp)
+{
+	struct cpu_state g = long_mode_guest();
+
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 | CR4_LA57), VMX_OP_FAULT);
+	g.cr4 |= CR4_LA57;
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 & ~CR4_LA57), VMX_OP_FAULT);
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4), VMX_OP_DONE, "LA57 unchanged is fine");
+}
+
+/* SDM Vol. 2B MOV to CR4: setting CR4.PCIDE is #GP(0) while CR3[11:0] != 0 or outside
+ * IA-32e mode */
+Test(vmx_nonroot_cr, mov_to_cr4_setting_pcide_needs_ia32e_mode_and_cr3_low_bits_clear)
+{
+	struct cpu_state g = long_mode_guest();
+
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 | CR4_PCIDE), VMX_OP_DONE);
+	g.cr3 = 0x1005;
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 | CR4_PCIDE), VMX_OP_FAULT);
+	g.cr3 = 0x1000;
+	g.efer = 0;
+	g.cr0 &= ~CR0_PG;
+	cr_assert_eq(unowned_mov_to_cr(4, &g, g.cr4 | CR4_PCIDE), VMX_OP_FAULT);
+}
+
+/* SDM Vol. 2B MOV to CR4: setting CR4.CET while CR0.WP = 0 is #GP(0) (Sapphire Rapids: the
+ * profile whose IA32_VMX_CR4_FIXED1 allows CET) */
+Test(vmx_nonroot_cr, mov_to_cr4_setting_cet_needs_cr0_wp)
+{
+	const char *spr = "intel-sapphirerapids";
+	struct cpu_state g = long_mode_guest();
+
+	cr_assert_eq(unowned_mov_to_cr_on(spr, 4, &g, g.cr4 | CR4_CET), VMX_OP_DONE);
+	g.cr0 &= ~CR0_WP;
+	cr_assert_eq(unowned_mov_to_cr_on(spr, 4, &g, g.cr4 | CR4_CET), VMX_OP_FAULT);
+}
+
+/* SDM Vol. 2B MOV to CR0: NW = 1 with CD = 0 is an invalid combination, #GP(0) */
+Test(vmx_nonroot_cr, mov_to_cr0_nw_without_cd_raises_gp)
+{
+	struct cpu_state g = long_mode_guest();
+
+	cr_assert_eq(unowned_mov_to_cr(0, &g, g.cr0 | CR0_NW), VMX_OP_FAULT);
+	cr_assert_eq(unowned_mov_to_cr(0, &g, g.cr0 | CR0_NW | CR0_CD), VMX_OP_DONE);
+}
+
+/* SDM Vol. 2B MOV to CR0: clearing CR0.PG is #GP(0) in 64-bit mode and while CR4.PCIDE = 1;
+ * in compatibility mode it leaves IA-32e mode (unrestricted guest lets PG go) */
+Test(vmx_nonroot_cr, mov_to_cr0_clearing_pg_in_64bit_mode_raises_gp)
+{
+	struct vfx x;
+	struct cpu_state g, lm = long_mode_guest();
+	struct vmx_op_result r;
+	struct guest_op op;
+	const struct {
+		uint32_t cs_ar;
+		uint64_t cr4;
+		enum vmx_op_outcome want;
+	} rows[] = {{AR_L, CR4_PAE | CR4_VMXE, VMX_OP_FAULT},
+	            {0, CR4_PAE | CR4_VMXE, VMX_OP_DONE},
+	            {0, CR4_PAE | CR4_VMXE | CR4_PCIDE, VMX_OP_FAULT}};
+
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		enter(&x, &g);
+		g = lm;
+		g.seg[SEG_CS].ar = rows[i].cs_ar;
+		g.cr4 = rows[i].cr4;
+		vfx_set(&x, VMCS_CR0_GUEST_HOST_MASK, 0);
+		vrt_ctl(&x, VRT_PROC2, PROC2_UNRESTRICTED_GUEST, 1);
+		op = vrt_cr(0, CR_ACCESS_MOV_TO_CR, GPR_RAX, g.cr0 & ~CR0_PG);
+		vrt_run(&x, &op, &g, &r);
+		cr_assert_eq(r.outcome, rows[i].want, "row %zu: outcome %u", i, r.outcome);
+		vfx_fini(&x);
+	}
+}

@@ -32,9 +32,26 @@ static uint64_t shadowed(uint64_t cr, uint64_t mask, uint64_t shadow)
 	return (cr & ~mask) | (shadow & mask);
 }
 
+static bool in_64bit_mode(const struct cpu_state *g)
+{
+	return (g->efer & EFER_LMA) && (g->seg[SEG_CS].ar & AR_L);
+}
+
+/* SDM Vol. 2B MOV to CR0, #GP(0): invalid combinations (PG without PE, NW without CD), bits
+ * 63:32 set, PG cleared in 64-bit mode or while CR4.PCIDE = 1, PG set with EFER.LME and no
+ * CR4.PAE (SDM 10.8.5). Checked on the value the processor would load. */
+static bool cr0_arch_faults(uint64_t cr0, const struct cpu_state *g)
+{
+	bool pg_cleared = (g->cr0 & CR0_PG) && !(cr0 & CR0_PG);
+
+	return (cr0 >> 32) || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)) ||
+	       ((cr0 & CR0_NW) && !(cr0 & CR0_CD)) ||
+	       (pg_cleared && (in_64bit_mode(g) || (g->cr4 & CR4_PCIDE))) ||
+	       ((cr0 & CR0_PG) && !(g->cr4 & CR4_PAE) && (g->efer & EFER_LME));
+}
+
 /* SDM 26.3 MOV to CR0: #GP when a bit the guest owns would take a value VMX operation does not
- * support (PE and PG are free with "unrestricted guest", but PG without PE, or PG with LME and
- * no PAE, still fault). */
+ * support (PE and PG are free with "unrestricted guest"), and the architectural #GP cases. */
 static bool cr0_faults(const struct vmx_cpu *cpu, const struct vmx_ctls *c, uint64_t mask,
                        uint64_t cr0, const struct cpu_state *g)
 {
@@ -43,17 +60,30 @@ static bool cr0_faults(const struct vmx_cpu *cpu, const struct vmx_ctls *c, uint
 
 	if (c->proc2 & PROC2_UNRESTRICTED_GUEST)
 		f0 &= ~(CR0_PE | CR0_PG);
-	return (cr0 & f0) != f0 || (cr0 & ~f1) || (cr0 >> 32) ||
-	       ((cr0 & CR0_PG) && !(cr0 & CR0_PE)) ||
-	       ((cr0 & CR0_PG) && !(g->cr4 & CR4_PAE) && (g->efer & EFER_LME));
+	return (cr0 & f0) != f0 || (cr0 & ~f1) || cr0_arch_faults(cr0, g);
 }
 
-static bool cr4_faults(const struct vmx_cpu *cpu, uint64_t mask, uint64_t cr4)
+/* SDM Vol. 2B MOV to CR4, #GP(0): leaving IA-32e mode by clearing PAE, changing LA57 in IA-32e
+ * mode, setting PCIDE outside IA-32e mode or with CR3[11:0] != 0, setting CET with CR0.WP = 0. */
+static bool cr4_arch_faults(uint64_t cr4, const struct cpu_state *g)
+{
+	bool lma = (g->efer & EFER_LMA) != 0;
+	bool pcide_set = !(g->cr4 & CR4_PCIDE) && (cr4 & CR4_PCIDE);
+
+	return (lma && !(cr4 & CR4_PAE)) || (lma && ((cr4 ^ g->cr4) & CR4_LA57)) ||
+	       (pcide_set && (!lma || (g->cr3 & 0xfffu))) ||
+	       ((cr4 & CR4_CET) && !(g->cr0 & CR0_WP));
+}
+
+/* SDM 26.3 MOV to CR4: the VMX-fixed bits of the bits the guest owns, and the architectural
+ * #GP cases. */
+static bool cr4_faults(const struct vmx_cpu *cpu, uint64_t mask, uint64_t cr4,
+                       const struct cpu_state *g)
 {
 	uint64_t f0 = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_CR4_FIXED0) & ~mask;
 	uint64_t f1 = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_CR4_FIXED1) | mask;
 
-	return (cr4 & f0) != f0 || (cr4 & ~f1);
+	return (cr4 & f0) != f0 || (cr4 & ~f1) || cr4_arch_faults(cr4, g);
 }
 
 /* SDM 26.1.3 LMSW: exits when it would set PE where the mask and the source have it and the
@@ -118,7 +148,7 @@ static void cr4_op(const struct vmx_cpu *cpu, const struct vmcs *v, const struct
 		vmx_op_done_value(out, shadowed(g->cr4, mask, shadow));
 	else if ((op->u.cr.value ^ shadow) & mask)
 		cr_exit(op, out);
-	else if (cr4_faults(cpu, mask, cr4))
+	else if (cr4_faults(cpu, mask, cr4, g))
 		vmx_op_fault(cpu, out, VEC_GP, true);
 	else
 		done_cr(out, 4, cr4);

@@ -1,8 +1,8 @@
 /* Engine throughput: event-queue push+pop and trace encoding, each against a baseline measured in
  * the same process so the ratio means something on any machine.
- *   evq:   timer-like traffic (a queue holding DEPTH pending events; each step pops the earliest and
- *          schedules a successor at a pseudo-random later time), vs. the same PRNG draws summed in a
- *          loop (the cost floor of generating the workload).
+ *   evq:   timer-like traffic (a queue holding DEPTH pending events; each step pops the
+ *          earliest and schedules a successor at a pseudo-random later time), vs. the same PRNG
+ *          draws summed in a loop (the cost floor of generating the workload).
  *   trace: exit-like lines encoded and streamed to /dev/null through the buffered writer, vs. the
  *          same bytes written with fwrite of a pre-encoded line (the cost floor of the sink).
  * Goal (issue 2): >= 20 million queue events per second per core. */
@@ -15,9 +15,10 @@
 #include <time.h>
 
 #define EVQ_EVENTS 10000000ULL
-#define EVQ_HEADLINE_DEPTH 64 /* e.g. 16 vCPUs with a LAPIC timer, a preemption timer and 2 events */
-#define TRACE_LINES 5000000ULL
-#define EVQ_GOAL 20e6
+/* e.g. 16 vCPUs with a LAPIC timer, a preemption timer and 2 events */
+#define EVQ_HEADLINE_DEPTH 64
+#define TRACE_LINES        5000000ULL
+#define EVQ_GOAL           20e6
 
 static double now_s(void)
 {
@@ -116,17 +117,19 @@ int main(void)
 	floor_evq = bench_prng_floor(&check);
 	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
 		evq = bench_evq(depths[i], &check);
-		printf("evq    %6.1f M events/s (pop+push, %5u pending)  workload floor %6.1f M/s  "
-		       "ratio %.3f%s\n",
-		       evq / 1e6, depths[i], floor_evq / 1e6, evq / floor_evq,
-		       depths[i] == EVQ_HEADLINE_DEPTH
-			       ? (evq >= EVQ_GOAL ? "  goal >= 20 M/s: met" : "  goal >= 20 M/s: NOT met")
-			       : "");
+		printf(
+		    "evq    %6.1f M events/s (pop+push, %5u pending)  workload floor %6.1f M/s  "
+		    "ratio %.3f%s\n",
+		    evq / 1e6, depths[i], floor_evq / 1e6, evq / floor_evq,
+		    depths[i] == EVQ_HEADLINE_DEPTH
+		        ? (evq >= EVQ_GOAL ? "  goal >= 20 M/s: met" : "  goal >= 20 M/s: NOT met")
+		        : "");
 	}
 	tr = bench_trace(null);
 	floor_tr = bench_fwrite_floor(null);
-	printf("trace  %6.1f M lines/s to /dev/null          fwrite floor   %6.1f M/s  ratio %.2f\n",
-	       tr / 1e6, floor_tr / 1e6, tr / floor_tr);
+	printf(
+	    "trace  %6.1f M lines/s to /dev/null          fwrite floor   %6.1f M/s  ratio %.2f\n",
+	    tr / 1e6, floor_tr / 1e6, tr / floor_tr);
 	fclose(null);
 	return check == 42; /* keeps the work observable; never true in practice */
 }

@@ -1,8 +1,8 @@
 /* example_hv: a complete hypervisor algorithm in one file, built as a plug-in (docs/writing-an-
  * algorithm.md walks through it). It runs on hvsim's generic virtualization hardware: every guest
- * operation exits, and the algorithm emulates it. It answers CPUID with a vendor signature, keeps an
- * MSR table, ignores port writes and reads all-ones, blocks the vCPU on HLT until an interrupt line
- * rises, and injects that line as vector 0x20 + GSI.
+ * operation exits, and the algorithm emulates it. It answers CPUID with a vendor signature, keeps
+ * an MSR table, ignores port writes and reads all-ones, blocks the vCPU on HLT until an interrupt
+ * line rises, and injects that line as vector 0x20 + GSI.
  *
  * Build: cc -shared -fPIC -Iinclude -o libexample_hv.so examples/example_hv.c
  * Run:   bin/hvsim run --hv ./libexample_hv.so scenarios/smoke.json */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSRS 32
+#define MSRS      32
 #define RFLAGS_IF (UINT64_C(1) << 9)
 
 struct example {
@@ -128,17 +128,17 @@ static void irq_line(void *priv, uint32_t gsi, uint8_t level)
 
 static const struct hvsim_hv_ops example_ops = {
 #ifdef EXAMPLE_WRONG_ABI /* built this way by make check, to test the loader's ABI check */
-	.abi_version = HVSIM_HV_ABI_VERSION + 1,
+    .abi_version = HVSIM_HV_ABI_VERSION + 1,
 #else
-	.abi_version = HVSIM_HV_ABI_VERSION,
+    .abi_version = HVSIM_HV_ABI_VERSION,
 #endif
-	.size = sizeof(struct hvsim_hv_ops),
-	.name = "example",
-	.description = "the plug-in example of docs/writing-an-algorithm.md",
-	.vm_create = vm_create,
-	.vm_destroy = vm_destroy,
-	.vcpu_run = vcpu_run,
-	.irq_line = irq_line,
+    .size = sizeof(struct hvsim_hv_ops),
+    .name = "example",
+    .description = "the plug-in example of docs/writing-an-algorithm.md",
+    .vm_create = vm_create,
+    .vm_destroy = vm_destroy,
+    .vcpu_run = vcpu_run,
+    .irq_line = irq_line,
 };
 
 const struct hvsim_hv_ops *hvsim_hv_plugin(void);

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #define STEP_SLICES 256
-#define SLICES_MAX  204800 /* per run; the virtual-time cap (fz_scenario.h) normally ends it first \
-	                    */
-#define WHY_MAX 512
+/* per run; the virtual-time cap (fz_scenario.h) normally ends it first */
+#define SLICES_MAX 204800
+#define WHY_MAX    512
 
 /* No file is looked up (program and golden paths are not checked), goldens are not required: what
  * `hvsim run` does apart from reading the program image. */

@@ -332,9 +332,11 @@ static bool check_line(struct line_state *ls, const char *line, size_t len,
 	if (r.vcpu >= (int32_t)sc->machine.vcpus)
 		return fail(why, cap, "line %llu: vcpu %d of %u", (unsigned long long)ls->lines,
 		            r.vcpu, sc->machine.vcpus);
-	/* lines of events that fell due name a vCPU but carry the event's time, which a vCPU that ran
-	 * past the slice end is ahead of (docs/trace-format.md): host actions, timer callbacks */
-	if (strcmp(r.ev, "host") == 0 || strcmp(r.ev, "hv_timer") == 0 || strcmp(r.ev, "timer") == 0)
+	/* lines of events that fell due name a vCPU but carry the event's time, which a vCPU that
+	 * ran past the slice end is ahead of (docs/trace-format.md): host actions, timer callbacks
+	 */
+	if (strcmp(r.ev, "host") == 0 || strcmp(r.ev, "hv_timer") == 0 ||
+	    strcmp(r.ev, "timer") == 0)
 		r.vcpu = -1;
 	if (r.vcpu >= 0 && r.t < ls->last_t[r.vcpu])
 		return fail(why, cap, "line %llu: vCPU %d time goes back from %llu to %llu",

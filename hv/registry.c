@@ -1,5 +1,5 @@
-/* The table of built-in algorithms and the checks applied to any algorithm table, built in or loaded
- * from a plug-in. */
+/* The table of built-in algorithms and the checks applied to any algorithm table, built in or
+ * loaded from a plug-in. */
 #include <hvsim/hv_registry.h>
 
 #include <string.h>
@@ -8,8 +8,8 @@ extern const struct hvsim_hv_ops hv_minimal_ops;
 extern const struct hvsim_hv_ops hv_kvm_ops;
 
 static const struct hvsim_hv_ops *const builtins[] = {
-	&hv_minimal_ops,
-	&hv_kvm_ops,
+    &hv_minimal_ops,
+    &hv_kvm_ops,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
@@ -41,22 +41,24 @@ enum hvsim_status hvsim_hv_validate(const struct hvsim_hv_ops *ops, struct hvsim
 {
 	if (ops->abi_version != HVSIM_HV_ABI_VERSION)
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "algorithm ABI version %u, expected %u: rebuild it against "
-				       "this hvsim's <hvsim/hv.h>",
-				       ops->abi_version, HVSIM_HV_ABI_VERSION);
+		                       "algorithm ABI version %u, expected %u: rebuild it against "
+		                       "this hvsim's <hvsim/hv.h>",
+		                       ops->abi_version, HVSIM_HV_ABI_VERSION);
 	if (ops->size != sizeof(struct hvsim_hv_ops))
-		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "algorithm table is %u bytes, expected %zu: rebuild it against "
-				       "this hvsim's <hvsim/hv.h>",
-				       ops->size, sizeof(struct hvsim_hv_ops));
+		return hvsim_error_set(
+		    err, HVSIM_E_INPUT,
+		    "algorithm table is %u bytes, expected %zu: rebuild it against "
+		    "this hvsim's <hvsim/hv.h>",
+		    ops->size, sizeof(struct hvsim_hv_ops));
 	if (!ops->name || !ops->vm_create || !ops->vcpu_run)
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "algorithm table lacks name, vm_create or vcpu_run");
+		                       "algorithm table lacks name, vm_create or vcpu_run");
 	for (size_t i = 0; i < ops->n_quirks; i++)
 		if (!quirk_ok(&ops->quirks[i]))
-			return hvsim_error_set(err, HVSIM_E_INPUT,
-					       "algorithm %s: quirk %zu has no name, no values or a "
-					       "default that is not one of its values",
-					       ops->name, i);
+			return hvsim_error_set(
+			    err, HVSIM_E_INPUT,
+			    "algorithm %s: quirk %zu has no name, no values or a "
+			    "default that is not one of its values",
+			    ops->name, i);
 	return HVSIM_OK;
 }

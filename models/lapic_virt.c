@@ -1,14 +1,14 @@
-/* Support for hypervisors that virtualize the APIC: while a processor's APIC virtualization owns the
- * interrupt state (SDM 30.1 "Virtual Apic State"), the virtual-APIC page holds IRR, ISR and TPR, and
- * the hypervisor moves them between the page and this model when virtualization is switched on or
- * off, or when it must emulate an access itself. These functions bypass the architectural access
- * rules on purpose: they are the hypervisor's view, not the guest's. */
+/* Support for hypervisors that virtualize the APIC: while a processor's APIC virtualization owns
+ * the interrupt state (SDM 30.1 "Virtual Apic State"), the virtual-APIC page holds IRR, ISR and
+ * TPR, and the hypervisor moves them between the page and this model when virtualization is
+ * switched on or off, or when it must emulate an access itself. These functions bypass the
+ * architectural access rules on purpose: they are the hypervisor's view, not the guest's. */
 #include "lapic_int.h"
 
-#define VEC_SLOTS 8
-#define IRR_FIRST SLOT(LAPIC_REG_IRR)
-#define ISR_FIRST SLOT(LAPIC_REG_ISR)
-#define TMR_FIRST SLOT(LAPIC_REG_TMR)
+#define VEC_SLOTS       8
+#define IRR_FIRST       SLOT(LAPIC_REG_IRR)
+#define ISR_FIRST       SLOT(LAPIC_REG_ISR)
+#define TMR_FIRST       SLOT(LAPIC_REG_TMR)
 #define ILLEGAL_VECTORS 0xffffu /* vectors 0-15 never enter IRR/ISR (SDM 11.5.2) */
 
 void lapic_get_vectors(const struct lapic *l, uint32_t irr[8], uint32_t isr[8], uint32_t tmr[8])

@@ -23,7 +23,7 @@ char *cli_read_file(const char *path, size_t *len, struct hvsim_error *err);
 bool cli_file_exists(void *ctx, const char *path);
 /* Loads and validates a scenario file; check_goldens as for struct scenario_io. */
 struct hvsim_scenario *cli_load_scenario(const char *path, bool check_goldens,
-					 struct hvsim_error *err);
+                                         struct hvsim_error *err);
 /* Finds every *.json scenario under paths (files or directories, recursively), sorted. */
 char **cli_collect(char **paths, int n, size_t *count, struct hvsim_error *err);
 void cli_free_list(char **list, size_t n);
@@ -48,25 +48,25 @@ struct exec_opts {
 };
 
 struct exec_result {
-	enum cli_exit status;   /* EXIT_PASS unless the run failed or findings differ */
+	enum cli_exit status; /* EXIT_PASS unless the run failed or findings differ */
 	struct hvsim_summary sum;
 	double wall_ms;
 	char msg[HVSIM_ERR_MSG_MAX]; /* the error or the findings difference */
 };
 
 void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opts *o,
-	      struct exec_result *r);
+              struct exec_result *r);
 /* Compares the run's findings with what it expects; writes the difference into msg. */
 bool cli_findings_match(const struct scenario_run *run, const struct hvsim_summary *s, char *msg,
-			size_t cap);
+                        size_t cap);
 void cli_print_summary(FILE *f, const struct hvsim_scenario *sc, size_t run,
-		       const struct exec_opts *o, const struct exec_result *r);
+                       const struct exec_opts *o, const struct exec_result *r);
 /* "k1=v1 k2=v2" of the quirks the run selects into buf: every quirk with its value (defaults
  * included), or with selected_only those the scenario or run names; "-" when none. */
 void cli_quirk_list(const struct hvsim_scenario *sc, size_t run, const struct hvsim_hv_ops *hv,
-		    bool selected_only, char *buf, size_t cap);
+                    bool selected_only, char *buf, size_t cap);
 const struct hvsim_hv_ops *cli_algorithm(const struct hvsim_scenario *sc,
-					 const struct hvsim_hv_ops *plugin);
+                                         const struct hvsim_hv_ops *plugin);
 
 /* golden.c */
 enum golden_result {
@@ -77,7 +77,7 @@ enum golden_result {
 /* Compares two trace files line by line; on a difference prints the first divergent line number,
  * three lines of context before it, the expected and the actual line to out. */
 enum golden_result cli_golden_compare(const char *golden, const char *actual, FILE *out,
-				      struct hvsim_error *err);
+                                      struct hvsim_error *err);
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_run(int argc, char **argv);

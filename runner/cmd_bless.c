@@ -9,18 +9,18 @@
 #include <unistd.h>
 
 static const char bless_usage[] =
-	"usage: hvsim bless SCENARIO... [--run NAME] [--yes]\n"
-	"\n"
-	"Runs each scenario, shows where its trace differs from the golden file, and rewrites the\n"
-	"golden. Asks before each write unless --yes; refuses to run when the CI environment\n"
-	"variable is set (goldens are blessed by a person, never by CI). Read a new golden before\n"
-	"committing it.\n"
-	"\n"
-	"  --run NAME   only runs called NAME\n"
-	"  --yes        write without asking (needed when stdin is not a terminal)\n"
-	"\n"
-	"Exit status: 0 done, 1 a run's findings differ from what the scenario expects (the golden\n"
-	"is still written), 2 usage or input error, 3 internal error.\n";
+    "usage: hvsim bless SCENARIO... [--run NAME] [--yes]\n"
+    "\n"
+    "Runs each scenario, shows where its trace differs from the golden file, and rewrites the\n"
+    "golden. Asks before each write unless --yes; refuses to run when the CI environment\n"
+    "variable is set (goldens are blessed by a person, never by CI). Read a new golden before\n"
+    "committing it.\n"
+    "\n"
+    "  --run NAME   only runs called NAME\n"
+    "  --yes        write without asking (needed when stdin is not a terminal)\n"
+    "\n"
+    "Exit status: 0 done, 1 a run's findings differ from what the scenario expects (the golden\n"
+    "is still written), 2 usage or input error, 3 internal error.\n";
 
 static bool confirm(const char *golden)
 {
@@ -53,8 +53,8 @@ static int review(const char *golden, const char *fresh, bool yes)
 {
 	struct hvsim_error err = {0};
 	enum golden_result g = cli_file_exists(NULL, golden)
-				       ? cli_golden_compare(golden, fresh, stdout, &err)
-				       : GOLDEN_ERROR;
+	                           ? cli_golden_compare(golden, fresh, stdout, &err)
+	                           : GOLDEN_ERROR;
 
 	if (g == GOLDEN_MATCH) {
 		printf("  unchanged\n");
@@ -107,10 +107,10 @@ static int bless_job(const struct suite *s, const struct job *j, bool yes)
 int cmd_bless(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"run", required_argument, 0, 'r'},
-		{"yes", no_argument, 0, 'y'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"run", required_argument, 0, 'r'},
+	    {"yes", no_argument, 0, 'y'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *ci = getenv("CI"), *run = NULL;
 	bool yes = false;
@@ -126,8 +126,10 @@ int cmd_bless(int argc, char **argv)
 		}
 	}
 	if (ci && *ci) {
-		fprintf(stderr, "hvsim bless: refusing to rewrite goldens in CI (CI=%s): a person "
-				"blesses goldens\n", ci);
+		fprintf(stderr,
+		        "hvsim bless: refusing to rewrite goldens in CI (CI=%s): a person "
+		        "blesses goldens\n",
+		        ci);
 		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
@@ -136,7 +138,7 @@ int cmd_bless(int argc, char **argv)
 	}
 	if (!yes && !cli_isatty(stdin)) {
 		fprintf(stderr, "hvsim bless: stdin is not a terminal: pass --yes to write without "
-				"asking\n");
+		                "asking\n");
 		return EXIT_USAGE;
 	}
 	if (!suite_load(&s, argv + optind, argc - optind, false, run)) {

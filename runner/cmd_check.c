@@ -11,25 +11,25 @@
 #include <unistd.h>
 
 static const char check_usage[] =
-	"usage: hvsim check [PATH...] [-j N] [--shard I/N] [--junit FILE] [--traces DIR]\n"
-	"                   [--run NAME] [--table] [--hv PLUGIN.so]\n"
-	"\n"
-	"Runs every scenario under PATH (files or directories; default: scenarios) and compares\n"
-	"each run's trace with its golden. On a mismatch it prints the first divergent line, the\n"
-	"three lines before it, and the expected and actual lines.\n"
-	"\n"
-	"  -j N            run N scenario runs in parallel (default 1)\n"
-	"  --shard I/N     run only the I-th of N deterministic slices of the runs (CI matrices)\n"
-	"  --junit FILE    also write the results as JUnit XML\n"
-	"  --traces DIR    keep the actual traces in DIR (NAME.RUN.jsonl)\n"
-	"  --run NAME      only runs called NAME\n"
-	"  --table         print a summary table (quirks, findings, exits, times, golden)\n"
-	"  --hv PLUGIN.so  run the algorithm of this plug-in instead of each scenario's\n"
-	"\n"
-	"Exit status: 0 all pass, 1 a golden mismatch or an unexpected/missing finding, 2 usage\n"
-	"or input error (no scenario runs then), 3 internal error.\n";
+    "usage: hvsim check [PATH...] [-j N] [--shard I/N] [--junit FILE] [--traces DIR]\n"
+    "                   [--run NAME] [--table] [--hv PLUGIN.so]\n"
+    "\n"
+    "Runs every scenario under PATH (files or directories; default: scenarios) and compares\n"
+    "each run's trace with its golden. On a mismatch it prints the first divergent line, the\n"
+    "three lines before it, and the expected and actual lines.\n"
+    "\n"
+    "  -j N            run N scenario runs in parallel (default 1)\n"
+    "  --shard I/N     run only the I-th of N deterministic slices of the runs (CI matrices)\n"
+    "  --junit FILE    also write the results as JUnit XML\n"
+    "  --traces DIR    keep the actual traces in DIR (NAME.RUN.jsonl)\n"
+    "  --run NAME      only runs called NAME\n"
+    "  --table         print a summary table (quirks, findings, exits, times, golden)\n"
+    "  --hv PLUGIN.so  run the algorithm of this plug-in instead of each scenario's\n"
+    "\n"
+    "Exit status: 0 all pass, 1 a golden mismatch or an unexpected/missing finding, 2 usage\n"
+    "or input error (no scenario runs then), 3 internal error.\n";
 
-#define JOBS_MAX 256
+#define JOBS_MAX   256
 #define REPORT_MAX 8192
 
 struct outcome {
@@ -62,21 +62,21 @@ static void findings_text(const struct hvsim_summary *s, char *buf, size_t cap)
 			dup |= strcmp(s->findings[k].kind, s->findings[i].kind) == 0;
 		if (!dup)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
-						s->findings[i].kind);
+			                        s->findings[i].kind);
 	}
 }
 
 static void trace_path(const struct check_args *a, const struct suite *s, const struct job *j,
-		       char *buf, size_t cap)
+                       char *buf, size_t cap)
 {
 	const struct hvsim_scenario *sc = s->scs[j->sc];
 
 	snprintf(buf, cap, "%s/%s.%s.jsonl", a->traces ? a->traces : a->tmpdir, sc->name,
-		 sc->runs[j->run].name);
+	         sc->runs[j->run].name);
 }
 
 static void run_job(const struct check_args *a, const struct suite *s, const struct job *j,
-		    struct outcome *out)
+                    struct outcome *out)
 {
 	char trace[4096], golden[4096];
 	struct exec_opts o = a->o;
@@ -179,7 +179,7 @@ static void collect(const struct check_args *a, size_t k, int st, struct outcome
 		res[k].status = EXIT_INTERNAL;
 		res[k].golden = -1;
 		snprintf(res[k].report, REPORT_MAX, "  worker ended without a result (status %d)\n",
-			 st);
+		         st);
 	}
 }
 
@@ -236,7 +236,7 @@ static const char *golden_word(int g)
 }
 
 static void print_table(const struct check_args *a, const struct suite *s,
-			const struct outcome *res)
+                        const struct outcome *res)
 {
 	printf("%-30s %-9s %-38s %-33s %6s %12s %10s  %s\n", "SCENARIO", "RUN",
 	       "QUIRKS (set by the run)", "FINDINGS", "EXITS", "VIRTUAL", "WALL", "GOLDEN");
@@ -245,7 +245,8 @@ static void print_table(const struct check_args *a, const struct suite *s,
 		const struct hvsim_scenario *sc = s->scs[j->sc];
 		char quirks[256];
 
-		cli_quirk_list(sc, j->run, cli_algorithm(sc, a->o.hv), true, quirks, sizeof(quirks));
+		cli_quirk_list(sc, j->run, cli_algorithm(sc, a->o.hv), true, quirks,
+		               sizeof(quirks));
 		printf("%-30s %-9s %-38s %-33s %6llu %9.3f ms %7.1f ms  %s\n", sc->name,
 		       sc->runs[j->run].name, quirks, res[k].findings, res[k].exits,
 		       (double)res[k].virtual_ns / 1e6, res[k].wall_ms, golden_word(res[k].golden));
@@ -285,7 +286,7 @@ static bool write_junit(const char *path, const struct suite *s, const struct ou
 		failures += res[k].status != EXIT_PASS;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<testsuite name=\"hvsim\" tests=\"%zu\" failures=\"%zu\">\n", s->n_jobs,
-		failures);
+	        failures);
 	for (size_t k = 0; k < s->n_jobs; k++) {
 		const struct hvsim_scenario *sc = s->scs[s->jobs[k].sc];
 
@@ -296,8 +297,8 @@ static bool write_junit(const char *path, const struct suite *s, const struct ou
 		fprintf(f, "\" time=\"%.3f\">", res[k].wall_ms / 1e3);
 		if (res[k].status != EXIT_PASS) {
 			fprintf(f, "\n    <failure message=\"%s\">",
-				res[k].golden == GOLDEN_DIFFER ? "trace differs from golden"
-							       : "run failed");
+			        res[k].golden == GOLDEN_DIFFER ? "trace differs from golden"
+			                                       : "run failed");
 			xml_text(f, res[k].report);
 			fprintf(f, "</failure>\n  ");
 		}
@@ -322,11 +323,15 @@ static bool parse_shard(const char *s, size_t *i, size_t *n)
 static int parse(int argc, char **argv, struct check_args *a)
 {
 	static const struct option opts[] = {
-		{"jobs", required_argument, 0, 'j'}, {"shard", required_argument, 0, 'S'},
-		{"junit", required_argument, 0, 'J'}, {"traces", required_argument, 0, 'T'},
-		{"run", required_argument, 0, 'r'},  {"table", no_argument, 0, 't'},
-		{"hv", required_argument, 0, 'H'},   {"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"jobs", required_argument, 0, 'j'},
+	    {"shard", required_argument, 0, 'S'},
+	    {"junit", required_argument, 0, 'J'},
+	    {"traces", required_argument, 0, 'T'},
+	    {"run", required_argument, 0, 'r'},
+	    {"table", no_argument, 0, 't'},
+	    {"hv", required_argument, 0, 'H'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	uint64_t v;
 	int c;
@@ -337,15 +342,17 @@ static int parse(int argc, char **argv, struct check_args *a)
 		case 'j':
 			if (!cli_parse_u64(optarg, &v) || v < 1 || v > JOBS_MAX) {
 				fprintf(stderr, "hvsim check: -j: expected 1..%d, found \"%s\"\n",
-					JOBS_MAX, optarg);
+				        JOBS_MAX, optarg);
 				return EXIT_USAGE;
 			}
 			a->jobs = (int)v;
 			break;
 		case 'S':
 			if (!parse_shard(optarg, &a->shard_i, &a->shard_n)) {
-				fprintf(stderr, "hvsim check: --shard: expected I/N with 1 <= I <= N, "
-						"found \"%s\"\n", optarg);
+				fprintf(stderr,
+				        "hvsim check: --shard: expected I/N with 1 <= I <= N, "
+				        "found \"%s\"\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -429,7 +436,7 @@ int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!suite_load(&s, optind < argc ? argv + optind : def, optind < argc ? argc - optind : 1,
-			true, a.run)) {
+	                true, a.run)) {
 		suite_free(&s);
 		return EXIT_USAGE;
 	}

@@ -7,14 +7,14 @@
 #include <string.h>
 
 static const char list_usage[] =
-	"usage: hvsim list [PATH...] [--algorithms] [--quirks]\n"
-	"\n"
-	"Lists the scenarios under PATH (default: scenarios) with their provenance and runs.\n"
-	"\n"
-	"  --algorithms  list the built-in hypervisor algorithms instead\n"
-	"  --quirks      list every built-in algorithm's quirks, values, defaults and sources\n"
-	"\n"
-	"Exit status: 0 listed, 2 usage or input error.\n";
+    "usage: hvsim list [PATH...] [--algorithms] [--quirks]\n"
+    "\n"
+    "Lists the scenarios under PATH (default: scenarios) with their provenance and runs.\n"
+    "\n"
+    "  --algorithms  list the built-in hypervisor algorithms instead\n"
+    "  --quirks      list every built-in algorithm's quirks, values, defaults and sources\n"
+    "\n"
+    "Exit status: 0 listed, 2 usage or input error.\n";
 
 static void list_scenario(const struct hvsim_scenario *sc)
 {
@@ -57,10 +57,10 @@ static void list_algorithms(bool quirks)
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"algorithms", no_argument, 0, 'a'},
-		{"quirks", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"algorithms", no_argument, 0, 'a'},
+	    {"quirks", no_argument, 0, 'q'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	char *def[] = {"scenarios"};
 	bool algorithms = false, quirks = false;
@@ -80,7 +80,7 @@ int cmd_list(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	if (!suite_load(&s, optind < argc ? argv + optind : def, optind < argc ? argc - optind : 1,
-			false, NULL)) {
+	                false, NULL)) {
 		suite_free(&s);
 		return EXIT_USAGE;
 	}

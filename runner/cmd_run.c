@@ -1,4 +1,5 @@
-/* hvsim run: one scenario, one or all of its runs, a trace file per run and a one-screen summary. */
+/* hvsim run: one scenario, one or all of its runs, a trace file per run and a one-screen summary.
+ */
 #include "cli.h"
 
 #include <errno.h>
@@ -7,23 +8,23 @@
 #include <string.h>
 
 static const char run_usage[] =
-	"usage: hvsim run SCENARIO [--run NAME] [--trace FILE | --no-trace] [--seed N]\n"
-	"                 [--verbose] [--hv PLUGIN.so] [--quiet]\n"
-	"\n"
-	"Runs a scenario and prints a summary: exits by reason, interrupts, findings, virtual and\n"
-	"wall time. Without --run every run of the scenario runs in turn.\n"
-	"\n"
-	"  --run NAME      only the run called NAME\n"
-	"  --trace FILE    write the trace here (default trace.jsonl; with several runs,\n"
-	"                  FILE's name gets .RUN before its extension)\n"
-	"  --no-trace      write no trace file\n"
-	"  --seed N        override the run's seed (decimal or 0x hex)\n"
-	"  --verbose       add verbose events (entries, blocks, timers) to the trace\n"
-	"  --hv PLUGIN.so  run the algorithm of this plug-in instead of the scenario's\n"
-	"  --quiet         print nothing but errors\n"
-	"\n"
-	"Exit status: 0 pass, 1 unexpected or missing finding, 2 usage or input error,\n"
-	"3 internal error.\n";
+    "usage: hvsim run SCENARIO [--run NAME] [--trace FILE | --no-trace] [--seed N]\n"
+    "                 [--verbose] [--hv PLUGIN.so] [--quiet]\n"
+    "\n"
+    "Runs a scenario and prints a summary: exits by reason, interrupts, findings, virtual and\n"
+    "wall time. Without --run every run of the scenario runs in turn.\n"
+    "\n"
+    "  --run NAME      only the run called NAME\n"
+    "  --trace FILE    write the trace here (default trace.jsonl; with several runs,\n"
+    "                  FILE's name gets .RUN before its extension)\n"
+    "  --no-trace      write no trace file\n"
+    "  --seed N        override the run's seed (decimal or 0x hex)\n"
+    "  --verbose       add verbose events (entries, blocks, timers) to the trace\n"
+    "  --hv PLUGIN.so  run the algorithm of this plug-in instead of the scenario's\n"
+    "  --quiet         print nothing but errors\n"
+    "\n"
+    "Exit status: 0 pass, 1 unexpected or missing finding, 2 usage or input error,\n"
+    "3 internal error.\n";
 
 bool cli_parse_u64(const char *s, uint64_t *out)
 {
@@ -59,11 +60,15 @@ struct run_args {
 static int parse(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-		{"run", required_argument, 0, 'r'},  {"trace", required_argument, 0, 't'},
-		{"no-trace", no_argument, 0, 'n'},   {"seed", required_argument, 0, 's'},
-		{"verbose", no_argument, 0, 'v'},    {"hv", required_argument, 0, 'H'},
-		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"run", required_argument, 0, 'r'},
+	    {"trace", required_argument, 0, 't'},
+	    {"no-trace", no_argument, 0, 'n'},
+	    {"seed", required_argument, 0, 's'},
+	    {"verbose", no_argument, 0, 'v'},
+	    {"hv", required_argument, 0, 'H'},
+	    {"quiet", no_argument, 0, 'q'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 
@@ -75,8 +80,9 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case 'n': a->no_trace = true; break;
 		case 's':
 			if (!cli_parse_u64(optarg, &a->o.seed)) {
-				fprintf(stderr, "hvsim run: --seed: expected a number, found \"%s\"\n",
-					optarg);
+				fprintf(stderr,
+				        "hvsim run: --seed: expected a number, found \"%s\"\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			a->o.has_seed = true;
@@ -146,7 +152,7 @@ int cmd_run(int argc, char **argv)
 	if (!sc) {
 		fprintf(stderr, "%s\n", err.msg);
 		return err.status == HVSIM_E_INPUT || err.status == HVSIM_E_IO ? EXIT_USAGE
-										: EXIT_INTERNAL;
+		                                                               : EXIT_INTERNAL;
 	}
 	rc = run_all(sc, &a);
 	hvsim_scenario_free(sc);

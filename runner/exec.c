@@ -17,7 +17,7 @@ static bool file_write(void *ctx, const char *buf, size_t len)
 }
 
 const struct hvsim_hv_ops *cli_algorithm(const struct hvsim_scenario *sc,
-					 const struct hvsim_hv_ops *plugin)
+                                         const struct hvsim_hv_ops *plugin)
 {
 	return plugin ? plugin : hvsim_hv_builtin(sc->hv.algorithm);
 }
@@ -25,8 +25,8 @@ const struct hvsim_hv_ops *cli_algorithm(const struct hvsim_scenario *sc,
 static void progress(const struct hvsim_summary *s, const struct hvsim_scenario *sc)
 {
 	fprintf(stderr, "\r%s: %.3f ms virtual of %.3f, %llu exits ", sc->name,
-		(double)s->virtual_ns / 1e6, (double)sc->limits.virtual_ns / 1e6,
-		(unsigned long long)s->exits);
+	        (double)s->virtual_ns / 1e6, (double)sc->limits.virtual_ns / 1e6,
+	        (unsigned long long)s->exits);
 }
 
 static void step_all(hvsim_vm *vm, const struct hvsim_scenario *sc, const struct exec_opts *o)
@@ -87,10 +87,10 @@ static bool read_program(const struct hvsim_scenario *sc, struct hvsim_vm_opts *
 }
 
 void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opts *o,
-	      struct exec_result *r)
+              struct exec_result *r)
 {
-	struct hvsim_vm_opts vo = {.hv = o->hv, .has_seed = o->has_seed, .seed = o->seed,
-				   .level = o->level};
+	struct hvsim_vm_opts vo = {
+	    .hv = o->hv, .has_seed = o->has_seed, .seed = o->seed, .level = o->level};
 	struct hvsim_error err = {0};
 	FILE *trace = NULL;
 	char *image = NULL;
@@ -104,7 +104,7 @@ void cli_exec(const struct hvsim_scenario *sc, size_t run, const struct exec_opt
 		free(image);
 		r->status = EXIT_USAGE;
 		snprintf(r->msg, sizeof(r->msg), "%s: cannot write: %s", o->trace_path,
-			 strerror(errno));
+		         strerror(errno));
 		return;
 	}
 	vo.trace = (struct trace_sink){.write = trace ? file_write : NULL, .ctx = trace};
@@ -147,20 +147,22 @@ static bool expected(const struct scenario_run *run, const char *kind)
 }
 
 bool cli_findings_match(const struct scenario_run *run, const struct hvsim_summary *s, char *msg,
-			size_t cap)
+                        size_t cap)
 {
 	size_t n = s->n_findings < HVSIM_MAX_FINDINGS ? s->n_findings : HVSIM_MAX_FINDINGS;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!expected(run, s->findings[i].kind)) {
-			snprintf(msg, cap, "unexpected finding %s at t=%llu: %s", s->findings[i].kind,
-				 (unsigned long long)s->findings[i].t, s->findings[i].detail);
+			snprintf(msg, cap, "unexpected finding %s at t=%llu: %s",
+			         s->findings[i].kind, (unsigned long long)s->findings[i].t,
+			         s->findings[i].detail);
 			return false;
 		}
 	}
 	for (size_t i = 0; i < run->n_findings; i++) {
 		if (!reported(s, run->findings[i])) {
-			snprintf(msg, cap, "expected finding %s was not reported", run->findings[i]);
+			snprintf(msg, cap, "expected finding %s was not reported",
+			         run->findings[i]);
 			return false;
 		}
 	}
@@ -168,19 +170,20 @@ bool cli_findings_match(const struct scenario_run *run, const struct hvsim_summa
 }
 
 void cli_quirk_list(const struct hvsim_scenario *sc, size_t run, const struct hvsim_hv_ops *hv,
-		    bool selected_only, char *buf, size_t cap)
+                    bool selected_only, char *buf, size_t cap)
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; hv && i < hv->n_quirks && len < cap; i++) {
-		const struct hvsim_quirk_setting *q = hvsim_scenario_quirk(sc, run, hv->quirks[i].name);
+		const struct hvsim_quirk_setting *q =
+		    hvsim_scenario_quirk(sc, run, hv->quirks[i].name);
 		int n;
 
 		if (selected_only && !q)
 			continue;
 		n = snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "", hv->quirks[i].name,
-			     q ? q->value : hv->quirks[i].def);
+		             q ? q->value : hv->quirks[i].def);
 		if (n < 0)
 			break;
 		len += (size_t)n;
@@ -198,7 +201,7 @@ static void print_exits(FILE *f, const struct hvsim_summary *s)
 		if (!s->exits_by_reason[i])
 			continue;
 		fprintf(f, "%s%s %llu", any ? ", " : "", hvsim_exit_reason_name(i),
-			(unsigned long long)s->exits_by_reason[i]);
+		        (unsigned long long)s->exits_by_reason[i]);
 		any = true;
 	}
 	fprintf(f, "%s\n", any ? "" : "none");
@@ -211,8 +214,8 @@ static void print_findings(FILE *f, const struct scenario_run *run, const struct
 	fprintf(f, "findings  %s", n ? "" : "none");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%s at %llu ns%s%s%s", i ? "\n          " : "", s->findings[i].kind,
-			(unsigned long long)s->findings[i].t, s->findings[i].detail[0] ? " (" : "",
-			s->findings[i].detail, s->findings[i].detail[0] ? ")" : "");
+		        (unsigned long long)s->findings[i].t, s->findings[i].detail[0] ? " (" : "",
+		        s->findings[i].detail, s->findings[i].detail[0] ? ")" : "");
 	if (s->n_findings > n)
 		fprintf(f, "\n          ... %zu more", s->n_findings - n);
 	fprintf(f, "\n          expected: ");
@@ -222,7 +225,7 @@ static void print_findings(FILE *f, const struct scenario_run *run, const struct
 }
 
 void cli_print_summary(FILE *f, const struct hvsim_scenario *sc, size_t run,
-		       const struct exec_opts *o, const struct exec_result *r)
+                       const struct exec_opts *o, const struct exec_result *r)
 {
 	const struct hvsim_summary *s = &r->sum;
 	const struct hvsim_hv_ops *hv = cli_algorithm(sc, o->hv);
@@ -231,21 +234,22 @@ void cli_print_summary(FILE *f, const struct hvsim_scenario *sc, size_t run,
 	cli_quirk_list(sc, run, hv, false, quirks, sizeof(quirks));
 	fprintf(f, "scenario  %s (%s)\n", sc->name, sc->file);
 	fprintf(f, "run       %s  algorithm %s  seed 0x%llx\n", sc->runs[run].name,
-		hv ? hv->name : "?",
-		(unsigned long long)(o->has_seed ? o->seed : sc->runs[run].seed));
+	        hv ? hv->name : "?",
+	        (unsigned long long)(o->has_seed ? o->seed : sc->runs[run].seed));
 	fprintf(f, "quirks    %s\n", quirks);
 	fprintf(f, "ended     %s at %.3f us virtual (wall %.2f ms)\n", s->end_reason,
-		(double)s->virtual_ns / 1e3, r->wall_ms);
-	fprintf(f, "guest     %llu instructions, %llu exits, %llu injections, %llu EOIs, %llu timer "
-		   "expiries\n",
-		(unsigned long long)s->instructions, (unsigned long long)s->exits,
-		(unsigned long long)s->injections, (unsigned long long)s->eois,
-		(unsigned long long)s->timer_fires);
+	        (double)s->virtual_ns / 1e3, r->wall_ms);
+	fprintf(f,
+	        "guest     %llu instructions, %llu exits, %llu injections, %llu EOIs, %llu timer "
+	        "expiries\n",
+	        (unsigned long long)s->instructions, (unsigned long long)s->exits,
+	        (unsigned long long)s->injections, (unsigned long long)s->eois,
+	        (unsigned long long)s->timer_fires);
 	print_exits(f, s);
 	print_findings(f, &sc->runs[run], s);
 	if (o->trace_path)
 		fprintf(f, "trace     %s (%llu lines)\n", o->trace_path,
-			(unsigned long long)s->trace_lines);
+		        (unsigned long long)s->trace_lines);
 	if (r->status != EXIT_PASS)
 		fprintf(f, "result    FAIL: %s\n", r->msg);
 	else

@@ -34,7 +34,7 @@ static void chomp(char *s, ssize_t *n)
 }
 
 static void report(FILE *out, const struct ring *r, unsigned long lineno, const char *want,
-		   const char *got)
+                   const char *got)
 {
 	unsigned long first = lineno > CONTEXT_LINES ? lineno - CONTEXT_LINES : 1;
 
@@ -49,7 +49,7 @@ static void report(FILE *out, const struct ring *r, unsigned long lineno, const 
 }
 
 enum golden_result cli_golden_compare(const char *golden, const char *actual, FILE *out,
-				      struct hvsim_error *err)
+                                      struct hvsim_error *err)
 {
 	FILE *g = fopen(golden, "r"), *a = fopen(actual, "r");
 	char *gl = NULL, *al = NULL;
@@ -60,7 +60,7 @@ enum golden_result cli_golden_compare(const char *golden, const char *actual, FI
 
 	if (!g || !a) {
 		hvsim_error_set(err, HVSIM_E_IO, "%s: cannot open: %s", g ? actual : golden,
-				strerror(errno));
+		                strerror(errno));
 		res = GOLDEN_ERROR;
 	}
 	while (res == GOLDEN_MATCH) {

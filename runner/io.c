@@ -26,7 +26,7 @@ char *cli_read_file(const char *path, size_t *len, struct hvsim_error *err)
 		hvsim_error_set(err, HVSIM_E_IO, "%s: cannot read: %s", path, strerror(errno));
 	} else if ((unsigned long)size > FILE_MAX_BYTES) {
 		hvsim_error_set(err, HVSIM_E_INPUT, "%s: larger than %u MiB", path,
-				FILE_MAX_BYTES >> 20);
+		                FILE_MAX_BYTES >> 20);
 	} else if (!(buf = malloc((size_t)size + 1))) {
 		hvsim_error_set(err, HVSIM_E_NOMEM, "%s: out of memory", path);
 	} else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
@@ -50,7 +50,7 @@ bool cli_file_exists(void *ctx, const char *path)
 }
 
 struct hvsim_scenario *cli_load_scenario(const char *path, bool check_goldens,
-					 struct hvsim_error *err)
+                                         struct hvsim_error *err)
 {
 	struct scenario_io io = {.exists = cli_file_exists, .check_goldens = check_goldens};
 	struct hvsim_scenario *sc = NULL;
@@ -99,7 +99,7 @@ static bool walk(const char *dir, struct list *out, struct hvsim_error *err, uns
 
 	if (!d) {
 		hvsim_error_set(err, HVSIM_E_IO, "%s: cannot open directory: %s", dir,
-				strerror(errno));
+		                strerror(errno));
 		return false;
 	}
 	while (ok && (e = readdir(d))) {
@@ -136,8 +136,8 @@ char **cli_collect(char **paths, int n, size_t *count, struct hvsim_error *err)
 		char path[4096];
 		size_t len = strlen(paths[i]);
 
-		snprintf(path, sizeof(path), "%.*s", (int)(len > 1 && paths[i][len - 1] == '/'
-							  ? len - 1 : len), paths[i]);
+		snprintf(path, sizeof(path), "%.*s",
+		         (int)(len > 1 && paths[i][len - 1] == '/' ? len - 1 : len), paths[i]);
 		if (stat(path, &st) != 0) {
 			hvsim_error_set(err, HVSIM_E_INPUT, "%s: no such file or directory", path);
 			ok = false;

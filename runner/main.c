@@ -4,21 +4,21 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: hvsim COMMAND [OPTIONS] [ARGS]\n"
-	"\n"
-	"Deterministic instruction-level x86 virtualization simulator for testing hypervisor logic.\n"
-	"\n"
-	"Commands:\n"
-	"  run SCENARIO     run a scenario, write its trace, print a summary\n"
-	"  check [PATH...]  run scenarios and compare their traces with the goldens\n"
-	"  bless SCENARIO.. show how traces differ from the goldens, then rewrite the goldens\n"
-	"  list [PATH]      list scenarios, their provenance and runs; algorithms and quirks\n"
-	"  fuzz TARGET      run a fuzzing harness (make fuzz), list or export its findings\n"
-	"\n"
-	"Options: --help (also after a command), --version\n"
-	"\n"
-	"Exit status: 0 pass, 1 golden mismatch or unexpected finding, 2 usage or input error,\n"
-	"3 internal error.\n";
+    "usage: hvsim COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Deterministic instruction-level x86 virtualization simulator for testing hypervisor logic.\n"
+    "\n"
+    "Commands:\n"
+    "  run SCENARIO     run a scenario, write its trace, print a summary\n"
+    "  check [PATH...]  run scenarios and compare their traces with the goldens\n"
+    "  bless SCENARIO.. show how traces differ from the goldens, then rewrite the goldens\n"
+    "  list [PATH]      list scenarios, their provenance and runs; algorithms and quirks\n"
+    "  fuzz TARGET      run a fuzzing harness (make fuzz), list or export its findings\n"
+    "\n"
+    "Options: --help (also after a command), --version\n"
+    "\n"
+    "Exit status: 0 pass, 1 golden mismatch or unexpected finding, 2 usage or input error,\n"
+    "3 internal error.\n";
 
 int main(int argc, char **argv)
 {

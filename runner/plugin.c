@@ -27,14 +27,14 @@ const struct hvsim_hv_ops *cli_load_plugin(const char *path, struct hvsim_error 
 	*(void **)&fn = dlsym(h, HVSIM_HV_PLUGIN_SYMBOL);
 	if (!fn) {
 		hvsim_error_set(err, HVSIM_E_INPUT, "%s: does not export %s()", path,
-				HVSIM_HV_PLUGIN_SYMBOL);
+		                HVSIM_HV_PLUGIN_SYMBOL);
 		dlclose(h);
 		return NULL;
 	}
 	ops = fn();
 	if (!ops) {
 		hvsim_error_set(err, HVSIM_E_INPUT, "%s: %s() returned NULL", path,
-				HVSIM_HV_PLUGIN_SYMBOL);
+		                HVSIM_HV_PLUGIN_SYMBOL);
 		dlclose(h);
 		return NULL;
 	}

@@ -22,9 +22,10 @@ static bool unique_name(const struct suite *s, size_t i)
 {
 	for (size_t k = 0; k < i; k++) {
 		if (strcmp(s->scs[k]->name, s->scs[i]->name) == 0) {
-			fprintf(stderr, "%s: $.name: expected a scenario name not used by %s, found "
-					"\"%s\"\n",
-				s->scs[i]->file, s->scs[k]->file, s->scs[i]->name);
+			fprintf(stderr,
+			        "%s: $.name: expected a scenario name not used by %s, found "
+			        "\"%s\"\n",
+			        s->scs[i]->file, s->scs[k]->file, s->scs[i]->name);
 			return false;
 		}
 	}

@@ -1,12 +1,12 @@
-/* A loaded set of scenarios and the (scenario, run) jobs drawn from them: shared by check and bless,
- * which both run many scenarios and compare with goldens. */
+/* A loaded set of scenarios and the (scenario, run) jobs drawn from them: shared by check and
+ * bless, which both run many scenarios and compare with goldens. */
 #ifndef HVSIM_SUITE_H
 #define HVSIM_SUITE_H
 
 #include "cli.h"
 
 struct job {
-	size_t sc;  /* index into suite.scs */
+	size_t sc; /* index into suite.scs */
 	size_t run;
 };
 

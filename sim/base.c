@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 enum hvsim_status hvsim_error_set(struct hvsim_error *err, enum hvsim_status status,
-				  const char *fmt, ...)
+                                  const char *fmt, ...)
 {
 	va_list ap;
 

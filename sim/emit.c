@@ -31,7 +31,7 @@ void vm_emit(hvsim_vm *vm, const struct trace_ev *e)
 		st = trace_writer_emit(vm->trace, e);
 		if (st != HVSIM_OK && vm->state == HVSIM_VM_RUNNING)
 			vm_fail(vm, st, "trace: %s while writing a \"%s\" line",
-				st == HVSIM_E_IO ? "write failed" : "event too large", e->ev);
+			        st == HVSIM_E_IO ? "write failed" : "event too large", e->ev);
 	}
 	/* after the line: a finding an event triggers follows it in the trace */
 	if (vm->oracles && e->vcpu >= 0 && (unsigned)e->vcpu < vm->n_vcpus)

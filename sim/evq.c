@@ -1,10 +1,11 @@
 /* The event queue: a 4-ary min-heap on the 128-bit key (time << 64 | seq) whose entries carry their
  * keys inline, so sifting touches only the heap array and one comparison orders two events (a 4-ary
- * heap halves the levels a pop walks; measured by bench/bench_engine.c). Payloads live in a slot pool; a handle is (generation << 32 | slot + 1).
- * Cancelling follows Redis' ae.c: the slot's generation is bumped (a tombstone) and the heap entry is
- * dropped lazily when it reaches the top, or in bulk once tombstones outnumber live events, so the
- * hot push/pop path never maintains back-pointers. Stale entries never surface: after every pop and
- * cancel the top of the heap is purged, so peek and pop always see a live event. */
+ * heap halves the levels a pop walks; measured by bench/bench_engine.c). Payloads live in a slot
+ * pool; a handle is (generation << 32 | slot + 1). Cancelling follows Redis' ae.c: the slot's
+ * generation is bumped (a tombstone) and the heap entry is dropped lazily when it reaches the top,
+ * or in bulk once tombstones outnumber live events, so the hot push/pop path never maintains
+ * back-pointers. Stale entries never surface: after every pop and cancel the top of the heap is
+ * purged, so peek and pop always see a live event. */
 #include <hvsim/evq.h>
 
 #include <stdlib.h>
@@ -17,7 +18,7 @@ typedef unsigned __int128 u128;
 #define ARITY 4
 
 struct heap_ent {
-	u128 key;     /* time_ns << 64 | seq */
+	u128 key; /* time_ns << 64 | seq */
 	uint32_t slot;
 	uint32_t gen; /* the slot generation this entry was pushed with */
 };
@@ -104,8 +105,9 @@ static void sift_down(sim_evq *q, uint32_t i)
 	q->heap[i] = e;
 }
 
-/* Floyd's bottom-up deletion: walk the hole at the top down to a leaf along the smaller children (one
- * comparison per level), put the last entry there and sift it up, which is usually a short way. */
+/* Floyd's bottom-up deletion: walk the hole at the top down to a leaf along the smaller children
+ * (one comparison per level), put the last entry there and sift it up, which is usually a short
+ * way. */
 static void remove_top(sim_evq *q)
 {
 	uint32_t i = 0, n = --q->len;

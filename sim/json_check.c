@@ -24,7 +24,8 @@ static size_t push(struct jc *c, const char *text)
 	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s", text);
 
 	if (n > 0)
-		c->len += (size_t)n < sizeof(c->path) - c->len ? (size_t)n : sizeof(c->path) - c->len - 1;
+		c->len +=
+		    (size_t)n < sizeof(c->path) - c->len ? (size_t)n : sizeof(c->path) - c->len - 1;
 	return saved;
 }
 
@@ -97,8 +98,8 @@ void jc_pop(struct jc *c, size_t saved)
 	c->path[saved] = '\0';
 }
 
-/* How a value is shown in "found ...": the JSON text of a scalar (strings quoted, long ones cut), the
- * kind of a container. */
+/* How a value is shown in "found ...": the JSON text of a scalar (strings quoted, long ones cut),
+ * the kind of a container. */
 static void describe(const cJSON *j, char *buf, size_t cap)
 {
 	if (!j) {
@@ -110,7 +111,7 @@ static void describe(const cJSON *j, char *buf, size_t cap)
 	} else if (cJSON_IsString(j)) {
 		char text[FOUND_MAX * 2];
 		bool cut = escape(text, cap > 6 && cap - 6 < sizeof(text) ? cap - 6 : sizeof(text),
-				  j->valuestring, FOUND_MAX);
+		                  j->valuestring, FOUND_MAX);
 
 		snprintf(buf, cap, "\"%s%s\"", text, cut ? "..." : "");
 	} else {
@@ -130,7 +131,7 @@ static bool vfail(struct jc *c, const char *found, const char *fmt, va_list ap)
 	c->failed = true;
 	vsnprintf(expected, sizeof(expected), fmt, ap);
 	hvsim_error_set(c->err, HVSIM_E_INPUT, "%s: %s: expected %s, found %s", c->file, c->path,
-			expected, found);
+	                expected, found);
 	return false;
 }
 
@@ -276,7 +277,7 @@ static bool hex_string(const cJSON *j, uint64_t *out)
 }
 
 static bool ranged(struct jc *c, const cJSON *obj, const char *key, uint64_t min, uint64_t max,
-		   uint64_t *out, bool allow_hex)
+                   uint64_t *out, bool allow_hex)
 {
 	const cJSON *j = jc_get(obj, key);
 	uint64_t v;
@@ -292,10 +293,10 @@ static bool ranged(struct jc *c, const cJSON *obj, const char *key, uint64_t min
 	if (!ok || v < min || v > max) {
 		if (allow_hex)
 			jc_fail(c, j, "an integer or \"0x...\" string 0x%llx..0x%llx",
-				(unsigned long long)min, (unsigned long long)max);
+			        (unsigned long long)min, (unsigned long long)max);
 		else
 			jc_fail(c, j, "an integer %llu..%llu", (unsigned long long)min,
-				(unsigned long long)max);
+			        (unsigned long long)max);
 	} else {
 		*out = v;
 	}
@@ -304,13 +305,13 @@ static bool ranged(struct jc *c, const cJSON *obj, const char *key, uint64_t min
 }
 
 bool jc_int(struct jc *c, const cJSON *obj, const char *key, uint64_t min, uint64_t max,
-	    uint64_t *out)
+            uint64_t *out)
 {
 	return ranged(c, obj, key, min, max, out, false);
 }
 
 bool jc_u64(struct jc *c, const cJSON *obj, const char *key, uint64_t min, uint64_t max,
-	    uint64_t *out)
+            uint64_t *out)
 {
 	return ranged(c, obj, key, min, max, out, true);
 }
@@ -356,7 +357,7 @@ bool jc_str(struct jc *c, const cJSON *obj, const char *key, size_t max_len, cha
 }
 
 bool jc_enum(struct jc *c, const cJSON *obj, const char *key, const char *const *names, size_t n,
-	     uint8_t *out)
+             uint8_t *out)
 {
 	const cJSON *j = jc_get(obj, key);
 	char list[200] = "";
@@ -372,7 +373,7 @@ bool jc_enum(struct jc *c, const cJSON *obj, const char *key, const char *const 
 			return true;
 		}
 		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-					"%s\"%s\"", i ? ", " : "", names[i]);
+		                        "%s\"%s\"", i ? ", " : "", names[i]);
 		if (len >= sizeof(list))
 			break;
 	}

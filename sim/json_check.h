@@ -15,7 +15,7 @@ struct jc {
 	const char *file;
 	struct hvsim_error *err;
 	bool failed;
-	size_t len;            /* bytes of path in use */
+	size_t len; /* bytes of path in use */
 	char path[JC_PATH_MAX];
 };
 
@@ -27,10 +27,10 @@ void jc_pop(struct jc *c, size_t saved);
 
 /* Records a failure at the current path (first one wins); found NULL prints "nothing". */
 bool jc_fail(struct jc *c, const cJSON *found, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Same, with a preformatted "found" text. */
 bool jc_fail_text(struct jc *c, const char *found, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void jc_fail_nomem(struct jc *c);
 
 /* j must be an object whose keys are all in allowed (NULL-terminated) and each given once. */
@@ -42,15 +42,15 @@ bool jc_required(struct jc *c, const cJSON *obj, const char *key, const char *ki
 /* Scalars. Each reads obj.key into *out when present (leaving *out alone when absent) and returns
  * false only on a failure. jc_u64 takes a JSON integer below 2^53 or a "0x..." string. */
 bool jc_int(struct jc *c, const cJSON *obj, const char *key, uint64_t min, uint64_t max,
-	    uint64_t *out);
+            uint64_t *out);
 bool jc_u64(struct jc *c, const cJSON *obj, const char *key, uint64_t min, uint64_t max,
-	    uint64_t *out);
+            uint64_t *out);
 bool jc_bool(struct jc *c, const cJSON *obj, const char *key, bool *out);
 /* A string of 1..max_len bytes; *out is a new heap copy. */
 bool jc_str(struct jc *c, const cJSON *obj, const char *key, size_t max_len, char **out);
 /* A string that is one of names[0..n); *out is its index. */
 bool jc_enum(struct jc *c, const cJSON *obj, const char *key, const char *const *names, size_t n,
-	     uint8_t *out);
+             uint8_t *out);
 /* Checks an identifier: 1..64 of [a-z0-9._-], starting with a letter or digit. */
 bool jc_ident_ok(const char *s);
 

@@ -19,9 +19,9 @@ struct storm_win {
 };
 
 struct isr_track {
-	uint8_t top;          /* highest vector in (v)ISR, 0: empty */
-	uint64_t since_ns;    /* when top took its value */
-	uint64_t eois;        /* EOIs since then */
+	uint8_t top;       /* highest vector in (v)ISR, 0: empty */
+	uint64_t since_ns; /* when top took its value */
+	uint64_t eois;     /* EOIs since then */
 	bool reported;
 };
 
@@ -84,7 +84,7 @@ static bool field_is(const struct trace_ev *e, const char *key, const char *s)
 }
 
 static void storm_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
-			  uint64_t insns, oracle_report_fn report, void *ctx)
+                          uint64_t insns, oracle_report_fn report, void *ctx)
 {
 	struct storm_win *w;
 	uint64_t vec, per_irq;
@@ -104,14 +104,15 @@ static void storm_observe(struct oracles *o, struct vcpu_oracles *v, const struc
 	if (per_irq >= o->p.storm_insns_per_irq)
 		return;
 	w->reported = true;
-	snprintf(detail, sizeof(detail), "vector 0x%llx delivered %llu times in %llu ns, %llu insns each",
-		 (unsigned long long)vec, (unsigned long long)w->count,
-		 (unsigned long long)(e->t - w->start_ns), (unsigned long long)per_irq);
+	snprintf(detail, sizeof(detail),
+	         "vector 0x%llx delivered %llu times in %llu ns, %llu insns each",
+	         (unsigned long long)vec, (unsigned long long)w->count,
+	         (unsigned long long)(e->t - w->start_ns), (unsigned long long)per_irq);
 	report(ctx, e->vcpu, e->t, "interrupt_storm", detail);
 }
 
 static void isr_judge(struct oracles *o, struct isr_track *s, int32_t vcpu, uint64_t now,
-		      oracle_report_fn report, void *ctx)
+                      oracle_report_fn report, void *ctx)
 {
 	char detail[96];
 
@@ -120,7 +121,7 @@ static void isr_judge(struct oracles *o, struct isr_track *s, int32_t vcpu, uint
 		return;
 	s->reported = true;
 	snprintf(detail, sizeof(detail), "vector 0x%x in ISR for %llu ns across %llu EOIs", s->top,
-		 (unsigned long long)(now - s->since_ns), (unsigned long long)s->eois);
+	         (unsigned long long)(now - s->since_ns), (unsigned long long)s->eois);
 	report(ctx, vcpu, now, "isr_stall", detail);
 }
 
@@ -134,7 +135,7 @@ static void isr_set_top(struct isr_track *s, uint64_t top, uint64_t now)
 }
 
 static void isr_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
-			oracle_report_fn report, void *ctx)
+                        oracle_report_fn report, void *ctx)
 {
 	struct isr_track *s = &v->isr;
 	uint64_t vec;
@@ -150,7 +151,7 @@ static void isr_observe(struct oracles *o, struct vcpu_oracles *v, const struct 
 }
 
 static void timer_judge(struct oracles *o, struct timer_track *s, int32_t vcpu, uint64_t now,
-			oracle_report_fn report, void *ctx)
+                        oracle_report_fn report, void *ctx)
 {
 	char detail[96];
 
@@ -158,12 +159,12 @@ static void timer_judge(struct oracles *o, struct timer_track *s, int32_t vcpu, 
 		return;
 	s->reported = true;
 	snprintf(detail, sizeof(detail), "periodic LAPIC timer silent for %llu ns",
-		 (unsigned long long)(now - s->last_ns));
+	         (unsigned long long)(now - s->last_ns));
 	report(ctx, vcpu, now, "timer_stall", detail);
 }
 
 static void timer_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
-			  oracle_report_fn report, void *ctx)
+                          oracle_report_fn report, void *ctx)
 {
 	struct timer_track *s = &v->timer;
 
@@ -180,7 +181,7 @@ static void timer_observe(struct oracles *o, struct vcpu_oracles *v, const struc
 }
 
 void oracles_observe(struct oracles *o, const struct trace_ev *e, uint64_t insns,
-		     oracle_report_fn report, void *ctx)
+                     oracle_report_fn report, void *ctx)
 {
 	struct vcpu_oracles *v;
 

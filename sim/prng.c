@@ -1,6 +1,6 @@
-/* xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64: small, fast, and good enough for
- * simulation choices. The algorithms are public domain; this is a fresh implementation from their
- * published definitions. */
+/* xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64: small, fast, and good enough
+ * for simulation choices. The algorithms are public domain; this is a fresh implementation from
+ * their published definitions. */
 #include <hvsim/prng.h>
 
 static uint64_t splitmix64(uint64_t *x)

@@ -1,6 +1,6 @@
-/* The scenario loader, top level: format version, names, provenance, machine, hypervisor, limits and
- * runs. Guests and events are in scenario_guest.c. Validation is strict and total: any input gives
- * either a complete scenario or one error naming file, JSON path, expectation and finding. */
+/* The scenario loader, top level: format version, names, provenance, machine, hypervisor, limits
+ * and runs. Guests and events are in scenario_guest.c. Validation is strict and total: any input
+ * gives either a complete scenario or one error naming file, JSON path, expectation and finding. */
 #include "scenario_int.h"
 
 #include <hvsim/clock.h>
@@ -9,24 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = {"hvsim",  "name",   "description", "provenance",
-				       "machine", "hypervisor", "guest", "events",
-				       "limits", "oracles", "runs",   NULL};
+static const char *const top_keys[] = {"hvsim",   "name",       "description", "provenance",
+                                       "machine", "hypervisor", "guest",       "events",
+                                       "limits",  "oracles",    "runs",        NULL};
 static const char *const oracle_keys[] = {"interrupt_storm", "isr_stall", "timer_stall",
-					  "invariants", NULL};
+                                          "invariants", NULL};
 static const char *const storm_keys[] = {"count", "window_ns", "insns_per_irq", NULL};
 static const char *const isr_keys[] = {"stall_ns", "eois", NULL};
 static const char *const timer_keys[] = {"stall_ns", NULL};
 static const char *const invariant_keys[] = {"enabled", NULL};
 static const char *const prov_keys[] = {"patch", "link", "commit", "note", NULL};
-static const char *const machine_keys[] = {"cpu",     "vcpus",        "memory_mib",
-					   "irqchip", "apicv",        "nested",  "tsc_khz",
-					   "apic_bus_khz", "insn_ns", "quantum_insns",
-					   "exit_ns", "ioapic_pins",  "ioapic_version", NULL};
+static const char *const machine_keys[] = {
+    "cpu",     "vcpus",       "memory_mib",     "irqchip", "apicv",
+    "nested",  "tsc_khz",     "apic_bus_khz",   "insn_ns", "quantum_insns",
+    "exit_ns", "ioapic_pins", "ioapic_version", NULL};
 static const char *const hv_keys[] = {"algorithm", "quirks", NULL};
 static const char *const limit_keys[] = {"virtual_ns", "instructions", "exits", NULL};
-static const char *const run_keys[] = {"name", "description", "seed", "quirks",
-				       "golden", "findings", NULL};
+static const char *const run_keys[] = {"name",   "description", "seed", "quirks",
+                                       "golden", "findings",    NULL};
 static const char *const irqchip_names[] = {"kernel", "split"};
 static const char *const ioapic_versions[] = {"0x11", "0x20"};
 
@@ -40,7 +40,7 @@ bool scenario_check_file(struct loader *ld, const cJSON *obj, const char *key, c
 	saved = jc_push_key(&ld->jc, key);
 	if (!hvsim_scenario_path(ld->sc, rel, path, sizeof(path)))
 		jc_fail(&ld->jc, jc_get(obj, key), "a path shorter than %d bytes",
-			SCENARIO_PATH_MAX);
+		        SCENARIO_PATH_MAX);
 	else if (!ld->io->exists(ld->io->ctx, path))
 		jc_fail_text(&ld->jc, "no such file", "an existing file (%s)", path);
 	jc_pop(&ld->jc, saved);
@@ -147,10 +147,11 @@ static bool parse_machine(struct loader *ld, const cJSON *j)
 	return !c->failed;
 }
 
-/* Quirk objects: {"name": "value", ...}; names and values are identifiers. Which names and values an
- * algorithm knows is checked when the VM is built (hvsim_vm_create), where the algorithm is known. */
+/* Quirk objects: {"name": "value", ...}; names and values are identifiers. Which names and values
+ * an algorithm knows is checked when the VM is built (hvsim_vm_create), where the algorithm is
+ * known. */
 static bool parse_quirks(struct loader *ld, const cJSON *j, struct hvsim_quirk_setting **out,
-			 size_t *n_out)
+                         size_t *n_out)
 {
 	struct jc *c = &ld->jc;
 	size_t n = (size_t)cJSON_GetArraySize(j), i = 0;
@@ -198,7 +199,7 @@ static bool parse_hypervisor(struct loader *ld, const cJSON *j)
 			size_t s2 = jc_push_key(c, "quirks");
 
 			parse_quirks(ld, jc_get(j, "quirks"), &ld->sc->hv.quirks,
-				     &ld->sc->hv.n_quirks);
+			             &ld->sc->hv.n_quirks);
 			jc_pop(c, s2);
 		}
 	}
@@ -235,7 +236,7 @@ static void oracle_defaults(struct hvsim_oracle_params *p)
 
 /* One oracle's parameter object: obj.key must be an object with only keys. */
 static const cJSON *oracle_obj(struct jc *c, const cJSON *j, const char *key,
-			       const char *const *keys, size_t *saved)
+                               const char *const *keys, size_t *saved)
 {
 	const cJSON *o = jc_get(j, key);
 
@@ -437,7 +438,7 @@ static bool set_dir(struct hvsim_scenario *sc, const char *file)
 }
 
 static enum hvsim_status syntax_error(const char *file, const char *text, size_t len,
-				      struct hvsim_error *err)
+                                      struct hvsim_error *err)
 {
 	const char *where = cJSON_GetErrorPtr();
 	size_t off = len;
@@ -446,14 +447,15 @@ static enum hvsim_status syntax_error(const char *file, const char *text, size_t
 	if (where && where >= text && where <= text + len)
 		off = (size_t)(where - text);
 	locate(text, off, &line, &col);
-	return hvsim_error_set(err, HVSIM_E_INPUT,
-			       "%s: $: expected valid JSON, found a syntax error at line %u column %u",
-			       file, line, col);
+	return hvsim_error_set(
+	    err, HVSIM_E_INPUT,
+	    "%s: $: expected valid JSON, found a syntax error at line %u column %u", file, line,
+	    col);
 }
 
 enum hvsim_status hvsim_scenario_parse(const char *file, const char *text, size_t len,
-				       const struct scenario_io *io, struct hvsim_scenario **out,
-				       struct hvsim_error *err)
+                                       const struct scenario_io *io, struct hvsim_scenario **out,
+                                       struct hvsim_error *err)
 {
 	struct loader ld = {.io = io};
 	cJSON *root;
@@ -461,7 +463,7 @@ enum hvsim_status hvsim_scenario_parse(const char *file, const char *text, size_
 	*out = NULL;
 	if (memchr(text, '\0', len))
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "%s: $: expected JSON text, found a NUL byte", file);
+		                       "%s: $: expected JSON text, found a NUL byte", file);
 	root = cJSON_ParseWithLength(text, len);
 	if (!root)
 		return syntax_error(file, text, len, err);
@@ -537,7 +539,7 @@ int hvsim_scenario_find_run(const struct hvsim_scenario *sc, const char *name)
 }
 
 const struct hvsim_quirk_setting *hvsim_scenario_quirk(const struct hvsim_scenario *sc, size_t r,
-						       const char *name)
+                                                       const char *name)
 {
 	if (r < sc->n_runs)
 		for (size_t i = 0; i < sc->runs[r].n_quirks; i++)

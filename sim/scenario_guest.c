@@ -1,5 +1,5 @@
-/* The scenario loader, second half: the guest (code image, inline bytes or a recorded script) and the
- * timed external events. */
+/* The scenario loader, second half: the guest (code image, inline bytes or a recorded script) and
+ * the timed external events. */
 #include "scenario_int.h"
 
 #include <hvsim/clock.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const guest_keys[] = {"mode",  "program", "bytes", "load_gpa",
-					 "entry", "script",  NULL};
+                                         "entry", "script",  NULL};
 static const char *const script_keys[] = {"main", "handlers", NULL};
 static const char *const event_keys[] = {"at_ns", "irq_line", "msi", "host", NULL};
 static const char *const irq_keys[] = {"gsi", "level", NULL};
@@ -16,7 +16,7 @@ static const char *const msi_keys[] = {"address", "data", NULL};
 static const char *const host_keys[] = {"action", "vcpu", "arg", NULL};
 static const char *const mode_names[] = {"real", "protected", "long"};
 
-#define GUEST_BYTES_MAX 65536
+#define GUEST_BYTES_MAX  65536
 #define DEFAULT_LOAD_GPA 0x8000
 
 /* Script ops: JSON name, allowed keys. Indexed by enum script_op. */
@@ -27,30 +27,30 @@ struct op_desc {
 
 #define KEYS(...) ((const char *const[]){"op", __VA_ARGS__, NULL})
 static const struct op_desc op_descs[SOP_OP_MAX] = {
-	[SOP_CPUID] = {"cpuid", KEYS("leaf", "subleaf")},
-	[SOP_RDMSR] = {"rdmsr", KEYS("msr")},
-	[SOP_WRMSR] = {"wrmsr", KEYS("msr", "value")},
-	[SOP_IN] = {"in", KEYS("port", "size")},
-	[SOP_OUT] = {"out", KEYS("port", "size", "value")},
-	[SOP_MMIO_READ] = {"mmio_read", KEYS("gpa", "size")},
-	[SOP_MMIO_WRITE] = {"mmio_write", KEYS("gpa", "size", "value")},
-	[SOP_RDTSC] = {"rdtsc", KEYS(NULL)},
-	[SOP_RDTSCP] = {"rdtscp", KEYS(NULL)},
-	[SOP_RDPMC] = {"rdpmc", KEYS("counter")},
-	[SOP_HLT] = {"hlt", KEYS(NULL)},
-	[SOP_PAUSE] = {"pause", KEYS(NULL)},
-	[SOP_VMCALL] = {"vmcall", KEYS("rax")},
-	[SOP_TDCALL] = {"tdcall", KEYS("rax")},
-	[SOP_WBINVD] = {"wbinvd", KEYS(NULL)},
-	[SOP_MOV_CR] = {"mov_cr", KEYS("cr", "value")},
-	[SOP_COMPUTE] = {"compute", KEYS("insns")},
-	[SOP_STI] = {"sti", KEYS(NULL)},
-	[SOP_CLI] = {"cli", KEYS(NULL)},
-	[SOP_REPEAT] = {"repeat", KEYS("count", "body")},
+    [SOP_CPUID] = {"cpuid", KEYS("leaf", "subleaf")},
+    [SOP_RDMSR] = {"rdmsr", KEYS("msr")},
+    [SOP_WRMSR] = {"wrmsr", KEYS("msr", "value")},
+    [SOP_IN] = {"in", KEYS("port", "size")},
+    [SOP_OUT] = {"out", KEYS("port", "size", "value")},
+    [SOP_MMIO_READ] = {"mmio_read", KEYS("gpa", "size")},
+    [SOP_MMIO_WRITE] = {"mmio_write", KEYS("gpa", "size", "value")},
+    [SOP_RDTSC] = {"rdtsc", KEYS(NULL)},
+    [SOP_RDTSCP] = {"rdtscp", KEYS(NULL)},
+    [SOP_RDPMC] = {"rdpmc", KEYS("counter")},
+    [SOP_HLT] = {"hlt", KEYS(NULL)},
+    [SOP_PAUSE] = {"pause", KEYS(NULL)},
+    [SOP_VMCALL] = {"vmcall", KEYS("rax")},
+    [SOP_TDCALL] = {"tdcall", KEYS("rax")},
+    [SOP_WBINVD] = {"wbinvd", KEYS(NULL)},
+    [SOP_MOV_CR] = {"mov_cr", KEYS("cr", "value")},
+    [SOP_COMPUTE] = {"compute", KEYS("insns")},
+    [SOP_STI] = {"sti", KEYS(NULL)},
+    [SOP_CLI] = {"cli", KEYS(NULL)},
+    [SOP_REPEAT] = {"repeat", KEYS("count", "body")},
 };
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
-			  size_t *n_out, unsigned depth);
+                          size_t *n_out, unsigned depth);
 static int hexval(char ch);
 
 static bool need(struct loader *ld, const cJSON *obj, const char *key, const char *kind)
@@ -69,7 +69,7 @@ static bool parse_size(struct loader *ld, const cJSON *j, uint8_t max, uint8_t *
 	if (v & (v - 1)) {
 		saved = jc_push_key(&ld->jc, "size");
 		jc_fail(&ld->jc, jc_get(j, "size"), "a size of 1, 2, 4%s bytes",
-			max == 8 ? " or 8" : "");
+		        max == 8 ? " or 8" : "");
 		jc_pop(&ld->jc, saved);
 		return false;
 	}
@@ -107,7 +107,7 @@ static bool parse_repeat(struct loader *ld, const cJSON *j, struct script_action
 	saved = jc_push_key(&ld->jc, "body");
 	if (depth + 1 >= SCRIPT_MAX_DEPTH)
 		ok = jc_fail_text(&ld->jc, "deeper nesting", "repeat nested at most %d deep",
-				  SCRIPT_MAX_DEPTH);
+		                  SCRIPT_MAX_DEPTH);
 	else
 		ok = parse_actions(ld, jc_get(j, "body"), &a->body, &a->n_body, depth + 1);
 	if (ok && a->n_body == 0)
@@ -117,7 +117,7 @@ static bool parse_repeat(struct loader *ld, const cJSON *j, struct script_action
 }
 
 static bool parse_operands(struct loader *ld, const cJSON *j, struct script_action *a,
-			   unsigned depth)
+                           unsigned depth)
 {
 	struct jc *c = &ld->jc;
 	uint64_t v = 0;
@@ -171,8 +171,7 @@ static bool parse_operands(struct loader *ld, const cJSON *j, struct script_acti
 	return !c->failed;
 }
 
-static bool parse_action(struct loader *ld, const cJSON *j, struct script_action *a,
-			 unsigned depth)
+static bool parse_action(struct loader *ld, const cJSON *j, struct script_action *a, unsigned depth)
 {
 	struct jc *c = &ld->jc;
 	const cJSON *op = cJSON_IsObject(j) ? jc_get(j, "op") : NULL;
@@ -196,7 +195,7 @@ static bool parse_action(struct loader *ld, const cJSON *j, struct script_action
 }
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
-			  size_t *n_out, unsigned depth)
+                          size_t *n_out, unsigned depth)
 {
 	struct jc *c = &ld->jc;
 	size_t n = cJSON_IsArray(j) ? (size_t)cJSON_GetArraySize(j) : 0, i = 0;
@@ -375,7 +374,8 @@ bool scenario_parse_guest(struct loader *ld, const cJSON *j)
 	if (jc_object(c, j, guest_keys)) {
 		jc_enum(c, j, "mode", mode_names, 3, &sc->guest.mode);
 		if (code && jc_get(j, "script"))
-			jc_fail_text(c, "code and a script", "either code (program/bytes) or a script");
+			jc_fail_text(c, "code and a script",
+			             "either code (program/bytes) or a script");
 		else if (!code && !jc_get(j, "script"))
 			jc_fail_text(c, "neither", "\"program\", \"bytes\" or \"script\"");
 	}
@@ -410,8 +410,7 @@ static bool parse_msi(struct loader *ld, const cJSON *j, struct scenario_event *
 	size_t saved = jc_push_key(c, "msi");
 
 	if (jc_object(c, j, msi_keys) && need(ld, j, "address", "an MSI address") &&
-	    need(ld, j, "data", "MSI data") &&
-	    jc_u64(c, j, "address", 0, UINT64_MAX, &e->msi_addr))
+	    need(ld, j, "data", "MSI data") && jc_u64(c, j, "address", 0, UINT64_MAX, &e->msi_addr))
 		jc_u64(c, j, "data", 0, UINT32_MAX, &e->msi_data);
 	e->kind = SEV_MSI;
 	jc_pop(c, saved);
@@ -446,7 +445,7 @@ static bool parse_event(struct loader *ld, const cJSON *j, struct scenario_event
 		return false;
 	if (kinds != 1)
 		return jc_fail_text(c, kinds ? "several" : "none",
-				    "exactly one of \"irq_line\", \"msi\", \"host\"");
+		                    "exactly one of \"irq_line\", \"msi\", \"host\"");
 	if (jc_get(j, "irq_line"))
 		return parse_irq_line(ld, jc_get(j, "irq_line"), e);
 	if (jc_get(j, "msi"))
@@ -481,7 +480,7 @@ bool scenario_parse_events(struct loader *ld, const cJSON *j)
 			size_t s3 = jc_push_key(c, "at_ns");
 
 			jc_fail(c, jc_get(m, "at_ns"), "a time >= the previous event's %llu",
-				(unsigned long long)ld->sc->events[i - 1].at_ns);
+			        (unsigned long long)ld->sc->events[i - 1].at_ns);
 			jc_pop(c, s3);
 		}
 		jc_pop(c, s2);

@@ -6,12 +6,12 @@
 
 #include "json_check.h"
 
-#define SCENARIO_STR_MAX 4096    /* description, provenance texts */
-#define SCENARIO_PATH_MAX 1024
-#define SCENARIO_MAX_RUNS 64
+#define SCENARIO_STR_MAX    4096 /* description, provenance texts */
+#define SCENARIO_PATH_MAX   1024
+#define SCENARIO_MAX_RUNS   64
 #define SCENARIO_MAX_EVENTS 100000
-#define SCRIPT_MAX_ACTIONS 100000 /* per list */
-#define SCRIPT_MAX_DEPTH 8        /* repeat nesting */
+#define SCRIPT_MAX_ACTIONS  100000 /* per list */
+#define SCRIPT_MAX_DEPTH    8      /* repeat nesting */
 
 struct loader {
 	struct jc jc;

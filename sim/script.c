@@ -1,7 +1,7 @@
 /* The script backend: a guest made of recorded actions instead of code. Each exit-worthy action
  * becomes the guest_op a real instruction would produce, with the registers that instruction reads
- * (RCX for RDMSR, EDX:EAX for WRMSR, ...) set, at a synthetic RIP. Like hardware, the action counts as
- * executed only once the hypervisor moves RIP past it; a hypervisor that forgets re-executes it.
+ * (RCX for RDMSR, EDX:EAX for WRMSR, ...) set, at a synthetic RIP. Like hardware, the action counts
+ * as executed only once the hypervisor moves RIP past it; a hypervisor that forgets re-executes it.
  * Interrupts run the script's handler for the vector and return with an implicit IRET. */
 #include "backend.h"
 
@@ -10,24 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAMES_MAX 48 /* repeat nesting plus nested handlers */
+#define FRAMES_MAX       48 /* repeat nesting plus nested handlers */
 #define HANDLER_RIP_BASE 0x40000000u
-#define RFLAGS_IF (UINT64_C(1) << 9)
-#define RFLAGS_FIXED (UINT64_C(1) << 1) /* bit 1 always reads 1 (SDM 2.3 "System Flags") */
+#define RFLAGS_IF        (UINT64_C(1) << 9)
+#define RFLAGS_FIXED     (UINT64_C(1) << 1) /* bit 1 always reads 1 (SDM 2.3 "System Flags") */
 
 enum frame_kind { FR_LIST, FR_REPEAT, FR_HANDLER };
 
 struct frame {
 	const struct script_action *list;
 	size_t n, pc;
-	uint64_t iters_left;  /* FR_REPEAT: passes still to run after this one */
+	uint64_t iters_left; /* FR_REPEAT: passes still to run after this one */
 	uint8_t kind;
-	uint64_t base;        /* synthetic code address of the frame's actions */
-	uint64_t ret_rip;     /* FR_HANDLER: where IRET returns */
+	uint64_t base;    /* synthetic code address of the frame's actions */
+	uint64_t ret_rip; /* FR_HANDLER: where IRET returns */
 	uint64_t ret_rflags;
 	uint64_t compute_left; /* instructions left of the frame's current compute action, 0: none
-				* started; per frame, so a handler never inherits an interrupted
-				* compute */
+	                        * started; per frame, so a handler never inherits an interrupted
+	                        * compute */
 };
 
 struct script_cpu {
@@ -36,7 +36,7 @@ struct script_cpu {
 	unsigned depth;
 	uint64_t gpr[GPR_COUNT];
 	uint64_t rip, rflags;
-	uint64_t step;          /* actions executed: the synthetic RIP of the next one */
+	uint64_t step; /* actions executed: the synthetic RIP of the next one */
 	bool at_op;
 	struct guest_op op;
 };
@@ -49,7 +49,8 @@ void *script_backend_create(const struct guest_script *s, uint64_t base_rip)
 		return NULL;
 	c->s = s;
 	c->rflags = RFLAGS_FIXED | RFLAGS_IF;
-	c->st[0] = (struct frame){.list = s->main, .n = s->n_main, .kind = FR_LIST, .base = base_rip};
+	c->st[0] =
+	    (struct frame){.list = s->main, .n = s->n_main, .kind = FR_LIST, .base = base_rip};
 	c->depth = 1;
 	c->rip = base_rip;
 	return c;
@@ -65,7 +66,8 @@ static uint64_t next_rip(struct script_cpu *c)
 	return c->st[c->depth - 1].base + ((c->step & 0xffffff) << 4);
 }
 
-/* The action at the top of the stack, after unwinding finished lists; NULL when the script ended. */
+/* The action at the top of the stack, after unwinding finished lists; NULL when the script ended.
+ */
 static const struct script_action *current(struct script_cpu *c)
 {
 	while (c->depth) {
@@ -181,13 +183,19 @@ static bool make_op(struct script_cpu *c, const struct script_action *a, struct 
 	case SOP_MMIO_READ:
 	case SOP_MMIO_WRITE: op_mmio(c, a, op); return true;
 	case SOP_RDTSC: op->kind = GOP_RDTSC; return true;
-	case SOP_RDTSCP: op->kind = GOP_RDTSCP; op->len = 3; return true;
+	case SOP_RDTSCP:
+		op->kind = GOP_RDTSCP;
+		op->len = 3;
+		return true;
 	case SOP_RDPMC:
 		op->kind = GOP_RDPMC;
 		op->u.rdpmc.ecx = a->index;
 		c->gpr[GPR_RCX] = a->index;
 		return true;
-	case SOP_HLT: op->kind = GOP_HLT; op->len = 1; return true;
+	case SOP_HLT:
+		op->kind = GOP_HLT;
+		op->len = 1;
+		return true;
 	case SOP_PAUSE: op->kind = GOP_PAUSE; return true;
 	case SOP_VMCALL:
 	case SOP_TDCALL:
@@ -224,14 +232,22 @@ static uint64_t do_local(struct script_cpu *c, const struct script_action *a, ui
 		if (!f->compute_left)
 			advance(c);
 		return n;
-	case SOP_STI: c->rflags |= RFLAGS_IF; advance(c); return 1;
-	case SOP_CLI: c->rflags &= ~RFLAGS_IF; advance(c); return 1;
+	case SOP_STI:
+		c->rflags |= RFLAGS_IF;
+		advance(c);
+		return 1;
+	case SOP_CLI:
+		c->rflags &= ~RFLAGS_IF;
+		advance(c);
+		return 1;
 	case SOP_REPEAT:
 		if (c->depth == FRAMES_MAX)
 			return 0;
-		c->st[c->depth] = (struct frame){.list = a->body, .n = a->n_body,
-						 .iters_left = a->count - 1, .kind = FR_REPEAT,
-						 .base = c->st[c->depth - 1].base};
+		c->st[c->depth] = (struct frame){.list = a->body,
+		                                 .n = a->n_body,
+		                                 .iters_left = a->count - 1,
+		                                 .kind = FR_REPEAT,
+		                                 .base = c->st[c->depth - 1].base};
 		c->depth++;
 		return 0;
 	default: return 0;
@@ -239,7 +255,7 @@ static uint64_t do_local(struct script_cpu *c, const struct script_action *a, ui
 }
 
 static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_t *retired,
-			const char **why)
+                        const char **why)
 {
 	struct script_cpu *c = ctx;
 	enum be_stop st = settle(c, why);
@@ -317,7 +333,7 @@ static const struct script_handler *find_handler(const struct guest_script *s, u
 }
 
 static enum hvsim_status deliver(void *ctx, uint8_t vector, uint8_t type, bool has_error,
-				 uint32_t error_code)
+                                 uint32_t error_code)
 {
 	struct script_cpu *c = ctx;
 	const struct script_handler *h = find_handler(c->s, vector);
@@ -334,9 +350,12 @@ static enum hvsim_status deliver(void *ctx, uint8_t vector, uint8_t type, bool h
 		return HVSIM_E_INPUT;
 	if (!h || h->n == 0)
 		return HVSIM_OK; /* an empty handler is an immediate IRET */
-	c->st[c->depth++] = (struct frame){.list = h->actions, .n = h->n, .kind = FR_HANDLER,
-					   .base = HANDLER_RIP_BASE + ((uint64_t)vector << 24),
-					   .ret_rip = c->rip, .ret_rflags = c->rflags};
+	c->st[c->depth++] = (struct frame){.list = h->actions,
+	                                   .n = h->n,
+	                                   .kind = FR_HANDLER,
+	                                   .base = HANDLER_RIP_BASE + ((uint64_t)vector << 24),
+	                                   .ret_rip = c->rip,
+	                                   .ret_rflags = c->rflags};
 	c->rflags &= ~RFLAGS_IF; /* interrupt gate (SDM 6.12.1.3) */
 	c->rip = next_rip(c);
 	return HVSIM_OK;
@@ -348,15 +367,15 @@ static bool interruptible(void *ctx)
 }
 
 const struct guest_backend_ops script_backend_ops = {
-	.name = "script",
-	.destroy = destroy,
-	.run = run,
-	.get_gpr = get_gpr,
-	.set_gpr = set_gpr,
-	.get_rip = get_rip,
-	.set_rip = set_rip,
-	.get_rflags = get_rflags,
-	.set_rflags = set_rflags,
-	.deliver = deliver,
-	.interruptible = interruptible,
+    .name = "script",
+    .destroy = destroy,
+    .run = run,
+    .get_gpr = get_gpr,
+    .set_gpr = set_gpr,
+    .get_rip = get_rip,
+    .set_rip = set_rip,
+    .get_rflags = get_rflags,
+    .set_rflags = set_rflags,
+    .deliver = deliver,
+    .interruptible = interruptible,
 };

@@ -1,12 +1,12 @@
-/* The canonical trace writer. An event is encoded into one JSON line with its keys in emission order;
- * the bytes depend only on the event, never on the host, so equal runs give equal files. Lines are
- * buffered and streamed to the sink; nothing holds the whole trace. */
+/* The canonical trace writer. An event is encoded into one JSON line with its keys in emission
+ * order; the bytes depend only on the event, never on the host, so equal runs give equal files.
+ * Lines are buffered and streamed to the sink; nothing holds the whole trace. */
 #include <hvsim/trace.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-#define WRITER_BUF 65536
+#define WRITER_BUF     65536
 #define LINE_MAX_BYTES 4096
 
 struct trace_writer {
@@ -82,8 +82,8 @@ const struct trace_field *trace_ev_get(const struct trace_ev *e, const char *key
 	return NULL;
 }
 
-/* A bounded output cursor: writes past the end are counted, not performed. The fast paths copy whole
- * pieces when they fit, which is always the case for lines within LINE_MAX_BYTES. */
+/* A bounded output cursor: writes past the end are counted, not performed. The fast paths copy
+ * whole pieces when they fit, which is always the case for lines within LINE_MAX_BYTES. */
 struct out {
 	char *p;
 	size_t cap, len;

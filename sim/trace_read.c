@@ -54,7 +54,7 @@ static enum hvsim_status field_from(const cJSON *j, struct trace_rec *r, struct 
 
 	if (i >= TRACE_MAX_FIELDS)
 		return hvsim_error_set(err, HVSIM_E_INPUT, "expected at most %d fields, found more",
-				       TRACE_MAX_FIELDS);
+		                       TRACE_MAX_FIELDS);
 	copy_str(r->f[i].key, sizeof(r->f[i].key), j->string);
 	r->f[i].u = 0;
 	r->f[i].b = false;
@@ -66,8 +66,8 @@ static enum hvsim_status field_from(const cJSON *j, struct trace_rec *r, struct 
 		r->f[i].type = TRACE_NUM;
 		if (!exact_uint(j, &r->f[i].u))
 			return hvsim_error_set(err, HVSIM_E_INPUT,
-					       "$.%s: expected an integer 0..2^53-1, found %g",
-					       j->string, j->valuedouble);
+			                       "$.%s: expected an integer 0..2^53-1, found %g",
+			                       j->string, j->valuedouble);
 	} else if (cJSON_IsString(j)) {
 		if (parse_hex(j->valuestring, &r->f[i].u))
 			r->f[i].type = TRACE_HEX;
@@ -75,9 +75,9 @@ static enum hvsim_status field_from(const cJSON *j, struct trace_rec *r, struct 
 			r->f[i].type = TRACE_STR;
 		copy_str(r->f[i].s, sizeof(r->f[i].s), j->valuestring);
 	} else {
-		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "$.%s: expected a number, string or boolean, found another type",
-				       j->string);
+		return hvsim_error_set(
+		    err, HVSIM_E_INPUT,
+		    "$.%s: expected a number, string or boolean, found another type", j->string);
 	}
 	r->n++;
 	return HVSIM_OK;
@@ -89,20 +89,19 @@ static enum hvsim_status parse_obj(const cJSON *root, struct trace_rec *r, struc
 
 	if (!j || strcmp(j->string, "t") != 0 || !exact_uint(j, &r->t))
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "$.t: expected an integer virtual time as the first key");
+		                       "$.t: expected an integer virtual time as the first key");
 	j = j->next;
 	if (j && strcmp(j->string, "vcpu") == 0) {
 		uint64_t v;
 
 		if (!exact_uint(j, &v) || v > INT32_MAX)
-			return hvsim_error_set(err, HVSIM_E_INPUT,
-					       "$.vcpu: expected a vCPU index");
+			return hvsim_error_set(err, HVSIM_E_INPUT, "$.vcpu: expected a vCPU index");
 		r->vcpu = (int32_t)v;
 		j = j->next;
 	}
 	if (!j || strcmp(j->string, "ev") != 0 || !cJSON_IsString(j))
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "$.ev: expected the event kind after t and vcpu");
+		                       "$.ev: expected the event kind after t and vcpu");
 	copy_str(r->ev, sizeof(r->ev), j->valuestring);
 	for (j = j->next; j; j = j->next)
 		if (field_from(j, r, err) != HVSIM_OK)
@@ -111,7 +110,7 @@ static enum hvsim_status parse_obj(const cJSON *root, struct trace_rec *r, struc
 }
 
 enum hvsim_status trace_parse_line(const char *line, size_t len, struct trace_rec *out,
-				   struct hvsim_error *err)
+                                   struct hvsim_error *err)
 {
 	cJSON *root;
 	enum hvsim_status st;
@@ -122,7 +121,7 @@ enum hvsim_status trace_parse_line(const char *line, size_t len, struct trace_re
 	if (!root || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return hvsim_error_set(err, HVSIM_E_INPUT, "$: expected a JSON object, found %s",
-				       root ? "another JSON value" : "invalid JSON");
+		                       root ? "another JSON value" : "invalid JSON");
 	}
 	st = parse_obj(root, out, err);
 	cJSON_Delete(root);

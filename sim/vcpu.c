@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CODE_BASE_RIP 0x100000
+#define CODE_BASE_RIP   0x100000
 #define GUEST_STEPS_MAX 1000000 /* loop iterations per slice: bounds zero-time exit loops */
 
 static void *create_backend(hvsim_vm *vm, hvsim_vcpu *v, struct hvsim_error *err)
@@ -77,7 +77,7 @@ static void deliver_pending(hvsim_vcpu *v)
 	vm_emit(v->vm, &e);
 	if (v->be->deliver(v->be_ctx, vector, BE_EV_EXTINT, false, 0) != HVSIM_OK)
 		vm_finding(v->vm, (int32_t)v->index, v->now, "guest_fault",
-			   "the guest could not take an interrupt");
+		           "the guest could not take an interrupt");
 }
 
 static void guest_done(hvsim_vcpu *v, const char *why)
@@ -93,7 +93,7 @@ void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why)
 		return;
 	}
 	vm_finding(v->vm, (int32_t)v->index, v->now,
-		   st == BE_FAULT ? "guest_fault" : "guest_bad_access", why);
+	           st == BE_FAULT ? "guest_fault" : "guest_bad_access", why);
 	guest_done(v, why);
 }
 
@@ -151,7 +151,7 @@ static void run_root(hvsim_vcpu *v)
 	}
 	if (++v->idle_calls >= HV_IDLE_CALLS_MAX) {
 		vm_finding(vm, (int32_t)v->index, v->now, "hv_error",
-			   "vcpu_run keeps returning without entering, blocking or stopping");
+		           "vcpu_run keeps returning without entering, blocking or stopping");
 		v->state = VS_DONE;
 	}
 }
@@ -164,7 +164,8 @@ void vcpu_run_slice(hvsim_vcpu *v)
 	if (v->now < vm->now)
 		v->now = vm->now;
 	vm->ctx_vcpu = v;
-	while (v->now < vm->slice_end && vm->state == HVSIM_VM_RUNNING && steps++ < GUEST_STEPS_MAX) {
+	while (v->now < vm->slice_end && vm->state == HVSIM_VM_RUNNING &&
+	       steps++ < GUEST_STEPS_MAX) {
 		if (v->state == VS_ROOT)
 			run_root(v);
 		else if (v->state == VS_GUEST)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 static enum hvsim_status select_quirk(hvsim_vm *vm, const struct hvsim_quirk_setting *q,
-				      struct hvsim_error *err)
+                                      struct hvsim_error *err)
 {
 	const struct hvsim_hv_ops *hv = vm->hv;
 
@@ -30,13 +30,13 @@ static enum hvsim_status select_quirk(hvsim_vm *vm, const struct hvsim_quirk_set
 			}
 		}
 		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "%s: %s: expected a value of quirk %s (see hvsim list "
-				       "--quirks), found \"%s\"",
-				       vm->sc->file, q->json_path, q->name, q->value);
+		                       "%s: %s: expected a value of quirk %s (see hvsim list "
+		                       "--quirks), found \"%s\"",
+		                       vm->sc->file, q->json_path, q->name, q->value);
 	}
 	return hvsim_error_set(err, HVSIM_E_INPUT,
-			       "%s: %s: expected a quirk of algorithm \"%s\", found \"%s\"",
-			       vm->sc->file, q->json_path, hv->name, q->name);
+	                       "%s: %s: expected a quirk of algorithm \"%s\", found \"%s\"",
+	                       vm->sc->file, q->json_path, hv->name, q->name);
 }
 
 /* Scenario-level settings first, then the run's overrides. */
@@ -51,7 +51,7 @@ static enum hvsim_status select_quirks(hvsim_vm *vm, struct hvsim_error *err)
 	for (size_t i = 0; i < vm->hv->n_quirks; i++)
 		vm->quirk_values[i] = vm->hv->quirks[i].def;
 	if (strcmp(vm->hv->name, vm->sc->hv.algorithm) != 0)
-		return HVSIM_OK; /* another algorithm stands in: the scenario's quirks are not its */
+		return HVSIM_OK; /* another algorithm stands in: not its quirks */
 	for (size_t i = 0; i < vm->sc->hv.n_quirks && st == HVSIM_OK; i++)
 		st = select_quirk(vm, &vm->sc->hv.quirks[i], err);
 	for (size_t i = 0; i < r->n_quirks && st == HVSIM_OK; i++)
@@ -60,14 +60,15 @@ static enum hvsim_status select_quirks(hvsim_vm *vm, struct hvsim_error *err)
 }
 
 static enum hvsim_status pick_algorithm(hvsim_vm *vm, const struct hvsim_vm_opts *o,
-					struct hvsim_error *err)
+                                        struct hvsim_error *err)
 {
 	vm->hv = o->hv ? o->hv : hvsim_hv_builtin(vm->sc->hv.algorithm);
 	if (!vm->hv)
-		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "%s: $.hypervisor.algorithm: expected a built-in algorithm "
-				       "(see hvsim list --algorithms) or --hv PLUGIN.so, found \"%s\"",
-				       vm->sc->file, vm->sc->hv.algorithm);
+		return hvsim_error_set(
+		    err, HVSIM_E_INPUT,
+		    "%s: $.hypervisor.algorithm: expected a built-in algorithm "
+		    "(see hvsim list --algorithms) or --hv PLUGIN.so, found \"%s\"",
+		    vm->sc->file, vm->sc->hv.algorithm);
 	return hvsim_hv_validate(vm->hv, err);
 }
 
@@ -164,12 +165,12 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->hv->vcpu_create && (st = vm->hv->vcpu_create(vm->hv_priv, &vm->vcpus[i])))
 			return hvsim_error_set(err, st, "algorithm %s: vcpu_create(%u) failed",
-					       vm->hv->name, i);
+			                       vm->hv->name, i);
 	return HVSIM_OK;
 }
 
 hvsim_vm *hvsim_vm_create(const struct hvsim_scenario *sc, size_t run_index,
-			  const struct hvsim_vm_opts *opts, struct hvsim_error *err)
+                          const struct hvsim_vm_opts *opts, struct hvsim_error *err)
 {
 	struct hvsim_vm_opts none = {0};
 	hvsim_vm *vm;
@@ -242,15 +243,15 @@ static void scenario_event(hvsim_vm *vm, const struct scenario_event *se)
 		if (!hv->host_action ||
 		    hv->host_action(vm->hv_priv, v, se->action, se->arg) != HVSIM_OK)
 			vm_finding(vm, se->vcpu, vm->now, "hv_error",
-				   "the algorithm rejected a host action");
+			           "the algorithm rejected a host action");
 		break;
 	}
 }
 
 static void fire(hvsim_vm *vm, const struct sim_event *ev)
 {
-	hvsim_vcpu *v = ev->vcpu >= 0 && (unsigned)ev->vcpu < vm->n_vcpus ? &vm->vcpus[ev->vcpu]
-									    : NULL;
+	hvsim_vcpu *v =
+	    ev->vcpu >= 0 && (unsigned)ev->vcpu < vm->n_vcpus ? &vm->vcpus[ev->vcpu] : NULL;
 	struct trace_ev e;
 
 	vm->now = ev->time_ns > vm->now ? ev->time_ns : vm->now;
@@ -310,7 +311,8 @@ static bool any_runnable(const hvsim_vm *vm)
 	return false;
 }
 
-/* When no vCPU ran to the slice end, time stops where the last one stopped, not at the slice end. */
+/* When no vCPU ran to the slice end, time stops where the last one stopped, not at the slice end.
+ */
 static uint64_t latest_vcpu_time(const hvsim_vm *vm)
 {
 	uint64_t t = vm->now;
@@ -338,7 +340,8 @@ static void idle(hvsim_vm *vm)
 	if (all_done(vm)) {
 		vm_end(vm, "all vCPUs finished");
 	} else if (!sim_evq_peek_time(vm->evq, &t)) {
-		vm_finding(vm, -1, vm->now, "idle_hang", "every vCPU waits and nothing is scheduled");
+		vm_finding(vm, -1, vm->now, "idle_hang",
+		           "every vCPU waits and nothing is scheduled");
 		vm_end(vm, "idle hang");
 	} else if (t >= vm->sc->limits.virtual_ns) {
 		vm->now = vm->sc->limits.virtual_ns;

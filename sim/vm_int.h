@@ -4,8 +4,8 @@
  * Scheduling invariants:
  * - vm->now is the start of the current slice; every vCPU's local time is >= vm->now while it runs,
  *   and events due at or before vm->now have fired before any vCPU runs in the slice.
- * - vm->slice_end only shrinks during a slice: scheduling an event earlier than it pulls it in, so a
- *   timer armed by an exit handler fires at its own time, not at the end of a quantum.
+ * - vm->slice_end only shrinks during a slice: scheduling an event earlier than it pulls it in, so
+ * a timer armed by an exit handler fires at its own time, not at the end of a quantum.
  * - vCPUs run in index order inside a slice; ties between events break by insertion sequence.
  * Everything here is a function of the scenario, the run and the seed. */
 #ifndef HVSIM_VM_INT_H
@@ -22,8 +22,8 @@
 
 /* Event kinds in the queue. */
 enum vm_event_kind {
-	VMEV_SCENARIO = 1, /* data: index into sc->events */
-	VMEV_HV_TIMER = 2, /* data: the algorithm's cookie */
+	VMEV_SCENARIO = 1,  /* data: index into sc->events */
+	VMEV_HV_TIMER = 2,  /* data: the algorithm's cookie */
 	VMEV_VMX_TIMER = 3, /* a vCPU's VMX-preemption timer expires */
 };
 
@@ -42,12 +42,12 @@ struct hvsim_vcpu {
 	hvsim_vm *vm;
 	unsigned index;
 	void *priv;
-	uint8_t state;           /* enum vcpu_state */
-	uint64_t now;            /* local virtual time, ns */
-	uint64_t insns;          /* guest instructions retired */
-	unsigned idle_calls;     /* consecutive vcpu_run calls without leaving root mode */
-	bool has_exit;           /* exit is readable: set by an exit, cleared when vcpu_run returns */
-	bool exit_cost_due;      /* the next entry pays machine.exit_ns for the last exit */
+	uint8_t state;       /* enum vcpu_state */
+	uint64_t now;        /* local virtual time, ns */
+	uint64_t insns;      /* guest instructions retired */
+	unsigned idle_calls; /* consecutive vcpu_run calls without leaving root mode */
+	bool has_exit;       /* exit is readable: set by an exit, cleared when vcpu_run returns */
+	bool exit_cost_due;  /* the next entry pays machine.exit_ns for the last exit */
 	struct hvsim_exit exit;
 	int16_t pending_vector;  /* generic injection waiting for the next entry, -1: none */
 	uint32_t intercepts;     /* GOP_BIT kinds that exit (generic hardware) */
@@ -56,17 +56,17 @@ struct hvsim_vcpu {
 	uint32_t tsc_aux;        /* IA32_TSC_AUX, returned by RDTSCP in ECX */
 	const struct guest_backend_ops *be;
 	void *be_ctx;
-	struct vmx_cpu *vmx;     /* this vCPU's VMX logical processor, NULL without VMX */
-	bool vmx_exited;         /* vcpu_run follows a VM exit */
-	uint64_t vmx_exits;      /* VM exits of this vCPU so far */
-	bool vmx_has_op;         /* vmx_op is the operation behind that exit */
+	struct vmx_cpu *vmx; /* this vCPU's VMX logical processor, NULL without VMX */
+	bool vmx_exited;     /* vcpu_run follows a VM exit */
+	uint64_t vmx_exits;  /* VM exits of this vCPU so far */
+	bool vmx_has_op;     /* vmx_op is the operation behind that exit */
 	struct guest_op vmx_op;
-	bool nonroot;            /* in VMX non-root operation (vmx_nonroot.c) */
-	bool vmx_kick;           /* a host interrupt is pending for the non-root guest */
-	sim_ev_handle vmx_timer; /* engine event of the VMX-preemption timer, 0: none */
+	bool nonroot;               /* in VMX non-root operation (vmx_nonroot.c) */
+	bool vmx_kick;              /* a host interrupt is pending for the non-root guest */
+	sim_ev_handle vmx_timer;    /* engine event of the VMX-preemption timer, 0: none */
 	struct cpu_state vmx_guest; /* guest state the backend does not hold */
-	uint64_t vmx_be_cr[3];   /* CR0, CR3, CR4 as last written into the backend */
-	uint8_t vmx_be_cr_valid; /* bit i: vmx_be_cr[i] is known */
+	uint64_t vmx_be_cr[3];      /* CR0, CR3, CR4 as last written into the backend */
+	uint8_t vmx_be_cr_valid;    /* bit i: vmx_be_cr[i] is known */
 };
 
 struct hvsim_vm {
@@ -77,27 +77,27 @@ struct hvsim_vm {
 	const char **quirk_values; /* per hv->quirks entry: selected value */
 	sim_evq *evq;
 	struct sim_prng prng;
-	uint64_t now;          /* slice start, ns */
-	uint64_t slice_end;    /* ns */
-	hvsim_vcpu *ctx_vcpu;  /* vCPU whose time is "now" for services, NULL: vm->now */
+	uint64_t now;         /* slice start, ns */
+	uint64_t slice_end;   /* ns */
+	hvsim_vcpu *ctx_vcpu; /* vCPU whose time is "now" for services, NULL: vm->now */
 	trace_writer *trace;
 	struct oracles *oracles;
-	unsigned emit_depth;   /* emit re-entry guard (oracles emitting findings) */
-	uint8_t *mem;          /* guest RAM */
+	unsigned emit_depth; /* emit re-entry guard (oracles emitting findings) */
+	uint8_t *mem;        /* guest RAM */
 	uint64_t mem_size;
 	struct be_machine mach; /* RAM and MMIO map as backends see them (mach.mem == mem) */
 	bool code_guest;        /* instruction-level guest (Unicorn), else a script */
 	void *user;             /* struct hvsim_vm_opts.user */
 	hvsim_vcpu *vcpus;
 	unsigned n_vcpus;
-	bool has_vmx;                  /* the CPU profile has VMX */
+	bool has_vmx; /* the CPU profile has VMX */
 	struct vmx_caps vmx_caps;
 	struct vmcs_store *vmcs_store;
-	uint8_t *host_mem;             /* hypervisor pages at HVSIM_HOST_MEM_BASE */
+	uint8_t *host_mem; /* hypervisor pages at HVSIM_HOST_MEM_BASE */
 	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
-	bool invariant_reported;       /* oracles.invariants: a violation was reported (once a run) */
+	bool invariant_reported; /* oracles.invariants: a violation was reported (once a run) */
 	struct hvsim_summary sum;
 	struct hvsim_error err;
 };
@@ -136,7 +136,7 @@ void vm_finding(hvsim_vm *vm, int32_t vcpu, uint64_t t, const char *kind, const 
 void vm_end(hvsim_vm *vm, const char *reason);
 /* Ends the run on an hvsim bug or trace failure. */
 void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 uint64_t vm_ctx_now(const hvsim_vm *vm);
 /* vm.c: schedules an engine event at at_ns (not before the current context's time), pulling the
  * slice end in; 0 when out of memory. */

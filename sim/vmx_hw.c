@@ -1,5 +1,5 @@
-/* The machine's VMX hardware: the CPU profile, one VMX logical processor per vCPU, the VMCS store and
- * the host pages algorithms allocate for VMX regions, bitmaps and virtual-APIC pages. The VMX
+/* The machine's VMX hardware: the CPU profile, one VMX logical processor per vCPU, the VMCS store
+ * and the host pages algorithms allocate for VMX regions, bitmaps and virtual-APIC pages. The VMX
  * instruction services hand the architectural outcome back and trace failures; the VM-entry and
  * VM-exit runtime lives in vmx_run.c. */
 #include "vmx_hw.h"
@@ -35,9 +35,10 @@ enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err)
 	if (vmx_profile_load(cpu, &vm->vmx_caps, err) != HVSIM_OK) {
 		for (n = vmx_profile_names(); *n; n++)
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", *n);
-		return hvsim_error_set(err, HVSIM_E_INPUT,
-				       "%s: $.machine.cpu: expected a CPU profile (%s), found \"%s\"",
-				       vm->sc->file, names, cpu);
+		return hvsim_error_set(
+		    err, HVSIM_E_INPUT,
+		    "%s: $.machine.cpu: expected a CPU profile (%s), found \"%s\"", vm->sc->file,
+		    names, cpu);
 	}
 	vm->vmcs_store = vmcs_store_create(VMCS_STORE_CAPACITY);
 	if (!vm->vmcs_store)
@@ -46,7 +47,8 @@ enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err)
 		vm->vcpus[i].vmx = vmx_cpu_create(&vm->vmx_caps, &mem, vm->vmcs_store);
 		if (!vm->vcpus[i].vmx)
 			return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
-		/* CR0.ET is hardwired to 1 (SDM Vol. 3 2.5) and VM entry leaves it (SDM 27.3.2.1) */
+		/* CR0.ET is hardwired to 1 (SDM Vol. 3 2.5) and VM entry leaves it (SDM 27.3.2.1)
+		 */
 		vm->vcpus[i].vmx_guest.cr0 = CR0_ET;
 	}
 	vm->has_vmx = true;
@@ -123,7 +125,7 @@ enum hvsim_status hvsim_host_write(hvsim_vm *vm, uint64_t hpa, const void *buf, 
 
 /* Traces an instruction that did not succeed: what a hypervisor developer must see. */
 void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
-			 const struct vmx_result *res)
+                         const struct vmx_result *res)
 {
 	struct trace_ev e;
 
@@ -214,7 +216,7 @@ void hvsim_vmwrite(hvsim_vcpu *v, uint64_t field, uint64_t value, struct vmx_res
 }
 
 void hvsim_invept(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-		  struct vmx_result *res)
+                  struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
 		vmx_invept(v->vmx, type, desc_lo, desc_hi, res);
@@ -222,7 +224,7 @@ void hvsim_invept(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_
 }
 
 void hvsim_invvpid(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-		   struct vmx_result *res)
+                   struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
 		vmx_invvpid(v->vmx, type, desc_lo, desc_hi, res);

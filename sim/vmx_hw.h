@@ -12,7 +12,7 @@ enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err);
 void vmx_hw_fini(hvsim_vm *vm);
 /* Traces a VMX instruction that did not succeed. */
 void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
-			 const struct vmx_result *res);
+                         const struct vmx_result *res);
 
 /* After VMLAUNCH/VMRESUME: on VMX_ENTERED the vCPU enters non-root operation; an entry-failure exit
  * returns to the algorithm as a VM exit. */

@@ -1,8 +1,8 @@
 /* VMX non-root operation in the vCPU loop, following the VMX model's calling contract
- * (docs/vmx-model.md "Runtime"): after VMLAUNCH/VMRESUME pass their checks the guest state is loaded
- * from the VMCS into the backend and the injected event is delivered; at every stop of the guest
- * (an operation, a budget boundary, an event) the model decides what the processor does; a VM exit
- * saves the state back into the VMCS and returns the vCPU to its algorithm.
+ * (docs/vmx-model.md "Runtime"): after VMLAUNCH/VMRESUME pass their checks the guest state is
+ * loaded from the VMCS into the backend and the injected event is delivered; at every stop of the
+ * guest (an operation, a budget boundary, an event) the model decides what the processor does; a VM
+ * exit saves the state back into the VMCS and returns the vCPU to its algorithm.
  *
  * What the engine keeps beside the backend: a cpu_state mirror (vmx_guest) for the state the
  * backend does not hold (segments, EFER, PAT, activity, interruptibility); segment registers are
@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RFLAGS_IF_BIT (UINT64_C(1) << 9)
-#define HOST_KICK_VECTOR 0xf2  /* the host IPI that kicks a vCPU out (KVM's POSTED_INTR_VECTOR) */
-#define X2APIC_EOI_MSR 0x80bu
+#define RFLAGS_IF_BIT    (UINT64_C(1) << 9)
+#define HOST_KICK_VECTOR 0xf2 /* the host IPI that kicks a vCPU out (KVM's POSTED_INTR_VECTOR) */
+#define X2APIC_EOI_MSR   0x80bu
 #define XAPIC_EOI_OFFSET 0xb0u
-#define FRAME_BYTES 40         /* SS, RSP, RFLAGS, CS, RIP (SDM 6.14.2) */
+#define FRAME_BYTES      40 /* SS, RSP, RFLAGS, CS, RIP (SDM 6.14.2) */
 #define ERROR_CODE_BYTES 8
 
 static uint64_t tsc_now(const hvsim_vcpu *v)
@@ -130,7 +130,7 @@ static void deliver(hvsim_vcpu *v, const struct vmx_event *ev, bool virtual)
 	if (v->be->deliver(v->be_ctx, ev->vector, ev->type, ev->has_error, ev->error_code) !=
 	    HVSIM_OK) {
 		vm_finding(v->vm, (int32_t)v->index, v->now, "guest_fault",
-			   "the guest's IDT could not take an event");
+		           "the guest's IDT could not take an event");
 		v->state = VS_DONE;
 	}
 }
@@ -143,8 +143,9 @@ static void arm_preemption_timer(hvsim_vcpu *v)
 		sim_evq_cancel(v->vm->evq, v->vmx_timer);
 	v->vmx_timer = 0;
 	if (vmx_preemption_timer_deadline(v->vmx, &deadline))
-		v->vmx_timer = vm_schedule(v->vm, sim_tsc_to_ns(deadline, v->vm->sc->machine.tsc_khz),
-					   VMEV_VMX_TIMER, (int32_t)v->index, 0);
+		v->vmx_timer =
+		    vm_schedule(v->vm, sim_tsc_to_ns(deadline, v->vm->sc->machine.tsc_khz),
+		                VMEV_VMX_TIMER, (int32_t)v->index, 0);
 }
 
 static void enter_nonroot(hvsim_vcpu *v)
@@ -301,7 +302,7 @@ static bool is_eoi_write(const struct guest_op *op)
 {
 	return (op->kind == GOP_WRMSR && op->u.msr.index == X2APIC_EOI_MSR) ||
 	       (op->kind == GOP_MMIO && op->u.mmio.write &&
-		(op->u.mmio.gpa & 0xfff) == XAPIC_EOI_OFFSET);
+	        (op->u.mmio.gpa & 0xfff) == XAPIC_EOI_OFFSET);
 }
 
 /* What the processor completed without an exit: the result, a CR write, RIP past the operation. */
@@ -352,9 +353,9 @@ static void execute(hvsim_vcpu *v, const struct guest_op *op)
 	case GOP_IO:
 	case GOP_MMIO: vcpu_hw_complete(v, op, UINT64_MAX); break;
 	case GOP_CR: /* MOV from CR reads the CPU's register (CR3 without CR3-store exiting) */
-		vcpu_hw_complete(v, op,
-				 op->u.cr.access == CR_ACCESS_MOV_FROM_CR ? hvsim_vcpu_cr(v, op->u.cr.cr)
-									  : 0);
+		vcpu_hw_complete(
+		    v, op,
+		    op->u.cr.access == CR_ACCESS_MOV_FROM_CR ? hvsim_vcpu_cr(v, op->u.cr.cr) : 0);
 		break;
 	default: vcpu_hw_complete(v, op, 0); break;
 	}
@@ -425,8 +426,8 @@ static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
 	case VMX_OP_DONE_EXIT:
 		apply_done(v, op, &r);
 		if (is_eoi_write(op))
-			emit_virtual_eoi(v, svi, in_isr && !vmx_vapic_test(v->vmx, VAPIC_VISR,
-									   (uint8_t)svi));
+			emit_virtual_eoi(
+			    v, svi, in_isr && !vmx_vapic_test(v->vmx, VAPIC_VISR, (uint8_t)svi));
 		if (r.outcome == VMX_OP_DONE_EXIT)
 			vmx_do_exit(v, &r.exit, op);
 		break;

@@ -14,16 +14,16 @@
  * registers and RFLAGS from the backend, segments from the set-up GDT for the guest's mode. A
  * scripted guest gets the long-mode state. TR is a busy TSS of the set-up's making (the guest has
  * none of its own), LDTR is unusable. */
-#define AR_CODE64 0xa09bu /* G, L, P, DPL 0, code execute/read accessed */
-#define AR_CODE32 0xc09bu /* G, D/B, P, DPL 0, code execute/read accessed */
-#define AR_DATA 0xc093u   /* G, D/B, P, DPL 0, data read/write accessed */
+#define AR_CODE64    0xa09bu /* G, L, P, DPL 0, code execute/read accessed */
+#define AR_CODE32    0xc09bu /* G, D/B, P, DPL 0, code execute/read accessed */
+#define AR_DATA      0xc093u /* G, D/B, P, DPL 0, data read/write accessed */
 #define AR_REAL_CODE 0x009bu
 #define AR_REAL_DATA 0x0093u
-#define AR_TSS_BUSY 0x008bu
+#define AR_TSS_BUSY  0x008bu
 #define EFER_LME_LMA UINT64_C(0x500)
-#define BOOT_PAT UINT64_C(0x0007040600070406)
-#define SCRIPT_CR0 UINT64_C(0x80050033) /* PG WP NE ET MP PE */
-#define SCRIPT_CR4 UINT64_C(0x00000620) /* OSXMMEXCPT OSFXSR PAE */
+#define BOOT_PAT     UINT64_C(0x0007040600070406)
+#define SCRIPT_CR0   UINT64_C(0x80050033) /* PG WP NE ET MP PE */
+#define SCRIPT_CR4   UINT64_C(0x00000620) /* OSXMMEXCPT OSFXSR PAE */
 
 static void boot_segments(struct cpu_state *s, uint8_t mode)
 {
@@ -62,9 +62,9 @@ void hvsim_vcpu_boot_state(hvsim_vcpu *v, struct cpu_state *out)
 	out->pat = BOOT_PAT;
 	boot_segments(out, mode);
 	out->gdtr = (struct cpu_dtable){.base = 0x1000, .limit = 47};
-	out->idtr = mode == GUEST_MODE_REAL ? (struct cpu_dtable){.base = 0, .limit = 0x3ff}
-		    : mode == GUEST_MODE_LONG  ? (struct cpu_dtable){.base = 0x2000, .limit = 0xfff}
-					       : (struct cpu_dtable){.base = 0x2000, .limit = 0x7ff};
+	out->idtr = mode == GUEST_MODE_REAL   ? (struct cpu_dtable){.base = 0, .limit = 0x3ff}
+	            : mode == GUEST_MODE_LONG ? (struct cpu_dtable){.base = 0x2000, .limit = 0xfff}
+	                                      : (struct cpu_dtable){.base = 0x2000, .limit = 0x7ff};
 }
 
 void hvsim_vcpu_charge(hvsim_vcpu *v, uint64_t ns)

@@ -28,7 +28,7 @@ Test(evq, pops_in_time_order)
 	for (size_t i = 0; i < 5; i++) {
 		cr_assert(sim_evq_pop(q, &ev), "pop %zu: queue empty too early", i);
 		cr_assert_geq(ev.time_ns, last, "pop %zu: time %llu after %llu", i,
-			      (unsigned long long)ev.time_ns, (unsigned long long)last);
+		              (unsigned long long)ev.time_ns, (unsigned long long)last);
 		last = ev.time_ns;
 	}
 	cr_assert_not(sim_evq_pop(q, &ev), "queue should be empty");
@@ -44,8 +44,9 @@ Test(evq, ties_break_by_insertion_order)
 		sim_evq_push(q, 7, 1, -1, i);
 	for (uint64_t i = 0; i < 100; i++) {
 		sim_evq_pop(q, &ev);
-		cr_assert_eq(ev.data, i, "tie %llu: wanted data %llu, got %llu", (unsigned long long)i,
-			     (unsigned long long)i, (unsigned long long)ev.data);
+		cr_assert_eq(ev.data, i, "tie %llu: wanted data %llu, got %llu",
+		             (unsigned long long)i, (unsigned long long)i,
+		             (unsigned long long)ev.data);
 	}
 	sim_evq_destroy(q);
 }
@@ -67,12 +68,13 @@ Test(evq, random_mix_matches_stable_sort)
 	for (uint64_t i = 0; i < MANY; i++) {
 		sim_evq_pop(q, &ev);
 		cr_assert_eq(ev.time_ns, t[ev.data], "event %llu lost its time",
-			     (unsigned long long)ev.data);
+		             (unsigned long long)ev.data);
 		if (i > 0) {
-			cr_assert(ev.time_ns > prev_t || (ev.time_ns == prev_t && ev.data > prev_data),
-				  "pop %llu: (%llu, #%llu) after (%llu, #%llu)", (unsigned long long)i,
-				  (unsigned long long)ev.time_ns, (unsigned long long)ev.data,
-				  (unsigned long long)prev_t, (unsigned long long)prev_data);
+			cr_assert(
+			    ev.time_ns > prev_t || (ev.time_ns == prev_t && ev.data > prev_data),
+			    "pop %llu: (%llu, #%llu) after (%llu, #%llu)", (unsigned long long)i,
+			    (unsigned long long)ev.time_ns, (unsigned long long)ev.data,
+			    (unsigned long long)prev_t, (unsigned long long)prev_data);
 		}
 		prev_t = ev.time_ns;
 		prev_data = ev.data;
@@ -95,7 +97,7 @@ Test(evq, cancel_removes_only_that_event)
 			continue;
 		sim_evq_pop(q, &ev);
 		cr_assert_eq(ev.data, want, "wanted event %llu, got %llu", (unsigned long long)want,
-			     (unsigned long long)ev.data);
+		             (unsigned long long)ev.data);
 	}
 	sim_evq_destroy(q);
 }
@@ -124,7 +126,7 @@ Test(evq, peek_reports_earliest)
 	sim_evq_push(q, 30, 0, -1, 0);
 	sim_evq_push(q, 20, 0, -1, 0);
 	cr_assert(sim_evq_peek_time(q, &t) && t == 20, "earliest: wanted 20, got %llu",
-		  (unsigned long long)t);
+	          (unsigned long long)t);
 	sim_evq_destroy(q);
 }
 
@@ -141,7 +143,7 @@ Test(evq, copy_replays_identically)
 	while (sim_evq_pop(a, &ea)) {
 		cr_assert(sim_evq_pop(b, &eb), "copy ran out early");
 		cr_assert(ea.time_ns == eb.time_ns && ea.seq == eb.seq && ea.data == eb.data,
-			  "copy diverged at seq %llu", (unsigned long long)ea.seq);
+		          "copy diverged at seq %llu", (unsigned long long)ea.seq);
 	}
 	sim_evq_destroy(a);
 	sim_evq_destroy(b);
@@ -158,6 +160,6 @@ Test(evq, reset_restarts_sequence)
 	sim_evq_push(q, 5, 0, -1, 0);
 	sim_evq_pop(q, &ev);
 	cr_assert_eq(ev.seq, 0, "sequence after reset: wanted 0, got %llu",
-		     (unsigned long long)ev.seq);
+	             (unsigned long long)ev.seq);
 	sim_evq_destroy(q);
 }

@@ -72,9 +72,10 @@ Test(fuzz_scenario, limits_clamp_time_exits_memory_and_slices)
 	struct fz_limits l;
 
 	fz_scenario_limits(sc, &l);
-	/* quantum 1 instruction of 1 ns, 2 vCPUs: FZ_SLICES_MAX / 2 quanta bound the virtual time */
+	/* quantum 1 instruction of 1 ns, 2 vCPUs: FZ_SLICES_MAX / 2 quanta bound the virtual time
+	 */
 	cr_assert_eq(l.virtual_ns, FZ_SLICES_MAX / 2, "virtual_ns: wanted %d, got %llu",
-		     FZ_SLICES_MAX / 2, (unsigned long long)l.virtual_ns);
+	             FZ_SLICES_MAX / 2, (unsigned long long)l.virtual_ns);
 	cr_assert_eq(l.instructions, FZ_INSTRUCTIONS_MAX, "instructions: got %llu",
 	             (unsigned long long)l.instructions);
 	cr_assert_eq(l.exits, 5, "exits below the cap stay: got %llu", (unsigned long long)l.exits);

@@ -1,6 +1,6 @@
 /* Verifies the engine's VMX services for algorithms (hvsim/hv_vmx.h): a vCPU is a logical processor
- * of the scenario's CPU profile, VMX instructions give the model's architectural outcomes, host pages
- * are allocated deterministically, and failures reach the trace. */
+ * of the scenario's CPU profile, VMX instructions give the model's architectural outcomes, host
+ * pages are allocated deterministically, and failures reach the trace. */
 #include <criterion/criterion.h>
 
 #include "vm_fixture.h"
@@ -9,10 +9,10 @@
 
 #include <stdio.h>
 
-#define SCENARIO(cpu)                                                                              \
-	"{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"   \
-	"\"machine\":{\"cpu\":\"" cpu "\"},\"hypervisor\":{\"algorithm\":\"minimal\"},"         \
-	"\"guest\":{\"script\":{\"main\":[{\"op\":\"hlt\"}]}},"                                  \
+#define SCENARIO(cpu)                                                                        \
+	"{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
+	"\"machine\":{\"cpu\":\"" cpu "\"},\"hypervisor\":{\"algorithm\":\"minimal\"},"      \
+	"\"guest\":{\"script\":{\"main\":[{\"op\":\"hlt\"}]}},"                              \
 	"\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}"
 
 /* The VMCS revision identifier a region must start with (SDM 25.2, IA32_VMX_BASIC[30:0]). */
@@ -42,7 +42,8 @@ Test(hv_vmx, generic_machine_has_no_vmx)
 	cr_assert_not_null(f.vm, "%s", f.err.msg);
 	cr_assert_not(hvsim_vmx_supported(f.vm));
 	hvsim_vmxon(hvsim_vm_vcpu(f.vm, 0), HVSIM_HOST_MEM_BASE, &res);
-	cr_assert_eq(res.outcome, VMX_FAULT_UD, "wanted #UD, got %s", vmx_outcome_name(res.outcome));
+	cr_assert_eq(res.outcome, VMX_FAULT_UD, "wanted #UD, got %s",
+	             vmx_outcome_name(res.outcome));
 	fixture_free(&f);
 }
 
@@ -52,10 +53,10 @@ Test(hv_vmx, unknown_profile_names_the_json_path)
 
 	fixture_build(&f, SCENARIO("pentium-4"), NULL);
 	cr_assert_null(f.vm);
-	cr_assert(strstr(f.err.msg, "test.json: $.machine.cpu: expected a CPU profile (generic, ") !=
-			  NULL &&
-		  strstr(f.err.msg, "found \"pentium-4\"") != NULL,
-		  "message: %s", f.err.msg);
+	cr_assert(strstr(f.err.msg,
+	                 "test.json: $.machine.cpu: expected a CPU profile (generic, ") != NULL &&
+	              strstr(f.err.msg, "found \"pentium-4\"") != NULL,
+	          "message: %s", f.err.msg);
 	fixture_free(&f);
 }
 
@@ -70,9 +71,9 @@ Test(hv_vmx, host_pages_are_deterministic_and_aligned)
 	hvsim_host_alloc(f.vm, 1, &b);
 	cr_assert_eq(a, HVSIM_HOST_MEM_BASE, "first page: %#llx", (unsigned long long)a);
 	cr_assert_eq(b, HVSIM_HOST_MEM_BASE + 2 * HVSIM_PAGE_SIZE, "third page: %#llx",
-		     (unsigned long long)b);
+	             (unsigned long long)b);
 	cr_assert_eq(hvsim_host_read(f.vm, HVSIM_HOST_MEM_BASE + 3 * HVSIM_PAGE_SIZE, &a, 1),
-		     HVSIM_E_INPUT, "reads past the allocated pages are not backed");
+	             HVSIM_E_INPUT, "reads past the allocated pages are not backed");
 	fixture_free(&f);
 }
 
@@ -89,7 +90,7 @@ Test(hv_vmx, vmxon_needs_the_revision_identifier)
 	cr_assert_eq(res.outcome, VMX_SUCCEED, "got %s", vmx_outcome_name(res.outcome));
 	hvsim_vm_finish(f.vm);
 	cr_assert_eq(fixture_count(&f, "\"ev\":\"vmfail\",\"insn\":\"VMXON\""), 1,
-		     "the failed VMXON is traced once:\n%s", f.trace);
+	             "the failed VMXON is traced once:\n%s", f.trace);
 	fixture_free(&f);
 }
 
@@ -112,6 +113,6 @@ Test(hv_vmx, vmwrite_then_vmread_round_trip)
 	cr_assert_eq(hvsim_vmread64(v, VMCS_GUEST_RIP), 0xfffff80000001234ull);
 	hvsim_vmread(v, 0x7ffe, &res);
 	cr_assert(res.outcome == VMX_FAIL_VALID && res.error == VMXERR_UNSUPPORTED_VMCS_COMPONENT,
-		  "VMREAD of no field: %s error %u", vmx_outcome_name(res.outcome), res.error);
+	          "VMREAD of no field: %s error %u", vmx_outcome_name(res.outcome), res.error);
 	fixture_free(&f);
 }

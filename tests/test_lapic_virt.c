@@ -1,6 +1,6 @@
-/* Verifies the APIC-virtualization support functions (models/lapic_virt.c): IRR/ISR move between the
- * model and a virtual-APIC page image unchanged, illegal vectors 0-15 never enter (SDM 11.5.2), and
- * PPR follows the loaded ISR and TPR (SDM 11.8.3.1). */
+/* Verifies the APIC-virtualization support functions (models/lapic_virt.c): IRR/ISR move between
+ * the model and a virtual-APIC page image unchanged, illegal vectors 0-15 never enter (SDM 11.5.2),
+ * and PPR follows the loaded ISR and TPR (SDM 11.8.3.1). */
 #include <criterion/criterion.h>
 
 #include <hvsim/lapic.h>
@@ -21,14 +21,14 @@ Test(lapic_virt, vectors_round_trip)
 	struct lapic *l = new_lapic();
 	uint32_t irr[8] = {0}, isr[8] = {0}, got_irr[8], got_isr[8];
 
-	irr[1] = 1u << 5;   /* vector 0x25 */
-	isr[7] = 1u << 12;  /* vector 0xec */
+	irr[1] = 1u << 5;  /* vector 0x25 */
+	isr[7] = 1u << 12; /* vector 0xec */
 	lapic_set_vectors(l, irr, isr);
 	lapic_get_vectors(l, got_irr, got_isr, NULL);
 	for (int i = 0; i < 8; i++)
 		cr_assert(got_irr[i] == irr[i] && got_isr[i] == isr[i],
-			  "word %d: wanted irr %#x isr %#x, got %#x %#x", i, irr[i], isr[i], got_irr[i],
-			  got_isr[i]);
+		          "word %d: wanted irr %#x isr %#x, got %#x %#x", i, irr[i], isr[i],
+		          got_irr[i], got_isr[i]);
 	cr_assert_eq(lapic_highest_isr(l), 0xec);
 	lapic_destroy(l);
 }

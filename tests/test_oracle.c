@@ -30,12 +30,12 @@ static void record(void *ctx, int32_t vcpu, uint64_t t, const char *kind, const 
 static struct hvsim_oracle_params params(void)
 {
 	return (struct hvsim_oracle_params){
-		.storm_count = 100,
-		.storm_window_ns = 1000000,
-		.storm_insns_per_irq = 200,
-		.isr_stall_ns = 100000,
-		.isr_stall_eois = 4,
-		.timer_stall_ns = 1000000,
+	    .storm_count = 100,
+	    .storm_window_ns = 1000000,
+	    .storm_insns_per_irq = 200,
+	    .isr_stall_ns = 100000,
+	    .isr_stall_eois = 4,
+	    .timer_stall_ns = 1000000,
 	};
 }
 
@@ -58,7 +58,7 @@ static void eoi(struct oracles *o, uint64_t t, uint64_t isr, struct seen *s)
 }
 
 static void lapic_timer(struct oracles *o, uint64_t t, const char *mode, bool masked,
-			struct seen *s)
+                        struct seen *s)
 {
 	struct trace_ev e;
 
@@ -81,7 +81,7 @@ Test(oracle, storm_fires_once_on_fast_redelivery)
 	cr_assert_eq(s.n, 1, "wanted one finding, got %u", s.n);
 	cr_assert_str_eq(s.kind[0], "interrupt_storm");
 	cr_assert_eq(s.t[0], 100000, "fires on delivery 101: wanted t=100000, got %llu",
-		     (unsigned long long)s.t[0]);
+	             (unsigned long long)s.t[0]);
 	oracles_destroy(o);
 }
 

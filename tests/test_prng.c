@@ -16,7 +16,7 @@ Test(prng, same_seed_same_stream)
 		uint64_t x = sim_prng_next(&a), y = sim_prng_next(&b);
 
 		cr_assert_eq(x, y, "draw %d: wanted %#llx, got %#llx", i, (unsigned long long)x,
-			     (unsigned long long)y);
+		             (unsigned long long)y);
 	}
 }
 
@@ -49,7 +49,7 @@ Test(prng, stream_is_pinned)
 	sim_prng_seed(&p, 0);
 	first = sim_prng_next(&p);
 	cr_assert_eq(first, UINT64_C(0x99ec5f36cb75f2b4), "seed 0 first draw: got %#llx",
-		     (unsigned long long)first);
+	             (unsigned long long)first);
 }
 
 Test(prng, below_stays_in_range)
@@ -63,7 +63,7 @@ Test(prng, below_stays_in_range)
 			uint64_t v = sim_prng_below(&p, bounds[b]);
 
 			cr_assert_lt(v, bounds[b], "bound %#llx: got %#llx",
-				     (unsigned long long)bounds[b], (unsigned long long)v);
+			             (unsigned long long)bounds[b], (unsigned long long)v);
 		}
 	cr_assert_eq(sim_prng_below(&p, 0), 0, "bound 0 must give 0");
 }

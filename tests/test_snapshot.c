@@ -65,9 +65,8 @@ static void open_vm_of(struct fixture *f, const char *json, size_t len)
 	o.image_len = fread(f->image, 1, sizeof(f->image), img);
 	o.image = f->image;
 	fclose(img);
-	cr_assert_eq(
-	    hvsim_scenario_parse("snap.json", json, len, NULL, &f->sc, &err),
-	    HVSIM_OK, "%s", err.msg);
+	cr_assert_eq(hvsim_scenario_parse("snap.json", json, len, NULL, &f->sc, &err), HVSIM_OK,
+	             "%s", err.msg);
 	f->vm = hvsim_vm_create(f->sc, 0, &o, &err);
 	cr_assert_not_null(f->vm, "%s", err.msg);
 }

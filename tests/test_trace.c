@@ -36,9 +36,9 @@ Test(trace, line_has_fixed_key_order)
 	trace_ev_hex(&e, "msr", 0x80b);
 	trace_ev_hex(&e, "value", 0);
 	trace_encode(&e, line, sizeof(line));
-	cr_assert_str_eq(line,
-			 "{\"t\":1200,\"vcpu\":0,\"ev\":\"exit\",\"reason\":\"WRMSR\",\"msr\":\"0x80b\","
-			 "\"value\":\"0x0\"}\n");
+	cr_assert_str_eq(
+	    line, "{\"t\":1200,\"vcpu\":0,\"ev\":\"exit\",\"reason\":\"WRMSR\",\"msr\":\"0x80b\","
+	          "\"value\":\"0x0\"}\n");
 }
 
 Test(trace, vcpu_omitted_when_negative)
@@ -67,8 +67,9 @@ Test(trace, strings_are_escaped)
 /* The three values plus neighbours of the double precision limit. */
 Test(trace, hex_values_round_trip_bit_exact)
 {
-	static const uint64_t values[] = {0, (UINT64_C(1) << 53) + 1, UINT64_MAX,
-					  (UINT64_C(1) << 53) - 1, UINT64_C(1) << 63, 0x80b};
+	static const uint64_t values[] = {
+	    0,    (UINT64_C(1) << 53) + 1, UINT64_MAX, (UINT64_C(1) << 53) - 1, UINT64_C(1) << 63,
+	    0x80b};
 	struct trace_rec r;
 	struct hvsim_error err = {0};
 	struct trace_ev e;
@@ -79,11 +80,12 @@ Test(trace, hex_values_round_trip_bit_exact)
 		trace_ev_hex(&e, "value", values[i]);
 		trace_encode(&e, line, sizeof(line));
 		cr_assert_eq(trace_parse_line(line, strlen(line), &r, &err), HVSIM_OK,
-			     "value %#llx: parse failed: %s", (unsigned long long)values[i], err.msg);
+		             "value %#llx: parse failed: %s", (unsigned long long)values[i],
+		             err.msg);
 		cr_assert_eq(r.f[0].type, TRACE_HEX, "value %#llx: type %d",
-			     (unsigned long long)values[i], r.f[0].type);
+		             (unsigned long long)values[i], r.f[0].type);
 		cr_assert_eq(r.f[0].u, values[i], "wanted %#llx, got %#llx",
-			     (unsigned long long)values[i], (unsigned long long)r.f[0].u);
+		             (unsigned long long)values[i], (unsigned long long)r.f[0].u);
 	}
 }
 
@@ -113,20 +115,20 @@ Test(trace, record_round_trip_keeps_every_field)
 Test(trace, reader_rejects_non_canonical_lines)
 {
 	static const char *const bad[] = {
-		"",
-		"[1,2]",
-		"{\"ev\":\"x\",\"t\":1}",
-		"{\"t\":1.5,\"ev\":\"x\"}",
-		"{\"t\":1,\"ev\":\"x\",\"big\":9007199254740993}",
-		"{\"t\":1,\"ev\":\"x\",\"o\":{}}",
-		"{\"t\":1}",
+	    "",
+	    "[1,2]",
+	    "{\"ev\":\"x\",\"t\":1}",
+	    "{\"t\":1.5,\"ev\":\"x\"}",
+	    "{\"t\":1,\"ev\":\"x\",\"big\":9007199254740993}",
+	    "{\"t\":1,\"ev\":\"x\",\"o\":{}}",
+	    "{\"t\":1}",
 	};
 	struct trace_rec r;
 	struct hvsim_error err = {0};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(trace_parse_line(bad[i], strlen(bad[i]), &r, &err), HVSIM_E_INPUT,
-			     "line %zu (%s) should be rejected", i, bad[i]);
+		             "line %zu (%s) should be rejected", i, bad[i]);
 }
 
 Test(trace, writer_streams_and_filters_levels)

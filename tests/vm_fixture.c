@@ -22,7 +22,8 @@ void fixture_build(struct vm_fixture *f, const char *text, const struct hvsim_hv
 
 	memset(f, 0, sizeof(*f));
 	f->trace = calloc(1, FIXTURE_TRACE_MAX);
-	if (hvsim_scenario_parse("test.json", text, strlen(text), NULL, &f->sc, &f->err) != HVSIM_OK)
+	if (hvsim_scenario_parse("test.json", text, strlen(text), NULL, &f->sc, &f->err) !=
+	    HVSIM_OK)
 		return;
 	o.trace = (struct trace_sink){.write = capture, .ctx = f};
 	f->vm = hvsim_vm_create(f->sc, 0, &o, &f->err);

@@ -13,7 +13,7 @@ struct vm_fixture {
 	struct hvsim_scenario *sc;
 	hvsim_vm *vm;
 	struct hvsim_error err;
-	char *trace;      /* NUL-terminated trace text */
+	char *trace; /* NUL-terminated trace text */
 	size_t trace_len;
 };
 

@@ -13,59 +13,59 @@ static const char *const svi_values[] = {"update", "stale"};
 static const char *const misc_hlt_values[] = {"always", "userspace"};
 
 static const struct hvsim_quirk_desc kvm_quirks[] = {
-	{
-		.name = "split_irqchip_eoi_broadcast",
-		.values = split_eoi_values,
-		.n_values = 3,
-		.def = "suppress",
-		.doc = "quirked: LVR[24] advertised, yet every LAPIC EOI of an I/O APIC level vector "
-		       "exits to the userspace I/O APIC even with SPIV[12] set; suppress: no exit "
-		       "while SPIV[12] is set, the guest's I/O APIC EOI register write clears remote "
-		       "IRR; disable: LVR[24] not advertised",
-		.provenance = "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is enabled "
-			      "(https://lore.kernel.org/kvm/"
-			      "7D497EF1-607D-4D37-98E7-DAF95F099342@nutanix.com/)",
-	},
-	{
-		.name = "lvtt_periodic_restart",
-		.values = lvtt_values,
-		.n_values = 2,
-		.def = "hardware",
-		.doc = "hardware: an expired one-shot switched to periodic stays at 0 (bare metal, "
-		       "upstream); restart: the switch re-arms the count from TMICT",
-		.provenance = "KVM: lapic: restart counter on change to periodic mode (2019, not "
-			      "merged; https://patchwork.kernel.org/patch/11102341/)",
-	},
-	{
-		.name = "cpuid_timing_leaf",
-		.values = timing_values,
-		.n_values = 2,
-		.def = "absent",
-		.doc = "present: CPUID 0x40000010 gives EAX = TSC kHz, EBX = APIC bus kHz",
-		.provenance = "Support \"generic\" CPUID timing leaf as KVM guest and host (v2, "
-			      "David Woodhouse)",
-	},
-	{
-		.name = "apicv_activation_svi",
-		.values = svi_values,
-		.n_values = 2,
-		.def = "update",
-		.doc = "update: runtime APICv activation sets GUEST_INTR_STATUS.SVI from the highest "
-		       "in-service vector; stale: it does not, so the guest's EOI cannot clear it",
-		.provenance = "KVM: VMX: Update SVI during runtime APICv activation "
-			      "(https://patch.msgid.link/20251110063212.34902-1-dongli.zhang@oracle.com)",
-	},
-	{
-		.name = "nvmx_vmx_misc_hlt",
-		.values = misc_hlt_values,
-		.n_values = 2,
-		.def = "always",
-		.doc = "always: the IA32_VMX_MISC that L1 reads reports HLT activity (bit 6) whatever "
-		       "userspace set; userspace: a bit 6 cleared by userspace reaches L1, yet KVM "
-		       "still accepts GUEST_ACTIVITY_HLT in vmcs12",
-		.provenance = "KVM: nVMX: Always indicate HLT activity support in VMX_MISC MSR "
-			      "(Nikita Leshenko, 2019; https://patchwork.kernel.org/patch/11102023/)",
-	},
+    {
+        .name = "split_irqchip_eoi_broadcast",
+        .values = split_eoi_values,
+        .n_values = 3,
+        .def = "suppress",
+        .doc = "quirked: LVR[24] advertised, yet every LAPIC EOI of an I/O APIC level vector "
+               "exits to the userspace I/O APIC even with SPIV[12] set; suppress: no exit "
+               "while SPIV[12] is set, the guest's I/O APIC EOI register write clears remote "
+               "IRR; disable: LVR[24] not advertised",
+        .provenance = "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is enabled "
+                      "(https://lore.kernel.org/kvm/"
+                      "7D497EF1-607D-4D37-98E7-DAF95F099342@nutanix.com/)",
+    },
+    {
+        .name = "lvtt_periodic_restart",
+        .values = lvtt_values,
+        .n_values = 2,
+        .def = "hardware",
+        .doc = "hardware: an expired one-shot switched to periodic stays at 0 (bare metal, "
+               "upstream); restart: the switch re-arms the count from TMICT",
+        .provenance = "KVM: lapic: restart counter on change to periodic mode (2019, not "
+                      "merged; https://patchwork.kernel.org/patch/11102341/)",
+    },
+    {
+        .name = "cpuid_timing_leaf",
+        .values = timing_values,
+        .n_values = 2,
+        .def = "absent",
+        .doc = "present: CPUID 0x40000010 gives EAX = TSC kHz, EBX = APIC bus kHz",
+        .provenance = "Support \"generic\" CPUID timing leaf as KVM guest and host (v2, "
+                      "David Woodhouse)",
+    },
+    {
+        .name = "apicv_activation_svi",
+        .values = svi_values,
+        .n_values = 2,
+        .def = "update",
+        .doc = "update: runtime APICv activation sets GUEST_INTR_STATUS.SVI from the highest "
+               "in-service vector; stale: it does not, so the guest's EOI cannot clear it",
+        .provenance = "KVM: VMX: Update SVI during runtime APICv activation "
+                      "(https://patch.msgid.link/20251110063212.34902-1-dongli.zhang@oracle.com)",
+    },
+    {
+        .name = "nvmx_vmx_misc_hlt",
+        .values = misc_hlt_values,
+        .n_values = 2,
+        .def = "always",
+        .doc = "always: the IA32_VMX_MISC that L1 reads reports HLT activity (bit 6) whatever "
+               "userspace set; userspace: a bit 6 cleared by userspace reaches L1, yet KVM "
+               "still accepts GUEST_ACTIVITY_HLT in vmcs12",
+        .provenance = "KVM: nVMX: Always indicate HLT activity support in VMX_MISC MSR "
+                      "(Nikita Leshenko, 2019; https://patchwork.kernel.org/patch/11102023/)",
+    },
 };
 
 struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v)
@@ -85,8 +85,8 @@ static unsigned quirk_index(hvsim_vm *vm, const char *name, const char *const *v
 
 static void read_quirks(struct kvm_vm *kvm)
 {
-	kvm->split_eoi = (uint8_t)quirk_index(kvm->vm, "split_irqchip_eoi_broadcast",
-					      split_eoi_values, 3);
+	kvm->split_eoi =
+	    (uint8_t)quirk_index(kvm->vm, "split_irqchip_eoi_broadcast", split_eoi_values, 3);
 	kvm->lvtt_restart = quirk_index(kvm->vm, "lvtt_periodic_restart", lvtt_values, 2) == 1;
 	kvm->timing_leaf = quirk_index(kvm->vm, "cpuid_timing_leaf", timing_values, 2) == 1;
 	kvm->svi_update = quirk_index(kvm->vm, "apicv_activation_svi", svi_values, 2) == 0;
@@ -252,19 +252,19 @@ static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *acti
 }
 
 const struct hvsim_hv_ops hv_kvm_ops = {
-	.abi_version = HVSIM_HV_ABI_VERSION,
-	.size = sizeof(struct hvsim_hv_ops),
-	.name = "kvm",
-	.description = "Linux KVM's x86/VMX logic on hvsim's models, with named quirks",
-	.quirks = kvm_quirks,
-	.n_quirks = sizeof(kvm_quirks) / sizeof(kvm_quirks[0]),
-	.vm_create = vm_create,
-	.vm_destroy = vm_destroy,
-	.vcpu_create = vcpu_create,
-	.vcpu_run = vcpu_run,
-	.irq_line = irq_line,
-	.msi = msi,
-	.timer = timer,
-	.host_action = host_action,
-	.check_invariants = kvm_check_invariants,
+    .abi_version = HVSIM_HV_ABI_VERSION,
+    .size = sizeof(struct hvsim_hv_ops),
+    .name = "kvm",
+    .description = "Linux KVM's x86/VMX logic on hvsim's models, with named quirks",
+    .quirks = kvm_quirks,
+    .n_quirks = sizeof(kvm_quirks) / sizeof(kvm_quirks[0]),
+    .vm_create = vm_create,
+    .vm_destroy = vm_destroy,
+    .vcpu_create = vcpu_create,
+    .vcpu_run = vcpu_run,
+    .irq_line = irq_line,
+    .msi = msi,
+    .timer = timer,
+    .host_action = host_action,
+    .check_invariants = kvm_check_invariants,
 };

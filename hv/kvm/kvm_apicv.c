@@ -1,10 +1,11 @@
 /* APICv, as KVM switches it at run time (x86.c kvm_vcpu_update_apicv, vmx.c
  * vmx_refresh_apicv_exec_ctrl): the virtual-APIC page takes over IRR, ISR and TPR, the processor
  * delivers interrupts from RVI and virtualizes EOIs from SVI (SDM 30.1.4, 30.2), x2APIC MSR reads
- * and EOI/TPR/SELF-IPI writes stop exiting while the guest's APIC is in x2APIC mode, and EOIs of vectors the I/O APIC routes exit through the
- * EOI-exit bitmap (exit 45). Quirk apicv_activation_svi: "stale" activates without setting
- * GUEST_INTR_STATUS.SVI from the highest in-service vector (the bug fixed by "KVM: VMX: Update SVI
- * during runtime APICv activation"); "update" sets it. */
+ * and EOI/TPR/SELF-IPI writes stop exiting while the guest's APIC is in x2APIC mode, and EOIs of
+ * vectors the I/O APIC routes exit through the EOI-exit bitmap (exit 45). Quirk
+ * apicv_activation_svi: "stale" activates without setting GUEST_INTR_STATUS.SVI from the highest
+ * in-service vector (the bug fixed by "KVM: VMX: Update SVI during runtime APICv activation");
+ * "update" sets it. */
 #include "kvm_int.h"
 
 #include <hvsim/vmx_ctrl.h>
@@ -15,7 +16,7 @@
 #define VAPIC_ISR 0x100u
 #define VAPIC_TMR 0x180u
 #define VAPIC_IRR 0x200u
-#define RVI_MASK 0xffu
+#define RVI_MASK  0xffu
 #define SVI_SHIFT 8
 
 static uint32_t vapic_read(struct kvm_vcpu *kv, uint32_t off)
@@ -87,7 +88,7 @@ void kvm_apicv_isr_update(struct kvm_vcpu *kv)
 		return;
 	status = kvm_vmcs_read(kv, VMCS_GUEST_INTR_STATUS) & RVI_MASK;
 	kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS,
-		       status | (uint64_t)(isr < 0 ? 0 : isr) << SVI_SHIFT);
+	               status | (uint64_t)(isr < 0 ? 0 : isr) << SVI_SHIFT);
 }
 
 /* vcpu->arch.ioapic_handled_vectors as EOI-exit bitmap: EOIs the I/O APIC must hear about. */

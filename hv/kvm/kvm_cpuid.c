@@ -7,33 +7,33 @@
 
 #include <string.h>
 
-#define CPUID_MAX_BASIC 0xd
-#define CPUID_MAX_EXT 0x80000008u
+#define CPUID_MAX_BASIC     0xd
+#define CPUID_MAX_EXT       0x80000008u
 #define KVM_CPUID_SIGNATURE 0x40000000u
-#define KVM_CPUID_FEATURES 0x40000001u
-#define CPUID_TIMING_LEAF 0x40000010u
+#define KVM_CPUID_FEATURES  0x40000001u
+#define CPUID_TIMING_LEAF   0x40000010u
 
 /* Leaf 1 (SDM Vol. 2A CPUID, Table 3-10/3-11) */
 #define ICELAKE_SIGNATURE 0x000606a6u /* family 6, model 0x6a, stepping 6 */
-#define ECX_SSE3 (1u << 0)
-#define ECX_VMX (1u << 5)
-#define ECX_SSSE3 (1u << 9)
-#define ECX_CX16 (1u << 13)
-#define ECX_SSE41 (1u << 19)
-#define ECX_SSE42 (1u << 20)
-#define ECX_X2APIC (1u << 21)
-#define ECX_POPCNT (1u << 23)
-#define ECX_TSC_DEADLINE (1u << 24)
-#define ECX_XSAVE (1u << 26)
-#define ECX_HYPERVISOR (1u << 31)
-#define EDX_BASIC 0x0789fbffu /* FPU..PGE, CMOV, PAT, PSE36, CLFLUSH, MMX, FXSR, SSE, SSE2 */
-#define EDX_APIC (1u << 9)
+#define ECX_SSE3          (1u << 0)
+#define ECX_VMX           (1u << 5)
+#define ECX_SSSE3         (1u << 9)
+#define ECX_CX16          (1u << 13)
+#define ECX_SSE41         (1u << 19)
+#define ECX_SSE42         (1u << 20)
+#define ECX_X2APIC        (1u << 21)
+#define ECX_POPCNT        (1u << 23)
+#define ECX_TSC_DEADLINE  (1u << 24)
+#define ECX_XSAVE         (1u << 26)
+#define ECX_HYPERVISOR    (1u << 31)
+#define EDX_BASIC         0x0789fbffu /* FPU..PGE, CMOV, PAT, PSE36, CLFLUSH, MMX, FXSR, SSE, SSE2 */
+#define EDX_APIC          (1u << 9)
 /* 0x80000001 */
-#define EXT_ECX_LAHF 1u
+#define EXT_ECX_LAHF    1u
 #define EXT_EDX_SYSCALL (1u << 11)
-#define EXT_EDX_NX (1u << 20)
-#define EXT_EDX_RDTSCP (1u << 27)
-#define EXT_EDX_LM (1u << 29)
+#define EXT_EDX_NX      (1u << 20)
+#define EXT_EDX_RDTSCP  (1u << 27)
+#define EXT_EDX_LM      (1u << 29)
 
 static void signature(uint32_t out[4], uint32_t max_leaf)
 {
@@ -47,8 +47,7 @@ static void signature(uint32_t out[4], uint32_t max_leaf)
 
 static void basic(struct kvm_vcpu *kv, uint32_t leaf, uint32_t out[4])
 {
-	static const char vendor[12] = {'G', 'e', 'n', 'u', 'i', 'n', 'e',
-					'I', 'n', 't', 'e', 'l'};
+	static const char vendor[12] = {'G', 'e', 'n', 'u', 'i', 'n', 'e', 'I', 'n', 't', 'e', 'l'};
 
 	if (leaf == 0) {
 		out[0] = CPUID_MAX_BASIC;
@@ -57,10 +56,11 @@ static void basic(struct kvm_vcpu *kv, uint32_t leaf, uint32_t out[4])
 		memcpy(&out[2], vendor + 8, 4); /* ECX "ntel" */
 	} else if (leaf == 1) {
 		out[0] = ICELAKE_SIGNATURE;
-		out[1] = (kv->index << 24) | (kv->kvm->n << 16) | (8u << 8); /* APIC ID, count, CLFLUSH */
+		out[1] = (kv->index << 24) | (kv->kvm->n << 16) |
+		         (8u << 8); /* APIC ID, count, CLFLUSH */
 		out[2] = ECX_SSE3 | ECX_SSSE3 | ECX_CX16 | ECX_SSE41 | ECX_SSE42 | ECX_X2APIC |
-			 ECX_POPCNT | ECX_TSC_DEADLINE | ECX_XSAVE | ECX_HYPERVISOR |
-			 (kv->kvm->nested ? ECX_VMX : 0); /* nested=1 */
+		         ECX_POPCNT | ECX_TSC_DEADLINE | ECX_XSAVE | ECX_HYPERVISOR |
+		         (kv->kvm->nested ? ECX_VMX : 0); /* nested=1 */
 		out[3] = EDX_BASIC | EDX_APIC;
 	}
 }

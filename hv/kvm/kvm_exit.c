@@ -1,5 +1,5 @@
-/* VM-exit handlers, as KVM's vmx.c kvm_vmx_exit_handlers[] table dispatches them: each reads what it
- * needs from the VMCS (exit qualification, instruction length, guest-physical address) and the
+/* VM-exit handlers, as KVM's vmx.c kvm_vmx_exit_handlers[] table dispatches them: each reads what
+ * it needs from the VMCS (exit qualification, instruction length, guest-physical address) and the
  * guest's registers, emulates, and skips the instruction by advancing GUEST_RIP. An exit KVM would
  * not handle stops the vCPU with an hv_error finding, as KVM returns KVM_EXIT_INTERNAL_ERROR. */
 #include "kvm_int.h"
@@ -8,26 +8,26 @@
 
 #include <stdio.h>
 
-#define MSR_IA32_TSC 0x10u
-#define MSR_IA32_EFER 0xc0000080u
-#define MSR_IA32_PAT 0x277u
-#define MSR_IA32_MISC_ENABLE 0x1a0u
-#define MSR_IA32_FEATURE_CONTROL 0x3au
+#define MSR_IA32_TSC               0x10u
+#define MSR_IA32_EFER              0xc0000080u
+#define MSR_IA32_PAT               0x277u
+#define MSR_IA32_MISC_ENABLE       0x1a0u
+#define MSR_IA32_FEATURE_CONTROL   0x3au
 #define MSR_IA32_ARCH_CAPABILITIES 0x10au
-#define MSR_IA32_SPEC_CTRL 0x48u
-#define MISC_ENABLE_DEFAULT UINT64_C(0x1) /* fast strings */
-#define KVM_ENOSYS 1000u
-#define VEC_UD 6u
-#define VEC_GP 13u
+#define MSR_IA32_SPEC_CTRL         0x48u
+#define MISC_ENABLE_DEFAULT        UINT64_C(0x1) /* fast strings */
+#define KVM_ENOSYS                 1000u
+#define VEC_UD                     6u
+#define VEC_GP                     13u
 /* I/O exit qualification (SDM Table 28-5) */
 #define IO_SIZE(q) ((unsigned)((q)&7) + 1)
-#define IO_IN (1u << 3)
-#define IO_STRING (1u << 4)
+#define IO_IN      (1u << 3)
+#define IO_STRING  (1u << 4)
 #define IO_PORT(q) ((uint16_t)((q) >> 16))
 /* CR-access exit qualification (SDM Table 28-3) */
-#define CR_NUM(q) ((unsigned)((q)&15))
+#define CR_NUM(q)  ((unsigned)((q)&15))
 #define CR_TYPE(q) ((unsigned)(((q) >> 4) & 3))
-#define CR_GPR(q) ((unsigned)(((q) >> 8) & 15))
+#define CR_GPR(q)  ((unsigned)(((q) >> 8) & 15))
 
 void kvm_skip_instruction(struct kvm_vcpu *kv)
 {
@@ -39,29 +39,29 @@ void kvm_skip_instruction(struct kvm_vcpu *kv)
 	/* an emulated instruction ends an STI or MOV-SS shadow (vmx_set_interrupt_shadow) */
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		kvm_vmcs_write(kv, VMCS_GUEST_INTERRUPTIBILITY_INFO,
-			       intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+		               intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 void kvm_inject_gp(struct kvm_vcpu *kv)
 {
 	kvm_vmcs_write(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD,
-		       VEC_GP | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
-			       INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
+	               VEC_GP | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
+	                   INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
 	kvm_vmcs_write(kv, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
 }
 
 void kvm_inject_ud(struct kvm_vcpu *kv)
 {
 	kvm_vmcs_write(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD,
-		       VEC_UD | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	               VEC_UD | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
 }
 
 static void unhandled(struct kvm_vcpu *kv, unsigned reason)
 {
 	char detail[96];
 
-	snprintf(detail, sizeof(detail), "unhandled VM exit %s (%u)", hvsim_exit_reason_name(reason),
-		 reason);
+	snprintf(detail, sizeof(detail), "unhandled VM exit %s (%u)",
+	         hvsim_exit_reason_name(reason), reason);
 	hvsim_report_finding(kv->kvm->vm, kv->v, "hv_error", detail);
 	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
 }
@@ -71,7 +71,7 @@ static void handle_cpuid(struct kvm_vcpu *kv)
 	uint32_t out[4];
 
 	kvm_cpuid(kv, (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RAX),
-		  (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX), out);
+	          (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX), out);
 	hvsim_vcpu_set_gpr(kv->v, GPR_RAX, out[0]);
 	hvsim_vcpu_set_gpr(kv->v, GPR_RBX, out[1]);
 	hvsim_vcpu_set_gpr(kv->v, GPR_RCX, out[2]);
@@ -101,9 +101,7 @@ static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
 	switch (msr) {
 	case MSR_IA32_EFER: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER); return true;
 	case MSR_IA32_PAT: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_PAT); return true;
-	case MSR_IA32_TSC:
-		*value = hvsim_vcpu_guest_tsc(kv->v);
-		return true;
+	case MSR_IA32_TSC: *value = hvsim_vcpu_guest_tsc(kv->v); return true;
 	case MSR_IA32_MISC_ENABLE:
 		slot = misc_slot(kv, msr, false);
 		*value = slot ? *slot : MISC_ENABLE_DEFAULT;
@@ -167,8 +165,8 @@ static void handle_rdmsr(struct kvm_vcpu *kv)
 static void handle_wrmsr(struct kvm_vcpu *kv)
 {
 	uint32_t msr = (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX);
-	uint64_t value = (hvsim_vcpu_gpr(kv->v, GPR_RDX) << 32) |
-			 (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RAX);
+	uint64_t value =
+	    (hvsim_vcpu_gpr(kv->v, GPR_RDX) << 32) | (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RAX);
 	bool gp_before = kvm_vmcs_read(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
 
 	if (!msr_write(kv, msr, value)) {
@@ -217,7 +215,7 @@ static void handle_io(struct kvm_vcpu *kv)
 		return;
 	if (q & IO_IN)
 		hvsim_vcpu_set_gpr(kv->v, GPR_RAX,
-				   size == 4 ? mask : (rax & ~mask) | mask); /* all-ones */
+		                   size == 4 ? mask : (rax & ~mask) | mask); /* all-ones */
 	else
 		out_port(kv, IO_PORT(q), rax & mask);
 }
@@ -262,13 +260,14 @@ static void handle_cr(struct kvm_vcpu *kv)
 	uint64_t val = hvsim_vcpu_gpr(kv->v, CR_GPR(q));
 
 	if (CR_TYPE(q) == 0 && ((CR_NUM(q) == 0 && !kvm_cr0_check(kv, &val)) ||
-				(CR_NUM(q) == 4 && !kvm_cr4_check(kv, val)))) {
+	                        (CR_NUM(q) == 4 && !kvm_cr4_check(kv, val)))) {
 		kvm_inject_gp(kv); /* kvm_set_cr0/kvm_set_cr4 fail: #GP, RIP stays */
 		return;
 	}
 	if (CR_TYPE(q) == 0 && CR_NUM(q) == 0) { /* MOV to CR0 changing an owned bit */
 		kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, val);
-		kvm_vmcs_write(kv, VMCS_GUEST_CR0, val | kvm_vmcs_read(kv, VMCS_CR0_GUEST_HOST_MASK));
+		kvm_vmcs_write(kv, VMCS_GUEST_CR0,
+		               val | kvm_vmcs_read(kv, VMCS_CR0_GUEST_HOST_MASK));
 	} else if (CR_TYPE(q) == 0 && CR_NUM(q) == 4) {
 		if (!kvm_nested_cr4_valid(kv, val)) { /* kvm_set_cr4: #GP, nothing changes */
 			kvm_inject_gp(kv);
@@ -306,8 +305,8 @@ static void handle_entry_failure(struct kvm_vcpu *kv, uint64_t reason)
 	char detail[96];
 
 	snprintf(detail, sizeof(detail), "VM entry failed: exit reason %#llx qualification %#llx",
-		 (unsigned long long)reason,
-		 (unsigned long long)kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION));
+	         (unsigned long long)reason,
+	         (unsigned long long)kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION));
 	hvsim_report_finding(kv->kvm->vm, kv->v, "vmentry_failure", detail);
 	kv->vmx_broken = true;
 	hvsim_vcpu_stop(kv->v, "KVM_EXIT_FAIL_ENTRY");

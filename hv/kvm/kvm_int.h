@@ -1,14 +1,15 @@
-/* The "kvm" reference algorithm: hvsim's model of Linux KVM's x86/VMX logic (arch/x86/kvm), built on
- * hvsim's hardware models. Each historical behaviour it can reproduce is a named quirk whose default
- * is current upstream (docs/kvm-algorithm.md lists them with their patches).
+/* The "kvm" reference algorithm: hvsim's model of Linux KVM's x86/VMX logic (arch/x86/kvm), built
+ * on hvsim's hardware models. Each historical behaviour it can reproduce is a named quirk whose
+ * default is current upstream (docs/kvm-algorithm.md lists them with their patches).
  *
  * Structure, mirroring KVM: kvm.c (the algorithm table, VM/vCPU life cycle, the vcpu_run loop),
  * kvm_vmcs.c (VMCS set-up, like vmx.c init_vmcs), kvm_exit.c (exit handlers), kvm_lapic.c (the
- * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and injection,
- * like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC, and for
- * split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv activation
- * and the virtual-APIC page), kvm_cpuid.c, kvm_nested.c (VMX emulated for an L1 hypervisor, like
- * vmx/nested.c), kvm_valid.c (validity of emulated writes), kvm_check.c (the named invariants).
+ * emulated local APIC, like lapic.c, over models/lapic), kvm_irq.c (interrupt routing and
+ * injection, like irq_comm.c and x86.c inject_pending_event), kvm_ioapic.c (the in-kernel I/O APIC,
+ * and for split irqchip the VMM-userspace I/O APIC that behaves like QEMU's), kvm_apicv.c (APICv
+ * activation and the virtual-APIC page), kvm_cpuid.c, kvm_nested.c (VMX emulated for an L1
+ * hypervisor, like vmx/nested.c), kvm_valid.c (validity of emulated writes), kvm_check.c (the named
+ * invariants).
  *
  * Invariants: while APICv is inactive, the LAPIC model holds IRR/ISR/TMR; while active, IRR and ISR
  * live in the virtual-APIC page (the hardware changes them) and the model's copies are refreshed
@@ -22,33 +23,35 @@
 #include <hvsim/ioapic.h>
 #include <hvsim/lapic.h>
 
-#define KVM_MAX_VCPUS 256
+#define KVM_MAX_VCPUS   256
 #define KVM_IOAPIC_GSIS IOAPIC_MAX_PINS
 /* QEMU's and KVM's SUCCESSIVE_IRQ_MAX_COUNT: EOIs in a row that find a level line still asserted
  * before re-delivery is delayed by KVM_IOAPIC_EOI_DELAY_NS (HZ/100 in KVM, 10 ms in QEMU). */
-#define KVM_SUCCESSIVE_IRQ_MAX 10000
+#define KVM_SUCCESSIVE_IRQ_MAX  10000
 #define KVM_IOAPIC_EOI_DELAY_NS 10000000u
 /* Engine MMIO regions free for zapped EPT entries (0 and 1 are the xAPIC page and I/O APIC). */
 #define KVM_ZAP_FIRST_REGION 2u
-#define KVM_ZAP_SLOTS (HVSIM_MMIO_MAX - KVM_ZAP_FIRST_REGION)
+#define KVM_ZAP_SLOTS        (HVSIM_MMIO_MAX - KVM_ZAP_FIRST_REGION)
 /* Faulting a zapped page back in: the host page was being migrated (NUMA balancing, compaction). */
 #define KVM_EPT_FAULT_IN_NS 20000u
-/* What a round trip to the VMM's userspace costs on top of an exit (KVM_RUN return and re-entry). */
+/* What a round trip to the VMM's userspace costs on top of an exit (KVM_RUN return and re-entry).
+ */
 #define KVM_USERSPACE_EXIT_NS 2000u
 /* The VMM's port devices (kvm_exit.c): QEMU's debugcon, isa-debug-exit and pc-testdev IRQ lines. */
-#define KVM_DEBUG_PORT 0xe9u
+#define KVM_DEBUG_PORT      0xe9u
 #define KVM_DEBUG_EXIT_PORT 0xf4u
-#define KVM_TESTDEV_IRQ 0x2000u
-#define KVM_TESTDEV_LINES 24u
+#define KVM_TESTDEV_IRQ     0x2000u
+#define KVM_TESTDEV_LINES   24u
 
 enum kvm_split_eoi {
-	SPLIT_EOI_QUIRKED = 0,  /* every EOI of a level I/O APIC vector exits to userspace */
-	SPLIT_EOI_SUPPRESS = 1, /* no exit when SPIV[12] is set: the guest EOIs the I/O APIC itself */
-	SPLIT_EOI_DISABLE = 2,  /* LVR[24] not advertised: the guest cannot suppress broadcasts */
+	SPLIT_EOI_QUIRKED = 0, /* every EOI of a level I/O APIC vector exits to userspace */
+	SPLIT_EOI_SUPPRESS =
+	    1, /* no exit when SPIV[12] is set: the guest EOIs the I/O APIC itself */
+	SPLIT_EOI_DISABLE = 2, /* LVR[24] not advertised: the guest cannot suppress broadcasts */
 };
 
 enum kvm_timer_cookie {
-	COOKIE_LAPIC_TIMER = 1,   /* the vCPU's emulated LAPIC timer */
+	COOKIE_LAPIC_TIMER = 1,    /* the vCPU's emulated LAPIC timer */
 	COOKIE_IOAPIC_DELAYED = 2, /* the userspace I/O APIC's delayed re-delivery */
 };
 
@@ -56,7 +59,7 @@ enum kvm_timer_cookie {
 #define KVM_VMCS12_MAX 64u
 /* IA32_FEATURE_CONTROL as the VMM sets it: locked, without VMX; with nested VMX also "VMXON
  * outside SMX" (SDM Vol. 4 Table 2-2, bits 0 and 2). */
-#define KVM_FEATURE_CONTROL UINT64_C(0x1)
+#define KVM_FEATURE_CONTROL        UINT64_C(0x1)
 #define KVM_FEATURE_CONTROL_NESTED UINT64_C(0x5)
 
 struct kvm_vm;
@@ -64,7 +67,7 @@ struct kvm_vm;
 /* Nested VMX state of one vCPU (KVM's vmx->nested). */
 struct kvm_nested {
 	struct vmx_cpu *cpu;   /* L1's VMX processor as KVM emulates it; created at L1's first VMX
-				  instruction, NULL before (and after userspace changed caps) */
+	                          instruction, NULL before (and after userspace changed caps) */
 	struct vmx_caps caps;  /* the capability MSRs L1 reads (vmx->nested.msrs) */
 	uint64_t misc_cleared; /* IA32_VMX_MISC bits userspace cleared with KVM_SET_MSRS */
 };
@@ -74,22 +77,22 @@ struct kvm_vcpu {
 	hvsim_vcpu *v;
 	unsigned index;
 	struct lapic *lapic;
-	sim_ev_handle timer;     /* engine event of the LAPIC timer, 0: none */
-	uint64_t timer_at;       /* its deadline, ns */
+	sim_ev_handle timer; /* engine event of the LAPIC timer, 0: none */
+	uint64_t timer_at;   /* its deadline, ns */
 	/* VMX */
 	uint64_t vmxon_pa, vmcs_pa, msr_bitmap_pa, vapic_pa, apic_access_pa, pi_desc_pa, ept_pa;
 	bool launched;
-	bool vmx_broken;         /* an entry failed: the vCPU is stopped */
-	uint32_t exec_ctrl;      /* primary processor-based controls as last written */
-	uint32_t exec_ctrl2;     /* secondary controls as last written */
+	bool vmx_broken;     /* an entry failed: the vCPU is stopped */
+	uint32_t exec_ctrl;  /* primary processor-based controls as last written */
+	uint32_t exec_ctrl2; /* secondary controls as last written */
 	uint32_t pin_ctrl;
 	bool apicv_active;
-	bool irq_window;         /* interrupt-window exiting requested */
+	bool irq_window; /* interrupt-window exiting requested */
 	/* pending re-injection from IDT-vectoring information (vmx_complete_interrupts) */
 	uint32_t reinject_info, reinject_err, reinject_len;
-	bool halted;             /* blocked in kvm_vcpu_halt */
-	int8_t apicv_request;    /* KVM_REQ_APICV_UPDATE: -1 none, 0 inhibit, 1 activate */
-	uint64_t misc_msr[8];    /* a few MSRs the guest may read back: index in misc_idx */
+	bool halted;          /* blocked in kvm_vcpu_halt */
+	int8_t apicv_request; /* KVM_REQ_APICV_UPDATE: -1 none, 0 inhibit, 1 activate */
+	uint64_t misc_msr[8]; /* a few MSRs the guest may read back: index in misc_idx */
 	uint32_t misc_idx[8];
 	unsigned n_misc;
 	uint64_t tsc_offset;
@@ -106,17 +109,17 @@ struct kvm_user_ioapic {
 struct kvm_vm {
 	hvsim_vm *vm;
 	unsigned n;
-	bool split;              /* machine.irqchip == split */
-	bool apicv_allowed;      /* machine.apicv */
-	struct ioapic *ioapic;   /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
+	bool split;                  /* machine.irqchip == split */
+	bool apicv_allowed;          /* machine.apicv */
+	struct ioapic *ioapic;       /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
 	struct kvm_user_ioapic user; /* its throttle state */
-	void *user_held;         /* messages the throttle holds back (kvm_ioapic.c) */
+	void *user_held;             /* messages the throttle holds back (kvm_ioapic.c) */
 	/* quirks */
-	uint8_t split_eoi;       /* enum kvm_split_eoi */
-	bool lvtt_restart;       /* lvtt_periodic_restart = restart */
-	bool timing_leaf;        /* cpuid_timing_leaf = present */
-	bool svi_update;         /* apicv_activation_svi = update */
-	bool misc_hlt_always;    /* nvmx_vmx_misc_hlt = always */
+	uint8_t split_eoi;    /* enum kvm_split_eoi */
+	bool lvtt_restart;    /* lvtt_periodic_restart = restart */
+	bool timing_leaf;     /* cpuid_timing_leaf = present */
+	bool svi_update;      /* apicv_activation_svi = update */
+	bool misc_hlt_always; /* nvmx_vmx_misc_hlt = always */
 	/* nested VMX (machine.nested, KVM's nested=1) */
 	bool nested;
 	struct vmx_caps nested_supported; /* what KVM can emulate for L1: the kvm-nested profile */
@@ -129,7 +132,6 @@ struct kvm_vm {
 
 /* kvm.c */
 struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v);
-
 
 /* kvm_vmcs.c */
 enum hvsim_status kvm_vmcs_setup(struct kvm_vcpu *kv);
@@ -154,7 +156,7 @@ enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv);
 bool kvm_lapic_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value);
 bool kvm_lapic_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value);
 void kvm_lapic_mmio(struct kvm_vcpu *kv, uint64_t offset, unsigned size, bool write,
-		    uint64_t *value);
+                    uint64_t *value);
 void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res);
 void kvm_lapic_timer_fire(struct kvm_vcpu *kv);
 void kvm_lapic_eoi_virtualized(struct kvm_vcpu *kv, uint8_t vector);
@@ -171,8 +173,7 @@ enum hvsim_status kvm_ioapic_create(struct kvm_vm *kvm);
 void kvm_ioapic_destroy(struct kvm_vm *kvm);
 void kvm_ioapic_set_line(struct kvm_vm *kvm, uint32_t gsi, uint8_t level);
 void kvm_ioapic_lapic_eoi(struct kvm_vcpu *kv, uint8_t vector);
-bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write,
-		     uint64_t *value);
+bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write, uint64_t *value);
 void kvm_ioapic_delayed(struct kvm_vm *kvm);
 /* A KVM_EXIT_* round trip to the VMM's userspace: traced, and its time charged. */
 void kvm_userspace_exit(struct kvm_vcpu *kv, const char *reason, const char *key, uint64_t value);
@@ -214,7 +215,7 @@ enum hvsim_status kvm_nested_misc_clear(struct kvm_vcpu *kv, uint64_t bits);
  * instruction information, the exit qualification (displacement), the GPRs and the segment's
  * base (SDM 28.2.4, 3.7.5). Can't fail. */
 uint64_t kvm_nested_operand_addr(uint32_t info, uint64_t qual, const uint64_t gpr[GPR_COUNT],
-				 uint64_t seg_base, bool long_mode);
+                                 uint64_t seg_base, bool long_mode);
 
 /* kvm_valid.c: validity of guest writes KVM emulates into the VMCS; false: the write raises #GP.
  * kvm_cr0_check also drops the bits writes ignore and sets ET; kvm_efer_check keeps EFER.LMA. */

@@ -2,12 +2,13 @@
  * broadcasts directly. Split irqchip: the I/O APIC belongs to the VMM's userspace and behaves like
  * QEMU's hw/intc/ioapic.c; KVM forwards an EOI of a vector the userspace I/O APIC routes with a
  * KVM_EXIT_IOAPIC_EOI exit (lapic.c kvm_ioapic_send_eoi), and guest accesses to its MMIO window are
- * KVM_EXIT_MMIO exits. Both re-deliver a level interrupt whose line is still asserted at EOI, and both
- * throttle: the SUCCESSIVE_IRQ_MAX-th re-delivery in a row is delayed by 10 ms (KVM commit
+ * KVM_EXIT_MMIO exits. Both re-deliver a level interrupt whose line is still asserted at EOI, and
+ * both throttle: the SUCCESSIVE_IRQ_MAX-th re-delivery in a row is delayed by 10 ms (KVM commit
  * 184564efae4d "kvm: ioapic: conditionally delay irq delivery during eoi broadcast"; QEMU commit
  * "ioapic: allow buggy guests mishandling level-triggered interrupts to make progress").
- * The split_irqchip_eoi_broadcast quirk decides whether an EOI with SPIV[12] (Directed EOI) set still
- * exits to userspace: "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is enabled". */
+ * The split_irqchip_eoi_broadcast quirk decides whether an EOI with SPIV[12] (Directed EOI) set
+ * still exits to userspace: "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is
+ * enabled". */
 #include "kvm_int.h"
 
 #include <stdlib.h>
@@ -88,9 +89,9 @@ static void hold(struct kvm_vm *kvm, const struct lapic_irq *msg)
 	if (h->n < KVM_IOAPIC_GSIS)
 		h->msg[h->n++] = *msg;
 	if (!kvm->user.delayed)
-		kvm->user.delayed = hvsim_timer_arm(kvm->vm,
-						    hvsim_vm_now(kvm->vm) + KVM_IOAPIC_EOI_DELAY_NS,
-						    NULL, COOKIE_IOAPIC_DELAYED);
+		kvm->user.delayed =
+		    hvsim_timer_arm(kvm->vm, hvsim_vm_now(kvm->vm) + KVM_IOAPIC_EOI_DELAY_NS, NULL,
+		                    COOKIE_IOAPIC_DELAYED);
 }
 
 /* ioapic_eoi_broadcast / kvm_ioapic_update_eoi_one: count re-deliveries per pin, hold the one that
@@ -109,7 +110,8 @@ static void eoi_and_redeliver(struct kvm_vm *kvm, uint8_t vector)
 	for (uint32_t i = 0; i < res.n_msgs; i++) {
 		uint32_t pin = res.msgs[i].pin;
 
-		if (pin < KVM_IOAPIC_GSIS && ++kvm->user.successive[pin] >= KVM_SUCCESSIVE_IRQ_MAX) {
+		if (pin < KVM_IOAPIC_GSIS &&
+		    ++kvm->user.successive[pin] >= KVM_SUCCESSIVE_IRQ_MAX) {
 			kvm->user.successive[pin] = 0;
 			hold(kvm, &res.msgs[i].irq);
 		} else {
@@ -175,8 +177,7 @@ void kvm_ioapic_lapic_eoi(struct kvm_vcpu *kv, uint8_t vector)
 	eoi_and_redeliver(kvm, vector);
 }
 
-bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write,
-		     uint64_t *value)
+bool kvm_ioapic_mmio(struct kvm_vcpu *kv, uint64_t gpa, unsigned size, bool write, uint64_t *value)
 {
 	struct kvm_vm *kvm = kv->kvm;
 	uint32_t off = (uint32_t)(gpa - IOAPIC_DEFAULT_BASE);

@@ -10,11 +10,11 @@
 
 #define RFLAGS_IF (UINT64_C(1) << 9)
 /* MSI address and data (SDM 11.11.1 and 11.11.2) */
-#define MSI_ADDR_DEST_ID(a) (((a) >> 12) & 0xffu)
-#define MSI_ADDR_DEST_LOGICAL (UINT64_C(1) << 2)
-#define MSI_DATA_VECTOR(d) ((d)&0xffu)
-#define MSI_DATA_DM(d) (((d) >> 8) & 7u)
-#define MSI_DATA_LEVEL (UINT64_C(1) << 14)
+#define MSI_ADDR_DEST_ID(a)    (((a) >> 12) & 0xffu)
+#define MSI_ADDR_DEST_LOGICAL  (UINT64_C(1) << 2)
+#define MSI_DATA_VECTOR(d)     ((d)&0xffu)
+#define MSI_DATA_DM(d)         (((d) >> 8) & 7u)
+#define MSI_DATA_LEVEL         (UINT64_C(1) << 14)
 #define MSI_DATA_TRIGGER_LEVEL (UINT64_C(1) << 15)
 
 static void accept(struct kvm_vcpu *kv, const struct lapic_irq *msg)
@@ -43,12 +43,12 @@ void kvm_deliver_msg(struct kvm_vm *kvm, int src, const struct lapic_irq *msg)
 void kvm_deliver_msi(struct kvm_vm *kvm, uint64_t addr, uint64_t data)
 {
 	struct lapic_irq msg = {
-		.dest = (uint32_t)MSI_ADDR_DEST_ID(addr),
-		.vector = (uint8_t)MSI_DATA_VECTOR(data),
-		.delivery_mode = (uint8_t)MSI_DATA_DM(data),
-		.dest_logical = addr & MSI_ADDR_DEST_LOGICAL,
-		.level = (data & MSI_DATA_LEVEL) || !(data & MSI_DATA_TRIGGER_LEVEL),
-		.trigger_level = data & MSI_DATA_TRIGGER_LEVEL,
+	    .dest = (uint32_t)MSI_ADDR_DEST_ID(addr),
+	    .vector = (uint8_t)MSI_DATA_VECTOR(data),
+	    .delivery_mode = (uint8_t)MSI_DATA_DM(data),
+	    .dest_logical = addr & MSI_ADDR_DEST_LOGICAL,
+	    .level = (data & MSI_DATA_LEVEL) || !(data & MSI_DATA_TRIGGER_LEVEL),
+	    .trigger_level = data & MSI_DATA_TRIGGER_LEVEL,
 	};
 
 	kvm_deliver_msg(kvm, -1, &msg);
@@ -130,5 +130,6 @@ void kvm_inject_pending(struct kvm_vcpu *kv)
 	vector = lapic_ack(kv->lapic);
 	set_irq_window(kv, false);
 	kvm_vmcs_write(kv, VMCS_VM_ENTRY_INTR_INFO_FIELD,
-		       (uint32_t)vector | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	               (uint32_t)vector | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) |
+	                   INTR_INFO_VALID);
 }

@@ -93,8 +93,8 @@ void kvm_lapic_after(struct kvm_vcpu *kv, const struct lapic_result *res)
 	}
 }
 
-/* Quirk lvtt_periodic_restart=restart: the 2019 proposal re-armed an expired one-shot count when the
- * guest switched LVTT to periodic without writing TMICT; hardware keeps the count at 0. */
+/* Quirk lvtt_periodic_restart=restart: the 2019 proposal re-armed an expired one-shot count when
+ * the guest switched LVTT to periodic without writing TMICT; hardware keeps the count at 0. */
 static void lvtt_restart(struct kvm_vcpu *kv, uint32_t old_lvtt, uint64_t now)
 {
 	uint32_t lvtt = lapic_reg_peek(kv->lapic, LAPIC_REG_LVT_TIMER, now);
@@ -107,8 +107,8 @@ static void lvtt_restart(struct kvm_vcpu *kv, uint32_t old_lvtt, uint64_t now)
 	    lapic_reg_peek(kv->lapic, LAPIC_REG_TMCCT, now) != 0)
 		return;
 	if (lapic_get_mode(kv->lapic) == LAPIC_MODE_X2APIC)
-		lapic_msr_write(kv->lapic, LAPIC_X2APIC_MSR_BASE + (LAPIC_REG_TMICT >> 4), tmict, now,
-				&res);
+		lapic_msr_write(kv->lapic, LAPIC_X2APIC_MSR_BASE + (LAPIC_REG_TMICT >> 4), tmict,
+		                now, &res);
 	else
 		lapic_mmio_write(kv->lapic, LAPIC_REG_TMICT, 4, tmict, now, &res);
 	kvm_lapic_after(kv, &res);
@@ -116,7 +116,8 @@ static void lvtt_restart(struct kvm_vcpu *kv, uint32_t old_lvtt, uint64_t now)
 
 static bool timer_register(uint32_t offset)
 {
-	return offset == LAPIC_REG_LVT_TIMER || offset == LAPIC_REG_TMICT || offset == LAPIC_REG_TDCR;
+	return offset == LAPIC_REG_LVT_TIMER || offset == LAPIC_REG_TMICT ||
+	       offset == LAPIC_REG_TDCR;
 }
 
 /* After a write to register offset: the quirk, then the oracle's view of the timer. */
@@ -172,7 +173,7 @@ bool kvm_lapic_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value)
 }
 
 void kvm_lapic_mmio(struct kvm_vcpu *kv, uint64_t offset, unsigned size, bool write,
-		    uint64_t *value)
+                    uint64_t *value)
 {
 	uint64_t now = hvsim_vcpu_now(kv->v);
 	uint32_t old_lvtt = lapic_reg_peek(kv->lapic, LAPIC_REG_LVT_TIMER, now);
@@ -196,14 +197,14 @@ void kvm_lapic_timer_fire(struct kvm_vcpu *kv)
 
 	kv->timer = 0;
 	kvm_apicv_pull(kv);
-	lapic_timer_expire(kv->lapic, hvsim_vcpu_now(kv->v) > kv->timer_at ? hvsim_vcpu_now(kv->v)
-									    : kv->timer_at,
-			   &res);
+	lapic_timer_expire(
+	    kv->lapic, hvsim_vcpu_now(kv->v) > kv->timer_at ? hvsim_vcpu_now(kv->v) : kv->timer_at,
+	    &res);
 	if (res.timer_fired && res.irr_set) {
 		trace_ev_init(&e, kv->timer_at, (int32_t)kv->index, "timer");
 		trace_ev_hex(&e, "vector",
-			     lapic_reg_peek(kv->lapic, LAPIC_REG_LVT_TIMER, kv->timer_at) &
-				     LAPIC_LVT_VECTOR);
+		             lapic_reg_peek(kv->lapic, LAPIC_REG_LVT_TIMER, kv->timer_at) &
+		                 LAPIC_LVT_VECTOR);
 		hvsim_emit(kv->kvm->vm, &e);
 	}
 	kvm_lapic_after(kv, &res);

@@ -1,27 +1,28 @@
 /* VMCS set-up, as KVM's vmx.c does it (setup_vmcs_config, init_vmcs, vmx_vcpu_reset): controls
  * adjusted to the capability MSRs (a wanted control the processor cannot set is an error, an
- * optional one is dropped), a 64-bit host state, the guest state from the vCPU's boot state, and the
- * pages the controls point at (MSR bitmap, virtual-APIC page, EPT root). Guest RAM is identity-mapped
- * by the engine, so the EPT root is allocated for the EPTP checks and never walked. */
+ * optional one is dropped), a 64-bit host state, the guest state from the vCPU's boot state, and
+ * the pages the controls point at (MSR bitmap, virtual-APIC page, EPT root). Guest RAM is
+ * identity-mapped by the engine, so the EPT root is allocated for the EPTP checks and never walked.
+ */
 #include "kvm_int.h"
 
 #include <hvsim/vmx_ctrl.h>
 
 #include <string.h>
 
-#define HOST_CR0 UINT64_C(0x80050033) /* PG WP NE ET MP PE */
-#define HOST_CR4 UINT64_C(0x000006a0) /* OSXMMEXCPT OSFXSR PGE PAE */
-#define HOST_EFER UINT64_C(0xd01)     /* NXE LMA LME SCE */
-#define HOST_PAT UINT64_C(0x0007040600070406)
-#define HOST_CS 0x10
-#define HOST_SS 0x18
-#define HOST_TR 0x40
-#define HOST_TEXT UINT64_C(0xffffffff81000000) /* where vmx_vmexit would live */
-#define HOST_DATA UINT64_C(0xffff888000000000)
-#define EPTP_WB_4LEVEL 0x1eu /* memory type 6 (WB), page-walk length 4 - 1 in bits 5:3 */
-#define CR4_VMXE (UINT64_C(1) << 13)
-#define EFER_LMA (UINT64_C(1) << 10)
-#define MSR_BITMAP_READ_LOW 0
+#define HOST_CR0             UINT64_C(0x80050033) /* PG WP NE ET MP PE */
+#define HOST_CR4             UINT64_C(0x000006a0) /* OSXMMEXCPT OSFXSR PGE PAE */
+#define HOST_EFER            UINT64_C(0xd01)      /* NXE LMA LME SCE */
+#define HOST_PAT             UINT64_C(0x0007040600070406)
+#define HOST_CS              0x10
+#define HOST_SS              0x18
+#define HOST_TR              0x40
+#define HOST_TEXT            UINT64_C(0xffffffff81000000) /* where vmx_vmexit would live */
+#define HOST_DATA            UINT64_C(0xffff888000000000)
+#define EPTP_WB_4LEVEL       0x1eu /* memory type 6 (WB), page-walk length 4 - 1 in bits 5:3 */
+#define CR4_VMXE             (UINT64_C(1) << 13)
+#define EFER_LMA             (UINT64_C(1) << 10)
+#define MSR_BITMAP_READ_LOW  0
 #define MSR_BITMAP_WRITE_LOW 2048
 
 void kvm_vmcs_write(struct kvm_vcpu *kv, uint64_t field, uint64_t value)
@@ -75,7 +76,7 @@ static void bitmap_bit(uint8_t *page, unsigned base, uint32_t msr, bool intercep
 	if (intercept)
 		page[base + bit / 8] |= (uint8_t)(1u << (bit % 8));
 	else
-		page[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		page[base + bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 }
 
 /* vmx_update_msr_bitmap_x2apic: with APICv, x2APIC reads and the TPR, EOI and SELF-IPI writes go to
@@ -114,25 +115,26 @@ static bool setup_controls(struct kvm_vcpu *kv)
 	bool ok = true;
 
 	ok &= adjust(kv, true_msr(kv, MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS),
-		     PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, &pin);
-	ok &= adjust(kv, true_msr(kv, MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
-		     PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS |
-			     PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |
-			     PROC_MONITOR_EXITING | PROC_USE_TSC_OFFSETTING,
-		     PROC_RDPMC_EXITING, &kv->exec_ctrl);
+	             PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, &pin);
+	ok &=
+	    adjust(kv, true_msr(kv, MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
+	           PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS |
+	               PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |
+	               PROC_MONITOR_EXITING | PROC_USE_TSC_OFFSETTING,
+	           PROC_RDPMC_EXITING, &kv->exec_ctrl);
 	kv->exec_ctrl &= ~(PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_INVLPG_EXITING |
-			   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING) |
-			 (uint32_t)cap(kv, true_msr(kv, MSR_IA32_VMX_PROCBASED_CTLS,
-						    MSR_IA32_VMX_TRUE_PROCBASED_CTLS));
+	                   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING) |
+	                 (uint32_t)cap(kv, true_msr(kv, MSR_IA32_VMX_PROCBASED_CTLS,
+	                                            MSR_IA32_VMX_TRUE_PROCBASED_CTLS));
 	ok &= adjust(kv, MSR_IA32_VMX_PROCBASED_CTLS2,
-		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID,
-		     PROC2_ENABLE_RDTSCP, &kv->exec_ctrl2);
+	             PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID,
+	             PROC2_ENABLE_RDTSCP, &kv->exec_ctrl2);
 	ok &= adjust(kv, true_msr(kv, MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
-		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_LOAD_IA32_EFER |
-			     EXIT_SAVE_IA32_EFER,
-		     EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_PAT, &exit);
+	             EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_LOAD_IA32_EFER |
+	                 EXIT_SAVE_IA32_EFER,
+	             EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_PAT, &exit);
 	ok &= adjust(kv, true_msr(kv, MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS),
-		     ENTRY_LOAD_IA32_EFER, ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS, &entry);
+	             ENTRY_LOAD_IA32_EFER, ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS, &entry);
 	kv->pin_ctrl = pin;
 	kvm_vmcs_write(kv, VMCS_PIN_BASED_VM_EXEC_CONTROL, pin);
 	kvm_vmcs_write(kv, VMCS_CPU_BASED_VM_EXEC_CONTROL, kv->exec_ctrl);
@@ -150,10 +152,10 @@ static uint64_t fixed(struct kvm_vcpu *kv, uint64_t value, uint32_t fixed0, uint
 static void setup_host(struct kvm_vcpu *kv, uint64_t host_cr3)
 {
 	kvm_vmcs_write(kv, VMCS_HOST_CR0,
-		       fixed(kv, HOST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
+	               fixed(kv, HOST_CR0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
 	kvm_vmcs_write(kv, VMCS_HOST_CR3, host_cr3);
 	kvm_vmcs_write(kv, VMCS_HOST_CR4,
-		       fixed(kv, HOST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
+	               fixed(kv, HOST_CR4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
 	kvm_vmcs_write(kv, VMCS_HOST_CS_SELECTOR, HOST_CS);
 	kvm_vmcs_write(kv, VMCS_HOST_SS_SELECTOR, HOST_SS);
 	kvm_vmcs_write(kv, VMCS_HOST_DS_SELECTOR, 0);
@@ -177,22 +179,22 @@ static void setup_host(struct kvm_vcpu *kv, uint64_t host_cr3)
 
 /* Selector, limit, access-rights and base fields of each segment register, by enum cpu_seg. */
 static const uint32_t seg_sel[SEG_COUNT] = {
-	VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_CS_SELECTOR,   VMCS_GUEST_SS_SELECTOR,
-	VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_FS_SELECTOR,   VMCS_GUEST_GS_SELECTOR,
-	VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_TR_SELECTOR,
+    VMCS_GUEST_ES_SELECTOR,   VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_SS_SELECTOR,
+    VMCS_GUEST_DS_SELECTOR,   VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR,
+    VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_TR_SELECTOR,
 };
 static const uint32_t seg_limit[SEG_COUNT] = {
-	VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_SS_LIMIT,   VMCS_GUEST_DS_LIMIT,
-	VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_TR_LIMIT,
+    VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_SS_LIMIT,   VMCS_GUEST_DS_LIMIT,
+    VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_TR_LIMIT,
 };
 static const uint32_t seg_ar[SEG_COUNT] = {
-	VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES,   VMCS_GUEST_SS_AR_BYTES,
-	VMCS_GUEST_DS_AR_BYTES, VMCS_GUEST_FS_AR_BYTES,   VMCS_GUEST_GS_AR_BYTES,
-	VMCS_GUEST_LDTR_AR_BYTES, VMCS_GUEST_TR_AR_BYTES,
+    VMCS_GUEST_ES_AR_BYTES,   VMCS_GUEST_CS_AR_BYTES, VMCS_GUEST_SS_AR_BYTES,
+    VMCS_GUEST_DS_AR_BYTES,   VMCS_GUEST_FS_AR_BYTES, VMCS_GUEST_GS_AR_BYTES,
+    VMCS_GUEST_LDTR_AR_BYTES, VMCS_GUEST_TR_AR_BYTES,
 };
 static const uint32_t seg_base[SEG_COUNT] = {
-	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,   VMCS_GUEST_DS_BASE,
-	VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
+    VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,   VMCS_GUEST_DS_BASE,
+    VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
 };
 
 static void write_segments(struct kvm_vcpu *kv, const struct cpu_state *s)
@@ -211,13 +213,13 @@ void kvm_vmcs_load_guest(struct kvm_vcpu *kv, const struct cpu_state *s)
 {
 	uint32_t entry = (uint32_t)kvm_vmcs_read(kv, VMCS_VM_ENTRY_CONTROLS);
 
-	kvm_vmcs_write(kv, VMCS_GUEST_CR0, fixed(kv, s->cr0, MSR_IA32_VMX_CR0_FIXED0,
-						 MSR_IA32_VMX_CR0_FIXED1) |
-						   (s->cr0 & 0x80000001u));
+	kvm_vmcs_write(kv, VMCS_GUEST_CR0,
+	               fixed(kv, s->cr0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1) |
+	                   (s->cr0 & 0x80000001u));
 	kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, s->cr0);
 	kvm_vmcs_write(kv, VMCS_GUEST_CR3, s->cr3);
 	kvm_vmcs_write(kv, VMCS_GUEST_CR4,
-		       fixed(kv, s->cr4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
+	               fixed(kv, s->cr4, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
 	kvm_vmcs_write(kv, VMCS_CR4_READ_SHADOW, s->cr4);
 	kvm_vmcs_write(kv, VMCS_GUEST_DR7, s->dr7);
 	kvm_vmcs_write(kv, VMCS_GUEST_RSP, s->gpr[GPR_RSP]);
@@ -268,9 +270,9 @@ void kvm_vmcs_save_guest(struct kvm_vcpu *kv, struct cpu_state *s)
 		s->seg[i].base = kvm_vmcs_read(kv, seg_base[i]);
 	}
 	s->gdtr = (struct cpu_dtable){kvm_vmcs_read(kv, VMCS_GUEST_GDTR_BASE),
-				      (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_GDTR_LIMIT)};
+	                              (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_GDTR_LIMIT)};
 	s->idtr = (struct cpu_dtable){kvm_vmcs_read(kv, VMCS_GUEST_IDTR_BASE),
-				      (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_IDTR_LIMIT)};
+	                              (uint32_t)kvm_vmcs_read(kv, VMCS_GUEST_IDTR_LIMIT)};
 	s->efer = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER);
 	s->pat = kvm_vmcs_read(kv, VMCS_GUEST_IA32_PAT);
 	s->debugctl = kvm_vmcs_read(kv, VMCS_GUEST_IA32_DEBUGCTL);

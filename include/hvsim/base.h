@@ -1,4 +1,5 @@
-/* hvsim base types: status codes, the error record, the version. Every public header includes this. */
+/* hvsim base types: status codes, the error record, the version. Every public header includes this.
+ */
 #ifndef HVSIM_BASE_H
 #define HVSIM_BASE_H
 
@@ -9,10 +10,10 @@
 #define HVSIM_VERSION_MAJOR 0
 #define HVSIM_VERSION_MINOR 1
 #define HVSIM_VERSION_PATCH 0
-#define HVSIM_VERSION "0.1.0"
+#define HVSIM_VERSION       "0.1.0"
 
-/* Library-level status. Architectural outcomes (VMfail, #GP, TDX status) are never statuses: they are
- * results carried in the result structs of the model that produced them. */
+/* Library-level status. Architectural outcomes (VMfail, #GP, TDX status) are never statuses: they
+ * are results carried in the result structs of the model that produced them. */
 enum hvsim_status {
 	HVSIM_OK = 0,
 	HVSIM_E_INPUT = 1,    /* bad scenario, bad argument from a plugin or a fuzzer */
@@ -32,7 +33,7 @@ struct hvsim_error {
 
 /* Fills err (when non-NULL) with status and a printf-style message; returns status. */
 enum hvsim_status hvsim_error_set(struct hvsim_error *err, enum hvsim_status status,
-				  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+                                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The library's version string, HVSIM_VERSION. Can't fail. */
 const char *hvsim_version(void);

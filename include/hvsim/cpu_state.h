@@ -1,6 +1,6 @@
 /* The architectural state of a guest processor as VMX entries load it and VM exits save it: the
- * interchange between the VMX model (VMCS guest-state area, SDM 25.4) and the engine's guest backends.
- * Segment access rights use the VMCS format (SDM Table 25-2), bit 16 = unusable. */
+ * interchange between the VMX model (VMCS guest-state area, SDM 25.4) and the engine's guest
+ * backends. Segment access rights use the VMCS format (SDM Table 25-2), bit 16 = unusable. */
 #ifndef HVSIM_CPU_STATE_H
 #define HVSIM_CPU_STATE_H
 
@@ -8,7 +8,14 @@
 #include <hvsim/guest_op.h>
 
 enum cpu_seg {
-	SEG_ES = 0, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
+	SEG_ES = 0,
+	SEG_CS,
+	SEG_SS,
+	SEG_DS,
+	SEG_FS,
+	SEG_GS,
+	SEG_LDTR,
+	SEG_TR,
 	SEG_COUNT,
 };
 
@@ -53,11 +60,11 @@ struct cpu_state {
 	uint64_t debugctl;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t perf_global_ctrl;
-	uint32_t activity;       /* enum cpu_activity */
+	uint32_t activity;         /* enum cpu_activity */
 	uint32_t interruptibility; /* CPU_INTR_BLOCK_* */
-	uint64_t pending_dbg;    /* pending debug exceptions (SDM 25.4.2) */
-	uint64_t pdpte[4];       /* PAE page-directory-pointer-table entries */
-	uint64_t tsc_aux;        /* IA32_TSC_AUX, what RDTSCP returns in ECX */
+	uint64_t pending_dbg;      /* pending debug exceptions (SDM 25.4.2) */
+	uint64_t pdpte[4];         /* PAE page-directory-pointer-table entries */
+	uint64_t tsc_aux;          /* IA32_TSC_AUX, what RDTSCP returns in ECX */
 };
 
 #endif

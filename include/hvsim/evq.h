@@ -26,7 +26,7 @@ void sim_evq_destroy(sim_evq *q);
 void sim_evq_reset(sim_evq *q);
 /* Schedules an event; returns its handle, or 0 when out of memory. */
 sim_ev_handle sim_evq_push(sim_evq *q, uint64_t time_ns, uint32_t kind, int32_t vcpu,
-			   uint64_t data);
+                           uint64_t data);
 /* Unschedules; true when the event was still pending. */
 bool sim_evq_cancel(sim_evq *q, sim_ev_handle h);
 /* True when h names a pending event. */
@@ -36,7 +36,8 @@ bool sim_evq_peek_time(const sim_evq *q, uint64_t *time_ns);
 /* Removes the earliest (time, seq) event into *ev; false when empty. */
 bool sim_evq_pop(sim_evq *q, struct sim_event *ev);
 size_t sim_evq_len(const sim_evq *q);
-/* Makes dst an exact copy of src (handles stay valid in dst); HVSIM_E_NOMEM on failure, dst intact. */
+/* Makes dst an exact copy of src (handles stay valid in dst); HVSIM_E_NOMEM on failure, dst intact.
+ */
 enum hvsim_status sim_evq_copy(sim_evq *dst, const sim_evq *src);
 
 #endif

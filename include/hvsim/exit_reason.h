@@ -1,5 +1,6 @@
 /* Basic exit reasons, numbered and named as in SDM Vol. 3D Appendix C "VMX Basic Exit Reasons".
- * hvsim uses them for every exit it reports, VMX or not, so traces read the same for all algorithms. */
+ * hvsim uses them for every exit it reports, VMX or not, so traces read the same for all
+ * algorithms. */
 #ifndef HVSIM_EXIT_REASON_H
 #define HVSIM_EXIT_REASON_H
 

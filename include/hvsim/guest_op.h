@@ -1,7 +1,7 @@
-/* A guest operation that real hardware would hand to a hypervisor: an exit-causing instruction or an
- * MMIO access, decoded into the operands a hypervisor reads. Both guest backends (instruction-level
- * code on Unicorn, recorded scripts) produce these; the virtualization hardware model decides whether
- * each one exits or completes in the guest. */
+/* A guest operation that real hardware would hand to a hypervisor: an exit-causing instruction or
+ * an MMIO access, decoded into the operands a hypervisor reads. Both guest backends
+ * (instruction-level code on Unicorn, recorded scripts) produce these; the virtualization hardware
+ * model decides whether each one exits or completes in the guest. */
 #ifndef HVSIM_GUEST_OP_H
 #define HVSIM_GUEST_OP_H
 
@@ -19,7 +19,7 @@ enum guest_op_kind {
 	GOP_PAUSE,
 	GOP_MONITOR,
 	GOP_MWAIT,
-	GOP_IO,      /* IN, OUT, INS, OUTS */
+	GOP_IO, /* IN, OUT, INS, OUTS */
 	GOP_VMCALL,
 	GOP_VMMCALL,
 	GOP_TDCALL,
@@ -27,19 +27,33 @@ enum guest_op_kind {
 	GOP_INVD,
 	GOP_WBINVD,
 	GOP_XSETBV,
-	GOP_CR,      /* MOV to/from CR0/CR3/CR4/CR8, CLTS, LMSW */
+	GOP_CR, /* MOV to/from CR0/CR3/CR4/CR8, CLTS, LMSW */
 	GOP_RDRAND,
 	GOP_RDSEED,
-	GOP_MMIO,    /* a load or store to an MMIO region */
-	GOP_VMX,     /* a VMX instruction (enum guest_vmx_insn) */
+	GOP_MMIO, /* a load or store to an MMIO region */
+	GOP_VMX,  /* a VMX instruction (enum guest_vmx_insn) */
 	GOP_KIND_MAX,
 };
 
-/* General-purpose register numbers in the SDM's encoding order (also the VMX instruction-information
- * and CR-access qualification encoding: SDM Table 28-3). */
+/* General-purpose register numbers in the SDM's encoding order (also the VMX
+ * instruction-information and CR-access qualification encoding: SDM Table 28-3). */
 enum guest_gpr {
-	GPR_RAX = 0, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX = 0,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 	GPR_COUNT,
 };
 
@@ -89,7 +103,7 @@ struct guest_op {
 			uint8_t addr_size; /* string: RSI/RDI/RCX width in bytes (2, 4, 8) */
 			uint32_t value;    /* OUT data (OUTS: 1st element); IN result */
 			uint64_t count;    /* REP: RCX at the start (masked to addr_size); else 1 */
-			uint64_t addr;     /* string: linear address of the first element (RSI/RDI) */
+			uint64_t addr; /* string: linear address of the first element (RSI/RDI) */
 		} io;
 		struct {
 			uint8_t cr;     /* 0, 3, 4 or 8 */
@@ -101,26 +115,27 @@ struct guest_op {
 		} cr;
 		struct {
 			uint64_t gpa;
-			uint8_t size;   /* 1, 2, 4 or 8 bytes */
+			uint8_t size; /* 1, 2, 4 or 8 bytes */
 			bool write;
-			uint8_t gpr;    /* destination GPR of a load (enum guest_gpr), GPR_COUNT if none */
+			uint8_t
+			    gpr; /* destination GPR of a load (enum guest_gpr), GPR_COUNT if none */
 			bool high8;     /* destination is AH, CH, DH or BH: bits 15:8 of gpr */
 			uint8_t region; /* id of the MMIO region hit (HVSIM_MMIO_* in hv.h) */
 			uint64_t value; /* store data; load result once completed */
 		} mmio;
 		struct {
-			uint32_t ecx;   /* RDPMC counter selector */
+			uint32_t ecx; /* RDPMC counter selector */
 		} rdpmc;
 		struct {
 			uint32_t xcr;   /* ECX */
 			uint64_t value; /* EDX:EAX */
 		} xsetbv;
 		struct {
-			uint64_t addr;  /* INVLPG linear address */
+			uint64_t addr; /* INVLPG linear address */
 		} invlpg;
 		struct {
-			uint8_t gpr;    /* RDRAND/RDSEED destination */
-			uint8_t size;   /* operand size in bytes */
+			uint8_t gpr;  /* RDRAND/RDSEED destination */
+			uint8_t size; /* operand size in bytes */
 		} rand;
 		struct {
 			uint32_t eax, ecx; /* MONITOR/MWAIT hints and extensions */
@@ -129,20 +144,20 @@ struct guest_op {
 		/* A VMX instruction with its operands as the VM-exit instruction information
 		 * describes them (SDM 28.2.4) and their values at the exit. */
 		struct {
-			uint8_t insn;      /* enum guest_vmx_insn */
-			bool mem;          /* r/m operand in memory (m64, m128, VMREAD/VMWRITE r/m) */
-			uint8_t reg1;      /* r/m operand's register form; GPR_COUNT if none */
-			uint8_t reg2;      /* ModRM.reg: VMREAD/VMWRITE encoding, INVEPT/INVVPID type */
-			uint8_t base;      /* memory base, GPR_COUNT if none (also RIP-relative) */
-			uint8_t index;     /* memory index, GPR_COUNT if none */
-			uint8_t scale;     /* index multiplier: 1, 2, 4 or 8 */
+			uint8_t insn;  /* enum guest_vmx_insn */
+			bool mem;      /* r/m operand in memory (m64, m128, VMREAD/VMWRITE r/m) */
+			uint8_t reg1;  /* r/m operand's register form; GPR_COUNT if none */
+			uint8_t reg2;  /* ModRM.reg: VMREAD/VMWRITE encoding, INVEPT/INVVPID type */
+			uint8_t base;  /* memory base, GPR_COUNT if none (also RIP-relative) */
+			uint8_t index; /* memory index, GPR_COUNT if none */
+			uint8_t scale; /* index multiplier: 1, 2, 4 or 8 */
 			uint8_t addr_size; /* address size, bytes: 2, 4 or 8 */
-			uint8_t seg;       /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (SDM 28.2.4 order) */
-			uint8_t size;      /* reg1/reg2 size, bytes: 8 in 64-bit mode, else 4 */
-			int64_t disp;      /* displacement; RIP-relative: + the next RIP */
-			uint64_t addr;     /* memory operand's linear address (FS/GS base added) */
-			uint64_t field;    /* reg2's value: the VMCS encoding or INVEPT/INVVPID type */
-			uint64_t value;    /* VMWRITE, register form: reg1's value; else 0 */
+			uint8_t seg;    /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (SDM 28.2.4 order) */
+			uint8_t size;   /* reg1/reg2 size, bytes: 8 in 64-bit mode, else 4 */
+			int64_t disp;   /* displacement; RIP-relative: + the next RIP */
+			uint64_t addr;  /* memory operand's linear address (FS/GS base added) */
+			uint64_t field; /* reg2's value: the VMCS encoding or INVEPT/INVVPID type */
+			uint64_t value; /* VMWRITE, register form: reg1's value; else 0 */
 		} vmx;
 	} u;
 };

@@ -1,7 +1,7 @@
-/* The hypervisor-algorithm interface: what an algorithm implements (struct hvsim_hv_ops) and what the
- * engine offers it. An algorithm drives simulated hardware the way a real hypervisor does; the engine
- * calls it whenever a vCPU is in root mode (after creation, after every exit, after a wake-up).
- * docs/writing-an-algorithm.md walks through a minimal one. */
+/* The hypervisor-algorithm interface: what an algorithm implements (struct hvsim_hv_ops) and what
+ * the engine offers it. An algorithm drives simulated hardware the way a real hypervisor does; the
+ * engine calls it whenever a vCPU is in root mode (after creation, after every exit, after a
+ * wake-up). docs/writing-an-algorithm.md walks through a minimal one. */
 #ifndef HVSIM_HV_H
 #define HVSIM_HV_H
 
@@ -24,9 +24,9 @@ struct hvsim_quirk_desc {
 	const char *name;
 	const char *const *values; /* n_values names */
 	size_t n_values;
-	const char *def;           /* one of values */
-	const char *doc;           /* what each value does, one line */
-	const char *provenance;    /* the patch or thread it comes from */
+	const char *def;        /* one of values */
+	const char *doc;        /* what each value does, one line */
+	const char *provenance; /* the patch or thread it comes from */
 };
 
 struct hvsim_hv_ops {
@@ -43,9 +43,10 @@ struct hvsim_hv_ops {
 	void (*vm_destroy)(void *priv);
 	/* Called once per vCPU, in index order. */
 	enum hvsim_status (*vcpu_create)(void *priv, hvsim_vcpu *v);
-	/* Required. The vCPU is in root mode: handle the exit that brought it here (if any), then enter
-	 * the guest, block the vCPU or stop it. Returning without doing any of them is allowed a bounded
-	 * number of times in a row; then the engine stops the vCPU with an internal error. */
+	/* Required. The vCPU is in root mode: handle the exit that brought it here (if any), then
+	 * enter the guest, block the vCPU or stop it. Returning without doing any of them is
+	 * allowed a bounded number of times in a row; then the engine stops the vCPU with an
+	 * internal error. */
 	enum hvsim_status (*vcpu_run)(void *priv, hvsim_vcpu *v);
 	/* An I/O APIC input line changed (scenario "irq_line" events). */
 	void (*irq_line)(void *priv, uint32_t gsi, uint8_t level);
@@ -53,8 +54,10 @@ struct hvsim_hv_ops {
 	void (*msi)(void *priv, uint64_t addr, uint64_t data);
 	/* A timer armed with hvsim_timer_arm() expired. */
 	void (*timer)(void *priv, hvsim_vcpu *v, uint64_t cookie);
-	/* A host action from the scenario ("apicv_activate", ...). HVSIM_E_UNSUPPORTED if unknown. */
-	enum hvsim_status (*host_action)(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg);
+	/* A host action from the scenario ("apicv_activate", ...). HVSIM_E_UNSUPPORTED if unknown.
+	 */
+	enum hvsim_status (*host_action)(void *priv, hvsim_vcpu *v, const char *action,
+	                                 uint64_t arg);
 	/* Optional, for hvsim_vm_snapshot(): a copy of everything the algorithm keeps (its models
 	 * included), NULL when out of memory; restore loads a copy back into priv; snapshot_free
 	 * frees one. Without them the VM cannot be snapshotted. */
@@ -64,8 +67,9 @@ struct hvsim_hv_ops {
 	/* Optional: the algorithm's named invariants over its own state and the models it drives.
 	 * Pure: changes nothing, emits nothing. Returns NULL when every one holds, else the name of
 	 * the first one broken (a static string) with what broke written into why (cap bytes). The
-	 * engine calls it after every slice when the scenario enables oracles.invariants and reports
-	 * an invariant_violation finding; fuzzers and tests call hvsim_vm_check_invariants(). */
+	 * engine calls it after every slice when the scenario enables oracles.invariants and
+	 * reports an invariant_violation finding; fuzzers and tests call
+	 * hvsim_vm_check_invariants(). */
 	const char *(*check_invariants)(void *priv, char *why, size_t cap);
 };
 
@@ -74,7 +78,8 @@ unsigned hvsim_vm_vcpu_count(const hvsim_vm *vm);
 /* NULL when index is out of range. */
 hvsim_vcpu *hvsim_vm_vcpu(hvsim_vm *vm, unsigned index);
 const struct hvsim_scenario *hvsim_vm_scenario(const hvsim_vm *vm);
-/* The selected value of a quirk (run override, scenario value, else the default); NULL if unknown. */
+/* The selected value of a quirk (run override, scenario value, else the default); NULL if unknown.
+ */
 const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name);
 /* Virtual time of the engine's current context, ns. */
 uint64_t hvsim_vm_now(const hvsim_vm *vm);
@@ -103,7 +108,8 @@ enum hvsim_status hvsim_mmio_unmap(hvsim_vm *vm, unsigned id);
 enum hvsim_status hvsim_guest_read(hvsim_vm *vm, uint64_t gpa, void *buf, size_t len);
 enum hvsim_status hvsim_guest_write(hvsim_vm *vm, uint64_t gpa, const void *buf, size_t len);
 
-/* Schedules timer(priv, vcpu, cookie) at virtual time at_ns (clamped to now); 0 when out of memory. */
+/* Schedules timer(priv, vcpu, cookie) at virtual time at_ns (clamped to now); 0 when out of memory.
+ */
 sim_ev_handle hvsim_timer_arm(hvsim_vm *vm, uint64_t at_ns, hvsim_vcpu *v, uint64_t cookie);
 /* True when the timer was still pending. */
 bool hvsim_timer_cancel(hvsim_vm *vm, sim_ev_handle h);
@@ -129,8 +135,8 @@ uint64_t hvsim_vcpu_rflags(hvsim_vcpu *v);
 /* The exit that brought the vCPU to root mode under the generic virtualization hardware (no VMX):
  * reason and decoded operation. NULL when the vCPU is not returning from such an exit. */
 struct hvsim_exit {
-	uint16_t reason;     /* enum hvsim_exit_reason */
-	struct guest_op op;  /* the decoded operation */
+	uint16_t reason;    /* enum hvsim_exit_reason */
+	struct guest_op op; /* the decoded operation */
 };
 const struct hvsim_exit *hvsim_vcpu_exit(const hvsim_vcpu *v);
 /* Completes the exiting operation as the hypervisor emulated it: writes the result (RDMSR, RDTSC,

@@ -1,8 +1,8 @@
 /* VMX for hypervisor algorithms: each vCPU is a logical processor of the machine's CPU profile, and
- * an algorithm executes VMX instructions on it exactly as a hypervisor would (VMXON, VMCLEAR, VMPTRLD,
- * VMWRITE, VMLAUNCH, ...), getting the architectural outcome in a struct vmx_result. VMX regions,
- * bitmaps and virtual-APIC pages live in host memory the algorithm allocates here. The VMX model's
- * own API (hvsim/vmx.h) documents the outcomes. */
+ * an algorithm executes VMX instructions on it exactly as a hypervisor would (VMXON, VMCLEAR,
+ * VMPTRLD, VMWRITE, VMLAUNCH, ...), getting the architectural outcome in a struct vmx_result. VMX
+ * regions, bitmaps and virtual-APIC pages live in host memory the algorithm allocates here. The VMX
+ * model's own API (hvsim/vmx.h) documents the outcomes. */
 #ifndef HVSIM_HV_VMX_H
 #define HVSIM_HV_VMX_H
 
@@ -12,9 +12,9 @@
 
 /* Host-physical memory: guest RAM is identity-mapped at [0, memory_mib MiB); the hypervisor's own
  * pages start here. */
-#define HVSIM_HOST_MEM_BASE UINT64_C(0x100000000)
+#define HVSIM_HOST_MEM_BASE      UINT64_C(0x100000000)
 #define HVSIM_HOST_MEM_MAX_PAGES 16384u /* 64 MiB per VM */
-#define HVSIM_PAGE_SIZE 4096u
+#define HVSIM_PAGE_SIZE          4096u
 
 /* True when the machine's CPU profile has VMX (machine.cpu is not "generic"). */
 bool hvsim_vmx_supported(const hvsim_vm *vm);
@@ -38,9 +38,9 @@ void hvsim_vmptrst(hvsim_vcpu *v, struct vmx_result *res);
 void hvsim_vmread(hvsim_vcpu *v, uint64_t field, struct vmx_result *res);
 void hvsim_vmwrite(hvsim_vcpu *v, uint64_t field, uint64_t value, struct vmx_result *res);
 void hvsim_invept(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-		  struct vmx_result *res);
+                  struct vmx_result *res);
 void hvsim_invvpid(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-		   struct vmx_result *res);
+                   struct vmx_result *res);
 
 /* Convenience for algorithms: VMREAD that returns the value (0 on failure, which is traced). */
 uint64_t hvsim_vmread64(hvsim_vcpu *v, uint64_t field);

@@ -7,7 +7,7 @@
 #include <hvsim/base.h>
 
 #define SCENARIO_FORMAT_VERSION 1
-#define SCENARIO_MAX_VCPUS 256
+#define SCENARIO_MAX_VCPUS      256
 #define SCENARIO_MAX_MEMORY_MIB 4096
 
 enum hvsim_irqchip {
@@ -42,19 +42,19 @@ enum script_op {
 	SOP_COMPUTE, /* retire n non-exiting instructions */
 	SOP_STI,
 	SOP_CLI,
-	SOP_REPEAT,  /* run body count times */
+	SOP_REPEAT, /* run body count times */
 	SOP_OP_MAX,
 };
 
 struct script_action {
-	uint8_t op;      /* enum script_op */
-	uint8_t size;    /* I/O and MMIO width in bytes */
-	uint8_t cr;      /* SOP_MOV_CR */
-	uint32_t index;  /* MSR index, port, CPUID leaf, RDPMC counter */
-	uint32_t sub;    /* CPUID subleaf */
-	uint64_t addr;   /* MMIO guest-physical address */
-	uint64_t value;  /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX */
-	uint64_t count;  /* SOP_REPEAT */
+	uint8_t op;                 /* enum script_op */
+	uint8_t size;               /* I/O and MMIO width in bytes */
+	uint8_t cr;                 /* SOP_MOV_CR */
+	uint32_t index;             /* MSR index, port, CPUID leaf, RDPMC counter */
+	uint32_t sub;               /* CPUID subleaf */
+	uint64_t addr;              /* MMIO guest-physical address */
+	uint64_t value;             /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX */
+	uint64_t count;             /* SOP_REPEAT */
 	struct script_action *body; /* SOP_REPEAT */
 	size_t n_body;
 };
@@ -101,8 +101,8 @@ struct scenario_run {
 	uint64_t seed;
 	struct hvsim_quirk_setting *quirks; /* overrides of scenario-level quirks */
 	size_t n_quirks;
-	char *golden;            /* path relative to the scenario file's directory */
-	char **findings;         /* expected finding kinds, sorted, unique */
+	char *golden;    /* path relative to the scenario file's directory */
+	char **findings; /* expected finding kinds, sorted, unique */
 	size_t n_findings;
 };
 
@@ -117,12 +117,12 @@ struct hvsim_oracle_params {
 	bool invariants;              /* invariants: the algorithm's checks run after every slice */
 };
 
-#define ORACLE_DEFAULT_STORM_COUNT 1000
-#define ORACLE_DEFAULT_STORM_WINDOW_NS 1000000
+#define ORACLE_DEFAULT_STORM_COUNT         1000
+#define ORACLE_DEFAULT_STORM_WINDOW_NS     1000000
 #define ORACLE_DEFAULT_STORM_INSNS_PER_IRQ 200
-#define ORACLE_DEFAULT_ISR_STALL_NS 1000000
-#define ORACLE_DEFAULT_ISR_STALL_EOIS 8
-#define ORACLE_DEFAULT_TIMER_STALL_NS 10000000
+#define ORACLE_DEFAULT_ISR_STALL_NS        1000000
+#define ORACLE_DEFAULT_ISR_STALL_EOIS      8
+#define ORACLE_DEFAULT_TIMER_STALL_NS      10000000
 
 struct hvsim_scenario {
 	char *file; /* path it was loaded from, as given */
@@ -133,12 +133,12 @@ struct hvsim_scenario {
 		char *patch, *link, *commit, *note;
 	} provenance;
 	struct {
-		char *cpu;              /* CPU profile name */
+		char *cpu; /* CPU profile name */
 		uint32_t vcpus;
 		uint32_t memory_mib;
-		uint8_t irqchip;        /* enum hvsim_irqchip */
+		uint8_t irqchip; /* enum hvsim_irqchip */
 		bool apicv;
-		bool nested;            /* nested virtualization offered to the guest (KVM nested=1) */
+		bool nested; /* nested virtualization offered to the guest (KVM nested=1) */
 		uint64_t tsc_khz;
 		uint64_t apic_bus_khz;
 		uint32_t insn_ns;       /* virtual ns per retired guest instruction */
@@ -153,8 +153,8 @@ struct hvsim_scenario {
 		size_t n_quirks;
 	} hv;
 	struct {
-		char *program;     /* flat image path, resolved against dir; NULL when none */
-		uint8_t *bytes;    /* inline code bytes; NULL when none */
+		char *program;  /* flat image path, resolved against dir; NULL when none */
+		uint8_t *bytes; /* inline code bytes; NULL when none */
 		size_t n_bytes;
 		uint8_t mode;      /* enum guest_mode */
 		uint64_t load_gpa; /* where the image or bytes go */
@@ -186,15 +186,15 @@ struct scenario_io {
  * failure returns HVSIM_E_INPUT (or HVSIM_E_NOMEM) and err->msg reads
  * "FILE: $.json.path: expected WHAT, found WHAT"; *out is NULL. Never aborts on any input. */
 enum hvsim_status hvsim_scenario_parse(const char *file, const char *text, size_t len,
-				       const struct scenario_io *io, struct hvsim_scenario **out,
-				       struct hvsim_error *err);
+                                       const struct scenario_io *io, struct hvsim_scenario **out,
+                                       struct hvsim_error *err);
 void hvsim_scenario_free(struct hvsim_scenario *sc);
 
 /* Index of the run named name, or -1. */
 int hvsim_scenario_find_run(const struct hvsim_scenario *sc, const char *name);
 /* Value of quirk name for run r (run override, else scenario-level), or NULL when unset. */
 const struct hvsim_quirk_setting *hvsim_scenario_quirk(const struct hvsim_scenario *sc, size_t r,
-						       const char *name);
+                                                       const char *name);
 /* Resolves a scenario-relative path into buf; false when it does not fit. */
 bool hvsim_scenario_path(const struct hvsim_scenario *sc, const char *rel, char *buf, size_t cap);
 

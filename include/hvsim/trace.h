@@ -7,7 +7,7 @@
 #include <hvsim/base.h>
 
 #define TRACE_MAX_FIELDS 16
-#define TRACE_STR_MAX 96 /* bytes of a string field kept by the reader, NUL included */
+#define TRACE_STR_MAX    96 /* bytes of a string field kept by the reader, NUL included */
 
 enum trace_type {
 	TRACE_NUM,  /* JSON number; the emitter guarantees value < 2^53 */
@@ -37,9 +37,9 @@ struct trace_ev {
 	uint64_t t;
 	int32_t vcpu;
 	uint8_t level;
-	uint8_t n;       /* fields used */
-	bool overflow;   /* a field was dropped for lack of room: an hvsim bug, reported on emit */
-	const char *ev;  /* event kind, static string */
+	uint8_t n;      /* fields used */
+	bool overflow;  /* a field was dropped for lack of room: an hvsim bug, reported on emit */
+	const char *ev; /* event kind, static string */
 	struct trace_field f[TRACE_MAX_FIELDS];
 };
 
@@ -68,7 +68,8 @@ enum hvsim_status trace_writer_flush(trace_writer *w);
 enum hvsim_status trace_writer_destroy(trace_writer *w);
 uint64_t trace_writer_lines(const trace_writer *w);
 
-/* Encodes e into buf (NUL-terminated line with '\n'); returns the length, or 0 if it did not fit. */
+/* Encodes e into buf (NUL-terminated line with '\n'); returns the length, or 0 if it did not fit.
+ */
 size_t trace_encode(const struct trace_ev *e, char *buf, size_t cap);
 
 /* A parsed line. Strings are copied (truncated to TRACE_STR_MAX - 1 bytes). */
@@ -89,7 +90,7 @@ struct trace_rec {
 /* Parses one line (without or with its '\n'). On failure returns HVSIM_E_INPUT with err->msg saying
  * what was expected and found. */
 enum hvsim_status trace_parse_line(const char *line, size_t len, struct trace_rec *out,
-				   struct hvsim_error *err);
+                                   struct hvsim_error *err);
 /* Index of the field named key in a parsed record, or -1 when absent. */
 int trace_rec_index(const struct trace_rec *r, const char *key);
 

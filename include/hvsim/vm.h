@@ -17,11 +17,11 @@ struct hvsim_vm_opts {
 	const struct hvsim_hv_ops *hv; /* the algorithm; NULL: the built-in named by the scenario */
 	bool has_seed;                 /* seed overrides the run's seed */
 	uint64_t seed;
-	struct trace_sink trace;       /* write == NULL: no trace file (oracles still run) */
+	struct trace_sink trace; /* write == NULL: no trace file (oracles still run) */
 	enum trace_level level;
-	const uint8_t *image;          /* the guest program image the runner read; may be NULL */
+	const uint8_t *image; /* the guest program image the runner read; may be NULL */
 	size_t image_len;
-	void *user;                    /* handed to the algorithm by hvsim_vm_user() */
+	void *user; /* handed to the algorithm by hvsim_vm_user() */
 };
 
 enum hvsim_vm_state {
@@ -44,19 +44,19 @@ struct hvsim_summary {
 	uint64_t instructions; /* guest instructions retired, all vCPUs */
 	uint64_t exits;
 	uint64_t exits_by_reason[EXIT_REASON_MAX];
-	uint64_t injections;   /* events delivered into the guest */
+	uint64_t injections; /* events delivered into the guest */
 	uint64_t eois;
 	uint64_t timer_fires;
 	uint64_t trace_lines;
-	size_t n_findings;     /* findings reported; the first HVSIM_MAX_FINDINGS are kept */
+	size_t n_findings; /* findings reported; the first HVSIM_MAX_FINDINGS are kept */
 	struct hvsim_finding_rec findings[HVSIM_MAX_FINDINGS];
-	char end_reason[64];   /* "all vCPUs finished", "limit virtual_ns", ... */
+	char end_reason[64]; /* "all vCPUs finished", "limit virtual_ns", ... */
 };
 
 /* Builds the machine for run run_index of sc. NULL on failure with err filled (HVSIM_E_INPUT for a
  * scenario the algorithm rejects, e.g. an unknown quirk value). */
 hvsim_vm *hvsim_vm_create(const struct hvsim_scenario *sc, size_t run_index,
-			  const struct hvsim_vm_opts *opts, struct hvsim_error *err);
+                          const struct hvsim_vm_opts *opts, struct hvsim_error *err);
 /* Advances the simulation by at most max_slices scheduling slices. Never blocks, never aborts. */
 enum hvsim_vm_state hvsim_vm_step(hvsim_vm *vm, uint64_t max_slices);
 /* Runs the end-of-run oracles, writes the "end" line and flushes the trace; call once after the

@@ -1,5 +1,6 @@
 /* VMX control bits, named as KVM names them after the SDM's tables (SDM 25.6-25.8), plus the
- * event-injection and exit-information formats: what a hypervisor algorithm writes into the VMCS. */
+ * event-injection and exit-information formats: what a hypervisor algorithm writes into the VMCS.
+ */
 #ifndef HVSIM_VMX_CTRL_H
 #define HVSIM_VMX_CTRL_H
 

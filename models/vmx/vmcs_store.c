@@ -9,7 +9,8 @@
 #include <string.h>
 
 #define STORE_CAPACITY_MAX 65536
-#define STORE_SLOTS_FIRST  4 /* slots allocated at first: a VM uses one or a few regions per vCPU */
+/* slots allocated at first: a VM uses one or a few regions per vCPU */
+#define STORE_SLOTS_FIRST 4
 
 struct vmcs_store *vmcs_store_create(size_t capacity)
 {

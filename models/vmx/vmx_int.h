@@ -117,8 +117,8 @@ enum vmcs_idx {
 #define SEL_TI        BIT32(2)
 
 /* Interruption information and guest non-register state: include/hvsim/vmx_ctrl.h. */
-#define PENDING_DBG_BS           BIT64(14)
-#define PENDING_DBG_RSVD         UINT64_C(0xfffffffffffeaff0) /* 63:17, 15, 13, 11:4 */
+#define PENDING_DBG_BS   BIT64(14)
+#define PENDING_DBG_RSVD UINT64_C(0xfffffffffffeaff0) /* 63:17, 15, 13, 11:4 */
 
 /* ---- Citations ---- */
 #define SDM_EXEC        "SDM 27.2.1.1 \"VM-Execution Control Fields\""

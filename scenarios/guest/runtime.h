@@ -13,24 +13,24 @@
 #ifndef HVSIM_GUEST_RUNTIME_H
 #define HVSIM_GUEST_RUNTIME_H
 
-#define SEL_CODE64 0x08
-#define SEL_DATA 0x10
-#define SEL_CODE32 0x18
-#define REPORT_PORT 0xe9
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU isa-debug-exit, as the kvm algorithm provides it */
-#define XAPIC_BASE 0xfee00000
-#define XAPIC_ID 0x20
-#define XAPIC_VERSION 0x30
-#define XAPIC_TPR 0x80
-#define XAPIC_EOI 0xb0
-#define XAPIC_SVR 0xf0
-#define XAPIC_ICR_LO 0x300
-#define XAPIC_ICR_HI 0x310
-#define MSR_X2APIC_EOI 0x80b
-#define MSR_X2APIC_ICR 0x830
+#define SEL_CODE64       0x08
+#define SEL_DATA         0x10
+#define SEL_CODE32       0x18
+#define REPORT_PORT      0xe9
+#define DEBUG_EXIT_PORT  0xf4 /* QEMU isa-debug-exit, as the kvm algorithm provides it */
+#define XAPIC_BASE       0xfee00000
+#define XAPIC_ID         0x20
+#define XAPIC_VERSION    0x30
+#define XAPIC_TPR        0x80
+#define XAPIC_EOI        0xb0
+#define XAPIC_SVR        0xf0
+#define XAPIC_ICR_LO     0x300
+#define XAPIC_ICR_HI     0x310
+#define MSR_X2APIC_EOI   0x80b
+#define MSR_X2APIC_ICR   0x830
 #define GATE_INTERRUPT64 0x8e00 /* P=1, DPL 0, type 0xe (SDM 6.14.1) */
 
-	.intel_syntax noprefix
+.intel_syntax noprefix
 	.section .note.GNU-stack, "", @progbits
 	.section .text.entry, "ax"
 
@@ -173,9 +173,9 @@ _start:
 /* ---- VMX: the instructions of a guest hypervisor (L1), SDM ch. 31 ---- */
 
 #define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_IA32_VMX_BASIC 0x480
-#define MSR_IA32_VMX_MISC 0x485
-#define CR4_VMXE (1 << 13)
+#define MSR_IA32_VMX_BASIC       0x480
+#define MSR_IA32_VMX_MISC        0x485
+#define CR4_VMXE                 (1 << 13)
 
 /* rax = the 64-bit MSR msr (EDX:EAX); clobbers rcx, rdx. */
 .macro RDMSR64 msr

@@ -71,8 +71,9 @@ static int apic_export(const uint8_t *data, size_t size, FILE *out, struct fz_ex
 		snprintf(info->kind, sizeof(info->kind), "scenario");
 		snprintf(
 		    info->expect, sizeof(info->expect),
-		    "%s%s; reproduces once the kvm algorithm emulates the LAPIC and I/O APIC and "
-		    "the engine runs their invariants (docs/fuzzing.md)",
+		    "%s%s; `hvsim run` replays it on the kvm algorithm's LAPIC and I/O APIC models "
+		    "with their invariants after every slice; an operation the model answers with "
+		    "#GP ends the scripted guest there (guest_fault, docs/fuzzing.md)",
 		    o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "");
 	}
 	fz_scn_destroy(x.scn);

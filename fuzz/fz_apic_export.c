@@ -207,6 +207,7 @@ void fz_apic_export_op(struct fz_apic_export *x, const struct fz_apic_sys *s,
 void fz_apic_export_machine(struct fz_apic_export *x, const struct fz_apic_sys *s)
 {
 	fz_scn_algorithm(x->scn, "kvm");
+	fz_scn_machine_str(x->scn, "cpu", "intel-icelake-server"); /* kvm needs VMX */
 	fz_scn_machine_int(x->scn, "vcpus", 1);
 	fz_scn_machine_int(x->scn, "insn_ns", 1);
 	fz_scn_machine_int(x->scn, "exit_ns", 0);
@@ -214,4 +215,6 @@ void fz_apic_export_machine(struct fz_apic_export *x, const struct fz_apic_sys *
 	fz_scn_machine_int(x->scn, "ioapic_pins", s->cfg.io_pins);
 	fz_scn_machine_str(x->scn, "ioapic_version", s->cfg.io_version == 0x11 ? "0x11" : "0x20");
 	fz_scn_limits(x->scn, s->now_ns + 1000000, 1000000000, 1000000);
+	fz_scn_check_invariants(
+	    x->scn); /* the kvm algorithm checks its LAPIC and I/O APIC models */
 }

@@ -177,7 +177,13 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 		load_code(vm, o);
 	if ((st = schedule_events(vm, err)) != HVSIM_OK)
 		return st;
-	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) != HVSIM_OK)
+	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) == HVSIM_E_UNSUPPORTED)
+		return hvsim_error_set(
+		    err, HVSIM_E_INPUT,
+		    "%s: $.machine: expected a machine algorithm %s supports, found "
+		    "one it refuses: %s",
+		    vm->sc->file, vm->hv->name, vm->refusal ? vm->refusal : "it gives no reason");
+	if (st != HVSIM_OK)
 		return hvsim_error_set(err, st, "algorithm %s: vm_create failed", vm->hv->name);
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->hv->vcpu_create && (st = vm->hv->vcpu_create(vm->hv_priv, &vm->vcpus[i])))
@@ -467,6 +473,11 @@ hvsim_vcpu *hvsim_vm_vcpu(hvsim_vm *vm, unsigned index)
 const struct hvsim_scenario *hvsim_vm_scenario(const hvsim_vm *vm)
 {
 	return vm->sc;
+}
+
+void hvsim_vm_refuse(hvsim_vm *vm, const char *why)
+{
+	vm->refusal = why;
 }
 
 const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name)

@@ -75,6 +75,7 @@ struct hvsim_vm {
 	const struct hvsim_hv_ops *hv;
 	void *hv_priv;
 	const char **quirk_values; /* per hv->quirks entry: selected value */
+	const char *refusal;       /* why vm_create refused the machine (hvsim_vm_refuse) */
 	sim_evq *evq;
 	struct sim_prng prng;
 	uint64_t now;         /* slice start, ns */

@@ -8,6 +8,7 @@
 #include "../fuzz/fz_apic_seeds.h"
 #include "../models/ioapic_int.h"
 #include "../models/lapic_int.h"
+#include <hvsim/vm.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -503,5 +504,51 @@ Test(fuzz_apic, export_names_the_first_operation_without_a_form)
 	cr_assert(e.no_form && strcmp(e.no_form, "ack") == 0 && e.no_form_at == 1,
 	          "wanted operation 1 (ack), got %u (%s)", e.no_form_at,
 	          e.no_form ? e.no_form : "none");
+	fx_fini(&x);
+}
+
+/* docs/fuzzing.md, fuzz_lapic_ioapic "Export": an exported scenario runs on the kvm algorithm,
+ * whose LAPIC and I/O APIC are the models the harness fuzzed, with oracles.invariants on; a
+ * level interrupt through the I/O APIC, its EOI and a self-IPI run to the end with no finding */
+Test(fuzz_apic, exported_scenario_runs_on_the_kvm_algorithm_with_the_invariants)
+{
+	static const struct fz_apic_op ops[] = {
+	    {.kind = FZ_APIC_MMIO_WRITE, .reg = LAPIC_REG_SVR, .size = 4, .value = 0x1FF},
+	    {.kind = FZ_APIC_IO_RTE, .reg = 3, .value = 0x8031},
+	    {.kind = FZ_APIC_IO_LINE, .reg = 3, .sub = 3},
+	    {.kind = FZ_APIC_ADVANCE, .value = 1500},
+	    {.kind = FZ_APIC_MSR_WRITE, .reg = 0x1B, .value = 0xFEE00D00},
+	    {.kind = FZ_APIC_IPI, .irq = {.vector = 0x40, .shorthand = 1}},
+	    {.kind = FZ_APIC_ADVANCE, .value = 1000},
+	};
+	struct fz_apic_export e;
+	struct hvsim_scenario *sc = NULL;
+	struct hvsim_error err = {0};
+	struct hvsim_vm_opts opts = {0};
+	const struct hvsim_summary *sum;
+	hvsim_vm *vm;
+	struct fx x;
+	char *text;
+
+	fx_init(&x, 0);
+	text = export_text(&x, ops, sizeof(ops) / sizeof(ops[0]), &e);
+	cr_assert(!e.no_form, "no form at %u (%s)", e.no_form_at, e.no_form ? e.no_form : "");
+	cr_assert_eq(hvsim_scenario_parse("x.json", text, strlen(text), NULL, &sc, &err), HVSIM_OK,
+	             "loader: %s", err.msg);
+	cr_assert(sc->oracles.invariants, "the export enables oracles.invariants");
+	vm = hvsim_vm_create(sc, 0, &opts, &err);
+	cr_assert(vm, "VM creation: %s\n%s", err.msg, text);
+	for (int i = 0; i < 10000 && hvsim_vm_step(vm, 64) == HVSIM_VM_RUNNING; i++)
+		;
+	cr_assert_eq(hvsim_vm_finish(vm), HVSIM_OK, "finish");
+	sum = hvsim_vm_summary(vm);
+	cr_assert_eq(sum->n_findings, 0, "no finding, got %s: %s",
+	             sum->n_findings ? sum->findings[0].kind : "",
+	             sum->n_findings ? sum->findings[0].detail : "");
+	cr_assert_gt(sum->exits, 5, "the guest's accesses exit to kvm (%llu exits)",
+	             (unsigned long long)sum->exits);
+	hvsim_vm_destroy(vm);
+	hvsim_scenario_free(sc);
+	free(text);
 	fx_fini(&x);
 }

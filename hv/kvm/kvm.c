@@ -99,8 +99,15 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 	struct kvm_vm *kvm;
 	enum hvsim_status st;
 
-	if (!hvsim_vmx_supported(vm) || hvsim_vm_vcpu_count(vm) > KVM_MAX_VCPUS)
-		return HVSIM_E_UNSUPPORTED; /* KVM on Intel needs VMX: pick a VMX CPU profile */
+	if (!hvsim_vmx_supported(vm)) {
+		hvsim_vm_refuse(vm, "KVM on Intel needs VMX: set machine.cpu to a VMX CPU profile "
+		                    "(intel-icelake-server, intel-sapphirerapids, kvm-nested)");
+		return HVSIM_E_UNSUPPORTED;
+	}
+	if (hvsim_vm_vcpu_count(vm) > KVM_MAX_VCPUS) {
+		hvsim_vm_refuse(vm, "more vCPUs than the kvm algorithm's KVM_MAX_VCPUS");
+		return HVSIM_E_UNSUPPORTED;
+	}
 	kvm = calloc(1, sizeof(*kvm) + hvsim_vm_vcpu_count(vm) * sizeof(kvm->vcpus[0]));
 	if (!kvm)
 		return HVSIM_E_NOMEM;

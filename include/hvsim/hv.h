@@ -87,6 +87,10 @@ uint64_t hvsim_vm_now(const hvsim_vm *vm);
 uint64_t hvsim_vm_random(hvsim_vm *vm);
 /* The user pointer of struct hvsim_vm_opts (embedders, tests); NULL when none. */
 void *hvsim_vm_user(const hvsim_vm *vm);
+/* Called by vm_create before it returns HVSIM_E_UNSUPPORTED: why the algorithm refuses this
+ * machine, naming the scenario setting ("needs a VMX CPU profile in machine.cpu"). why must
+ * outlive the VM (a string literal). VM creation then fails as an input error with it. */
+void hvsim_vm_refuse(hvsim_vm *vm, const char *why);
 
 /* MMIO regions: guest-physical ranges whose accesses exit as GOP_MMIO operations (exit reason
  * EPT_VIOLATION under the generic hardware). Every VM starts with the xAPIC page at 0xfee00000 and

@@ -27,19 +27,22 @@ TEST_OBJ += $(FUZZ_LIB_OBJ)
 
 # The libFuzzer binary: libFuzzer supplies main().
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_SHARED_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The plain replay binary: replay_main.c supplies main().
 $(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o \
 		     $(FUZZ_SHARED_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The generator of seeds and dictionaries (fuzz/fzgen.c); `make fuzz-gen` rewrites the committed
 # outputs (tests/test_fuzz_gen.c fails when they are stale).
 FUZZ_GEN := $(BUILD)/fuzz/fzgen
 FUZZ_GEN_DICTS := fuzz_lapic_ioapic fuzz_vmcs_entry fuzz_hv_transitions
 $(FUZZ_GEN): $(BUILD)/fuzz/fzgen.o $(FUZZ_LIB_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-gen: deps
 	@$(MAKE) --no-print-directory $(FUZZ_GEN)

@@ -17,18 +17,19 @@
 #include <unistd.h>
 #include <stdarg.h>
 
-#define TARGETS_FILE    "fuzz/targets.txt"
-#define OUT_ROOT        "fuzz/out"
-#define PATH_CAP        4096
-#define LINE_CAP        1024
-#define ARGS_MAX        48
-#define POLL_MS         500
-#define TTY_REFRESH_MS  1000
-#define PIPE_REFRESH_MS 30000 /* progress lines when stderr is not a terminal */
-#define GRACE_MS        5000  /* between SIGTERM and SIGKILL at the deadline */
-#define TAIL_BYTES      8192
-#define FINDINGS_MAX    64
-#define MINIMIZE_S      60
+#define TARGETS_FILE     "fuzz/targets.txt"
+#define OUT_ROOT         "fuzz/out"
+#define PATH_CAP         4096
+#define LINE_CAP         1024
+#define ARGS_MAX         48
+#define POLL_MS          500
+#define TTY_REFRESH_MS   1000
+#define PIPE_REFRESH_MS  30000 /* progress lines when stderr is not a terminal */
+#define GRACE_MS         5000  /* between SIGTERM and SIGKILL at the deadline */
+#define TAIL_BYTES       8192
+#define TAIL_BYTES_FINAL (4L << 20) /* a finished log's tail: status line, dictionary, stats */
+#define FINDINGS_MAX     64
+#define MINIMIZE_S       60
 
 static const char fuzz_usage[] =
     "usage: hvsim fuzz TARGET [--time S] [--jobs N] [--corpus DIR] [--build DIR] [-- "
@@ -425,29 +426,58 @@ static uint64_t field_after(const char *line, const char *key)
 	return v;
 }
 
-/* Reads one job's log: its last status line ("#N ... cov: C ft: F corp: U/... exec/s: R"), or its
- * final statistics ("stat::number_of_executed_units: N") once the job ended. */
-static void log_status(const char *path, struct fuzz_stats *s)
+/* The last tail bytes of the file at path, NUL-terminated, malloc'd; NULL when unreadable. */
+static char *read_tail(const char *path, long tail)
 {
-	char buf[TAIL_BYTES + 1], *line = NULL, *p;
-	unsigned long long n = 0;
 	FILE *f = fopen(path, "r");
-	size_t len;
+	char *buf = f ? malloc((size_t)tail + 1) : NULL;
+	size_t len = 0;
 
-	if (!f)
-		return;
-	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > TAIL_BYTES)
-		fseek(f, -TAIL_BYTES, SEEK_END);
-	else
-		fseek(f, 0, SEEK_SET);
-	len = fread(buf, 1, TAIL_BYTES, f);
-	fclose(f);
-	buf[len] = '\0';
+	if (buf) {
+		if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > tail)
+			fseek(f, -tail, SEEK_END);
+		else
+			fseek(f, 0, SEEK_SET);
+		len = fread(buf, 1, (size_t)tail, f);
+		buf[len] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* The last status line ("#N ... cov: C ...") in buf, or NULL. */
+static const char *last_status(const char *buf)
+{
+	const char *line = NULL, *p;
+	unsigned long long n;
+
 	for (p = buf; (p = strstr(p, "\n#")); p++)
 		if (strstr(p + 1, " cov: ") && sscanf(p + 2, "%llu", &n) == 1)
 			line = p + 1;
-	if (!line)
+	return line;
+}
+
+/* Reads one job's log: its last status line ("#N ... cov: C ft: F corp: U/... exec/s: R"), or its
+ * final statistics ("stat::number_of_executed_units: N") once the job ended. At the end libFuzzer
+ * may print a long recommended dictionary after the last status line: then a longer tail is read.
+ */
+static void log_status(const char *path, struct fuzz_stats *s)
+{
+	char *buf = read_tail(path, TAIL_BYTES);
+	const char *line = buf ? last_status(buf) : NULL;
+	unsigned long long n = 0;
+
+	if (buf && !line && strstr(buf, "stat::")) {
+		free(buf);
+		buf = read_tail(path, TAIL_BYTES_FINAL);
+		line = buf ? last_status(buf) : NULL;
+	}
+	if (!line) {
+		free(buf);
 		return;
+	}
+	sscanf(line + 1, "%llu", &n);
 	s->execs += strstr(buf, "stat::number_of_executed_units: ")
 	                ? field_after(buf, "stat::number_of_executed_units: ")
 	                : n;
@@ -457,6 +487,7 @@ static void log_status(const char *path, struct fuzz_stats *s)
 	s->cov = field_after(line, " cov: ") > s->cov ? field_after(line, " cov: ") : s->cov;
 	s->ft = field_after(line, " ft: ") > s->ft ? field_after(line, " ft: ") : s->ft;
 	s->corp = field_after(line, " corp: ") > s->corp ? field_after(line, " corp: ") : s->corp;
+	free(buf);
 }
 
 static void gather_stats(const struct campaign *c, struct fuzz_stats *s)

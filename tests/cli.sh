@@ -109,5 +109,29 @@ fi
 "$HVSIM" run --no-trace --hv ./no-such.so scenarios/smoke.json >out 2>&1
 [ $? -eq 2 ] && grep -q "cannot load" out && ok "plug-in: missing file is exit 2" || bad "missing plug-in"
 
+# hvsim fuzz's final progress line reads a finished libFuzzer log even when a long recommended
+# dictionary follows its last status line (a stand-in harness writes such a log).
+mkdir -p fakebuild/fuzz
+cat >fakebuild/fuzz/fuzz_scenario_json <<'FAKE'
+#!/bin/sh
+{
+	echo "#2	INITED cov: 10 ft: 11 corp: 1/1b exec/s: 0 rss: 30Mb"
+	echo "#4242	DONE   cov: 123 ft: 456 corp: 78/9Kb lim: 4 exec/s: 4242 rss: 40Mb"
+	echo "###### Recommended dictionary. ######"
+	i=0
+	while [ $i -lt 600 ]; do echo "\"a-dictionary-entry-$i\" # Uses: 100"; i=$((i + 1)); done
+	echo "###### End of recommended dictionary. ######"
+	echo "stat::number_of_executed_units: 4242"
+	echo "stat::average_exec_per_sec:     4242"
+} >fuzz-0.log
+FAKE
+chmod +x fakebuild/fuzz/fuzz_scenario_json
+"$HVSIM" fuzz fuzz_scenario_json --time 1 --build fakebuild >out 2>&1
+if [ $? -eq 0 ] && grep -q "execs 4242 .*cov 123  ft 456  corpus 78  findings 0" out; then
+	ok "fuzz: the final progress line reads a finished log past its dictionary"
+else
+	bad "fuzz final progress line"; cat out
+fi
+
 echo "cli: $fail failures"
 [ "$fail" -eq 0 ]

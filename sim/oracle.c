@@ -59,6 +59,26 @@ void oracles_destroy(struct oracles *o)
 	free(o);
 }
 
+static size_t oracles_bytes(unsigned n_vcpus)
+{
+	return sizeof(struct oracles) + (size_t)n_vcpus * sizeof(struct vcpu_oracles);
+}
+
+struct oracles *oracles_clone(const struct oracles *o)
+{
+	struct oracles *c = malloc(oracles_bytes(o->n));
+
+	if (c)
+		memcpy(c, o, oracles_bytes(o->n));
+	return c;
+}
+
+void oracles_copy(struct oracles *dst, const struct oracles *src)
+{
+	if (dst->n == src->n)
+		memcpy(dst, src, oracles_bytes(src->n));
+}
+
 static bool field_u(const struct trace_ev *e, const char *key, uint64_t *u)
 {
 	const struct trace_field *f = trace_ev_get(e, key);

@@ -21,6 +21,10 @@ typedef void (*oracle_report_fn)(void *ctx, int32_t vcpu, uint64_t t, const char
 /* NULL when out of memory. */
 struct oracles *oracles_create(const struct hvsim_oracle_params *p, unsigned n_vcpus);
 void oracles_destroy(struct oracles *o);
+/* Snapshots: clone returns a copy of o (NULL when out of memory); copy makes dst's state that of
+ * src, a copy for the same number of vCPUs (otherwise it changes nothing). copy can't fail. */
+struct oracles *oracles_clone(const struct oracles *o);
+void oracles_copy(struct oracles *dst, const struct oracles *src);
 /* insns: instructions the event's vCPU has retired so far (0 for machine events). */
 void oracles_observe(struct oracles *o, const struct trace_ev *e, uint64_t insns,
                      oracle_report_fn report, void *ctx);

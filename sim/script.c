@@ -366,6 +366,27 @@ static bool interruptible(void *ctx)
 	return ((struct script_cpu *)ctx)->rflags & RFLAGS_IF;
 }
 
+/* The whole CPU is plain state: its pointers lead into the parsed script, which outlives the VM. */
+static void *snapshot(void *ctx)
+{
+	struct script_cpu *c = malloc(sizeof(*c));
+
+	if (c)
+		*c = *(const struct script_cpu *)ctx;
+	return c;
+}
+
+static enum hvsim_status restore(void *ctx, const void *snap)
+{
+	struct script_cpu *c = ctx;
+	const struct script_cpu *from = snap;
+
+	if (from->s != c->s)
+		return HVSIM_E_INPUT;
+	*c = *from;
+	return HVSIM_OK;
+}
+
 const struct guest_backend_ops script_backend_ops = {
     .name = "script",
     .destroy = destroy,
@@ -378,4 +399,7 @@ const struct guest_backend_ops script_backend_ops = {
     .set_rflags = set_rflags,
     .deliver = deliver,
     .interruptible = interruptible,
+    .snapshot = snapshot,
+    .restore = restore,
+    .snapshot_free = free,
 };

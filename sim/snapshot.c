@@ -1,9 +1,10 @@
 /* Whole-VM snapshots in memory, for fuzzing resets and bisection: guest memory, the MMIO map,
  * every vCPU (engine state and the backend's registers), the clock, the event queue, the PRNG,
- * the summary and the algorithm's state through its snapshot callbacks. Not kept: the trace (a
- * stream: lines after a restore follow the earlier ones) and the run's static inputs (scenario,
- * quirks). Scripted guests are not snapshotted (their backend keeps no snapshot). */
-#include "vm_int.h"
+ * the summary, the oracles' state, the VMX hardware (vmx_snapshot.c) and the algorithm's state
+ * through its snapshot callbacks. Not kept: the trace (a stream: lines after a restore follow the
+ * earlier ones) and the run's static inputs (scenario, quirks). */
+#include "oracle.h"
+#include "vmx_hw.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,12 @@ struct hvsim_snapshot {
 	uint64_t now, slice_end;
 	enum hvsim_vm_state state;
 	struct hvsim_summary sum;
-	hvsim_vcpu *vcpus; /* engine-side copies; their backend pointers are not used */
-	void **be;         /* per vCPU backend snapshot */
-	void *hv;          /* the algorithm's snapshot */
+	hvsim_vcpu *vcpus;       /* engine-side copies; their backend pointers are not used */
+	void **be;               /* per vCPU backend snapshot */
+	struct oracles *oracles; /* NULL when the VM has none */
+	bool invariant_reported;
+	void *vmx; /* vmx_snapshot_take, NULL without VMX */
+	void *hv;  /* the algorithm's snapshot */
 };
 
 void hvsim_snapshot_free(hvsim_snapshot *s)
@@ -31,6 +35,8 @@ void hvsim_snapshot_free(hvsim_snapshot *s)
 			s->vm->vcpus[i].be->snapshot_free(s->be[i]);
 	if (s->hv && s->vm->hv->snapshot_free)
 		s->vm->hv->snapshot_free(s->hv);
+	vmx_snapshot_free(s->vm, s->vmx);
+	oracles_destroy(s->oracles);
 	sim_evq_destroy(s->evq);
 	free(s->be);
 	free(s->vcpus);
@@ -42,10 +48,6 @@ static bool supported(const hvsim_vm *vm, struct hvsim_error *err)
 {
 	if (vm->finished || vm->state == HVSIM_VM_FAILED) {
 		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "the VM is finished or failed");
-		return false;
-	}
-	if (vm->has_vmx) { /* the VMX processors, VMCS store and host pages are not captured */
-		hvsim_error_set(err, HVSIM_E_UNSUPPORTED, "VMX machine state is not snapshotted");
 		return false;
 	}
 	if (!vm->hv->snapshot || !vm->hv->restore || !vm->hv->snapshot_free) {
@@ -92,6 +94,8 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->mem = malloc(vm->mem_size);
 	s->evq = sim_evq_create();
 	if (!s->mem || !s->evq || sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
+	    (vm->oracles && !(s->oracles = oracles_clone(vm->oracles))) ||
+	    (vm->has_vmx && !(s->vmx = vmx_snapshot_take(vm))) ||
 	    !(s->hv = vm->hv->snapshot(vm->hv_priv)))
 		goto nomem;
 	memcpy(s->mem, vm->mem, vm->mem_size);
@@ -101,6 +105,7 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->slice_end = vm->slice_end;
 	s->state = vm->state;
 	s->sum = vm->sum;
+	s->invariant_reported = vm->invariant_reported;
 	return s;
 nomem:
 	hvsim_snapshot_free(s);
@@ -108,7 +113,7 @@ nomem:
 	return NULL;
 }
 
-/* Engine state of one vCPU; the identity and the backend stay. */
+/* Engine state of one vCPU; the identity, the backend and the VMX processor stay. */
 static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
 {
 	hvsim_vcpu keep = *v;
@@ -119,6 +124,7 @@ static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
 	v->priv = keep.priv;
 	v->be = keep.be;
 	v->be_ctx = keep.be_ctx;
+	v->vmx = keep.vmx;
 }
 
 static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
@@ -137,6 +143,8 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 		    (v->be->mmio_changed && (st = v->be->mmio_changed(v->be_ctx)) != HVSIM_OK))
 			return st;
 	}
+	if (s->vmx && (st = vmx_snapshot_restore(vm, s->vmx)) != HVSIM_OK)
+		return st;
 	return vm->hv->restore(vm->hv_priv, s->hv);
 }
 
@@ -158,6 +166,9 @@ enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s)
 	vm->slice_end = s->slice_end;
 	vm->state = s->state;
 	vm->sum = s->sum;
+	vm->invariant_reported = s->invariant_reported;
+	if (vm->oracles && s->oracles)
+		oracles_copy(vm->oracles, s->oracles);
 	vm->ctx_vcpu = NULL;
 	vm->emit_depth = 0;
 	return HVSIM_OK;

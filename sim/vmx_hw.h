@@ -24,4 +24,11 @@ void vmx_run_guest(hvsim_vcpu *v, uint64_t budget);
 void vmx_kick(hvsim_vcpu *v);
 void vmx_timer_fired(hvsim_vcpu *v);
 
+/* vmx_snapshot.c: the VMX processors, the VMCS store and the host pages of a VMX machine. take:
+ * NULL when out of memory; restore: HVSIM_E_NOMEM when out of memory (the machine is then half
+ * restored: the caller fails the VM); free accepts NULL. */
+void *vmx_snapshot_take(const hvsim_vm *vm);
+enum hvsim_status vmx_snapshot_restore(hvsim_vm *vm, const void *snap);
+void vmx_snapshot_free(const hvsim_vm *vm, void *snap);
+
 #endif

@@ -1,7 +1,8 @@
 /* Verifies whole-VM snapshots (issue 3 point 8): a run continued from a snapshot and the same run
  * continued again after restoring it produce byte-identical trace suffixes (guest memory,
  * registers, time, the event queue, the PRNG and the minimal algorithm's state all rewound); the
- * summary is rewound too; snapshots are refused where they cannot be taken. The guest
+ * summary is rewound too; snapshots are refused where they cannot be taken. Machines with VMX
+ * hardware: tests/test_snapshot_vmx.c. The guest
  * (scenarios/guest/snapshot.S) mixes RDRAND exits, memory writes, RDTSC and timed interrupts. */
 #include <criterion/criterion.h>
 
@@ -179,25 +180,6 @@ Test(snapshot, finished_vm_refuses_a_snapshot)
 	run_out(f.vm);
 	hvsim_vm_finish(f.vm);
 	cr_expect_null(hvsim_vm_snapshot(f.vm, &err), "snapshot of a finished VM");
-	cr_expect_eq(err.status, HVSIM_E_UNSUPPORTED, "status wanted UNSUPPORTED, got %d",
-	             err.status);
-	close_vm(&f);
-}
-
-/* VMX processors, the VMCS store and host pages are outside snapshots: refused, not half taken. */
-Test(snapshot, vmx_machine_refuses_a_snapshot)
-{
-	static const char vmx[] =
-	    "{\"hvsim\": 1, \"name\": \"snap\", \"description\": \"snapshot test\", "
-	    "\"provenance\": {\"note\": \"test\"}, \"machine\": {\"memory_mib\": 2, "
-	    "\"cpu\": \"kvm-nested\"}, \"hypervisor\": {\"algorithm\": \"minimal\"}, "
-	    "\"guest\": {\"program\": \"guest/snapshot.bin\"}, "
-	    "\"runs\": [{\"name\": \"r\", \"seed\": 7, \"golden\": \"g.jsonl\"}]}";
-	struct fixture f = {0};
-	struct hvsim_error err = {0};
-
-	open_vm_of(&f, vmx, sizeof(vmx) - 1);
-	cr_expect_null(hvsim_vm_snapshot(f.vm, &err), "snapshot of a VMX machine");
 	cr_expect_eq(err.status, HVSIM_E_UNSUPPORTED, "status wanted UNSUPPORTED, got %d",
 	             err.status);
 	close_vm(&f);

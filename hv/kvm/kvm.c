@@ -273,5 +273,8 @@ const struct hvsim_hv_ops hv_kvm_ops = {
     .msi = msi,
     .timer = timer,
     .host_action = host_action,
+    .snapshot = kvm_snapshot,
+    .restore = kvm_restore,
+    .snapshot_free = kvm_snapshot_free,
     .check_invariants = kvm_check_invariants,
 };

@@ -99,6 +99,13 @@ struct kvm_vcpu {
 	struct kvm_nested nested;
 };
 
+/* Messages the userspace I/O APIC's throttle holds back until the delayed service (kvm_ioapic.c).
+ */
+struct kvm_held {
+	unsigned n; /* messages in msg[] */
+	struct lapic_irq msg[KVM_IOAPIC_GSIS];
+};
+
 /* The VMM's userspace I/O APIC for split irqchip: QEMU's ioapic.c semantics. */
 struct kvm_user_ioapic {
 	struct ioapic *io;
@@ -113,7 +120,7 @@ struct kvm_vm {
 	bool apicv_allowed;          /* machine.apicv */
 	struct ioapic *ioapic;       /* the I/O APIC (in-kernel, or the VMM's for split irqchip) */
 	struct kvm_user_ioapic user; /* its throttle state */
-	void *user_held;             /* messages the throttle holds back (kvm_ioapic.c) */
+	struct kvm_held *user_held;  /* allocated at the first throttled message, NULL before */
 	/* quirks */
 	uint8_t split_eoi;    /* enum kvm_split_eoi */
 	bool lvtt_restart;    /* lvtt_periodic_restart = restart */
@@ -223,6 +230,11 @@ bool kvm_cr0_check(struct kvm_vcpu *kv, uint64_t *cr0);
 bool kvm_cr4_check(struct kvm_vcpu *kv, uint64_t cr4);
 bool kvm_efer_check(struct kvm_vcpu *kv, uint64_t *efer);
 bool kvm_pat_valid(uint64_t pat);
+
+/* kvm_snapshot.c: struct hvsim_hv_ops snapshot, restore and snapshot_free */
+void *kvm_snapshot(void *priv);
+enum hvsim_status kvm_restore(void *priv, const void *snap);
+void kvm_snapshot_free(void *snap);
 
 /* kvm_check.c: the named invariants (struct hvsim_hv_ops check_invariants) */
 const char *kvm_check_invariants(void *priv, char *why, size_t cap);

@@ -14,13 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Messages held back by the throttle until the delayed service. */
-struct held {
-	unsigned n;
-	struct lapic_irq msg[KVM_IOAPIC_GSIS];
-};
-
-static struct held *held_of(struct kvm_vm *kvm);
+static struct kvm_held *held_of(struct kvm_vm *kvm);
 
 enum hvsim_status kvm_ioapic_create(struct kvm_vm *kvm)
 {
@@ -71,14 +65,14 @@ void kvm_ioapic_set_line(struct kvm_vm *kvm, uint32_t gsi, uint8_t level)
 }
 
 /* The held list lives beside the device; allocated on first use (most runs never throttle). */
-static struct held *held_of(struct kvm_vm *kvm)
+static struct kvm_held *held_of(struct kvm_vm *kvm)
 {
-	return (struct held *)kvm->user_held;
+	return (struct kvm_held *)kvm->user_held;
 }
 
 static void hold(struct kvm_vm *kvm, const struct lapic_irq *msg)
 {
-	struct held *h = held_of(kvm);
+	struct kvm_held *h = held_of(kvm);
 
 	if (!h) {
 		h = calloc(1, sizeof(*h));
@@ -122,7 +116,7 @@ static void eoi_and_redeliver(struct kvm_vm *kvm, uint8_t vector)
 
 void kvm_ioapic_delayed(struct kvm_vm *kvm)
 {
-	struct held *h = held_of(kvm);
+	struct kvm_held *h = held_of(kvm);
 	unsigned n = h ? h->n : 0;
 
 	kvm->user.delayed = 0;

@@ -65,8 +65,9 @@ enum hvsim_status hvsim_vm_finish(hvsim_vm *vm);
 const struct hvsim_summary *hvsim_vm_summary(const hvsim_vm *vm);
 
 /* Snapshots of a whole machine in memory: guest memory, every vCPU (registers, exit state, time,
- * TSC settings), the MMIO map, the clock, the event queue, the PRNG, the summary and the
- * algorithm's state (struct hvsim_hv_ops snapshot callbacks). Restoring rewinds all of them; the
+ * TSC settings), the MMIO map, the clock, the event queue, the PRNG, the summary, the oracles,
+ * the VMX hardware (logical processors, VMCS store, host pages) and the algorithm's state (struct
+ * hvsim_hv_ops snapshot callbacks). Restoring rewinds all of them; the
  * trace is a stream and is not rewound: both calls flush it to its sink, and lines emitted after a
  * restore follow the earlier ones.
  * Take and restore snapshots between hvsim_vm_step() calls, before hvsim_vm_finish(). */

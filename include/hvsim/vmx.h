@@ -113,6 +113,11 @@ struct vmcs_store *vmcs_store_create(size_t capacity);
 void vmcs_store_destroy(struct vmcs_store *store);
 /* Number of regions tracked. Can't fail. */
 size_t vmcs_store_count(const struct vmcs_store *store);
+/* Snapshots: a copy of src's regions and launch states with src's capacity (NULL when out of
+ * memory); assign makes dst's regions those of src (false when out of memory or past dst's
+ * capacity; dst is then unchanged). */
+struct vmcs_store *vmcs_store_clone(const struct vmcs_store *src);
+bool vmcs_store_assign(struct vmcs_store *dst, const struct vmcs_store *src);
 
 /* A logical processor over caps (copied), mem (copied) and store (borrowed; shared by the VM's
  * processors). Starts outside VMX operation, CPL 0, 64-bit mode with CR4.VMXE and the VMX-fixed
@@ -121,6 +126,12 @@ size_t vmcs_store_count(const struct vmcs_store *store);
 struct vmx_cpu *vmx_cpu_create(const struct vmx_caps *caps, const struct vmx_mem *mem,
                                struct vmcs_store *store);
 void vmx_cpu_destroy(struct vmx_cpu *cpu);
+/* Snapshots: clone copies the whole processor, borrowing src's memory ops and store (NULL when
+ * out of memory; free it with vmx_cpu_destroy); assign copies the processor's state (capabilities,
+ * mode, VMX operation, VMXON and current-VMCS pointers, non-root state) and keeps dst's memory
+ * ops, MSR ops, store and step hook. assign can't fail. */
+struct vmx_cpu *vmx_cpu_clone(const struct vmx_cpu *src);
+void vmx_cpu_assign(struct vmx_cpu *dst, const struct vmx_cpu *src);
 /* Replaces / returns the processor's mode inputs. Can't fail. */
 void vmx_cpu_set_mode(struct vmx_cpu *cpu, const struct vmx_cpu_mode *mode);
 const struct vmx_cpu_mode *vmx_cpu_mode(const struct vmx_cpu *cpu);

@@ -92,3 +92,25 @@ struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa)
 	v->pa = pa;
 	return v;
 }
+
+/* Region order is kept: finds after a restore see the regions where they were. */
+bool vmcs_store_assign(struct vmcs_store *dst, const struct vmcs_store *src)
+{
+	if (src->count > dst->capacity || !vmcs_store_reserve(dst, src->count))
+		return false;
+	if (src->count)
+		memcpy(dst->vmcs, src->vmcs, src->count * sizeof(*dst->vmcs));
+	dst->count = src->count;
+	return true;
+}
+
+struct vmcs_store *vmcs_store_clone(const struct vmcs_store *src)
+{
+	struct vmcs_store *s = vmcs_store_create(src->capacity);
+
+	if (s && !vmcs_store_assign(s, src)) {
+		vmcs_store_destroy(s);
+		return NULL;
+	}
+	return s;
+}

@@ -35,6 +35,27 @@ void vmx_cpu_destroy(struct vmx_cpu *cpu)
 	free(cpu);
 }
 
+/* A snapshot copy: same state, same borrowed memory ops, MSR ops, store and step hook. */
+struct vmx_cpu *vmx_cpu_clone(const struct vmx_cpu *src)
+{
+	struct vmx_cpu *cpu = malloc(sizeof(*cpu));
+
+	if (cpu)
+		*cpu = *src;
+	return cpu;
+}
+
+/* The processor's own state only; dst keeps its memory, MSR ops, store and step hook. */
+void vmx_cpu_assign(struct vmx_cpu *dst, const struct vmx_cpu *src)
+{
+	dst->caps = src->caps;
+	dst->mode = src->mode;
+	dst->in_vmx = src->in_vmx;
+	dst->vmxon_ptr = src->vmxon_ptr;
+	dst->current_vmcs = src->current_vmcs;
+	dst->nr = src->nr;
+}
+
 void vmx_cpu_set_mode(struct vmx_cpu *cpu, const struct vmx_cpu_mode *mode)
 {
 	cpu->mode = *mode;

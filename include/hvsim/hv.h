@@ -59,8 +59,10 @@ struct hvsim_hv_ops {
 	enum hvsim_status (*host_action)(void *priv, hvsim_vcpu *v, const char *action,
 	                                 uint64_t arg);
 	/* Optional, for hvsim_vm_snapshot(): a copy of everything the algorithm keeps (its models
-	 * included), NULL when out of memory; restore loads a copy back into priv; snapshot_free
-	 * frees one. Without them the VM cannot be snapshotted. */
+	 * included), NULL when out of memory; restore loads a copy back into priv (snap stays
+	 * unchanged: one snapshot restores any number of times; pointers the engine or the models
+	 * hold into priv stay valid); snapshot_free frees one. Without them the VM cannot be
+	 * snapshotted. */
 	void *(*snapshot)(void *priv);
 	enum hvsim_status (*restore)(void *priv, const void *snap);
 	void (*snapshot_free)(void *snap);

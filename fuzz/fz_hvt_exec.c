@@ -113,7 +113,8 @@ static void judge_findings(const struct fz_hvt_config *cfg, struct fz_hvt_outcom
 
 /* Steps the VM one slice at a time with the harness invariants after each; false when the
  * harness guard cut the run (runaway event rates, docs/fuzzing.md). */
-static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hvt_outcome *o)
+static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hvt_outcome *o,
+                     unsigned *slices)
 {
 	char why[FZ_HVT_WHY_MAX];
 	const char *kind;
@@ -121,6 +122,7 @@ static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hv
 	for (unsigned i = 0; i < FZ_HVT_SLICES_MAX; i++) {
 		enum hvsim_vm_state st = hvsim_vm_step(vm, 1);
 
+		*slices = i + 1;
 		if (!fz_hvt_check_slice(vm, &kind, why, sizeof(why)) &&
 		    !invariant_by_design(cfg, kind, strlen(kind)))
 			found(o, kind, "after slice %u: %s", i, why);
@@ -137,12 +139,13 @@ static void mix(uint64_t *h, uint64_t v)
 }
 
 static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
-                   bool check_trace, struct fz_hvt_outcome *o)
+                   bool check_trace, uint64_t input_hash, struct fz_hvt_outcome *o)
 {
 	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
 	struct hvsim_error err = {0};
 	struct fz_trace trace;
 	char why[FZ_HVT_WHY_MAX];
+	unsigned slices = 0;
 	bool whole;
 	hvsim_vm *vm;
 
@@ -155,7 +158,7 @@ static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *
 		return;
 	}
 	o->ran = true;
-	whole = step_all(vm, cfg, o);
+	whole = step_all(vm, cfg, o, &slices);
 	if (!o->kind && !fz_inv_hvt_entry_state(vm, why, sizeof(why)))
 		found(o, "entry_state_valid", "at the end: %s", why);
 	if (hvsim_vm_finish(vm) != HVSIM_OK || hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
@@ -166,6 +169,10 @@ static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *
 		found(o, "summary_consistent", "%s", why);
 	if (check_trace && !fz_inv_trace_wellformed(&trace, sc, &o->sum, why, sizeof(why)))
 		found(o, "trace_wellformed", "%s", why);
+	/* snapshot_rerun: snapshot after a slice chosen by the input's hash, before the last */
+	if (check_trace && !o->kind && slices > 1 &&
+	    !fz_hvt_snapshot_rerun(sc, 1 + (unsigned)(input_hash % (slices - 1)), why, sizeof(why)))
+		found(o, "snapshot_rerun", "%s", why);
 	judge_findings(cfg, o);
 	o->hash = trace.hash;
 	mix(&o->hash, trace.total);
@@ -194,7 +201,7 @@ void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool che
 	else if (hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err) != HVSIM_OK)
 		found(o, "scenario_rejected", "the loader rejects the built scenario: %s", err.msg);
 	else
-		run_vm(sc, &in->cfg, check_trace, o);
+		run_vm(sc, &in->cfg, check_trace, input_hash, o);
 	hvsim_scenario_free(sc);
 	free(text);
 	fz_scn_destroy(s);

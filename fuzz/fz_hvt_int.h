@@ -27,4 +27,9 @@ void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink);
 /* Guest RAM of the configuration's machine, MiB. */
 unsigned fz_hvt_memory_mib(const struct fz_hvt_config *cfg);
 
+/* fz_hvt_snap.c, the invariant snapshot_rerun: runs sc, snapshots it after at slices (when it
+ * is still running then), runs to the end, restores, runs to the end again; false with why when
+ * the two suffixes differ in trace bytes or summary, or a snapshot or restore fails. */
+bool fz_hvt_snapshot_rerun(const struct hvsim_scenario *sc, unsigned at, char *why, size_t cap);
+
 #endif

@@ -7,6 +7,7 @@
  * the harness ran (same trace hash through the real loader and a plain run). */
 #include <criterion/criterion.h>
 
+#include "../fuzz/fz_hvt_int.h"
 #include "../fuzz/fz_hvt_seeds.h"
 #include "../hv/kvm/kvm_int.h"
 #include "../models/ioapic_int.h"
@@ -421,5 +422,38 @@ Test(fuzz_hvt, export_reproduces_the_harness_run)
 		free(text);
 		free(in);
 		free(o);
+	}
+}
+
+/* snapshot_rerun (docs/fuzzing.md, fuzz_hv_transitions): every seed's run, snapshotted after
+ * 1, 2, 5 or 17 slices and restored, reruns to the same trace suffix and summary */
+Test(fuzz_hvt, seeds_rerun_identically_from_a_snapshot)
+{
+	static const unsigned at[] = {1, 2, 5, 17};
+
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
+		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
+		struct fz_hvt_input *in = malloc(sizeof(*in));
+		struct hvsim_scenario *sc = NULL;
+		struct hvsim_error err = {0};
+		uint8_t bytes[SEED_MAX];
+		size_t n = fz_hvt_seed_bytes(s, bytes, sizeof(bytes));
+		fz_scn *b;
+		char *text, why[WHY];
+
+		cr_assert(in, "out of memory");
+		fz_hvt_decode(bytes, n, in);
+		b = fz_hvt_build(in, fz_hash(bytes, n));
+		text = b ? fz_scn_text(b) : NULL;
+		cr_assert(text, "%s: building the scenario", s->name);
+		cr_assert_eq(hvsim_scenario_parse("s.json", text, strlen(text), NULL, &sc, &err),
+		             HVSIM_OK, "%s: %s", s->name, err.msg);
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++)
+			cr_assert(fz_hvt_snapshot_rerun(sc, at[k], why, sizeof(why)),
+			          "%s, snapshot after slice %u: %s", s->name, at[k], why);
+		hvsim_scenario_free(sc);
+		free(text);
+		fz_scn_destroy(b);
+		free(in);
 	}
 }

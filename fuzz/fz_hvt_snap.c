@@ -4,6 +4,7 @@
  * pages, the kvm algorithm's models and the backend all rewind). Each restore flushes the trace
  * of the suffix before it, so the sink is compared right after a restore. */
 #include "fz_hvt_int.h"
+#include "fz_why.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,18 +14,6 @@ struct sink_mark {
 	uint64_t hash, total;
 	size_t len;
 };
-
-static bool fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 /* Steps to the end of the run (bounded like the harness's own run); false when it failed. */
 static bool run_to_end(hvsim_vm *vm)
@@ -71,20 +60,20 @@ static bool compare(hvsim_vm *vm, const hvsim_snapshot *s, struct fz_trace *t, u
 	struct hvsim_summary sa, sb;
 
 	if (!suffix(vm, s, t, &m, &a, &sa))
-		return fail(why, cap, "the run from the snapshot after slice %u failed: %s", at,
-		            hvsim_vm_error(vm)->msg);
+		return fz_fail(why, cap, "the run from the snapshot after slice %u failed: %s", at,
+		               hvsim_vm_error(vm)->msg);
 	if (!suffix(vm, s, t, &m, &b, &sb))
-		return fail(why, cap, "the rerun from the snapshot after slice %u failed: %s", at,
-		            hvsim_vm_error(vm)->msg);
+		return fz_fail(why, cap, "the rerun from the snapshot after slice %u failed: %s",
+		               at, hvsim_vm_error(vm)->msg);
 	if (a.hash != b.hash || a.total != b.total)
-		return fail(
+		return fz_fail(
 		    why, cap,
 		    "from the snapshot after slice %u: trace suffix %llu bytes hash %016llx, "
 		    "after restore %llu bytes hash %016llx",
 		    at, (unsigned long long)(a.total - m.total), (unsigned long long)a.hash,
 		    (unsigned long long)(b.total - m.total), (unsigned long long)b.hash);
 	if (!same_summary(&sa, &sb))
-		return fail(
+		return fz_fail(
 		    why, cap,
 		    "from the snapshot after slice %u: summary %llu insns %llu exits %llu ns, "
 		    "after restore %llu insns %llu exits %llu ns",
@@ -111,7 +100,7 @@ bool fz_hvt_snapshot_rerun(const struct hvsim_scenario *sc, unsigned at, char *w
 	if (vm && hvsim_vm_step(vm, 0) == HVSIM_VM_RUNNING) {
 		s = hvsim_vm_snapshot(vm, &err);
 		if (!s && err.status != HVSIM_E_NOMEM)
-			ok = fail(why, cap, "no snapshot after slice %u: %s", at, err.msg);
+			ok = fz_fail(why, cap, "no snapshot after slice %u: %s", at, err.msg);
 		else if (s)
 			ok = compare(vm, s, &t, at, why, cap);
 	}

@@ -2,6 +2,7 @@
  * invariants restate contracts written elsewhere (include/hvsim/scenario.h, vm.h, trace.h, the
  * scheduling invariants of sim/vm_int.h) as checks over the loader's and the engine's results. */
 #include "fz_scenario.h"
+#include "fz_why.h"
 
 #include "../sim/scenario_int.h" /* the loader's bounds: SCRIPT_MAX_DEPTH, SCENARIO_MAX_RUNS */
 
@@ -113,18 +114,6 @@ struct trace_sink fz_trace_sink(struct fz_trace *t)
 
 /* ---- invariants ---- */
 
-static bool fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 bool fz_inv_parse_contract(enum hvsim_status st, const struct hvsim_scenario *sc,
                            const struct hvsim_error *err, const char *file, char *why, size_t cap)
 {
@@ -132,21 +121,23 @@ bool fz_inv_parse_contract(enum hvsim_status st, const struct hvsim_scenario *sc
 	const char *expected;
 
 	if (st == HVSIM_OK)
-		return sc ? true : fail(why, cap, "HVSIM_OK without a scenario");
+		return sc ? true : fz_fail(why, cap, "HVSIM_OK without a scenario");
 	if (sc)
-		return fail(why, cap, "status %d with a scenario", (int)st);
+		return fz_fail(why, cap, "status %d with a scenario", (int)st);
 	if (st != HVSIM_E_INPUT && st != HVSIM_E_NOMEM)
-		return fail(why, cap, "status %d, wanted E_INPUT or E_NOMEM", (int)st);
+		return fz_fail(why, cap, "status %d, wanted E_INPUT or E_NOMEM", (int)st);
 	if (err->status != st)
-		return fail(why, cap, "returned %d but err->status is %d", (int)st,
-		            (int)err->status);
+		return fz_fail(why, cap, "returned %d but err->status is %d", (int)st,
+		               (int)err->status);
 	if (st == HVSIM_E_NOMEM)
 		return true;
 	if (strncmp(err->msg, file, flen) != 0 || strncmp(err->msg + flen, ": $", 3) != 0)
-		return fail(why, cap, "message does not start with \"%s: $\": %s", file, err->msg);
+		return fz_fail(why, cap, "message does not start with \"%s: $\": %s", file,
+		               err->msg);
 	expected = strstr(err->msg + flen, ": expected ");
 	if (!expected || !strstr(expected, ", found "))
-		return fail(why, cap, "message lacks \": expected ..., found ...\": %s", err->msg);
+		return fz_fail(why, cap, "message lacks \": expected ..., found ...\": %s",
+		               err->msg);
 	return true;
 }
 
@@ -156,7 +147,7 @@ bool fz_inv_error_printable(const struct hvsim_error *err, char *why, size_t cap
 		unsigned char c = (unsigned char)err->msg[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return fail(why, cap, "control character 0x%02x at offset %zu", c, i);
+			return fz_fail(why, cap, "control character 0x%02x at offset %zu", c, i);
 	}
 	return true;
 }
@@ -170,19 +161,19 @@ static bool actions_valid(const struct script_action *a, size_t n, unsigned dept
 		bool mmio = x->op == SOP_MMIO_READ || x->op == SOP_MMIO_WRITE;
 
 		if (x->op >= SOP_OP_MAX)
-			return fail(why, cap, "action op %u out of range", x->op);
+			return fz_fail(why, cap, "action op %u out of range", x->op);
 		if ((io || mmio) &&
 		    (!x->size || (x->size & (x->size - 1)) || x->size > (io ? 4 : 8)))
-			return fail(why, cap, "access size %u", x->size);
+			return fz_fail(why, cap, "access size %u", x->size);
 		if (x->op == SOP_MOV_CR && x->cr != 0 && x->cr != 3 && x->cr != 4 && x->cr != 8)
-			return fail(why, cap, "mov_cr to CR%u", x->cr);
+			return fz_fail(why, cap, "mov_cr to CR%u", x->cr);
 		if (x->op == SOP_COMPUTE && x->value == 0)
-			return fail(why, cap, "compute of 0 instructions");
+			return fz_fail(why, cap, "compute of 0 instructions");
 		if (x->op != SOP_REPEAT)
 			continue;
 		if (x->count == 0 || x->n_body == 0 || depth + 1 >= SCRIPT_MAX_DEPTH)
-			return fail(why, cap, "repeat count %llu, body %zu, depth %u",
-			            (unsigned long long)x->count, x->n_body, depth);
+			return fz_fail(why, cap, "repeat count %llu, body %zu, depth %u",
+			               (unsigned long long)x->count, x->n_body, depth);
 		if (!actions_valid(x->body, x->n_body, depth + 1, why, cap))
 			return false;
 	}
@@ -193,9 +184,9 @@ static bool handlers_valid(const struct guest_script *s, char *why, size_t cap)
 {
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		if (s->handlers[i].vector < 32)
-			return fail(why, cap, "handler for vector %u", s->handlers[i].vector);
+			return fz_fail(why, cap, "handler for vector %u", s->handlers[i].vector);
 		if (i && s->handlers[i].vector <= s->handlers[i - 1].vector)
-			return fail(why, cap, "handlers not sorted/unique at %zu", i);
+			return fz_fail(why, cap, "handlers not sorted/unique at %zu", i);
 		if (!actions_valid(s->handlers[i].actions, s->handlers[i].n, 0, why, cap))
 			return false;
 	}
@@ -208,13 +199,13 @@ static bool guest_valid(const struct hvsim_scenario *sc, char *why, size_t cap)
 	bool code = sc->guest.program || sc->guest.bytes;
 
 	if (sc->guest.mode > GUEST_MODE_LONG)
-		return fail(why, cap, "guest mode %u", sc->guest.mode);
+		return fz_fail(why, cap, "guest mode %u", sc->guest.mode);
 	if (code == sc->guest.has_script || (sc->guest.program && sc->guest.bytes))
-		return fail(why, cap, "guest has not exactly one source");
+		return fz_fail(why, cap, "guest has not exactly one source");
 	if (code && (sc->guest.load_gpa >= mem || sc->guest.entry >= mem))
-		return fail(why, cap, "load_gpa 0x%llx / entry 0x%llx outside %llu bytes of RAM",
-		            (unsigned long long)sc->guest.load_gpa,
-		            (unsigned long long)sc->guest.entry, (unsigned long long)mem);
+		return fz_fail(why, cap, "load_gpa 0x%llx / entry 0x%llx outside %llu bytes of RAM",
+		               (unsigned long long)sc->guest.load_gpa,
+		               (unsigned long long)sc->guest.entry, (unsigned long long)mem);
 	if (!sc->guest.has_script)
 		return true;
 	return actions_valid(sc->guest.script.main, sc->guest.script.n_main, 0, why, cap) &&
@@ -227,15 +218,15 @@ static bool events_valid(const struct hvsim_scenario *sc, char *why, size_t cap)
 		const struct scenario_event *e = &sc->events[i];
 
 		if (i && e->at_ns < sc->events[i - 1].at_ns)
-			return fail(why, cap, "event %zu at %llu before its predecessor", i,
-			            (unsigned long long)e->at_ns);
+			return fz_fail(why, cap, "event %zu at %llu before its predecessor", i,
+			               (unsigned long long)e->at_ns);
 		if (e->kind == SEV_IRQ_LINE && (e->gsi >= sc->machine.ioapic_pins || e->level > 1))
-			return fail(why, cap, "event %zu: gsi %u level %u", i, e->gsi, e->level);
+			return fz_fail(why, cap, "event %zu: gsi %u level %u", i, e->gsi, e->level);
 		if (e->kind == SEV_HOST &&
 		    (!e->action || e->vcpu < -1 || e->vcpu >= (int32_t)sc->machine.vcpus))
-			return fail(why, cap, "event %zu: host action on vCPU %d", i, e->vcpu);
+			return fz_fail(why, cap, "event %zu: host action on vCPU %d", i, e->vcpu);
 		if (e->kind > SEV_HOST)
-			return fail(why, cap, "event %zu: kind %u", i, e->kind);
+			return fz_fail(why, cap, "event %zu: kind %u", i, e->kind);
 	}
 	return true;
 }
@@ -243,19 +234,19 @@ static bool events_valid(const struct hvsim_scenario *sc, char *why, size_t cap)
 static bool runs_valid(const struct hvsim_scenario *sc, char *why, size_t cap)
 {
 	if (sc->n_runs < 1 || sc->n_runs > SCENARIO_MAX_RUNS)
-		return fail(why, cap, "%zu runs", sc->n_runs);
+		return fz_fail(why, cap, "%zu runs", sc->n_runs);
 	for (size_t i = 0; i < sc->n_runs; i++) {
 		const struct scenario_run *r = &sc->runs[i];
 
 		if (!r->name || !r->golden)
-			return fail(why, cap, "run %zu without name or golden", i);
+			return fz_fail(why, cap, "run %zu without name or golden", i);
 		if (hvsim_scenario_find_run(sc, r->name) != (int)i)
-			return fail(why, cap, "run name %s used twice", r->name);
+			return fz_fail(why, cap, "run name %s used twice", r->name);
 		for (size_t k = 0; k < r->n_findings; k++)
 			if (!hvsim_finding_kind_known(r->findings[k]) ||
 			    (k && strcmp(r->findings[k - 1], r->findings[k]) >= 0))
-				return fail(why, cap, "run %zu: findings not known, sorted, unique",
-				            i);
+				return fz_fail(why, cap,
+				               "run %zu: findings not known, sorted, unique", i);
 	}
 	return true;
 }
@@ -266,22 +257,22 @@ static bool machine_valid(const struct hvsim_scenario *sc, char *why, size_t cap
 	         pins = sc->machine.ioapic_pins;
 
 	if (v < 1 || v > SCENARIO_MAX_VCPUS || mib < 1 || mib > SCENARIO_MAX_MEMORY_MIB)
-		return fail(why, cap, "vcpus %u, memory %u MiB", v, mib);
+		return fz_fail(why, cap, "vcpus %u, memory %u MiB", v, mib);
 	if (sc->machine.irqchip > IRQCHIP_SPLIT || sc->machine.insn_ns < 1 ||
 	    sc->machine.quantum_insns < 1 || pins < 1 || pins > 240 ||
 	    (sc->machine.ioapic_version != 0x11 && sc->machine.ioapic_version != 0x20))
-		return fail(why, cap, "irqchip %u insn_ns %u quantum %u pins %u version 0x%x",
-		            sc->machine.irqchip, sc->machine.insn_ns, sc->machine.quantum_insns,
-		            pins, sc->machine.ioapic_version);
+		return fz_fail(why, cap, "irqchip %u insn_ns %u quantum %u pins %u version 0x%x",
+		               sc->machine.irqchip, sc->machine.insn_ns, sc->machine.quantum_insns,
+		               pins, sc->machine.ioapic_version);
 	return true;
 }
 
 bool fz_inv_scenario_valid(const struct hvsim_scenario *sc, char *why, size_t cap)
 {
 	if (!sc->name || !sc->description || !sc->hv.algorithm || !sc->machine.cpu)
-		return fail(why, cap, "a required string is missing");
+		return fz_fail(why, cap, "a required string is missing");
 	if (!sc->limits.virtual_ns || !sc->limits.instructions || !sc->limits.exits)
-		return fail(why, cap, "a zero limit");
+		return fz_fail(why, cap, "a zero limit");
 	return machine_valid(sc, why, cap) && guest_valid(sc, why, cap) &&
 	       events_valid(sc, why, cap) && runs_valid(sc, why, cap);
 }
@@ -294,18 +285,18 @@ bool fz_inv_summary_consistent(const struct hvsim_summary *s, const struct hvsim
 	for (unsigned i = 0; i < EXIT_REASON_MAX; i++)
 		by_reason += s->exits_by_reason[i];
 	if (by_reason != s->exits)
-		return fail(why, cap, "exits %llu, by reason %llu", (unsigned long long)s->exits,
-		            (unsigned long long)by_reason);
+		return fz_fail(why, cap, "exits %llu, by reason %llu", (unsigned long long)s->exits,
+		               (unsigned long long)by_reason);
 	if (s->exits > sc->limits.exits || s->instructions > sc->limits.instructions ||
 	    s->virtual_ns > sc->limits.virtual_ns)
-		return fail(
+		return fz_fail(
 		    why, cap, "past a limit: exits %llu/%llu instructions %llu/%llu ns %llu/%llu",
 		    (unsigned long long)s->exits, (unsigned long long)sc->limits.exits,
 		    (unsigned long long)s->instructions,
 		    (unsigned long long)sc->limits.instructions, (unsigned long long)s->virtual_ns,
 		    (unsigned long long)sc->limits.virtual_ns);
 	if (!s->end_reason[0])
-		return fail(why, cap, "no end reason");
+		return fz_fail(why, cap, "no end reason");
 	return true;
 }
 
@@ -322,16 +313,16 @@ static bool check_line(struct line_state *ls, const char *line, size_t len,
 	struct hvsim_error err = {0};
 
 	if (trace_parse_line(line, len, &r, &err) != HVSIM_OK)
-		return fail(why, cap, "line %llu does not parse (%s): %.*s",
-		            (unsigned long long)ls->lines + 1, err.msg,
-		            (int)(len > 120 ? 120 : len), line);
+		return fz_fail(why, cap, "line %llu does not parse (%s): %.*s",
+		               (unsigned long long)ls->lines + 1, err.msg,
+		               (int)(len > 120 ? 120 : len), line);
 	ls->lines++;
 	if (ls->ended)
-		return fail(why, cap, "line %llu follows the \"end\" line",
-		            (unsigned long long)ls->lines);
+		return fz_fail(why, cap, "line %llu follows the \"end\" line",
+		               (unsigned long long)ls->lines);
 	if (r.vcpu >= (int32_t)sc->machine.vcpus)
-		return fail(why, cap, "line %llu: vcpu %d of %u", (unsigned long long)ls->lines,
-		            r.vcpu, sc->machine.vcpus);
+		return fz_fail(why, cap, "line %llu: vcpu %d of %u", (unsigned long long)ls->lines,
+		               r.vcpu, sc->machine.vcpus);
 	/* lines of events that fell due name a vCPU but carry the event's time, which a vCPU that
 	 * ran past the slice end is ahead of (docs/trace-format.md): host actions, timer callbacks
 	 */
@@ -339,9 +330,9 @@ static bool check_line(struct line_state *ls, const char *line, size_t len,
 	    strcmp(r.ev, "timer") == 0)
 		r.vcpu = -1;
 	if (r.vcpu >= 0 && r.t < ls->last_t[r.vcpu])
-		return fail(why, cap, "line %llu: vCPU %d time goes back from %llu to %llu",
-		            (unsigned long long)ls->lines, r.vcpu,
-		            (unsigned long long)ls->last_t[r.vcpu], (unsigned long long)r.t);
+		return fz_fail(why, cap, "line %llu: vCPU %d time goes back from %llu to %llu",
+		               (unsigned long long)ls->lines, r.vcpu,
+		               (unsigned long long)ls->last_t[r.vcpu], (unsigned long long)r.t);
 	if (r.vcpu >= 0)
 		ls->last_t[r.vcpu] = r.t;
 	ls->findings += strcmp(r.ev, "finding") == 0;
@@ -369,12 +360,12 @@ bool fz_inv_trace_wellformed(const struct fz_trace *t, const struct hvsim_scenar
 		pos = (size_t)(nl - t->buf) + 1;
 	}
 	if (ok && whole && pos != t->len)
-		ok = fail(why, cap, "the trace does not end with a newline");
+		ok = fz_fail(why, cap, "the trace does not end with a newline");
 	if (ok && whole && !ls->ended)
-		ok = fail(why, cap, "the last line is not \"end\"");
+		ok = fz_fail(why, cap, "the last line is not \"end\"");
 	if (ok && whole && ls->findings != s->n_findings)
-		ok = fail(why, cap, "%llu finding lines, summary says %zu",
-		          (unsigned long long)ls->findings, s->n_findings);
+		ok = fz_fail(why, cap, "%llu finding lines, summary says %zu",
+		             (unsigned long long)ls->findings, s->n_findings);
 	free(ls);
 	return ok;
 }

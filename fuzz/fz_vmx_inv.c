@@ -2,6 +2,7 @@
  * instruction returned is compared with the processor and VMCS store before and after it. They
  * read the private layout (vmx_int.h) for the launch states and field values. */
 #include "fz_vmx.h"
+#include "fz_why.h"
 
 #include "../models/vmx/vmx_int.h"
 
@@ -9,20 +10,6 @@
 
 #include <stdarg.h>
 #include <string.h>
-
-static bool fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 static const char *str(const char *s)
 {
@@ -58,11 +45,11 @@ bool fz_inv_vmx_field_width(uint64_t encoding, const struct vmx_result *res, cha
 	if (res->outcome != VMX_SUCCEED)
 		return true;
 	if (!mask)
-		return fail(why, cap, "VMREAD of encoding %#llx (no such field) succeeded",
-		            (unsigned long long)encoding);
+		return fz_fail(why, cap, "VMREAD of encoding %#llx (no such field) succeeded",
+		               (unsigned long long)encoding);
 	if (res->value & ~mask)
-		return fail(why, cap, "VMREAD %s returned %#llx: bits beyond the field width",
-		            vmcs_field_name(encoding), (unsigned long long)res->value);
+		return fz_fail(why, cap, "VMREAD %s returned %#llx: bits beyond the field width",
+		               vmcs_field_name(encoding), (unsigned long long)res->value);
 	return true;
 }
 
@@ -74,17 +61,17 @@ bool fz_inv_vmx_roundtrip(const struct vmx_cpu *cpu, uint64_t encoding, uint64_t
 	uint64_t want, got;
 
 	if (!v || i < 0 || !b->has_current)
-		return fail(why, cap, "VMWRITE %#llx succeeded without a current VMCS or field",
-		            (unsigned long long)encoding);
+		return fz_fail(why, cap, "VMWRITE %#llx succeeded without a current VMCS or field",
+		               (unsigned long long)encoding);
 	got = v->f[i];
 	if (encoding & VMCS_ENC_HIGH)
 		want = (b->fields[i] & UINT32_MAX) | (value & UINT32_MAX) << 32;
 	else
 		want = value & width_mask(encoding);
 	if (got != want)
-		return fail(why, cap, "VMWRITE %s = %#llx stored %#llx, wanted %#llx",
-		            vmcs_field_name(encoding), (unsigned long long)value,
-		            (unsigned long long)got, (unsigned long long)want);
+		return fz_fail(why, cap, "VMWRITE %s = %#llx stored %#llx, wanted %#llx",
+		               vmcs_field_name(encoding), (unsigned long long)value,
+		               (unsigned long long)got, (unsigned long long)want);
 	return true;
 }
 
@@ -100,18 +87,19 @@ bool fz_inv_vmx_error(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
 	const struct vmcs *v = current_of(cpu);
 
 	if (res->outcome != VMX_FAIL_VALID)
-		return res->error == 0 || fail(why, cap, "%s carries error number %u",
-		                               vmx_outcome_name(res->outcome), res->error);
+		return res->error == 0 || fz_fail(why, cap, "%s carries error number %u",
+		                                  vmx_outcome_name(res->outcome), res->error);
 	if (!known_error(res->error))
-		return fail(why, cap, "VMfailValid(%u): not an SDM 31.4 error number", res->error);
+		return fz_fail(why, cap, "VMfailValid(%u): not an SDM 31.4 error number",
+		               res->error);
 	if (!b->has_current || !v)
-		return fail(why, cap,
-		            "VMfailValid(%u) without a current VMCS (SDM 31.2: "
-		            "VMfailInvalid)",
-		            res->error);
+		return fz_fail(why, cap,
+		               "VMfailValid(%u) without a current VMCS (SDM 31.2: "
+		               "VMfailInvalid)",
+		               res->error);
 	if (v->f[VMCS_IDX_VM_INSTRUCTION_ERROR] != res->error)
-		return fail(why, cap, "VMfailValid(%u) but VM_INSTRUCTION_ERROR holds %llu",
-		            res->error, (unsigned long long)v->f[VMCS_IDX_VM_INSTRUCTION_ERROR]);
+		return fz_fail(why, cap, "VMfailValid(%u) but VM_INSTRUCTION_ERROR holds %llu",
+		               res->error, (unsigned long long)v->f[VMCS_IDX_VM_INSTRUCTION_ERROR]);
 	return true;
 }
 
@@ -148,14 +136,14 @@ bool fz_inv_vmx_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *
 {
 	if (res->outcome == VMX_ENTERED || res->outcome == VMX_SUCCEED)
 		return res->outcome == VMX_ENTERED ||
-		       fail(why, cap,
-		            "VMLAUNCH/VMRESUME returned VMsucceed, wanted entered or a "
-		            "failure");
+		       fz_fail(why, cap,
+		               "VMLAUNCH/VMRESUME returned VMsucceed, wanted entered or a "
+		               "failure");
 	if (!res->check || !res->cite)
-		return fail(why, cap, "%s without the failing check's name and citation",
-		            vmx_outcome_name(res->outcome));
+		return fz_fail(why, cap, "%s without the failing check's name and citation",
+		               vmx_outcome_name(res->outcome));
 	if (!group_ok(cpu, res))
-		return fail(
+		return fz_fail(
 		    why, cap,
 		    "%s (error %u, exit reason %#x, qualification %llu) from %s of group %u",
 		    vmx_outcome_name(res->outcome), res->error, res->exit_reason,
@@ -179,11 +167,11 @@ bool fz_inv_vmx_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *
 		return true; /* stopped before the VM-entry checks */
 	vmx_check_entry(cpu, &again);
 	if (!same_result(&again, res))
-		return fail(why, cap,
-		            "the entry gave %s from %s [%s], the checks rerun give %s from "
-		            "%s [%s]",
-		            vmx_outcome_name(res->outcome), str(res->check), str(res->cond),
-		            vmx_outcome_name(again.outcome), str(again.check), str(again.cond));
+		return fz_fail(why, cap,
+		               "the entry gave %s from %s [%s], the checks rerun give %s from "
+		               "%s [%s]",
+		               vmx_outcome_name(res->outcome), str(res->check), str(res->cond),
+		               vmx_outcome_name(again.outcome), str(again.check), str(again.cond));
 	return true;
 }
 
@@ -215,9 +203,9 @@ static bool launch_entry_ok(const struct fz_vmx_before *b, const char *insn,
 	if (res->outcome != VMX_ENTERED)
 		return true;
 	if (strcmp(insn, "vmlaunch") == 0 && was)
-		return fail(why, cap, "VMLAUNCH entered a launched VMCS (SDM 31.3: error 4)");
+		return fz_fail(why, cap, "VMLAUNCH entered a launched VMCS (SDM 31.3: error 4)");
 	if (strcmp(insn, "vmresume") == 0 && !was)
-		return fail(why, cap, "VMRESUME entered a clear VMCS (SDM 31.3: error 5)");
+		return fz_fail(why, cap, "VMRESUME entered a clear VMCS (SDM 31.3: error 5)");
 	return true;
 }
 
@@ -234,16 +222,16 @@ bool fz_inv_vmx_launch(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
 		bool was = i >= 0 && b->launched[i];
 
 		if (want < 0 && v->launched != was)
-			return fail(why, cap, "%s changed the launch state of %#llx to %d", insn,
-			            (unsigned long long)v->pa, v->launched);
+			return fz_fail(why, cap, "%s changed the launch state of %#llx to %d", insn,
+			               (unsigned long long)v->pa, v->launched);
 		if (want >= 0 && v->launched != (want == 1))
-			return fail(why, cap, "%s (%s) left %#llx %s", insn,
-			            vmx_outcome_name(res->outcome), (unsigned long long)v->pa,
-			            v->launched ? "launched" : "clear");
+			return fz_fail(why, cap, "%s (%s) left %#llx %s", insn,
+			               vmx_outcome_name(res->outcome), (unsigned long long)v->pa,
+			               v->launched ? "launched" : "clear");
 	}
 	if (strcmp(insn, "vmclear") == 0 && res->outcome == VMX_SUCCEED && b->current == pa &&
 	    cpu->current_vmcs != VMX_INVALID_VMCS_PTR)
-		return fail(why, cap, "VMCLEAR of the current VMCS left it current");
+		return fz_fail(why, cap, "VMCLEAR of the current VMCS left it current");
 	return true;
 }
 
@@ -266,18 +254,18 @@ bool fz_inv_vmx_no_effect(const struct vmx_cpu *cpu, const struct fz_vmx_before 
 		return true;
 	if (cpu->in_vmx != b->in_vmx || cpu->vmxon_ptr != b->vmxon_ptr ||
 	    cpu->current_vmcs != b->current || cpu->store->count != b->n_regions)
-		return fail(why, cap,
-		            "%s changed the processor (in VMX %d->%d, current %#llx->%#llx)",
-		            vmx_outcome_name(res->outcome), b->in_vmx, cpu->in_vmx,
-		            (unsigned long long)b->current, (unsigned long long)cpu->current_vmcs);
+		return fz_fail(
+		    why, cap, "%s changed the processor (in VMX %d->%d, current %#llx->%#llx)",
+		    vmx_outcome_name(res->outcome), b->in_vmx, cpu->in_vmx,
+		    (unsigned long long)b->current, (unsigned long long)cpu->current_vmcs);
 	if (!b->has_current || !v)
 		return true;
 	for (size_t i = 0; i < VMCS_IDX_COUNT; i++)
 		if (v->f[i] != b->fields[i] && !may_change(i, res))
-			return fail(why, cap, "%s (from %s) changed %s from %#llx to %#llx",
-			            vmx_outcome_name(res->outcome), str(res->check),
-			            vmcs_field_at(i)->name, (unsigned long long)b->fields[i],
-			            (unsigned long long)v->f[i]);
+			return fz_fail(why, cap, "%s (from %s) changed %s from %#llx to %#llx",
+			               vmx_outcome_name(res->outcome), str(res->check),
+			               vmcs_field_at(i)->name, (unsigned long long)b->fields[i],
+			               (unsigned long long)v->f[i]);
 	return true;
 }
 
@@ -387,26 +375,26 @@ bool fz_inv_vmx_entered(const struct vmx_cpu *cpu, const struct vmx_result *res,
 	if (res->outcome != VMX_ENTERED)
 		return true;
 	if (!v)
-		return fail(why, cap, "entered without a current VMCS");
+		return fz_fail(why, cap, "entered without a current VMCS");
 	broken = controls_broken(v, &cpu->caps);
 	broken = broken ? broken : host_broken(v, &cpu->caps);
 	broken = broken ? broken : guest_regs_broken(v, &cpu->caps);
 	broken = broken ? broken : guest_state_broken(cpu, v);
-	return !broken || fail(why, cap, "entered although: %s", broken);
+	return !broken || fz_fail(why, cap, "entered although: %s", broken);
 }
 
 bool fz_inv_vmx_cpu(const struct vmx_cpu *cpu, char *why, size_t cap)
 {
 	if (!cpu->in_vmx && cpu->current_vmcs != VMX_INVALID_VMCS_PTR)
-		return fail(why, cap, "outside VMX operation with current VMCS %#llx",
-		            (unsigned long long)cpu->current_vmcs);
+		return fz_fail(why, cap, "outside VMX operation with current VMCS %#llx",
+		               (unsigned long long)cpu->current_vmcs);
 	if (cpu->current_vmcs == VMX_INVALID_VMCS_PTR)
 		return true;
 	if (!current_of(cpu))
-		return fail(why, cap, "current VMCS %#llx is not in the store",
-		            (unsigned long long)cpu->current_vmcs);
+		return fz_fail(why, cap, "current VMCS %#llx is not in the store",
+		               (unsigned long long)cpu->current_vmcs);
 	if (cpu->current_vmcs == cpu->vmxon_ptr)
-		return fail(why, cap, "the VMXON region %#llx is the current VMCS",
-		            (unsigned long long)cpu->vmxon_ptr);
+		return fz_fail(why, cap, "the VMXON region %#llx is the current VMCS",
+		               (unsigned long long)cpu->vmxon_ptr);
 	return true;
 }

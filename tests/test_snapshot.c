@@ -6,6 +6,8 @@
  * (scenarios/guest/snapshot.S) mixes RDRAND exits, memory writes, RDTSC and timed interrupts. */
 #include <criterion/criterion.h>
 
+#include "trace_buf.h"
+
 #include <hvsim/hv.h>
 #include <hvsim/vm.h>
 
@@ -26,40 +28,17 @@ static const char scenario[] =
     "{\"at_ns\": 120000, \"irq_line\": {\"gsi\": 10, \"level\": 1}}], "
     "\"runs\": [{\"name\": \"r\", \"seed\": 7, \"golden\": \"g.jsonl\"}]}";
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static bool sink(void *ctx, const char *s, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (b->len + n + 1 > b->cap) {
-		char *q = realloc(b->p, (b->len + n + 1) * 2);
-
-		if (!q)
-			return false;
-		b->p = q;
-		b->cap = (b->len + n + 1) * 2;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return true;
-}
-
 struct fixture {
 	struct hvsim_scenario *sc;
 	hvsim_vm *vm;
-	struct buf trace;
+	struct trace_buf trace;
 	uint8_t image[IMAGE_MAX];
 };
 
 static void open_vm_of(struct fixture *f, const char *json, size_t len)
 {
 	struct hvsim_error err = {0};
-	struct hvsim_vm_opts o = {.trace = {.write = sink, .ctx = &f->trace}};
+	struct hvsim_vm_opts o = {.trace = {.write = trace_buf_write, .ctx = &f->trace}};
 	FILE *img = fopen(IMAGE, "rb");
 
 	cr_assert_not_null(img, "%s is missing (make build)", IMAGE);
@@ -90,7 +69,7 @@ static void run_out(hvsim_vm *vm)
 		;
 }
 
-static char *suffix_from(const struct buf *b, size_t mark)
+static char *suffix_from(const struct trace_buf *b, size_t mark)
 {
 	return strdup(b->len > mark ? b->p + mark : "");
 }

@@ -8,6 +8,8 @@
  * scenarios/guest/ (built by make build). */
 #include <criterion/criterion.h>
 
+#include "trace_buf.h"
+
 #include <hvsim/hv.h>
 #include <hvsim/vm.h>
 
@@ -62,33 +64,10 @@
 	    "\"limits\": {\"virtual_ns\": 2000000, \"instructions\": 1000000, \"exits\": 10000}, " \
 	    "\"runs\": [{\"name\": \"r\", \"seed\": 3, \"golden\": \"g.jsonl\"}]}"
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static bool sink(void *ctx, const char *s, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (b->len + n + 1 > b->cap) {
-		char *q = realloc(b->p, (b->len + n + 1) * 2);
-
-		if (!q)
-			return false;
-		b->p = q;
-		b->cap = (b->len + n + 1) * 2;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return true;
-}
-
 struct fixture {
 	struct hvsim_scenario *sc;
 	hvsim_vm *vm;
-	struct buf trace;
+	struct trace_buf trace;
 	uint8_t image[IMAGE_MAX];
 };
 
@@ -96,7 +75,7 @@ struct fixture {
 static void open_vm(struct fixture *f, const char *json, const char *image, size_t run)
 {
 	struct hvsim_error err = {0};
-	struct hvsim_vm_opts o = {.trace = {.write = sink, .ctx = &f->trace}};
+	struct hvsim_vm_opts o = {.trace = {.write = trace_buf_write, .ctx = &f->trace}};
 
 	if (image) {
 		FILE *img = fopen(image, "rb");

@@ -115,8 +115,10 @@ bool kvm_efer_check(struct kvm_vcpu *kv, uint64_t *efer)
 	kvm_cpuid(kv, 0x80000001u, 0, ext);
 	if ((ext[3] >> CPUID_EXT_EDX_NX) & 1)
 		ok |= EFER_NXE;
-	if ((*efer & ~ok) || ((*efer ^ old) & EFER_LME))
-		return false; /* reserved bits; LME changes only with paging off, and it is on */
+	if (*efer & ~ok)
+		return false; /* reserved bits */
+	if (((*efer ^ old) & EFER_LME) && (kvm_vmcs_read(kv, VMCS_GUEST_CR0) & CR0_PG))
+		return false; /* LME changes only with paging off (SDM 10.8.5) */
 	*efer = (*efer & ~EFER_LMA) | (old & EFER_LMA); /* LMA is the processor's (SDM 2.2.1) */
 	return true;
 }

@@ -562,7 +562,25 @@ static const char *report_kind(const char *line, char *buf, size_t cap)
 		buf[strcspn(buf, "\n")] = '\0';
 		return buf;
 	}
+	if (strstr(line, "ALARM: working on the last Unit")) { /* precedes a timeout's test unit */
+		fmt(buf, cap, "libFuzzer: timeout");
+		return buf;
+	}
 	return NULL;
+}
+
+/* Whether file is already among the n findings (the driver's log and a job's log may both
+ * name it); a known kind replaces an "unknown" one there. */
+static bool listed(struct finding *f, size_t n, const char *file, const char *kind)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(f[i].file, file) != 0)
+			continue;
+		if (strcmp(f[i].kind, "unknown") == 0)
+			fmt(f[i].kind, sizeof(f[i].kind), "%s", kind);
+		return true;
+	}
+	return false;
 }
 
 /* Pairs each "Test unit written to FILE" of a log with the report before it. */
@@ -581,7 +599,8 @@ static void scan_log(const char *path, struct finding *out, size_t *n)
 			fmt(out[*n].file, sizeof(out[*n].file), "%s", p + 21);
 			out[*n].file[strcspn(out[*n].file, "\n")] = '\0';
 			fmt(out[*n].kind, sizeof(out[*n].kind), "%s", kind);
-			(*n)++;
+			if (!listed(out, *n, out[*n].file, kind))
+				(*n)++;
 			fmt(kind, sizeof(kind), "unknown");
 		}
 	}

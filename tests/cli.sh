@@ -133,5 +133,24 @@ else
 	bad "fuzz final progress line"; cat out
 fi
 
+# A timeout named in both the driver's log and the job's log is one finding, of kind timeout.
+cat >fakebuild/fuzz/fuzz_lapic_ioapic <<'FAKE'
+#!/bin/sh
+echo "artifact_prefix='./'; Test unit written to ./timeout-abc"
+{
+	echo "#7	DONE   cov: 5 ft: 6 corp: 2/2b lim: 4 exec/s: 7 rss: 30Mb"
+	echo "ALARM: working on the last Unit for 14 seconds"
+	echo "artifact_prefix='./'; Test unit written to ./timeout-abc"
+	echo "==1== ERROR: libFuzzer: timeout after 14 seconds"
+} >fuzz-0.log
+FAKE
+chmod +x fakebuild/fuzz/fuzz_lapic_ioapic
+"$HVSIM" fuzz fuzz_lapic_ioapic --time 1 --build fakebuild >out 2>&1
+if [ $? -eq 1 ] && grep -q "^1 finding$" out && grep -q "libFuzzer: timeout" out; then
+	ok "fuzz: a finding two logs name is listed once, a timeout as a timeout"
+else
+	bad "fuzz findings list"; cat out
+fi
+
 echo "cli: $fail failures"
 [ "$fail" -eq 0 ]

@@ -229,6 +229,7 @@ static int list_targets(const char *build)
 struct campaign {
 	char out[PATH_CAP], corpus[PATH_CAP], seeds[PATH_CAP], artifacts[PATH_CAP], logs[PATH_CAP];
 	char bin[PATH_CAP], dict[PATH_CAP], options[PATH_CAP];
+	unsigned artifacts_before; /* reports an earlier campaign left in artifacts/ */
 };
 
 static bool absolute(char *path)
@@ -490,6 +491,13 @@ static void log_status(const char *path, struct fuzz_stats *s)
 	free(buf);
 }
 
+/* The crash, leak, timeout and out-of-memory inputs libFuzzer wrote into dir. */
+static unsigned count_reports(const char *dir)
+{
+	return count_files(dir, "crash-*") + count_files(dir, "leak-*") +
+	       count_files(dir, "timeout-*") + count_files(dir, "oom-*");
+}
+
 static void gather_stats(const struct campaign *c, struct fuzz_stats *s)
 {
 	char pat[PATH_CAP];
@@ -502,8 +510,7 @@ static void gather_stats(const struct campaign *c, struct fuzz_stats *s)
 			log_status(g.gl_pathv[i], s);
 		globfree(&g);
 	}
-	s->findings = count_files(c->artifacts, "crash-*") + count_files(c->artifacts, "leak-*") +
-	              count_files(c->artifacts, "timeout-*") + count_files(c->artifacts, "oom-*");
+	s->findings = count_reports(c->artifacts) - c->artifacts_before;
 }
 
 struct progress {
@@ -652,6 +659,7 @@ static int run_campaign(const struct fuzz_args *a)
 	if (is_file(c.dict, false))
 		absolute(c.dict);
 	seeds = gather_seeds(a, &c);
+	c.artifacts_before = count_reports(c.artifacts);
 	build_args(b, a, &c);
 	fmt(log, sizeof(log), "%s/driver.log", c.logs);
 	fprintf(stderr, "hvsim fuzz: %s for %us with %u job%s, %u seeds, corpus %s, logs %s\n",

@@ -126,9 +126,11 @@ cat >fakebuild/fuzz/fuzz_scenario_json <<'FAKE'
 } >fuzz-0.log
 FAKE
 chmod +x fakebuild/fuzz/fuzz_scenario_json
+mkdir -p fuzz/out/fuzz_scenario_json/artifacts # an earlier campaign's report is not this one's
+touch fuzz/out/fuzz_scenario_json/artifacts/crash-earlier
 "$HVSIM" fuzz fuzz_scenario_json --time 1 --build fakebuild >out 2>&1
 if [ $? -eq 0 ] && grep -q "execs 4242 .*cov 123  ft 456  corpus 78  findings 0" out; then
-	ok "fuzz: the final progress line reads a finished log past its dictionary"
+	ok "fuzz: the final progress line reads a finished log past its dictionary, counts only its own findings"
 else
 	bad "fuzz final progress line"; cat out
 fi

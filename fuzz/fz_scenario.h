@@ -15,7 +15,7 @@
 #define FZ_VIRTUAL_NS_MAX 2000000 /* 2 ms of virtual time */
 /* guest instructions, all vCPUs: a guest rewriting the code it runs costs Unicorn a
  * retranslation per instruction (about 4 us), so an input's runs stay well under its timeout */
-#define FZ_INSTRUCTIONS_MAX 200000
+#define FZ_INSTRUCTIONS_MAX 100000
 #define FZ_EXITS_MAX        2000
 #define FZ_MEMORY_MIB_MAX   1
 #define FZ_RUNS_MAX         4            /* runs executed per scenario */

@@ -170,14 +170,17 @@ run: all
 # Criterion runs each test in a forked child whose leak report would not fail the test, so any file
 # left in the report directory fails the target.
 ASAN_BUILD := build-asan
+# Leaks inside third-party libraries that LeakSanitizer must not count (fuzz/lsan.supp).
+LSAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0
+
 asan: deps
 	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
 	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build tests
-	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
+	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 $(LSAN_ENV) \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
 	  $(ASAN_BUILD)/tests/unit --jobs 2 --short-filename
-	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 \
+	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/asan:detect_leaks=1 $(LSAN_ENV) \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/reports/ubsan:print_stacktrace=1 \
 	  sh -c 'HVSIM=$(ASAN_BUILD)/bin/hvsim tests/scenarios.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim tests/malformed.sh && HVSIM=$(ASAN_BUILD)/bin/hvsim EXAMPLES=$(ASAN_BUILD)/examples tests/cli.sh' 
 	@$(MAKE) --no-print-directory fuzz-replay

@@ -66,7 +66,8 @@ fuzz-afl: deps
 fuzz-replay: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="$(FUZZ_ASAN_OPT)" SAN="$(FUZZ_ASAN_SAN)" \
 	  fuzz-replay-bins
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 fuzz/replay.sh build-asan
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1 fuzz/replay.sh build-asan
 
 fuzz-smoke: fuzz
 	@$(MAKE) --no-print-directory build

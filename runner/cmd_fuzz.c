@@ -897,6 +897,18 @@ static int parse_fuzz(int argc, char **argv, struct fuzz_args *a)
 	return EXIT_PASS;
 }
 
+/* The harnesses and the replay binaries it starts inherit LSAN_OPTIONS naming fuzz/lsan.supp (leaks
+ * inside third-party libraries), unless the user set LSAN_OPTIONS. */
+static void lsan_suppressions(void)
+{
+	char path[PATH_CAP], opt[PATH_CAP + 40];
+
+	if (getenv("LSAN_OPTIONS") || !realpath("fuzz/lsan.supp", path))
+		return;
+	fmt(opt, sizeof(opt), "suppressions=%s:print_suppressions=0", path);
+	setenv("LSAN_OPTIONS", opt, 0);
+}
+
 int cmd_fuzz(int argc, char **argv)
 {
 	struct fuzz_args a = {.time_s = 60, .jobs = 1, .build = "build-fuzz"};
@@ -916,5 +928,6 @@ int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr, "hvsim fuzz: %s is %s\n", a.target, rest);
 		return EXIT_USAGE;
 	}
+	lsan_suppressions();
 	return a.crash ? export_crash(&a) : run_campaign(&a);
 }

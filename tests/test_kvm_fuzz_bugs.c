@@ -194,3 +194,32 @@ Test(kvm_fuzz_bugs, x2apic_msrs_exit_and_fault_outside_x2apic_mode_under_apicv)
 		fixture_free(&f);
 	}
 }
+
+/* With "unrestricted guest" (SDM 26.3.1.1, 27.3.1.1), GUEST_CR0.PE and PG are the guest's own:
+ * kvm forced the VMX-fixed PE and PG on, so a real-mode guest ran with paging on and faulted
+ * at its first fetch. And set_efer refuses an EFER.LME change only with paging on (SDM 10.8.5):
+ * in real mode, WRMSR EFER.LME = 1 completes without #GP. */
+Test(kvm_fuzz_bugs, real_mode_guest_runs_and_sets_efer_lme_with_paging_off)
+{
+	/* mov ecx, 0xc0000080; mov eax, 0x100; xor edx, edx; wrmsr; out 0xe9, al; hlt */
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":2},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"mode\":\"real\",\"bytes\":"
+	    "\"66 b9 80 00 00 c0 66 b8 00 01 00 00 66 31 d2 0f 30 e6 e9 f4\"},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":1000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	const struct hvsim_summary *sum;
+	struct vm_fixture f;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	sum = hvsim_vm_summary(f.vm);
+	cr_assert_eq(sum->exits_by_reason[EXIT_REASON_IO_INSTRUCTION], 1,
+	             "the OUT after the WRMSR exits (%llu instructions, finding %s)",
+	             (unsigned long long)sum->instructions,
+	             sum->n_findings ? sum->findings[0].detail : "none");
+	cr_assert_eq(sum->injections, 0, "no #GP: %u inject lines", fixture_count(&f, "\"inject\""));
+	fixture_free(&f);
+}

@@ -214,7 +214,8 @@ void kvm_vmcs_load_guest(struct kvm_vcpu *kv, const struct cpu_state *s)
 	uint32_t entry = (uint32_t)kvm_vmcs_read(kv, VMCS_VM_ENTRY_CONTROLS);
 
 	kvm_vmcs_write(kv, VMCS_GUEST_CR0,
-	               fixed(kv, s->cr0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1) |
+	               (fixed(kv, s->cr0, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1) &
+	                ~UINT64_C(0x80000001)) |
 	                   (s->cr0 & 0x80000001u));
 	kvm_vmcs_write(kv, VMCS_CR0_READ_SHADOW, s->cr0);
 	kvm_vmcs_write(kv, VMCS_GUEST_CR3, s->cr3);

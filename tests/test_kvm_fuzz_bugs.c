@@ -220,6 +220,7 @@ Test(kvm_fuzz_bugs, real_mode_guest_runs_and_sets_efer_lme_with_paging_off)
 	             "the OUT after the WRMSR exits (%llu instructions, finding %s)",
 	             (unsigned long long)sum->instructions,
 	             sum->n_findings ? sum->findings[0].detail : "none");
-	cr_assert_eq(sum->injections, 0, "no #GP: %u inject lines", fixture_count(&f, "\"inject\""));
+	cr_assert_eq(sum->injections, 0, "no #GP: %u inject lines",
+	             fixture_count(&f, "\"inject\""));
 	fixture_free(&f);
 }

@@ -38,3 +38,12 @@ void fz_finding(const char *kind, const char *fmt, ...)
 	if (mode == FZ_ABORT)
 		abort(); /* the fuzzer's crash handler saves the input */
 }
+
+void fz_check_rerun(bool same, uint64_t a, uint64_t b, const char *b_kind, const char *b_why)
+{
+	if (same && !b_kind && a == b)
+		return;
+	fz_finding("deterministic", "two runs of one input differ: hash %016llx vs %016llx%s%s",
+	           (unsigned long long)a, (unsigned long long)b, b_kind ? "; second run: " : "",
+	           b_kind ? b_why : "");
+}

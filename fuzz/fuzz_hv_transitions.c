@@ -33,11 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!full)
 		goto out;
 	fz_hvt_run_opt(in, hash, false, b); /* a had the trace and snapshot checks */
-	if (b->kind || a->hash != b->hash)
-		fz_finding("deterministic",
-		           "two runs of one input differ: hash %016llx vs %016llx%s%s",
-		           (unsigned long long)a->hash, (unsigned long long)b->hash,
-		           b->kind ? "; second run: " : "", b->kind ? b->why : "");
+	fz_check_rerun(true, a->hash, b->hash, b->kind, b->why);
 out:
 	free(in);
 	free(a);

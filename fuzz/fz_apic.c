@@ -4,6 +4,7 @@
  * copied in for every input, so an input never pays for model creation. Not modelled: the 8259
  * (ExtINT events stay pending), INIT/SIPI processor state (events are only recorded). */
 #include "fz_apic.h"
+#include "harness.h"
 
 #include "../models/lapic_int.h"
 
@@ -13,7 +14,6 @@
 #define LAPIC_KEYS   64 /* x2apic, directed EOI, CMCI, TSC deadline, sparse IDs, lowest IPI */
 #define IOAPIC_KEYS  8  /* version x 4 pin counts */
 #define MESSAGES_MAX 4096
-#define FNV_PRIME    UINT64_C(0x100000001b3)
 #define FNV_OFFSET   UINT64_C(0xcbf29ce484222325)
 
 static const uint32_t dense_ids[FZ_APIC_CPUS_MAX] = {0, 1, 2, 3};
@@ -232,8 +232,7 @@ void fz_apic_flag(struct fz_apic_sys *s, const char *kind, const char *fmt, ...)
 
 void fz_apic_mix(struct fz_apic_sys *s, uint64_t v)
 {
-	for (unsigned i = 0; i < 8; i++)
-		s->hash = (s->hash ^ ((v >> (8 * i)) & 0xff)) * FNV_PRIME;
+	fz_mix(&s->hash, v);
 }
 
 static void mix_lapic_result(struct fz_apic_sys *s, const struct lapic_result *r)

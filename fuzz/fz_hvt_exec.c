@@ -12,7 +12,6 @@
 #include <string.h>
 
 #define FILE_NAME "fuzz_hv_transitions.json"
-#define FNV_PRIME UINT64_C(0x100000001b3)
 
 static const struct scenario_io no_io = {.exists = NULL, .check_goldens = false};
 
@@ -132,12 +131,6 @@ static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hv
 	return false;
 }
 
-static void mix(uint64_t *h, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		*h = (*h ^ (uint8_t)(v >> (8 * i))) * FNV_PRIME;
-}
-
 static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
                    bool check_trace, uint64_t input_hash, struct fz_hvt_outcome *o)
 {
@@ -175,10 +168,10 @@ static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *
 		found(o, "snapshot_rerun", "%s", why);
 	judge_findings(cfg, o);
 	o->hash = trace.hash;
-	mix(&o->hash, trace.total);
-	mix(&o->hash, o->sum.instructions);
-	mix(&o->hash, o->sum.exits);
-	mix(&o->hash, o->sum.virtual_ns);
+	fz_mix(&o->hash, trace.total);
+	fz_mix(&o->hash, o->sum.instructions);
+	fz_mix(&o->hash, o->sum.exits);
+	fz_mix(&o->hash, o->sum.virtual_ns);
 	fz_trace_free(&trace);
 }
 

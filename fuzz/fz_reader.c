@@ -119,6 +119,12 @@ uint64_t fz_hash(const void *data, size_t size)
 	return h;
 }
 
+void fz_mix(uint64_t *h, uint64_t v)
+{
+	for (unsigned i = 0; i < 8; i++)
+		*h = (*h ^ (uint8_t)(v >> (8 * i))) * UINT64_C(0x100000001b3);
+}
+
 /* ---- The writer ---- */
 
 void fz_out_init(struct fz_out *o, uint8_t *buf, size_t cap)

@@ -4,6 +4,7 @@
  * the one docs/vmx-model.md describes for the VMX tests: the controls the profile requires plus
  * EPT, VPID, TPR shadow, I/O and MSR bitmaps; a 64-bit host; a 64-bit guest with flat segments. */
 #include "fz_vmx.h"
+#include "harness.h"
 
 #include "../models/vmx/vmx_int.h"
 
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #define PAGE        UINT64_C(0x1000)
-#define FNV_PRIME   UINT64_C(0x100000001b3)
 #define FNV_OFFSET  UINT64_C(0xcbf29ce484222325)
 #define PAT_DEFAULT UINT64_C(0x0007040600070406)
 #define EFER_LONG   UINT64_C(0xd01) /* SCE, LME, LMA, NXE */
@@ -339,8 +339,7 @@ void fz_vmx_flag(struct fz_vmx_sys *s, const char *kind, const char *fmt, ...)
 
 void fz_vmx_mix(struct fz_vmx_sys *s, uint64_t v)
 {
-	for (unsigned i = 0; i < 8; i++)
-		s->hash = (s->hash ^ ((v >> (8 * i)) & 0xff)) * FNV_PRIME;
+	fz_mix(&s->hash, v);
 }
 
 void fz_vmx_before_take(const struct fz_vmx_sys *s, struct fz_vmx_before *b)

@@ -42,6 +42,9 @@ size_t fz_bytes(struct fz_in *in, void *dst, size_t max);
 bool fz_more(struct fz_in *in, unsigned *iter, unsigned max);
 /* FNV-1a 64 of size bytes: names reproducers after their content. Can't fail. */
 uint64_t fz_hash(const void *data, size_t size);
+/* Folds the 8 bytes of v, low first, into the FNV-1a 64 hash *h: the run hashes the determinism
+ * checks compare. Can't fail. */
+void fz_mix(uint64_t *h, uint64_t v);
 
 /* ---- The byte writer: the reader's inverse, for seed generators and round-trip tests ---- */
 
@@ -72,6 +75,9 @@ enum fz_mode {
  * ("trace_nondeterministic"). Prints one line "==hvsim-fuzz== FINDING TARGET KIND: DETAIL" to
  * stderr; in FZ_ABORT mode it does not return. */
 void fz_finding(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The invariant "deterministic": a finding unless the rerun of an input (hash b; b_kind, b_why: its
+ * own finding, NULL when none) matches the first run (hash a) and same holds. */
+void fz_check_rerun(bool same, uint64_t a, uint64_t b, const char *b_kind, const char *b_why);
 void fz_set_mode(enum fz_mode mode);
 enum fz_mode fz_get_mode(void);
 /* Findings reported since the process started (FZ_COUNT mode). */

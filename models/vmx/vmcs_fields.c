@@ -29,22 +29,29 @@ const struct vmcs_field_info *vmcs_field_at(size_t i)
 	return i < FIELD_COUNT ? &fields[i] : NULL;
 }
 
-/* Binary search on the full encoding; the list in vmcs_fields.h is sorted (a test pins that). */
+/* Direct map from an encoding's width, type and index (bits 14:13, 11:10, 9:1) to 1 + the field's
+ * position in fields[] (0: no such field). Built by the compiler from the same list; the lookup is
+ * on every VMREAD, VMWRITE and VM-entry check, so it is a load, not a search. */
+#define ENC_SLOT(e) ((((e) >> 13) & 3) << 11 | (((e) >> 10) & 3) << 9 | (((e) >> 1) & 0x1ff))
+#define SLOT_COUNT  (1u << 13)
+
+enum field_pos {
+#define VMCS_X_POS(n, e, r1, r2) POS_##n,
+	VMCS_FIELDS(VMCS_X_POS)
+#undef VMCS_X_POS
+};
+
+static const uint8_t slot_pos[SLOT_COUNT] = {
+#define VMCS_X_SLOT(n, e, r1, r2) [ENC_SLOT(e)] = POS_##n + 1,
+    VMCS_FIELDS(VMCS_X_SLOT)
+#undef VMCS_X_SLOT
+};
+
+_Static_assert(FIELD_COUNT < UINT8_MAX, "slot_pos holds 1 + a position in a byte");
+
 static int find_full(uint32_t enc)
 {
-	size_t lo = 0, hi = FIELD_COUNT;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fields[mid].encoding == enc)
-			return (int)mid;
-		if (fields[mid].encoding < enc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return (int)slot_pos[ENC_SLOT(enc)] - 1;
 }
 
 int vmcs_field_index(uint64_t encoding)

@@ -4,14 +4,15 @@
  * through its snapshot callbacks. Not kept: the trace (a stream: lines after a restore follow the
  * earlier ones) and the run's static inputs (scenario, quirks). */
 #include "oracle.h"
+#include "snapshot_mem.h"
 #include "vmx_hw.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct hvsim_snapshot {
-	const hvsim_vm *vm; /* the VM it belongs to */
-	uint8_t *mem;
+	const hvsim_vm *vm;  /* the VM it belongs to */
+	struct snap_mem mem; /* guest RAM, sparse */
 	struct sim_mmio_region mmio[SIM_MMIO_MAX];
 	sim_evq *evq;
 	struct sim_prng prng;
@@ -40,7 +41,7 @@ void hvsim_snapshot_free(hvsim_snapshot *s)
 	sim_evq_destroy(s->evq);
 	free(s->be);
 	free(s->vcpus);
-	free(s->mem);
+	snap_mem_free(&s->mem);
 	free(s);
 }
 
@@ -91,14 +92,13 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	if (!s)
 		goto nomem;
 	s->vm = vm;
-	s->mem = malloc(vm->mem_size);
 	s->evq = sim_evq_create();
-	if (!s->mem || !s->evq || sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
+	if (!snap_mem_take(&s->mem, vm->mem, vm->mem_size) || !s->evq ||
+	    sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
 	    (vm->oracles && !(s->oracles = oracles_clone(vm->oracles))) ||
 	    (vm->has_vmx && !(s->vmx = vmx_snapshot_take(vm))) ||
 	    !(s->hv = vm->hv->snapshot(vm->hv_priv)))
 		goto nomem;
-	memcpy(s->mem, vm->mem, vm->mem_size);
 	memcpy(s->mmio, vm->mach.mmio, sizeof(s->mmio));
 	s->prng = vm->prng;
 	s->now = vm->now;
@@ -131,7 +131,7 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 {
 	enum hvsim_status st;
 
-	memcpy(vm->mem, s->mem, vm->mem_size);
+	snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
 	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
 	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
 		return st;

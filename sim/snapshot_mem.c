@@ -1,0 +1,87 @@
+/* The sparse guest-RAM image of a snapshot (snapshot_mem.h). A page is kept when any of its bytes
+ * is non-zero; the image is exact, so a restore gives the same bytes a full copy would. Restore
+ * compares before it writes: pages equal to the image are not written, which keeps untouched
+ * pages unpopulated on the host (a full copy made the kernel allocate and clear every page of the
+ * RAM on each restore). */
+#include "snapshot_mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool page_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	uint64_t acc = 0;
+
+	for (unsigned i = 0; i < SNAP_PAGE_BYTES / sizeof(*w); i++)
+		acc |= w[i];
+	return acc == 0;
+}
+
+static uint32_t count_nonzero(const uint8_t *mem, uint64_t pages)
+{
+	uint32_t n = 0;
+
+	for (uint64_t i = 0; i < pages; i++)
+		n += !page_zero(mem + i * SNAP_PAGE_BYTES);
+	return n;
+}
+
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size)
+{
+	uint64_t pages = size / SNAP_PAGE_BYTES;
+	uint32_t k = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->size = size;
+	s->n = count_nonzero(mem, pages);
+	if (s->n == 0)
+		return true;
+	s->index = malloc(s->n * sizeof(*s->index));
+	s->pages = malloc((size_t)s->n * SNAP_PAGE_BYTES);
+	if (!s->index || !s->pages) {
+		snap_mem_free(s);
+		return false;
+	}
+	for (uint64_t i = 0; i < pages && k < s->n; i++) {
+		const uint8_t *p = mem + i * SNAP_PAGE_BYTES;
+
+		if (page_zero(p))
+			continue;
+		s->index[k] = (uint32_t)i;
+		memcpy(s->pages + (size_t)k * SNAP_PAGE_BYTES, p, SNAP_PAGE_BYTES);
+		k++;
+	}
+	return true;
+}
+
+static void restore_page(uint8_t *dst, const uint8_t *src)
+{
+	if (src) {
+		if (memcmp(dst, src, SNAP_PAGE_BYTES) != 0)
+			memcpy(dst, src, SNAP_PAGE_BYTES);
+	} else if (!page_zero(dst)) {
+		memset(dst, 0, SNAP_PAGE_BYTES);
+	}
+}
+
+void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size)
+{
+	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES;
+	uint32_t k = 0;
+
+	for (uint64_t i = 0; i < pages; i++) {
+		const uint8_t *src = NULL;
+
+		if (k < s->n && s->index[k] == i)
+			src = s->pages + (size_t)k++ * SNAP_PAGE_BYTES;
+		restore_page(mem + i * SNAP_PAGE_BYTES, src);
+	}
+}
+
+void snap_mem_free(struct snap_mem *s)
+{
+	free(s->index);
+	free(s->pages);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,27 @@
+/* Guest RAM in a snapshot, kept sparse: only the pages that are not all zero (a fuzzing machine
+ * touches a few pages of its megabytes). Restoring writes only the pages that differ, so pages
+ * the guest never touched stay unpopulated (reading them maps the host's shared zero page). */
+#ifndef HVSIM_SIM_SNAPSHOT_MEM_H
+#define HVSIM_SIM_SNAPSHOT_MEM_H
+
+#include <hvsim/base.h>
+
+#define SNAP_PAGE_BYTES 4096u
+
+struct snap_mem {
+	uint64_t size;   /* bytes of the RAM it was taken from (a multiple of SNAP_PAGE_BYTES) */
+	uint32_t n;      /* pages kept */
+	uint32_t *index; /* page numbers of the kept pages, ascending */
+	uint8_t *pages;  /* n * SNAP_PAGE_BYTES bytes, in index order */
+};
+
+/* Copies the non-zero pages of mem[0..size) into s. size must be a multiple of SNAP_PAGE_BYTES.
+ * Returns false when out of memory (s is then empty and needs no free). */
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size);
+/* Makes mem[0..size) equal to what s holds (size must be the size it was taken from). Can't fail.
+ */
+void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size);
+/* Frees what s holds; s may be empty. */
+void snap_mem_free(struct snap_mem *s);
+
+#endif

@@ -36,6 +36,13 @@ static const char *const op_names[SOP_OP_MAX] = {
     [SOP_STI] = "sti",
     [SOP_CLI] = "cli",
     [SOP_REPEAT] = "repeat",
+    [SOP_MONITOR] = "monitor",
+    [SOP_MWAIT] = "mwait",
+    [SOP_INVLPG] = "invlpg",
+    [SOP_INVD] = "invd",
+    [SOP_XSETBV] = "xsetbv",
+    [SOP_RDRAND] = "rdrand",
+    [SOP_RDSEED] = "rdseed",
 };
 
 /* Adds item to obj under key (or to an array when key is NULL); records an allocation failure. */
@@ -183,6 +190,16 @@ static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
 		put(s, j, "value", hex(a->value));
 		break;
 	case SOP_COMPUTE: put(s, j, "insns", cJSON_CreateNumber((double)a->value)); break;
+	case SOP_MONITOR: put(s, j, "addr", hex(a->addr)); /* fall through */
+	case SOP_MWAIT:
+		put(s, j, "extensions", hex(a->index));
+		put(s, j, "hints", hex(a->sub));
+		break;
+	case SOP_INVLPG: put(s, j, "addr", hex(a->addr)); break;
+	case SOP_XSETBV:
+		put(s, j, "xcr", hex(a->index));
+		put(s, j, "value", hex(a->value));
+		break;
 	case SOP_REPEAT: {
 		cJSON *body = cJSON_CreateArray();
 

@@ -66,7 +66,7 @@ enum fz_hvt_op_kind {
 	FZ_HVT_OUT,          /* reg (port) size value */
 	FZ_HVT_IN,           /* reg (port) size */
 	FZ_HVT_CPUID,        /* reg (leaf) value2 (subleaf) */
-	FZ_HVT_INSN,         /* sub: rdtsc, rdtscp, hlt, sti, cli, pause, wbinvd */
+	FZ_HVT_INSN,         /* sub: enum fz_hvt_insn */
 	FZ_HVT_RDPMC,        /* reg (counter) */
 	FZ_HVT_COMPUTE,      /* value: instructions */
 	FZ_HVT_MOV_CR,       /* cr value */
@@ -90,6 +90,14 @@ enum fz_hvt_insn {
 	FZ_INSN_CLI,
 	FZ_INSN_PAUSE,
 	FZ_INSN_WBINVD,
+	/* with operands (fz_hvt_ops.c): a byte below FZ_INSN_WBINVD + 1 decodes as before */
+	FZ_INSN_MONITOR, /* value: address; reg: ECX extensions; value2: EDX hints */
+	FZ_INSN_MWAIT,   /* value2: EAX hints; reg: ECX extensions */
+	FZ_INSN_INVLPG,  /* value: address */
+	FZ_INSN_INVD,
+	FZ_INSN_XSETBV, /* reg: XCR; value: EDX:EAX */
+	FZ_INSN_RDRAND,
+	FZ_INSN_RDSEED,
 	FZ_INSN_COUNT
 };
 enum fz_hvt_eoi { FZ_EOI_X2APIC, FZ_EOI_XAPIC, FZ_EOI_IOAPIC, FZ_EOI_COUNT };

@@ -157,13 +157,49 @@ static void repeat(struct list *l, struct code *c, const struct script_action *a
 static void simple(struct list *l, struct code *c, enum script_op op)
 {
 	static const char *const bytes[SOP_OP_MAX] = {
-	    [SOP_RDTSC] = "\x0f\x31", [SOP_RDTSCP] = "\x0f\x01\xf9", [SOP_HLT] = "\xf4",
-	    [SOP_PAUSE] = "\xf3\x90", [SOP_WBINVD] = "\x0f\x09",     [SOP_STI] = "\xfb",
+	    [SOP_RDTSC] = "\x0f\x31",
+	    [SOP_RDTSCP] = "\x0f\x01\xf9",
+	    [SOP_HLT] = "\xf4",
+	    [SOP_PAUSE] = "\xf3\x90",
+	    [SOP_WBINVD] = "\x0f\x09",
+	    [SOP_STI] = "\xfb",
 	    [SOP_CLI] = "\xfa",
+	    [SOP_INVD] = "\x0f\x08",
+	    [SOP_RDRAND] = "\x48\x0f\xc7\xf0", /* rdrand rax */
+	    [SOP_RDSEED] = "\x48\x0f\xc7\xf8", /* rdseed rax */
 	};
 
 	if (bytes[op])
 		emit(l, c, (const uint8_t *)bytes[op], strlen(bytes[op]));
+}
+
+/* monitor: mov rax, addr; mov ecx, ext; mov edx, hints; monitor. mwait: mov eax, hints;
+ * mov ecx, ext; mwait. invlpg: mov rax, addr; invlpg [rax]. xsetbv: ecx, eax, edx; xsetbv. */
+static void wait_op(struct list *l, struct code *c, const struct script_action *a)
+{
+	switch (a->op) {
+	case SOP_MONITOR:
+		mov_rax(l, c, a->addr);
+		mov_ecx(l, c, a->index);
+		mov_edx(l, c, a->sub);
+		emit(l, c, (const uint8_t *)"\x0f\x01\xc8", 3);
+		break;
+	case SOP_MWAIT:
+		mov_eax(l, c, a->sub);
+		mov_ecx(l, c, a->index);
+		emit(l, c, (const uint8_t *)"\x0f\x01\xc9", 3);
+		break;
+	case SOP_INVLPG:
+		mov_rax(l, c, a->addr);
+		emit(l, c, (const uint8_t *)"\x0f\x01\x38", 3);
+		break;
+	default: /* SOP_XSETBV */
+		mov_ecx(l, c, a->index);
+		mov_eax(l, c, (uint32_t)a->value);
+		mov_edx(l, c, (uint32_t)(a->value >> 32));
+		emit(l, c, (const uint8_t *)"\x0f\x01\xd1", 3);
+		break;
+	}
 }
 
 static void action(struct list *l, struct code *c, const struct script_action *a)
@@ -194,6 +230,10 @@ static void action(struct list *l, struct code *c, const struct script_action *a
 		emit(l, c, (const uint8_t *)"\x0f\x01\xc1", 3);
 		break;
 	case SOP_MOV_CR: mov_cr(l, c, a); break;
+	case SOP_MONITOR:
+	case SOP_MWAIT:
+	case SOP_INVLPG:
+	case SOP_XSETBV: wait_op(l, c, a); break;
 	case SOP_COMPUTE: compute(l, c, a->value); break;
 	case SOP_REPEAT: repeat(l, c, a); break;
 	default: simple(l, c, (enum script_op)a->op); break;

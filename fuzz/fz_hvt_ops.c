@@ -69,6 +69,12 @@ static const uint64_t cr_values[] = {0x80000031, 0x80050033, 0x00000031, 0x80000
                                      0x620,      0x6a0,      0x20,       0x0,        0x2620,
                                      0x1e0000,   0xf,        0x1};
 static const uint8_t crs[] = {0, 3, 4, 8};
+/* MONITOR/INVLPG addresses: a code page, the IDT, the xAPIC page, unmapped, non-canonical */
+static const uint64_t lin_addrs[] = {0x8000, 0x2000, 0xfee00000, 0x40000000, 0x8000000000000000};
+/* MWAIT hints (C1, C1E, C6, invalid C-state) and XCR0 values (x87, x87|SSE, +AVX, SSE without
+ * x87, AVX without SSE, +AVX-512 state) for XCR 0 and 1 */
+static const uint64_t mwait_hints[] = {0x00, 0x01, 0x20, 0xf0};
+static const uint64_t xcr0s[] = {0x1, 0x3, 0x7, 0x2, 0x5, 0xe7, 0x0};
 /* KVM_HC_VAPIC_POLL_IRQ 1, KVM_HC_KICK_CPU 5, KVM_HC_SEND_IPI 10, KVM_HC_SCHED_YIELD 11 */
 static const uint64_t hypercalls[] = {0, 1, 5, 10, 11, 12};
 static const uint64_t dts[] = {0, 1000, 5000, 20000, 50000, 100000, 250000};
@@ -385,6 +391,29 @@ static void dec_guest(struct fz_in *in, struct fz_hvt_op *op)
 	}
 }
 
+static void dec_insn(struct fz_in *in, struct fz_hvt_op *op)
+{
+	op->sub = (uint8_t)fz_choose(in, FZ_INSN_COUNT);
+	switch (op->sub) {
+	case FZ_INSN_MONITOR:
+		op->value = fz_pick(in, lin_addrs, N(lin_addrs));
+		op->reg = fz_u8(in);
+		op->value2 = fz_u8(in);
+		break;
+	case FZ_INSN_MWAIT:
+		op->value2 = fz_pick(in, mwait_hints, N(mwait_hints)) & UINT32_MAX;
+		op->reg = fz_u8(in);
+		break;
+	case FZ_INSN_INVLPG: op->value = fz_pick(in, lin_addrs, N(lin_addrs)); break;
+	case FZ_INSN_XSETBV:
+		op->reg =
+		    fz_u8(in) & 1 ? 1 : 0; /* XCR0, or XCR1 (#GP unless XINUSE is supported) */
+		op->value = fz_pick(in, xcr0s, N(xcr0s));
+		break;
+	default: break;
+	}
+}
+
 static void dec_guest2(struct fz_in *in, struct fz_hvt_op *op)
 {
 	switch (op->kind) {
@@ -399,7 +428,7 @@ static void dec_guest2(struct fz_in *in, struct fz_hvt_op *op)
 		op->reg = (uint32_t)fz_pick(in, leaves, N(leaves));
 		op->value2 = fz_u8(in);
 		break;
-	case FZ_HVT_INSN: op->sub = (uint8_t)fz_choose(in, FZ_INSN_COUNT); break;
+	case FZ_HVT_INSN: dec_insn(in, op); break;
 	case FZ_HVT_RDPMC: op->reg = fz_u8(in); break;
 	case FZ_HVT_COMPUTE:
 		op->value = dec_count(in, computes, N(computes), FZ_HVT_COMPUTE_MAX);
@@ -508,6 +537,28 @@ static void enc_guest(struct fz_out *o, const struct fz_hvt_op *op)
 	}
 }
 
+static void enc_insn(struct fz_out *o, const struct fz_hvt_op *op)
+{
+	fz_put_choose(o, FZ_INSN_COUNT, op->sub);
+	switch (op->sub) {
+	case FZ_INSN_MONITOR:
+		fz_put_pick(o, lin_addrs, N(lin_addrs), op->value);
+		fz_put(o, op->reg, 1);
+		fz_put(o, op->value2, 1);
+		break;
+	case FZ_INSN_MWAIT:
+		fz_put_pick(o, mwait_hints, N(mwait_hints), op->value2);
+		fz_put(o, op->reg, 1);
+		break;
+	case FZ_INSN_INVLPG: fz_put_pick(o, lin_addrs, N(lin_addrs), op->value); break;
+	case FZ_INSN_XSETBV:
+		fz_put(o, op->reg, 1);
+		fz_put_pick(o, xcr0s, N(xcr0s), op->value);
+		break;
+	default: break;
+	}
+}
+
 static void enc_guest2(struct fz_out *o, const struct fz_hvt_op *op)
 {
 	size_t cr = 0;
@@ -524,7 +575,7 @@ static void enc_guest2(struct fz_out *o, const struct fz_hvt_op *op)
 		fz_put_pick(o, leaves, N(leaves), op->reg);
 		fz_put(o, op->value2, 1);
 		break;
-	case FZ_HVT_INSN: fz_put_choose(o, FZ_INSN_COUNT, op->sub); break;
+	case FZ_HVT_INSN: enc_insn(o, op); break;
 	case FZ_HVT_RDPMC: fz_put(o, op->reg, 1); break;
 	case FZ_HVT_COMPUTE: enc_count(o, computes, N(computes), op->value); break;
 	case FZ_HVT_MOV_CR:

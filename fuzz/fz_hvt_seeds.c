@@ -186,6 +186,19 @@ static const struct fz_hvt_op exits[] = {
     RDPMC(0),
 };
 
+/* MONITOR and MWAIT exit (KVM's MONITOR/MWAIT exiting) and are skipped, INVLPG runs (no INVLPG
+ * exiting with EPT), INVD exits, RDRAND/RDSEED run; XSETBV with CR4.OSXSAVE clear is #UD, which
+ * ends the script */
+static const struct fz_hvt_op wait_ops[] = {
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_MONITOR, .value = 0x8000},
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_MWAIT, .value2 = 0x20, .reg = 1},
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_INVLPG, .value = 0x2000},
+    INSN(INVD),
+    INSN(RDRAND),
+    INSN(RDSEED),
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_XSETBV, .value = 0x3},
+};
+
 /* the timer interrupt's delivery pushes onto a zapped stack page: EPT violation, re-injection;
  * twice, the page zapped again after KVM faulted it back in */
 static const struct fz_hvt_op code_zap[] = {
@@ -370,6 +383,24 @@ static const struct fz_hvt_seed seeds[] = {
      OPS(mov_cr),
      {.exit_reason = EXIT_REASON_CR_ACCESS, .exits_of_reason = 2, .finding = "guest_fault"}},
     {"split-ioapic-mmio", 1, true, false, false, 0, "", OPS(split_ioapic), {.injections = 1}},
+    {"wait-cache-rand",
+     1,
+     false,
+     false,
+     false,
+     0,
+     "",
+     OPS(wait_ops),
+     {.exit_reason = EXIT_REASON_MONITOR, .exits_of_reason = 1, .finding = "guest_fault"}},
+    {"code-wait-cache-rand",
+     1,
+     false,
+     false,
+     true,
+     0,
+     "",
+     OPS(wait_ops),
+     {.exit_reason = EXIT_REASON_MWAIT, .exits_of_reason = 1, .finding = "guest_fault"}},
 };
 
 #define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))

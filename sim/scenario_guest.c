@@ -47,6 +47,13 @@ static const struct op_desc op_descs[SOP_OP_MAX] = {
     [SOP_STI] = {"sti", KEYS(NULL)},
     [SOP_CLI] = {"cli", KEYS(NULL)},
     [SOP_REPEAT] = {"repeat", KEYS("count", "body")},
+    [SOP_MONITOR] = {"monitor", KEYS("addr", "extensions", "hints")},
+    [SOP_MWAIT] = {"mwait", KEYS("hints", "extensions")},
+    [SOP_INVLPG] = {"invlpg", KEYS("addr")},
+    [SOP_INVD] = {"invd", KEYS(NULL)},
+    [SOP_XSETBV] = {"xsetbv", KEYS("xcr", "value")},
+    [SOP_RDRAND] = {"rdrand", KEYS(NULL)},
+    [SOP_RDSEED] = {"rdseed", KEYS(NULL)},
 };
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
@@ -116,6 +123,46 @@ static bool parse_repeat(struct loader *ld, const cJSON *j, struct script_action
 	return ok;
 }
 
+/* The 32-bit register operand key of j, 0 when absent. */
+static uint32_t opt_u32(struct jc *c, const cJSON *j, const char *key)
+{
+	uint64_t v = 0;
+
+	jc_u64(c, j, key, 0, UINT32_MAX, &v);
+	return (uint32_t)v;
+}
+
+/* MONITOR, MWAIT, INVLPG, XSETBV: operands as the instructions take them from registers. */
+static void parse_wait_ops(struct loader *ld, const cJSON *j, struct script_action *a)
+{
+	struct jc *c = &ld->jc;
+	uint64_t v = 0;
+
+	switch (a->op) {
+	case SOP_INVLPG:
+		if (need(ld, j, "addr", "a linear address"))
+			jc_u64(c, j, "addr", 0, UINT64_MAX, &a->addr);
+		break;
+	case SOP_MONITOR:
+		if (need(ld, j, "addr", "a linear address"))
+			jc_u64(c, j, "addr", 0, UINT64_MAX, &a->addr);
+		a->index = opt_u32(c, j, "extensions");
+		a->sub = opt_u32(c, j, "hints");
+		break;
+	case SOP_MWAIT:
+		a->index = opt_u32(c, j, "extensions");
+		a->sub = opt_u32(c, j, "hints");
+		break;
+	case SOP_XSETBV:
+		if (need(ld, j, "xcr", "an XCR number") && jc_u64(c, j, "xcr", 0, UINT32_MAX, &v))
+			a->index = (uint32_t)v;
+		if (need(ld, j, "value", "a value"))
+			jc_u64(c, j, "value", 0, UINT64_MAX, &a->value);
+		break;
+	default: break;
+	}
+}
+
 static bool parse_operands(struct loader *ld, const cJSON *j, struct script_action *a,
                            unsigned depth)
 {
@@ -166,7 +213,7 @@ static bool parse_operands(struct loader *ld, const cJSON *j, struct script_acti
 			jc_int(c, j, "insns", 1, 1000000000, &a->value);
 		break;
 	case SOP_REPEAT: parse_repeat(ld, j, a, depth); break;
-	default: break;
+	default: parse_wait_ops(ld, j, a); break;
 	}
 	return !c->failed;
 }

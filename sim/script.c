@@ -154,6 +154,49 @@ static void op_mmio(struct script_cpu *c, const struct script_action *a, struct 
 	}
 }
 
+/* The instructions of the later script ops, with their operands in the registers they read: the
+ * encodings' lengths are those of the forms a compiler emits (MONITOR 0F 01 C8, MWAIT 0F 01 C9,
+ * INVLPG [RAX] 0F 01 38, INVD 0F 08, XSETBV 0F 01 D1, RDRAND/RDSEED RAX with REX.W). */
+static bool make_other_op(struct script_cpu *c, const struct script_action *a, struct guest_op *op)
+{
+	op->len = 3;
+	switch (a->op) {
+	case SOP_MONITOR:
+	case SOP_MWAIT:
+		op->kind = a->op == SOP_MONITOR ? GOP_MONITOR : GOP_MWAIT;
+		op->u.mwait.addr = a->op == SOP_MONITOR ? a->addr : 0;
+		op->u.mwait.ecx = a->index;
+		op->u.mwait.eax = a->op == SOP_MWAIT ? a->sub : 0;
+		c->gpr[GPR_RAX] = a->op == SOP_MONITOR ? a->addr : a->sub;
+		c->gpr[GPR_RCX] = a->index;
+		if (a->op == SOP_MONITOR)
+			c->gpr[GPR_RDX] = a->sub;
+		return true;
+	case SOP_INVLPG:
+		op->kind = GOP_INVLPG;
+		op->u.invlpg.addr = a->addr;
+		c->gpr[GPR_RAX] = a->addr;
+		return true;
+	case SOP_INVD:
+		op->kind = GOP_INVD;
+		op->len = 2;
+		return true;
+	case SOP_XSETBV:
+		op->kind = GOP_XSETBV;
+		op->u.xsetbv.xcr = a->index;
+		op->u.xsetbv.value = a->value;
+		c->gpr[GPR_RCX] = a->index;
+		set_edx_eax(c, a->value);
+		return true;
+	default: /* SOP_RDRAND, SOP_RDSEED */
+		op->kind = a->op == SOP_RDRAND ? GOP_RDRAND : GOP_RDSEED;
+		op->len = 4;
+		op->u.rand.gpr = GPR_RAX;
+		op->u.rand.size = 8;
+		return true;
+	}
+}
+
 /* Fills op for an exit-worthy action; false for actions that are not operations. */
 static bool make_op(struct script_cpu *c, const struct script_action *a, struct guest_op *op)
 {
@@ -204,6 +247,13 @@ static bool make_op(struct script_cpu *c, const struct script_action *a, struct 
 		c->gpr[GPR_RAX] = a->value;
 		return true;
 	case SOP_WBINVD: op->kind = GOP_WBINVD; return true;
+	case SOP_MONITOR:
+	case SOP_MWAIT:
+	case SOP_INVLPG:
+	case SOP_INVD:
+	case SOP_XSETBV:
+	case SOP_RDRAND:
+	case SOP_RDSEED: return make_other_op(c, a, op);
 	case SOP_MOV_CR:
 		op->kind = GOP_CR;
 		op->len = a->cr == 8 ? 4 : 3;

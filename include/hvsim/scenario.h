@@ -43,18 +43,25 @@ enum script_op {
 	SOP_STI,
 	SOP_CLI,
 	SOP_REPEAT, /* run body count times */
+	SOP_MONITOR,
+	SOP_MWAIT,
+	SOP_INVLPG,
+	SOP_INVD,
+	SOP_XSETBV,
+	SOP_RDRAND,
+	SOP_RDSEED,
 	SOP_OP_MAX,
 };
 
 struct script_action {
-	uint8_t op;                 /* enum script_op */
-	uint8_t size;               /* I/O and MMIO width in bytes */
-	uint8_t cr;                 /* SOP_MOV_CR */
-	uint32_t index;             /* MSR index, port, CPUID leaf, RDPMC counter */
-	uint32_t sub;               /* CPUID subleaf */
-	uint64_t addr;              /* MMIO guest-physical address */
-	uint64_t value;             /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX */
-	uint64_t count;             /* SOP_REPEAT */
+	uint8_t op;     /* enum script_op */
+	uint8_t size;   /* I/O and MMIO width in bytes */
+	uint8_t cr;     /* SOP_MOV_CR */
+	uint32_t index; /* MSR index, port, CPUID leaf, RDPMC counter, XCR; MONITOR/MWAIT: ECX */
+	uint32_t sub;   /* CPUID subleaf; MONITOR: EDX hints; MWAIT: EAX hints */
+	uint64_t addr;  /* MMIO guest-physical address; MONITOR, INVLPG: linear address */
+	uint64_t value; /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX */
+	uint64_t count; /* SOP_REPEAT */
 	struct script_action *body; /* SOP_REPEAT */
 	size_t n_body;
 };

@@ -224,3 +224,34 @@ Test(kvm_fuzz_bugs, real_mode_guest_runs_and_sets_efer_lme_with_paging_off)
 	             fixture_count(&f, "\"inject\""));
 	fixture_free(&f);
 }
+
+/* Zapping a page that is already zapped is a no-op, as KVM's MMU notifier invalidating an absent
+ * SPTE is. The kvm algorithm keeps a zapped page in one of its engine MMIO slots; once an earlier
+ * slot had freed up (its page faulted back in), a second zap of a page held by a later slot took
+ * the free slot, the engine refused the overlapping region, and the host action failed
+ * (hv_error). Zap A, zap B, the guest touches A (fault-in frees A's slot), zap B again. */
+Test(kvm_fuzz_bugs, zapping_a_zapped_page_again_after_another_faulted_in_is_a_no_op)
+{
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":["
+	    "{\"op\":\"compute\",\"insns\":2500},"
+	    "{\"op\":\"mmio_write\",\"gpa\":\"0x10000\",\"size\":4,\"value\":\"0x1\"},"
+	    "{\"op\":\"compute\",\"insns\":3000},{\"op\":\"hlt\"}]}},"
+	    "\"events\":[{\"at_ns\":1000,\"host\":{\"action\":\"ept_zap\",\"arg\":\"0x10000\"}},"
+	    "{\"at_ns\":2000,\"host\":{\"action\":\"ept_zap\",\"arg\":\"0x11000\"}},"
+	    "{\"at_ns\":4000,\"host\":{\"action\":\"ept_zap\",\"arg\":\"0x11000\"}}],"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	cr_expect_eq(fixture_count(&f, "\"ev\":\"ept_fault_in\",\"gpa\":\"0x10000\""), 1,
+	             "page A was not faulted in by the guest's write");
+	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 0,
+	             "the second zap of page B was rejected (hv_error)");
+	fixture_free(&f);
+}

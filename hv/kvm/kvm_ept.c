@@ -10,9 +10,12 @@
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa)
 {
 	gpa &= PAGE_MASK;
-	for (unsigned i = 0; i < KVM_ZAP_SLOTS; i++) {
+	/* a page already zapped stays zapped, whichever slot holds it (slots free up out of order
+	 * as pages fault back in) */
+	for (unsigned i = 0; i < KVM_ZAP_SLOTS; i++)
 		if (kvm->zapped[i] == gpa)
 			return HVSIM_OK;
+	for (unsigned i = 0; i < KVM_ZAP_SLOTS; i++) {
 		if (kvm->zapped[i])
 			continue;
 		if (hvsim_mmio_map(kvm->vm, KVM_ZAP_FIRST_REGION + i, gpa, 0x1000) != HVSIM_OK)

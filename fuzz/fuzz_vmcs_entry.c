@@ -5,7 +5,7 @@
  * VMPTRLD, VMPTRST, VMXON, VMXOFF, INVEPT, INVVPID; changes of the instruction pre-conditions (CPL,
  * CR0.PE, CR4.VMXE, mode, MOV-SS blocking, SMM); memory writes (revision words, MSR-load entries,
  * PDPTEs); VMLAUNCH and VMRESUME. After every instruction the named invariants run
- * (fz_vmx_inv.c); an input also runs twice and must give the same result hash. */
+ * (hv/vmx_replay_inv.c); an input also runs twice and must give the same result hash. */
 #include "fz_vmx_ops.h"
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does. */

@@ -6,7 +6,8 @@
  * "vmx_mode_<change>" (arg: the operand), "mem_write_addr" + "mem_write_value" (8 bytes; a 16-byte
  * MSR-load entry is two writes, a revision word a 4-byte write "mem_write32_value"),
  * "invept_type"/"invvpid_type"
- * + "inv_desc_lo" + "inv_desc_hi". The executing algorithm is "vmx-replay". */
+ * + "inv_desc_lo" + "inv_desc_hi". The executing algorithm is "vmx-replay" (hv/vmx_replay.c), with
+ * oracles.invariants on so that a broken invariant is the run's invariant_violation finding. */
 #include "fz_vmx_ops.h"
 
 static void host(struct fz_vmx_export *x, const char *action, uint64_t arg)
@@ -69,4 +70,20 @@ void fz_vmx_export_machine(struct fz_vmx_export *x, const struct fz_vmx_sys *s)
 	fz_scn_machine_str(x->scn, "cpu", vmx_profile_names()[s->profile]);
 	fz_scn_machine_int(x->scn, "vcpus", 1);
 	fz_scn_limits(x->scn, 1000000, 1000000, 1000);
+	fz_scn_check_invariants(x->scn);
+}
+
+fz_scn *fz_vmx_export_scenario(struct fz_vmx_sys *s, const uint8_t *data, size_t size,
+                               uint64_t hash, struct fz_vmx_outcome *o)
+{
+	struct fz_vmx_export x = {.scn = fz_scn_create("fuzz_vmcs_entry", hash)};
+
+	if (!x.scn)
+		return NULL;
+	fz_scn_host(x.scn, 0, "vmx_fixture", 0, 0);
+	fz_vmx_run(s, data, size, o, &x);
+	fz_vmx_export_machine(&x, s);
+	if (o->kind)
+		fz_scn_expect(x.scn, "invariant_violation");
+	return x.scn;
 }

@@ -92,6 +92,12 @@ struct fz_vmx_outcome {
 	char last_entry[160]; /* fz_vmx_describe_entry of the run's last VMLAUNCH/VMRESUME */
 };
 
+/* The scenario reproducing data (docs/fuzzing.md "fuzz_vmcs_entry", "Export"): vmx_fixture, the
+ * host events of every operation run, the machine, oracles.invariants, and the expected
+ * invariant_violation when the run found one (*o: the run's outcome). NULL when out of memory. */
+fz_scn *fz_vmx_export_scenario(struct fz_vmx_sys *s, const uint8_t *data, size_t size,
+                               uint64_t hash, struct fz_vmx_outcome *o);
+
 /* One line for the last VMLAUNCH/VMRESUME: "entered", "VM-entry failure: exit reason 0x80000021,
  * qualification 4, from vmx_check_...", "VMfailValid (error 7) from ...", or "no VM entry". */
 void fz_vmx_describe_entry(const struct fz_vmx_sys *s, char *buf, size_t cap);

@@ -23,6 +23,7 @@
 #ifndef HVSIM_VMX_REPLAY_INT_H
 #define HVSIM_VMX_REPLAY_INT_H
 
+#include <hvsim/trace.h>
 #include <hvsim/vmx.h>
 
 #define VMX_REPLAY_MEM_BYTES UINT64_C(0x40000) /* simulated host memory, from address 0 */
@@ -150,6 +151,46 @@ void vmx_replay_mode(struct vmx_replay_machine *m, unsigned change, uint64_t arg
 /* One line for a VMLAUNCH/VMRESUME result: "entered", "VM-entry failure: exit reason 0x80000021,
  * qualification 4, from vmx_check_...", "VMfailValid (error 7) from ...". Can't fail. */
 void vmx_replay_describe_entry(const struct vmx_result *r, char *buf, size_t cap);
+
+/* ---- Host events and trace lines (vmx_replay_events.c) ---- */
+
+/* What one host event amounts to once parsed. */
+enum vmx_replay_act_kind {
+	VMX_REPLAY_ACT_PART,    /* a part of an operation still incomplete: nothing to do yet */
+	VMX_REPLAY_ACT_FIXTURE, /* reset to the known-good fixture */
+	VMX_REPLAY_ACT_INSN,    /* execute insn */
+	VMX_REPLAY_ACT_MODE,    /* mode change `mode` with arg */
+	VMX_REPLAY_ACT_MEM,     /* write the low len bytes of arg at pa */
+	VMX_REPLAY_ACT_PDPTE,   /* write arg at PDPTE pa (0-3) of the current guest CR3 */
+};
+
+struct vmx_replay_action {
+	uint8_t kind; /* enum vmx_replay_act_kind */
+	struct vmx_replay_insn_op insn;
+	unsigned mode;
+	uint64_t arg;
+	uint64_t pa;
+	size_t len; /* bytes, ACT_MEM: 4 or 8 */
+};
+
+/* The parser's state between events: zero-initialize it before the first. */
+struct vmx_replay_parser {
+	uint8_t want;  /* the part the next event must be (0: any action) */
+	bool loaded;   /* vmx_fixture seen */
+	uint8_t insn;  /* INVEPT or INVVPID being assembled */
+	uint64_t a, b; /* the parts taken so far */
+};
+
+/* Takes the next host event. NULL and *out when it is valid (ACT_PART while an operation is
+ * incomplete); otherwise a static string saying what is wrong with it (p is then unspecified). */
+const char *vmx_replay_parse(struct vmx_replay_parser *p, const char *action, uint64_t arg,
+                             struct vmx_replay_action *out);
+/* After the last event: NULL, or why the events cannot end here (an incomplete operation). */
+const char *vmx_replay_parse_end(const struct vmx_replay_parser *p);
+/* The trace line of one executed instruction (ev "vmx_insn", docs/trace-format.md): insn,
+ * operands, outcome and its details. Strings are borrowed from static tables. Can't fail. */
+void vmx_replay_trace_insn(struct trace_ev *e, uint64_t t, int32_t vcpu,
+                           const struct vmx_replay_insn_op *op, const struct vmx_result *res);
 
 /* ---- Named invariants (vmx_replay_inv.c) ---- */
 

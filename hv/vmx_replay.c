@@ -15,19 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REFUSAL_MAX  320
 #define ACTION_SHOWN 40 /* characters of an action quoted in a refusal */
-
-struct vmx_replay {
-	hvsim_vm *vm;
-	struct vmx_replay_machine pristine; /* the fixture, never executed on */
-	struct vmx_replay_machine live;     /* what the events execute on */
-	struct vmx_replay_parser parser;
-	size_t n_events, done; /* host events in the scenario; taken so far */
-	const char *bad;       /* the first broken invariant's name, NULL while all hold */
-	char why[VMX_REPLAY_WHY_MAX];
-	char refusal[REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
-};
 
 /* The action as printable ASCII (others as '?'), cut to ACTION_SHOWN characters: refusals are
  * one line whatever the scenario holds. */

@@ -192,6 +192,21 @@ const char *vmx_replay_parse_end(const struct vmx_replay_parser *p);
 void vmx_replay_trace_insn(struct trace_ev *e, uint64_t t, int32_t vcpu,
                            const struct vmx_replay_insn_op *op, const struct vmx_result *res);
 
+/* ---- The algorithm's state (vmx_replay.c) ---- */
+
+#define VMX_REPLAY_REFUSAL_MAX 320
+
+struct vmx_replay {
+	struct hvsim_vm *vm;
+	struct vmx_replay_machine pristine; /* the fixture, never executed on */
+	struct vmx_replay_machine live;     /* what the events execute on */
+	struct vmx_replay_parser parser;
+	size_t n_events, done; /* host events in the scenario; taken so far */
+	const char *bad;       /* the first broken invariant's name, NULL while all hold */
+	char why[VMX_REPLAY_WHY_MAX];
+	char refusal[VMX_REPLAY_REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
+};
+
 /* ---- Named invariants (vmx_replay_inv.c) ---- */
 
 /* What an instruction may change: taken before it, compared after. */

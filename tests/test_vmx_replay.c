@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_vmx_ops.h"
+#include "../models/vmx/vmx_int.h"
+#include "../sim/vm_int.h"
 #include "vm_fixture.h"
 
 #include <glob.h>
@@ -321,6 +323,34 @@ Test(vmx_replay, the_vcpu_stops_after_the_last_event)
 {
 	assert_line(FIXTURE "," EV("vmlaunch", "0x0"),
 	            "{\"t\":0,\"vcpu\":0,\"ev\":\"vcpu_stop\",\"reason\":\"replay finished\"}\n");
+}
+
+/* The first named invariant an instruction broke is the run's invariant_violation, its name first
+ * in the detail (docs/fuzzing.md, export mapping rule 8). The model keeps every invariant, so the
+ * test breaks the live machine between two events: a current VMCS outside VMX operation is what
+ * vmx_cpu_consistent forbids (SDM 24.11), and the VMREAD after it finds it. */
+Test(vmx_replay, a_broken_invariant_is_the_runs_invariant_violation)
+{
+	static const char want[] = "vmx_cpu_consistent: vmread: outside VMX operation";
+	const struct hvsim_summary *s;
+	struct vmx_replay *r;
+	struct vm_fixture f;
+
+	build(&f, "intel-icelake-server", 1,
+	      FIXTURE ",{\"at_ns\":500,\"host\":{\"action\":\"vmread\",\"vcpu\":0,\"arg\":"
+	              "\"0x681e\"}}");
+	cr_assert(f.vm, "%s", f.err.msg);
+	hvsim_vm_step(f.vm, 1); /* the fixture at 0 ns */
+	r = f.vm->hv_priv;
+	r->live.cpu->in_vmx = false;
+	fixture_run(&f);
+	s = hvsim_vm_summary(f.vm);
+	cr_assert(s->n_findings == 1 && strcmp(s->findings[0].kind, "invariant_violation") == 0 &&
+	              strncmp(s->findings[0].detail, want, strlen(want)) == 0,
+	          "wanted invariant_violation \"%s...\", got %zu findings: %s %s", want,
+	          s->n_findings, s->n_findings ? s->findings[0].kind : "-",
+	          s->n_findings ? s->findings[0].detail : "-");
+	fixture_free(&f);
 }
 
 /* ---- Input errors ---- */

@@ -148,7 +148,7 @@ static void run(struct vmx_replay *r, const struct vmx_replay_action *a)
 	case VMX_REPLAY_ACT_MODE:
 		vmx_replay_mode(&r->live, a->mode, a->arg, vmx_cpu_mode(r->pristine.cpu));
 		break;
-	case VMX_REPLAY_ACT_MEM: /* a write past the end is dropped, as in the harness */
+	case VMX_REPLAY_ACT_MEM: /* dropped unless inside memory, as in the harness */
 		if (a->len == 4)
 			vmx_replay_mem_write(&r->live, a->pa, &v32, sizeof(v32));
 		else

@@ -160,7 +160,7 @@ enum vmx_replay_act_kind {
 	VMX_REPLAY_ACT_FIXTURE, /* reset to the known-good fixture */
 	VMX_REPLAY_ACT_INSN,    /* execute insn */
 	VMX_REPLAY_ACT_MODE,    /* mode change `mode` with arg */
-	VMX_REPLAY_ACT_MEM,     /* write the low len bytes of arg at pa */
+	VMX_REPLAY_ACT_MEM,     /* write the low len bytes of arg at pa (dropped outside memory) */
 	VMX_REPLAY_ACT_PDPTE,   /* write arg at PDPTE pa (0-3) of the current guest CR3 */
 };
 

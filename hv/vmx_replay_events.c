@@ -9,10 +9,7 @@
 
 #include <string.h>
 
-#define INSN_NONE 0xff /* an action that is not an instruction */
-
-/* Actions of one event: the instruction it executes (or INSN_NONE), the part it is, and the part
- * the parser expects before it (WANT_ANY: none). */
+/* The part of a multi-part operation the next event must be (WANT_ANY: any action). */
 enum want {
 	WANT_ANY,
 	WANT_VMWRITE_VALUE,
@@ -41,8 +38,8 @@ static const char *const want_names[] = {
     [WANT_DESC_HI] = "inv_desc_hi",
 };
 
-static const char *one_part(struct vmx_replay_parser *p, const char *action, uint64_t arg,
-                            struct vmx_replay_action *out)
+/* An instruction or a mode change: one event each. */
+static const char *one_part(const char *action, uint64_t arg, struct vmx_replay_action *out)
 {
 	for (size_t i = 0; i < N_INSN_ACTIONS; i++) {
 		if (strcmp(action, insn_actions[i].action) != 0)
@@ -65,7 +62,6 @@ static const char *one_part(struct vmx_replay_parser *p, const char *action, uin
 			return NULL;
 		}
 	}
-	(void)p;
 	return "is not an action vmx-replay executes (docs/fuzzing.md \"fuzz_vmcs_entry\")";
 }
 
@@ -83,7 +79,8 @@ static const char *first_part(struct vmx_replay_parser *p, const char *action, u
 			return "names a PDPTE other than 0-3";
 		p->want = WANT_PDPTE_VALUE;
 	} else if (strcmp(action, "invept_type") == 0 || strcmp(action, "invvpid_type") == 0) {
-		p->insn = action[3] == 'e' ? VMX_REPLAY_INVEPT : VMX_REPLAY_INVVPID;
+		p->insn =
+		    strcmp(action, "invept_type") == 0 ? VMX_REPLAY_INVEPT : VMX_REPLAY_INVVPID;
 		p->want = WANT_DESC_LO;
 	} else {
 		*taken = false;
@@ -101,8 +98,8 @@ static const char *next_part(struct vmx_replay_parser *p, const char *action, ui
 
 	if (!mem32 && strcmp(action, want_names[p->want]) != 0)
 		return p->want == WANT_MEM_VALUE
-		           ? "came where mem_write_value or "
-		             "mem_write32_value must follow mem_write_addr"
+		           ? "came where mem_write_value or mem_write32_value "
+		             "must follow mem_write_addr"
 		           : "came where the operation's next part must follow";
 	if (mem32 && arg > UINT32_MAX)
 		return "writes more than 32 bits";
@@ -145,7 +142,7 @@ const char *vmx_replay_parse(struct vmx_replay_parser *p, const char *action, ui
 	if (!p->loaded)
 		return "comes before vmx_fixture, which must be the first host event";
 	bad = first_part(p, action, arg, &taken);
-	return taken ? bad : one_part(p, action, arg, out);
+	return taken ? bad : one_part(action, arg, out);
 }
 
 const char *vmx_replay_parse_end(const struct vmx_replay_parser *p)

@@ -17,7 +17,7 @@
  * reset a live one by copying (vmx_replay_copy: only the pages written since the last copy).
  *
  * Invariants. vmx_replay_inv_* are pure functions over const state, true when the rule holds,
- * otherwise false with what broke in why; vmx_replay_step runs every one that applies after an
+ * otherwise false with what broke in why; vmx_replay_execute runs every one that applies after an
  * instruction and names the first broken one (the names fuzz findings and the run's
  * invariant_violation findings carry). */
 #ifndef HVSIM_VMX_REPLAY_INT_H

@@ -34,8 +34,14 @@ static enum hvsim_status refuse_event(struct vmx_replay *r, size_t i, const char
 	char act[ACTION_SHOWN + 1];
 
 	shown(se->kind == SEV_HOST ? se->action : "", act, sizeof(act));
-	snprintf(r->refusal, sizeof(r->refusal), "$.events[%zu] (host \"%s\" at %llu ns): %s", i,
-	         act, (unsigned long long)se->at_ns, why);
+	if (se->kind == SEV_HOST)
+		snprintf(r->refusal, sizeof(r->refusal),
+		         "$.events[%zu] (host \"%s\" at %llu ns): %s", i, act,
+		         (unsigned long long)se->at_ns, why);
+	else
+		snprintf(r->refusal, sizeof(r->refusal), "$.events[%zu] (%s at %llu ns): %s", i,
+		         se->kind == SEV_IRQ_LINE ? "irq_line" : "msi",
+		         (unsigned long long)se->at_ns, why);
 	hvsim_vm_refuse(r->vm, r->refusal);
 	return HVSIM_E_UNSUPPORTED;
 }

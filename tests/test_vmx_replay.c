@@ -485,5 +485,5 @@ Test(vmx_replay, refuses_events_other_than_host_events)
 {
 	assert_refused("intel-icelake-server", 1,
 	               FIXTURE ",{\"at_ns\":0,\"irq_line\":{\"gsi\":1,\"level\":1}}",
-	               "$.events[1] (host \"\" at 0 ns): vmx-replay takes host events only");
+	               "$.events[1] (irq_line at 0 ns): vmx-replay takes host events only");
 }

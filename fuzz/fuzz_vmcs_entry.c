@@ -5,7 +5,7 @@
  * VMPTRLD, VMPTRST, VMXON, VMXOFF, INVEPT, INVVPID; changes of the instruction pre-conditions (CPL,
  * CR0.PE, CR4.VMXE, mode, MOV-SS blocking, SMM); memory writes (revision words, MSR-load entries,
  * PDPTEs); VMLAUNCH and VMRESUME. After every instruction the named invariants run
- * (fz_vmx_inv.c); an input also runs twice and must give the same result hash. */
+ * (hv/vmx_replay_inv.c); an input also runs twice and must give the same result hash. */
 #include "fz_vmx_ops.h"
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does. */
@@ -41,27 +41,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /* The scenario form (docs/fuzzing.md "fuzz_vmcs_entry"): host events for the vmx-replay
- * algorithm. */
+ * algorithm, which `hvsim run` executes on the same machine and invariants. */
 static int vmx_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info)
 {
-	struct fz_vmx_export x = {0};
 	struct fz_vmx_outcome o;
+	fz_scn *scn;
 	int rc;
 
-	if (!setup() || !(x.scn = fz_scn_create(fz_target.name, fz_hash(data, size))))
+	if (!setup() || !(scn = fz_vmx_export_scenario(&sys, data, size, fz_hash(data, size), &o)))
 		return 2;
-	fz_scn_host(x.scn, 0, "vmx_fixture", 0, 0);
-	fz_vmx_run(&sys, data, size, &o, &x);
-	fz_vmx_export_machine(&x, &sys);
-	if (o.kind)
-		fz_scn_expect(x.scn, "invariant_violation");
-	rc = fz_scn_write(x.scn, out);
-	fz_scn_destroy(x.scn);
+	rc = fz_scn_write(scn, out);
+	fz_scn_destroy(scn);
 	snprintf(info->kind, sizeof(info->kind), "scenario");
 	snprintf(info->expect, sizeof(info->expect),
-	         "%s%s; reproduces once a vmx-replay algorithm executes the host events and the "
-	         "engine runs the VMX invariants (docs/fuzzing.md)",
-	         o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "");
+	         "%s%s; `hvsim run` replays it on the vmx-replay algorithm (last entry: %s)",
+	         o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "",
+	         o.last_entry);
 	return rc;
 }
 

@@ -18,8 +18,9 @@ static const char *const op_names[FZ_VMX_OP_COUNT] = {
 /* Operands of VMXON, VMPTRLD, VMCLEAR: the fixture's regions, a page with revision 0, unaligned,
  * beyond every profile's MAXPHYADDR, unbacked */
 static const uint64_t region_pas[] = {
-    FZ_VMX_PA_VMCS,     FZ_VMX_PA_VMCS2,   FZ_VMX_PA_SHADOW_VMCS, FZ_VMX_PA_VMXON,   FZ_VMX_PA_IO_A,
-    FZ_VMX_PA_VMCS + 8, UINT64_C(1) << 52, FZ_VMX_MEM_BYTES,      UINT64_C(0x3f000),
+    VMX_REPLAY_PA_VMCS,  VMX_REPLAY_PA_VMCS2,  VMX_REPLAY_PA_SHADOW_VMCS,
+    VMX_REPLAY_PA_VMXON, VMX_REPLAY_PA_IO_A,   VMX_REPLAY_PA_VMCS + 8,
+    UINT64_C(1) << 52,   VMX_REPLAY_MEM_BYTES, UINT64_C(0x3f000),
 };
 
 /* MSR-load entries: allowed, excluded by SDM 27.4 (FS/GS base, SMM monitor, microcode), x2APIC,
@@ -32,8 +33,8 @@ static const uint64_t msr_indexes[] = {
 
 static const uint64_t msr_values[] = {0, 1, 0x0007040600070406, 0xd01, UINT64_MAX, 0xfee00900};
 static const uint64_t pdpte_values[] = {0, 1, 0x30001, 0x7, 0x1 | (UINT64_C(1) << 63), 0x181};
-static const uint64_t eptp_values[] = {FZ_VMX_PA_EPT_PML4 | 0x1e, 0, FZ_VMX_PA_EPT_PML4 | 0x26,
-                                       UINT64_C(1) << 52 | 0x1e};
+static const uint64_t eptp_values[] = {VMX_REPLAY_PA_EPT_PML4 | 0x1e, 0,
+                                       VMX_REPLAY_PA_EPT_PML4 | 0x26, UINT64_C(1) << 52 | 0x1e};
 static const uint64_t vpid_descs[] = {1, 0, 0xffff, 0x10000};
 static const uint64_t linear_addrs[] = {0,
                                         0x401000,
@@ -102,7 +103,7 @@ void fz_vmx_decode(struct fz_in *in, struct fz_vmx_op *op)
 	case FZ_VMX_VMPTRLD:
 	case FZ_VMX_VMXON: op->value = fz_pick(in, region_pas, N(region_pas)); break;
 	case FZ_VMX_MODE:
-		op->src = (uint8_t)fz_choose(in, FZ_VMX_MODE_COUNT);
+		op->src = (uint8_t)fz_choose(in, VMX_REPLAY_MODE_COUNT);
 		op->value = fz_u8(in);
 		break;
 	case FZ_VMX_MEM: dec_mem(in, op); break;
@@ -179,7 +180,7 @@ void fz_vmx_encode(struct fz_out *o, const struct fz_vmx_op *op)
 	case FZ_VMX_VMPTRLD:
 	case FZ_VMX_VMXON: fz_put_pick(o, region_pas, N(region_pas), op->value); break;
 	case FZ_VMX_MODE:
-		fz_put_choose(o, FZ_VMX_MODE_COUNT, op->src);
+		fz_put_choose(o, VMX_REPLAY_MODE_COUNT, op->src);
 		fz_put(o, op->value, 1);
 		break;
 	case FZ_VMX_MEM: enc_mem(o, op); break;
@@ -246,9 +247,9 @@ static uint64_t interesting(const struct vmx_caps *c, unsigned bits, uint8_t b)
 static uint64_t address(const struct vmx_caps *c, uint8_t b)
 {
 	static const uint64_t fixture[] = {
-	    FZ_VMX_PA_VMXON,       FZ_VMX_PA_VMCS,   FZ_VMX_PA_VMCS2,
-	    FZ_VMX_PA_SHADOW_VMCS, FZ_VMX_PA_IO_A,   FZ_VMX_PA_MSR_AREA,
-	    UINT64_C(0x3f000),     FZ_VMX_MEM_BYTES, FZ_VMX_PA_VMCS + 0x10};
+	    VMX_REPLAY_PA_VMXON,       VMX_REPLAY_PA_VMCS,   VMX_REPLAY_PA_VMCS2,
+	    VMX_REPLAY_PA_SHADOW_VMCS, VMX_REPLAY_PA_IO_A,   VMX_REPLAY_PA_MSR_AREA,
+	    UINT64_C(0x3f000),         VMX_REPLAY_MEM_BYTES, VMX_REPLAY_PA_VMCS + 0x10};
 	uint64_t phys = UINT64_C(1) << c->maxphyaddr;
 
 	switch (b % 4) {
@@ -324,13 +325,13 @@ static uint64_t current_field(const struct fz_vmx_sys *s, uint64_t enc)
 {
 	uint64_t v = 0;
 
-	vmx_vmcs_get(s->cpu, (uint32_t)enc, &v);
+	vmx_vmcs_get(s->m.cpu, (uint32_t)enc, &v);
 	return (enc & VMCS_ENC_HIGH) ? v >> 32 : v;
 }
 
 static uint64_t vmwrite_value(const struct fz_vmx_sys *s, const struct fz_vmx_op *op)
 {
-	const struct vmx_caps *c = vmx_cpu_caps(s->cpu);
+	const struct vmx_caps *c = vmx_cpu_caps(s->m.cpu);
 	int i = vmcs_field_index(op->enc);
 	uint8_t b = (uint8_t)op->value;
 
@@ -349,7 +350,7 @@ static uint64_t vmwrite_value(const struct fz_vmx_sys *s, const struct fz_vmx_op
 
 void fz_vmx_resolve(const struct fz_vmx_sys *s, struct fz_vmx_op *op)
 {
-	uint32_t rev = vmx_caps_revision(vmx_cpu_caps(s->cpu));
+	uint32_t rev = vmx_caps_revision(vmx_cpu_caps(s->m.cpu));
 
 	if (op->kind == FZ_VMX_VMWRITE) {
 		op->value = vmwrite_value(s, op);

@@ -26,10 +26,10 @@ enum fz_vmx_op_kind {
 	FZ_VMX_VMXOFF,   /* (none) */
 	FZ_VMX_VMXON,    /* value: the physical address */
 	FZ_VMX_VMPTRST,  /* (none) */
-	FZ_VMX_MODE, /* src value: change one instruction pre-condition (enum fz_vmx_mode_change) */
-	FZ_VMX_MEM,  /* src addr enc value: write simulated memory (enum fz_vmx_mem_target) */
-	FZ_VMX_INVEPT,  /* enc (type) value addr (descriptor low, high) */
-	FZ_VMX_INVVPID, /* enc (type) value addr */
+	FZ_VMX_MODE,     /* src value: change one pre-condition (enum vmx_replay_mode_change) */
+	FZ_VMX_MEM,      /* src addr enc value: write simulated memory (enum fz_vmx_mem_target) */
+	FZ_VMX_INVEPT,   /* enc (type) value addr (descriptor low, high) */
+	FZ_VMX_INVVPID,  /* enc (type) value addr */
 	FZ_VMX_OP_COUNT
 };
 
@@ -44,20 +44,7 @@ enum fz_vmx_value_src {
 	FZ_VMX_SRC_COUNT
 };
 
-enum fz_vmx_mode_change {
-	FZ_VMX_MODE_CPL,     /* CPL = value & 3 */
-	FZ_VMX_MODE_VMXE,    /* toggle CR4.VMXE */
-	FZ_VMX_MODE_PE,      /* toggle CR0.PE */
-	FZ_VMX_MODE_VM86,    /* toggle RFLAGS.VM */
-	FZ_VMX_MODE_COMPAT,  /* toggle CS.L (compatibility mode under EFER.LMA) */
-	FZ_VMX_MODE_MOV_SS,  /* toggle blocking by MOV SS */
-	FZ_VMX_MODE_SMM,     /* toggle SMM */
-	FZ_VMX_MODE_X2APIC,  /* toggle x2APIC mode */
-	FZ_VMX_MODE_FEATCTL, /* IA32_FEATURE_CONTROL = value */
-	FZ_VMX_MODE_CR0_NE,  /* toggle CR0.NE (a VMX-fixed bit) */
-	FZ_VMX_MODE_FIXTURE, /* back to the fixture's mode */
-	FZ_VMX_MODE_COUNT
-};
+/* FZ_VMX_MODE operations: src is an enum vmx_replay_mode_change (hv/vmx_replay_int.h). */
 
 enum fz_vmx_mem_target {
 	FZ_VMX_MEM_REVISION, /* the 32-bit revision word of the region at addr */
@@ -83,8 +70,9 @@ void fz_vmx_decode(struct fz_in *in, struct fz_vmx_op *op);
 void fz_vmx_encode(struct fz_out *o, const struct fz_vmx_op *op);
 /* Makes a VMWRITE value or a memory operand concrete for the machine now (src becomes RAW). */
 void fz_vmx_resolve(const struct fz_vmx_sys *s, struct fz_vmx_op *op);
-/* Runs op and checks every invariant after it (violations flag s->bad). Can't fail. */
-void fz_vmx_execute(struct fz_vmx_sys *s, const struct fz_vmx_op *op);
+/* Runs op and checks every invariant after it (violations flag s->bad); an instruction's result
+ * goes to *step (untouched for mode and memory operations). Can't fail. */
+void fz_vmx_execute(struct fz_vmx_sys *s, const struct fz_vmx_op *op, struct vmx_replay_step *step);
 
 /* Maps operations to a scenario while they run. */
 struct fz_vmx_export {
@@ -103,6 +91,12 @@ struct fz_vmx_outcome {
 	char why[FZ_VMX_WHY_MAX + 64];
 	char last_entry[160]; /* fz_vmx_describe_entry of the run's last VMLAUNCH/VMRESUME */
 };
+
+/* The scenario reproducing data (docs/fuzzing.md "fuzz_vmcs_entry", "Export"): vmx_fixture, the
+ * host events of every operation run, the machine, oracles.invariants, and the expected
+ * invariant_violation when the run found one (*o: the run's outcome). NULL when out of memory. */
+fz_scn *fz_vmx_export_scenario(struct fz_vmx_sys *s, const uint8_t *data, size_t size,
+                               uint64_t hash, struct fz_vmx_outcome *o);
 
 /* One line for the last VMLAUNCH/VMRESUME: "entered", "VM-entry failure: exit reason 0x80000021,
  * qualification 4, from vmx_check_...", "VMfailValid (error 7) from ...", or "no VM entry". */

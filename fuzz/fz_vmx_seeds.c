@@ -19,7 +19,7 @@
 #define R(enc_)              {.kind = FZ_VMX_VMREAD, .enc = (enc_)}
 #define AT(k, pa)            {.kind = (k), .value = (pa)}
 #define MODE(change, v)      {.kind = FZ_VMX_MODE, .src = (change), .value = (v)}
-#define FIXMODE              MODE(FZ_VMX_MODE_FIXTURE, 0)
+#define FIXMODE              MODE(VMX_REPLAY_MODE_FIXTURE, 0)
 #define MSR_ENTRY(k, msr, v) {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_MSR_LOAD, .addr = (k), \
                               .enc = (msr), .value = (v)}
 #define PDPTE(i, v)          {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_PDPTE, .addr = (i), \
@@ -35,9 +35,9 @@ static const struct fz_vmx_op launch_resume[] = {
     RESUME,
     RESUME,
     LAUNCH,
-    AT(FZ_VMX_VMCLEAR, FZ_VMX_PA_VMCS),
+    AT(FZ_VMX_VMCLEAR, VMX_REPLAY_PA_VMCS),
     RESUME,
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS),
     RESUME,
     LAUNCH,
     RESUME,
@@ -59,7 +59,7 @@ static const struct fz_vmx_op ctrl_fail[] = {
     W(CR3_TARGET_COUNT, 300),
     LAUNCH,
     FIX(CR3_TARGET_COUNT),
-    W(EPT_POINTER, FZ_VMX_PA_EPT_PML4 | 0x1f),
+    W(EPT_POINTER, VMX_REPLAY_PA_EPT_PML4 | 0x1f),
     LAUNCH,
     FIX(EPT_POINTER),
     LAUNCH,
@@ -93,7 +93,7 @@ static const struct fz_vmx_op guest_fail[] = {
     W(GUEST_ACTIVITY_STATE, 7),
     LAUNCH,
     FIX(GUEST_ACTIVITY_STATE),
-    W(VMCS_LINK_POINTER, FZ_VMX_PA_VMCS),
+    W(VMCS_LINK_POINTER, VMX_REPLAY_PA_VMCS),
     LAUNCH,
     W(VMCS_LINK_POINTER, 0x12345),
     LAUNCH,
@@ -118,47 +118,47 @@ static const struct fz_vmx_op msr_fail[] = {
 /* SDM 31.3 pre-checks: #GP at CPL 3, #UD in virtual-8086 and compatibility mode, error 26 under
  * MOV-SS blocking, error 15 for VMXON in VMX root, VMXOFF, #UD outside VMX operation */
 static const struct fz_vmx_op insn_faults[] = {
-    MODE(FZ_VMX_MODE_CPL, 3),
+    MODE(VMX_REPLAY_MODE_CPL, 3),
     LAUNCH,
     FIXMODE,
-    MODE(FZ_VMX_MODE_VM86, 0),
+    MODE(VMX_REPLAY_MODE_VM86, 0),
     LAUNCH,
     FIXMODE,
-    MODE(FZ_VMX_MODE_COMPAT, 0),
+    MODE(VMX_REPLAY_MODE_COMPAT, 0),
     R(VMCS_GUEST_RIP),
     FIXMODE,
-    MODE(FZ_VMX_MODE_MOV_SS, 0),
+    MODE(VMX_REPLAY_MODE_MOV_SS, 0),
     LAUNCH,
     FIXMODE,
-    AT(FZ_VMX_VMXON, FZ_VMX_PA_VMXON),
+    AT(FZ_VMX_VMXON, VMX_REPLAY_PA_VMXON),
     OP(FZ_VMX_VMXOFF),
     LAUNCH,
     R(VMCS_GUEST_RIP),
-    MODE(FZ_VMX_MODE_VMXE, 0),
-    AT(FZ_VMX_VMXON, FZ_VMX_PA_VMXON),
+    MODE(VMX_REPLAY_MODE_VMXE, 0),
+    AT(FZ_VMX_VMXON, VMX_REPLAY_PA_VMXON),
     FIXMODE,
-    MODE(FZ_VMX_MODE_FEATCTL, 1),
-    AT(FZ_VMX_VMXON, FZ_VMX_PA_VMXON),
+    MODE(VMX_REPLAY_MODE_FEATCTL, 1),
+    AT(FZ_VMX_VMXON, VMX_REPLAY_PA_VMXON),
     FIXMODE,
-    AT(FZ_VMX_VMXON, FZ_VMX_PA_VMXON),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS),
+    AT(FZ_VMX_VMXON, VMX_REPLAY_PA_VMXON),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS),
     LAUNCH,
 };
 
 /* SDM 31.4 errors 2, 3, 9, 10, 11 and the store's second region */
 static const struct fz_vmx_op pointer_errors[] = {
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS + 8),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMXON),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_IO_A),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_SHADOW_VMCS),
-    AT(FZ_VMX_VMCLEAR, FZ_VMX_PA_VMXON),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS + 8),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMXON),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_IO_A),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_SHADOW_VMCS),
+    AT(FZ_VMX_VMCLEAR, VMX_REPLAY_PA_VMXON),
     AT(FZ_VMX_VMCLEAR, UINT64_C(1) << 52),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS2),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS2),
     R(VMCS_GUEST_RIP),
     LAUNCH,
     RESUME,
     OP(FZ_VMX_VMPTRST),
-    AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS),
+    AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS),
     LAUNCH,
 };
 
@@ -186,7 +186,7 @@ static const struct fz_vmx_op widths[] = {
 };
 
 static const struct fz_vmx_op invalidation[] = {
-    {.kind = FZ_VMX_INVEPT, .enc = 1, .value = FZ_VMX_PA_EPT_PML4 | 0x1e},
+    {.kind = FZ_VMX_INVEPT, .enc = 1, .value = VMX_REPLAY_PA_EPT_PML4 | 0x1e},
     {.kind = FZ_VMX_INVEPT, .enc = 2},
     {.kind = FZ_VMX_INVEPT, .enc = 3},
     {.kind = FZ_VMX_INVEPT, .enc = 1, .value = 0},
@@ -217,7 +217,7 @@ static const struct fz_vmx_op pae_guest[] = {
 
 /* VMCLEAR and VMPTRLD of the current VMCS make it clear again, so the next LAUNCH runs the
  * checks instead of failing with error 4 after an entry that passed */
-#define CLEAR            AT(FZ_VMX_VMCLEAR, FZ_VMX_PA_VMCS), AT(FZ_VMX_VMPTRLD, FZ_VMX_PA_VMCS)
+#define CLEAR            AT(FZ_VMX_VMCLEAR, VMX_REPLAY_PA_VMCS), AT(FZ_VMX_VMPTRLD, VMX_REPLAY_PA_VMCS)
 #define FLIP(field, bit) W_SRC(field, FZ_VMX_SRC_FLIP, bit)
 
 /* SDM 27.2.1.1: posted interrupts, virtual-interrupt delivery and their dependencies, one
@@ -231,7 +231,7 @@ static const struct fz_vmx_op apicv_posted[] = {
     FLIP(CPU_BASED_VM_EXEC_CONTROL, 21),
     LAUNCH,
     FIX(CPU_BASED_VM_EXEC_CONTROL),
-    W(POSTED_INTR_DESC_ADDR, FZ_VMX_PA_PI_DESC + 8),
+    W(POSTED_INTR_DESC_ADDR, VMX_REPLAY_PA_PI_DESC + 8),
     LAUNCH,
     FIX(POSTED_INTR_DESC_ADDR),
     FLIP(VM_EXIT_CONTROLS, 15),

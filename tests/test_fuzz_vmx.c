@@ -1,8 +1,9 @@
-/* Verifies the fuzz_vmcs_entry machinery (fuzz/fz_vmx*.c): the known-good fixture enters on every
- * embedded profile and a reset restores it; every named VMX invariant holds on real results and
- * fails on a result or state built to break exactly its rule; the decoder reads back what the
- * encoder writes; each hand-made seed runs without a finding, reaches the outcomes its name
- * promises and is deterministic; the export writes host events the scenario loader accepts. */
+/* Verifies the fuzz_vmcs_entry machinery (fuzz/fz_vmx*.c over hv/vmx_replay*.c): the known-good
+ * fixture enters on every embedded profile and a reset restores it; every named VMX invariant holds
+ * on real results and fails on a result or state built to break exactly its rule; the decoder reads
+ * back what the encoder writes; each hand-made seed runs without a finding, reaches the outcomes
+ * its name promises and is deterministic; the export writes host events the scenario loader
+ * accepts. */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_vmx_seeds.h"
@@ -44,7 +45,7 @@ Test(fuzz_vmx, fixture_enters_on_every_profile)
 		struct fx x;
 
 		fx_init(&x, p);
-		vmx_vmlaunch(x.s.cpu, &r);
+		vmx_vmlaunch(x.s.m.cpu, &r);
 		cr_assert_eq(r.outcome, VMX_ENTERED, "%s: wanted entered, got %s from %s [%s]",
 		             vmx_profile_names()[p], vmx_outcome_name(r.outcome),
 		             r.check ? r.check : "-", r.cond ? r.cond : "-");
@@ -60,12 +61,12 @@ Test(fuzz_vmx, load_restores_the_fixture_after_changes)
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmwrite(x.s.cpu, VMCS_GUEST_RFLAGS, 0, &r);
-	vmx_vmlaunch(x.s.cpu, &r);
-	fz_vmx_mem_write(&x.s, FZ_VMX_PA_VMCS, &junk, sizeof(junk));
-	vmx_vmxoff(x.s.cpu, &r);
+	vmx_vmwrite(x.s.m.cpu, VMCS_GUEST_RFLAGS, 0, &r);
+	vmx_vmlaunch(x.s.m.cpu, &r);
+	vmx_replay_mem_write(&x.s.m, VMX_REPLAY_PA_VMCS, &junk, sizeof(junk));
+	vmx_vmxoff(x.s.m.cpu, &r);
 	cr_assert_eq(fz_vmx_load(&x.s, 0, &err), HVSIM_OK, "reload: %s", err.msg);
-	vmx_vmlaunch(x.s.cpu, &r);
+	vmx_vmlaunch(x.s.m.cpu, &r);
 	cr_assert_eq(r.outcome, VMX_ENTERED, "after reload: wanted entered, got %s from %s",
 	             vmx_outcome_name(r.outcome), r.check ? r.check : "-");
 	fx_fini(&x);
@@ -78,50 +79,52 @@ Test(fuzz_vmx, vmcs_field_width_rejects_bits_beyond_16_and_32)
 	struct vmx_result r = {.outcome = VMX_SUCCEED, .value = 0xffff};
 	char why[WHY];
 
-	cr_assert(fz_inv_vmx_field_width(VMCS_GUEST_ES_SELECTOR, &r, why, WHY), "16 bits: %s", why);
+	cr_assert(vmx_replay_inv_field_width(VMCS_GUEST_ES_SELECTOR, &r, why, WHY), "16 bits: %s",
+	          why);
 	r.value = 0x10000;
-	cr_assert(!fz_inv_vmx_field_width(VMCS_GUEST_ES_SELECTOR, &r, why, WHY),
+	cr_assert(!vmx_replay_inv_field_width(VMCS_GUEST_ES_SELECTOR, &r, why, WHY),
 	          "GUEST_ES_SELECTOR read 0x10000: wanted a violation");
 	r.value = UINT64_C(1) << 32;
-	cr_assert(!fz_inv_vmx_field_width(VMCS_TSC_OFFSET | 1, &r, why, WHY),
+	cr_assert(!vmx_replay_inv_field_width(VMCS_TSC_OFFSET | 1, &r, why, WHY),
 	          "TSC_OFFSET_HIGH read 1 << 32: wanted a violation");
-	cr_assert(fz_inv_vmx_field_width(VMCS_GUEST_RIP, &r, why, WHY), "natural width: %s", why);
+	cr_assert(vmx_replay_inv_field_width(VMCS_GUEST_RIP, &r, why, WHY), "natural width: %s",
+	          why);
 }
 
 Test(fuzz_vmx, roundtrip_detects_a_high_write_that_clobbers_the_low_half)
 {
-	struct fz_vmx_before b;
+	struct vmx_replay_before b;
 	struct vmx_result r;
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmwrite(x.s.cpu, VMCS_TSC_OFFSET, 0x1111, &r);
-	fz_vmx_before_take(&x.s, &b);
-	vmx_vmwrite(x.s.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &r);
-	cr_assert(fz_inv_vmx_roundtrip(x.s.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &b, x.why, WHY),
+	vmx_vmwrite(x.s.m.cpu, VMCS_TSC_OFFSET, 0x1111, &r);
+	vmx_replay_before_take(x.s.m.cpu, &b);
+	vmx_vmwrite(x.s.m.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &r);
+	cr_assert(vmx_replay_inv_roundtrip(x.s.m.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &b, x.why, WHY),
 	          "high write: %s", x.why);
-	vmx_vmcs_set(x.s.cpu, VMCS_TSC_OFFSET, UINT64_C(0x2222) << 32);
-	cr_assert(!fz_inv_vmx_roundtrip(x.s.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &b, x.why, WHY),
+	vmx_vmcs_set(x.s.m.cpu, VMCS_TSC_OFFSET, UINT64_C(0x2222) << 32);
+	cr_assert(!vmx_replay_inv_roundtrip(x.s.m.cpu, VMCS_TSC_OFFSET | 1, 0x2222, &b, x.why, WHY),
 	          "low half lost: wanted a violation");
 	fx_fini(&x);
 }
 
 Test(fuzz_vmx, vm_instruction_error_known_rejects_unassigned_numbers)
 {
-	struct fz_vmx_before b;
+	struct vmx_replay_before b;
 	struct vmx_result r = {.outcome = VMX_FAIL_VALID, .error = 14};
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmcs_set(x.s.cpu, VMCS_VM_INSTRUCTION_ERROR, 14);
-	fz_vmx_before_take(&x.s, &b);
-	cr_assert(!fz_inv_vmx_error(x.s.cpu, &b, &r, x.why, WHY),
+	vmx_vmcs_set(x.s.m.cpu, VMCS_VM_INSTRUCTION_ERROR, 14);
+	vmx_replay_before_take(x.s.m.cpu, &b);
+	cr_assert(!vmx_replay_inv_error(x.s.m.cpu, &b, &r, x.why, WHY),
 	          "error 14 (unassigned in SDM 31.4): wanted a violation");
 	r.error = 12;
-	vmx_vmcs_set(x.s.cpu, VMCS_VM_INSTRUCTION_ERROR, 12);
-	cr_assert(fz_inv_vmx_error(x.s.cpu, &b, &r, x.why, WHY), "error 12: %s", x.why);
-	vmx_vmcs_set(x.s.cpu, VMCS_VM_INSTRUCTION_ERROR, 0);
-	cr_assert(!fz_inv_vmx_error(x.s.cpu, &b, &r, x.why, WHY),
+	vmx_vmcs_set(x.s.m.cpu, VMCS_VM_INSTRUCTION_ERROR, 12);
+	cr_assert(vmx_replay_inv_error(x.s.m.cpu, &b, &r, x.why, WHY), "error 12: %s", x.why);
+	vmx_vmcs_set(x.s.m.cpu, VMCS_VM_INSTRUCTION_ERROR, 0);
+	cr_assert(!vmx_replay_inv_error(x.s.m.cpu, &b, &r, x.why, WHY),
 	          "error 12 not stored in VM_INSTRUCTION_ERROR: wanted a violation");
 	fx_fini(&x);
 }
@@ -132,18 +135,18 @@ Test(fuzz_vmx, entry_outcome_group_matches_error_and_group)
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmwrite(x.s.cpu, VMCS_HOST_RIP, UINT64_C(0x0100000000000000), &r);
-	vmx_vmlaunch(x.s.cpu, &r);
+	vmx_vmwrite(x.s.m.cpu, VMCS_HOST_RIP, UINT64_C(0x0100000000000000), &r);
+	vmx_vmlaunch(x.s.m.cpu, &r);
 	cr_assert(r.outcome == VMX_FAIL_VALID && r.error == 8, "non-canonical host RIP: error 8");
-	cr_assert(fz_inv_vmx_entry_group(x.s.cpu, &r, x.why, WHY), "real result: %s", x.why);
+	cr_assert(vmx_replay_inv_entry_group(x.s.m.cpu, &r, x.why, WHY), "real result: %s", x.why);
 	r.group = VMX_GROUP_CTRL;
-	cr_assert(!fz_inv_vmx_entry_group(x.s.cpu, &r, x.why, WHY),
+	cr_assert(!vmx_replay_inv_entry_group(x.s.m.cpu, &r, x.why, WHY),
 	          "error 8 from a control check: wanted a violation");
 	r.outcome = VMX_ENTRY_FAIL_EXIT;
 	r.exit_reason = VMX_EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE;
 	r.group = VMX_GROUP_GUEST;
 	r.exit_qual = 1;
-	cr_assert(!fz_inv_vmx_entry_group(x.s.cpu, &r, x.why, WHY),
+	cr_assert(!vmx_replay_inv_entry_group(x.s.m.cpu, &r, x.why, WHY),
 	          "exit 33 with qualification 1 (not in SDM 27.8): wanted a violation");
 	fx_fini(&x);
 }
@@ -154,10 +157,10 @@ Test(fuzz_vmx, entry_checks_pure_detects_a_result_the_checks_do_not_give)
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmlaunch(x.s.cpu, &r);
-	cr_assert(fz_inv_vmx_checks_pure(x.s.cpu, &r, x.why, WHY), "entered: %s", x.why);
-	vmx_vmcs_set(x.s.cpu, VMCS_GUEST_RFLAGS, 0); /* as if the entry had loaded bad state */
-	cr_assert(!fz_inv_vmx_checks_pure(x.s.cpu, &r, x.why, WHY),
+	vmx_vmlaunch(x.s.m.cpu, &r);
+	cr_assert(vmx_replay_inv_checks_pure(x.s.m.cpu, &r, x.why, WHY), "entered: %s", x.why);
+	vmx_vmcs_set(x.s.m.cpu, VMCS_GUEST_RFLAGS, 0); /* as if the entry had loaded bad state */
+	cr_assert(!vmx_replay_inv_checks_pure(x.s.m.cpu, &r, x.why, WHY),
 	          "entered, but the checks now fail: wanted a violation");
 	fx_fini(&x);
 }
@@ -168,49 +171,51 @@ Test(fuzz_vmx, entered_state_consistent_is_a_second_opinion_on_entries)
 	struct fx x;
 
 	fx_init(&x, 0);
-	vmx_vmlaunch(x.s.cpu, &r);
+	vmx_vmlaunch(x.s.m.cpu, &r);
 	cr_assert_eq(r.outcome, VMX_ENTERED, "fixture enters");
-	cr_assert(fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY), "fixture: %s", x.why);
-	vmx_vmcs_set(x.s.cpu, VMCS_VMCS_LINK_POINTER, FZ_VMX_PA_VMCS);
-	cr_assert(!fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY),
+	cr_assert(vmx_replay_inv_entered(x.s.m.cpu, &r, x.why, WHY), "fixture: %s", x.why);
+	vmx_vmcs_set(x.s.m.cpu, VMCS_VMCS_LINK_POINTER, VMX_REPLAY_PA_VMCS);
+	cr_assert(!vmx_replay_inv_entered(x.s.m.cpu, &r, x.why, WHY),
 	          "entered with the link pointer at the current VMCS (SDM 27.3.1.5): wanted a "
 	          "violation");
-	vmx_vmcs_set(x.s.cpu, VMCS_VMCS_LINK_POINTER, UINT64_MAX);
-	vmx_vmcs_set(x.s.cpu, VMCS_GUEST_RFLAGS, 0x2 | (UINT64_C(1) << 15));
-	cr_assert(!fz_inv_vmx_entered(x.s.cpu, &r, x.why, WHY),
+	vmx_vmcs_set(x.s.m.cpu, VMCS_VMCS_LINK_POINTER, UINT64_MAX);
+	vmx_vmcs_set(x.s.m.cpu, VMCS_GUEST_RFLAGS, 0x2 | (UINT64_C(1) << 15));
+	cr_assert(!vmx_replay_inv_entered(x.s.m.cpu, &r, x.why, WHY),
 	          "entered with RFLAGS bit 15 set (SDM 27.3.1.4): wanted a violation");
 	fx_fini(&x);
 }
 
 Test(fuzz_vmx, launch_state_legal_detects_an_illegal_change)
 {
-	struct fz_vmx_before b;
+	struct vmx_replay_before b;
 	struct vmx_result r = {.outcome = VMX_SUCCEED};
 	struct fx x;
 
 	fx_init(&x, 0);
-	fz_vmx_before_take(&x.s, &b);
-	cr_assert(fz_inv_vmx_launch(x.s.cpu, &b, "vmread", 0, &r, x.why, WHY), "none: %s", x.why);
-	x.s.store->vmcs[0].launched = true;
-	cr_assert(!fz_inv_vmx_launch(x.s.cpu, &b, "vmread", 0, &r, x.why, WHY),
+	vmx_replay_before_take(x.s.m.cpu, &b);
+	cr_assert(vmx_replay_inv_launch(x.s.m.cpu, &b, "vmread", 0, &r, x.why, WHY), "none: %s",
+	          x.why);
+	x.s.m.store->vmcs[0].launched = true;
+	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, "vmread", 0, &r, x.why, WHY),
 	          "VMREAD launched the VMCS: wanted a violation");
 	r.outcome = VMX_ENTERED;
-	cr_assert(!fz_inv_vmx_launch(x.s.cpu, &b, "vmresume", 0, &r, x.why, WHY),
+	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, "vmresume", 0, &r, x.why, WHY),
 	          "VMRESUME entered a clear VMCS: wanted a violation");
 	fx_fini(&x);
 }
 
 Test(fuzz_vmx, failure_without_effect_detects_a_write_by_a_failing_instruction)
 {
-	struct fz_vmx_before b;
+	struct vmx_replay_before b;
 	struct vmx_result r = {.outcome = VMX_FAULT_GP, .check = "x"};
 	struct fx x;
 
 	fx_init(&x, 0);
-	fz_vmx_before_take(&x.s, &b);
-	cr_assert(fz_inv_vmx_no_effect(x.s.cpu, &b, &r, x.why, WHY), "nothing changed: %s", x.why);
-	vmx_vmcs_set(x.s.cpu, VMCS_GUEST_RIP, 0x1234);
-	cr_assert(!fz_inv_vmx_no_effect(x.s.cpu, &b, &r, x.why, WHY),
+	vmx_replay_before_take(x.s.m.cpu, &b);
+	cr_assert(vmx_replay_inv_no_effect(x.s.m.cpu, &b, &r, x.why, WHY), "nothing changed: %s",
+	          x.why);
+	vmx_vmcs_set(x.s.m.cpu, VMCS_GUEST_RIP, 0x1234);
+	cr_assert(!vmx_replay_inv_no_effect(x.s.m.cpu, &b, &r, x.why, WHY),
 	          "#GP(0) changed GUEST_RIP: wanted a violation");
 	fx_fini(&x);
 }
@@ -220,9 +225,9 @@ Test(fuzz_vmx, vmx_cpu_consistent_detects_a_current_vmcs_outside_vmx_operation)
 	struct fx x;
 
 	fx_init(&x, 0);
-	cr_assert(fz_inv_vmx_cpu(x.s.cpu, x.why, WHY), "fixture: %s", x.why);
-	x.s.cpu->in_vmx = false;
-	cr_assert(!fz_inv_vmx_cpu(x.s.cpu, x.why, WHY),
+	cr_assert(vmx_replay_inv_cpu(x.s.m.cpu, x.why, WHY), "fixture: %s", x.why);
+	x.s.m.cpu->in_vmx = false;
+	cr_assert(!vmx_replay_inv_cpu(x.s.m.cpu, x.why, WHY),
 	          "current VMCS outside VMX operation: wanted a violation");
 	fx_fini(&x);
 }
@@ -239,9 +244,9 @@ Test(fuzz_vmx, decoder_reads_back_what_the_encoder_wrote)
 	     .value = 7},
 	    {.kind = FZ_VMX_VMREAD, .enc = 0x12345678},
 	    {.kind = FZ_VMX_VMREAD, .enc = UINT64_C(1) << 40},
-	    {.kind = FZ_VMX_VMPTRLD, .value = FZ_VMX_PA_VMCS2},
+	    {.kind = FZ_VMX_VMPTRLD, .value = VMX_REPLAY_PA_VMCS2},
 	    {.kind = FZ_VMX_VMCLEAR, .value = 0x777000},
-	    {.kind = FZ_VMX_MODE, .src = FZ_VMX_MODE_CPL, .value = 3},
+	    {.kind = FZ_VMX_MODE, .src = VMX_REPLAY_MODE_CPL, .value = 3},
 	    {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_MSR_LOAD, .addr = 3, .enc = 0x174, .value = 1},
 	    {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_REVISION, .addr = 0x3000, .enc = 2, .value = 9},
 	    {.kind = FZ_VMX_MEM, .src = FZ_VMX_MEM_RAW, .addr = 0x123, .value = 9},

@@ -1,15 +1,28 @@
-/* The named invariants of the VMX model (fz_vmx.h). Pure functions over const state: what an
+/* The named invariants of the VMX model (vmx_replay_int.h), run after every instruction by the
+ * vmx-replay algorithm and the fuzz_vmcs_entry harness. Pure functions over const state: what an
  * instruction returned is compared with the processor and VMCS store before and after it. They
- * read the private layout (vmx_int.h) for the launch states and field values. */
-#include "fz_vmx.h"
-#include "fz_why.h"
+ * read the model's private layout (models/vmx/vmx_int.h) for the launch states and field values.
+ * Rules from SDM Vol. 3C ch. 25, 27 and 31; each function cites its own. */
+#include "vmx_replay_int.h"
 
 #include "../models/vmx/vmx_int.h"
 
 #include <hvsim/exit_reason.h>
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+/* Formats the reason into why (cap bytes, truncated) and returns false: `return fail(...)`. */
+__attribute__((format(printf, 3, 4))) static bool fail(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return false;
+}
 
 static const char *str(const char *s)
 {
@@ -38,40 +51,41 @@ static uint64_t width_mask(uint64_t encoding)
 	}
 }
 
-bool fz_inv_vmx_field_width(uint64_t encoding, const struct vmx_result *res, char *why, size_t cap)
+bool vmx_replay_inv_field_width(uint64_t encoding, const struct vmx_result *res, char *why,
+                                size_t cap)
 {
 	uint64_t mask = width_mask(encoding);
 
 	if (res->outcome != VMX_SUCCEED)
 		return true;
 	if (!mask)
-		return fz_fail(why, cap, "VMREAD of encoding %#llx (no such field) succeeded",
-		               (unsigned long long)encoding);
+		return fail(why, cap, "VMREAD of encoding %#llx (no such field) succeeded",
+		            (unsigned long long)encoding);
 	if (res->value & ~mask)
-		return fz_fail(why, cap, "VMREAD %s returned %#llx: bits beyond the field width",
-		               vmcs_field_name(encoding), (unsigned long long)res->value);
+		return fail(why, cap, "VMREAD %s returned %#llx: bits beyond the field width",
+		            vmcs_field_name(encoding), (unsigned long long)res->value);
 	return true;
 }
 
-bool fz_inv_vmx_roundtrip(const struct vmx_cpu *cpu, uint64_t encoding, uint64_t value,
-                          const struct fz_vmx_before *b, char *why, size_t cap)
+bool vmx_replay_inv_roundtrip(const struct vmx_cpu *cpu, uint64_t encoding, uint64_t value,
+                              const struct vmx_replay_before *b, char *why, size_t cap)
 {
 	const struct vmcs *v = current_of(cpu);
 	int i = vmcs_field_index(encoding);
 	uint64_t want, got;
 
 	if (!v || i < 0 || !b->has_current)
-		return fz_fail(why, cap, "VMWRITE %#llx succeeded without a current VMCS or field",
-		               (unsigned long long)encoding);
+		return fail(why, cap, "VMWRITE %#llx succeeded without a current VMCS or field",
+		            (unsigned long long)encoding);
 	got = v->f[i];
 	if (encoding & VMCS_ENC_HIGH)
 		want = (b->fields[i] & UINT32_MAX) | (value & UINT32_MAX) << 32;
 	else
 		want = value & width_mask(encoding);
 	if (got != want)
-		return fz_fail(why, cap, "VMWRITE %s = %#llx stored %#llx, wanted %#llx",
-		               vmcs_field_name(encoding), (unsigned long long)value,
-		               (unsigned long long)got, (unsigned long long)want);
+		return fail(why, cap, "VMWRITE %s = %#llx stored %#llx, wanted %#llx",
+		            vmcs_field_name(encoding), (unsigned long long)value,
+		            (unsigned long long)got, (unsigned long long)want);
 	return true;
 }
 
@@ -81,25 +95,24 @@ static bool known_error(uint32_t e)
 	return (e >= 1 && e <= 13) || (e >= 15 && e <= 26) || e == 28;
 }
 
-bool fz_inv_vmx_error(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
-                      const struct vmx_result *res, char *why, size_t cap)
+bool vmx_replay_inv_error(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
+                          const struct vmx_result *res, char *why, size_t cap)
 {
 	const struct vmcs *v = current_of(cpu);
 
 	if (res->outcome != VMX_FAIL_VALID)
-		return res->error == 0 || fz_fail(why, cap, "%s carries error number %u",
-		                                  vmx_outcome_name(res->outcome), res->error);
+		return res->error == 0 || fail(why, cap, "%s carries error number %u",
+		                               vmx_outcome_name(res->outcome), res->error);
 	if (!known_error(res->error))
-		return fz_fail(why, cap, "VMfailValid(%u): not an SDM 31.4 error number",
-		               res->error);
+		return fail(why, cap, "VMfailValid(%u): not an SDM 31.4 error number", res->error);
 	if (!b->has_current || !v)
-		return fz_fail(why, cap,
-		               "VMfailValid(%u) without a current VMCS (SDM 31.2: "
-		               "VMfailInvalid)",
-		               res->error);
+		return fail(why, cap,
+		            "VMfailValid(%u) without a current VMCS (SDM 31.2: "
+		            "VMfailInvalid)",
+		            res->error);
 	if (v->f[VMCS_IDX_VM_INSTRUCTION_ERROR] != res->error)
-		return fz_fail(why, cap, "VMfailValid(%u) but VM_INSTRUCTION_ERROR holds %llu",
-		               res->error, (unsigned long long)v->f[VMCS_IDX_VM_INSTRUCTION_ERROR]);
+		return fail(why, cap, "VMfailValid(%u) but VM_INSTRUCTION_ERROR holds %llu",
+		            res->error, (unsigned long long)v->f[VMCS_IDX_VM_INSTRUCTION_ERROR]);
 	return true;
 }
 
@@ -131,19 +144,19 @@ static bool group_ok(const struct vmx_cpu *cpu, const struct vmx_result *r)
 	}
 }
 
-bool fz_inv_vmx_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
-                            size_t cap)
+bool vmx_replay_inv_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
+                                size_t cap)
 {
 	if (res->outcome == VMX_ENTERED || res->outcome == VMX_SUCCEED)
 		return res->outcome == VMX_ENTERED ||
-		       fz_fail(why, cap,
-		               "VMLAUNCH/VMRESUME returned VMsucceed, wanted entered or a "
-		               "failure");
+		       fail(why, cap,
+		            "VMLAUNCH/VMRESUME returned VMsucceed, wanted entered or a "
+		            "failure");
 	if (!res->check || !res->cite)
-		return fz_fail(why, cap, "%s without the failing check's name and citation",
-		               vmx_outcome_name(res->outcome));
+		return fail(why, cap, "%s without the failing check's name and citation",
+		            vmx_outcome_name(res->outcome));
 	if (!group_ok(cpu, res))
-		return fz_fail(
+		return fail(
 		    why, cap,
 		    "%s (error %u, exit reason %#x, qualification %llu) from %s of group %u",
 		    vmx_outcome_name(res->outcome), res->error, res->exit_reason,
@@ -158,8 +171,8 @@ static bool same_result(const struct vmx_result *a, const struct vmx_result *b)
 	       a->check == b->check && a->cond == b->cond && a->item == b->item;
 }
 
-bool fz_inv_vmx_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
-                            size_t cap)
+bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
+                                size_t cap)
 {
 	struct vmx_result again;
 
@@ -167,24 +180,24 @@ bool fz_inv_vmx_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *
 		return true; /* stopped before the VM-entry checks */
 	vmx_check_entry(cpu, &again);
 	if (!same_result(&again, res))
-		return fz_fail(why, cap,
-		               "the entry gave %s from %s [%s], the checks rerun give %s from "
-		               "%s [%s]",
-		               vmx_outcome_name(res->outcome), str(res->check), str(res->cond),
-		               vmx_outcome_name(again.outcome), str(again.check), str(again.cond));
+		return fail(why, cap,
+		            "the entry gave %s from %s [%s], the checks rerun give %s from "
+		            "%s [%s]",
+		            vmx_outcome_name(res->outcome), str(res->check), str(res->cond),
+		            vmx_outcome_name(again.outcome), str(again.check), str(again.cond));
 	return true;
 }
 
-static int region_index(const struct fz_vmx_before *b, uint64_t pa)
+static int region_index(const struct vmx_replay_before *b, uint64_t pa)
 {
-	for (size_t i = 0; i < b->n_regions && i < FZ_VMX_STORE_CAP; i++)
+	for (size_t i = 0; i < b->n_regions && i < VMX_REPLAY_STORE_CAP; i++)
 		if (b->region_pa[i] == pa)
 			return (int)i;
 	return -1;
 }
 
 /* The launch state a region must have after insn; -1 when insn must leave it as it was. */
-static int wanted_launch(const struct fz_vmx_before *b, const char *insn, uint64_t pa,
+static int wanted_launch(const struct vmx_replay_before *b, const char *insn, uint64_t pa,
                          uint64_t region, const struct vmx_result *res)
 {
 	if (strcmp(insn, "vmclear") == 0 && res->outcome == VMX_SUCCEED && region == pa)
@@ -194,7 +207,7 @@ static int wanted_launch(const struct fz_vmx_before *b, const char *insn, uint64
 	return -1;
 }
 
-static bool launch_entry_ok(const struct fz_vmx_before *b, const char *insn,
+static bool launch_entry_ok(const struct vmx_replay_before *b, const char *insn,
                             const struct vmx_result *res, char *why, size_t cap)
 {
 	int i = region_index(b, b->current);
@@ -203,14 +216,15 @@ static bool launch_entry_ok(const struct fz_vmx_before *b, const char *insn,
 	if (res->outcome != VMX_ENTERED)
 		return true;
 	if (strcmp(insn, "vmlaunch") == 0 && was)
-		return fz_fail(why, cap, "VMLAUNCH entered a launched VMCS (SDM 31.3: error 4)");
+		return fail(why, cap, "VMLAUNCH entered a launched VMCS (SDM 31.3: error 4)");
 	if (strcmp(insn, "vmresume") == 0 && !was)
-		return fz_fail(why, cap, "VMRESUME entered a clear VMCS (SDM 31.3: error 5)");
+		return fail(why, cap, "VMRESUME entered a clear VMCS (SDM 31.3: error 5)");
 	return true;
 }
 
-bool fz_inv_vmx_launch(const struct vmx_cpu *cpu, const struct fz_vmx_before *b, const char *insn,
-                       uint64_t pa, const struct vmx_result *res, char *why, size_t cap)
+bool vmx_replay_inv_launch(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
+                           const char *insn, uint64_t pa, const struct vmx_result *res, char *why,
+                           size_t cap)
 {
 	const struct vmcs_store *st = cpu->store;
 
@@ -222,16 +236,16 @@ bool fz_inv_vmx_launch(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
 		bool was = i >= 0 && b->launched[i];
 
 		if (want < 0 && v->launched != was)
-			return fz_fail(why, cap, "%s changed the launch state of %#llx to %d", insn,
-			               (unsigned long long)v->pa, v->launched);
+			return fail(why, cap, "%s changed the launch state of %#llx to %d", insn,
+			            (unsigned long long)v->pa, v->launched);
 		if (want >= 0 && v->launched != (want == 1))
-			return fz_fail(why, cap, "%s (%s) left %#llx %s", insn,
-			               vmx_outcome_name(res->outcome), (unsigned long long)v->pa,
-			               v->launched ? "launched" : "clear");
+			return fail(why, cap, "%s (%s) left %#llx %s", insn,
+			            vmx_outcome_name(res->outcome), (unsigned long long)v->pa,
+			            v->launched ? "launched" : "clear");
 	}
 	if (strcmp(insn, "vmclear") == 0 && res->outcome == VMX_SUCCEED && b->current == pa &&
 	    cpu->current_vmcs != VMX_INVALID_VMCS_PTR)
-		return fz_fail(why, cap, "VMCLEAR of the current VMCS left it current");
+		return fail(why, cap, "VMCLEAR of the current VMCS left it current");
 	return true;
 }
 
@@ -244,8 +258,8 @@ static bool may_change(size_t i, const struct vmx_result *res)
 	       (i == VMCS_IDX_VM_EXIT_REASON || i == VMCS_IDX_EXIT_QUALIFICATION);
 }
 
-bool fz_inv_vmx_no_effect(const struct vmx_cpu *cpu, const struct fz_vmx_before *b,
-                          const struct vmx_result *res, char *why, size_t cap)
+bool vmx_replay_inv_no_effect(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
+                              const struct vmx_result *res, char *why, size_t cap)
 {
 	const struct vmcs *v = current_of(cpu);
 
@@ -254,18 +268,18 @@ bool fz_inv_vmx_no_effect(const struct vmx_cpu *cpu, const struct fz_vmx_before 
 		return true;
 	if (cpu->in_vmx != b->in_vmx || cpu->vmxon_ptr != b->vmxon_ptr ||
 	    cpu->current_vmcs != b->current || cpu->store->count != b->n_regions)
-		return fz_fail(
-		    why, cap, "%s changed the processor (in VMX %d->%d, current %#llx->%#llx)",
-		    vmx_outcome_name(res->outcome), b->in_vmx, cpu->in_vmx,
-		    (unsigned long long)b->current, (unsigned long long)cpu->current_vmcs);
+		return fail(why, cap,
+		            "%s changed the processor (in VMX %d->%d, current %#llx->%#llx)",
+		            vmx_outcome_name(res->outcome), b->in_vmx, cpu->in_vmx,
+		            (unsigned long long)b->current, (unsigned long long)cpu->current_vmcs);
 	if (!b->has_current || !v)
 		return true;
 	for (size_t i = 0; i < VMCS_IDX_COUNT; i++)
 		if (v->f[i] != b->fields[i] && !may_change(i, res))
-			return fz_fail(why, cap, "%s (from %s) changed %s from %#llx to %#llx",
-			               vmx_outcome_name(res->outcome), str(res->check),
-			               vmcs_field_at(i)->name, (unsigned long long)b->fields[i],
-			               (unsigned long long)v->f[i]);
+			return fail(why, cap, "%s (from %s) changed %s from %#llx to %#llx",
+			            vmx_outcome_name(res->outcome), str(res->check),
+			            vmcs_field_at(i)->name, (unsigned long long)b->fields[i],
+			            (unsigned long long)v->f[i]);
 	return true;
 }
 
@@ -366,8 +380,8 @@ static const char *guest_state_broken(const struct vmx_cpu *cpu, const struct vm
 	return NULL;
 }
 
-bool fz_inv_vmx_entered(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
-                        size_t cap)
+bool vmx_replay_inv_entered(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
+                            size_t cap)
 {
 	const struct vmcs *v = current_of(cpu);
 	const char *broken;
@@ -375,26 +389,43 @@ bool fz_inv_vmx_entered(const struct vmx_cpu *cpu, const struct vmx_result *res,
 	if (res->outcome != VMX_ENTERED)
 		return true;
 	if (!v)
-		return fz_fail(why, cap, "entered without a current VMCS");
+		return fail(why, cap, "entered without a current VMCS");
 	broken = controls_broken(v, &cpu->caps);
 	broken = broken ? broken : host_broken(v, &cpu->caps);
 	broken = broken ? broken : guest_regs_broken(v, &cpu->caps);
 	broken = broken ? broken : guest_state_broken(cpu, v);
-	return !broken || fz_fail(why, cap, "entered although: %s", broken);
+	return !broken || fail(why, cap, "entered although: %s", broken);
 }
 
-bool fz_inv_vmx_cpu(const struct vmx_cpu *cpu, char *why, size_t cap)
+bool vmx_replay_inv_cpu(const struct vmx_cpu *cpu, char *why, size_t cap)
 {
 	if (!cpu->in_vmx && cpu->current_vmcs != VMX_INVALID_VMCS_PTR)
-		return fz_fail(why, cap, "outside VMX operation with current VMCS %#llx",
-		               (unsigned long long)cpu->current_vmcs);
+		return fail(why, cap, "outside VMX operation with current VMCS %#llx",
+		            (unsigned long long)cpu->current_vmcs);
 	if (cpu->current_vmcs == VMX_INVALID_VMCS_PTR)
 		return true;
 	if (!current_of(cpu))
-		return fz_fail(why, cap, "current VMCS %#llx is not in the store",
-		               (unsigned long long)cpu->current_vmcs);
+		return fail(why, cap, "current VMCS %#llx is not in the store",
+		            (unsigned long long)cpu->current_vmcs);
 	if (cpu->current_vmcs == cpu->vmxon_ptr)
-		return fz_fail(why, cap, "the VMXON region %#llx is the current VMCS",
-		               (unsigned long long)cpu->vmxon_ptr);
+		return fail(why, cap, "the VMXON region %#llx is the current VMCS",
+		            (unsigned long long)cpu->vmxon_ptr);
 	return true;
+}
+
+void vmx_replay_before_take(const struct vmx_cpu *cpu, struct vmx_replay_before *b)
+{
+	const struct vmcs *cur = current_of(cpu);
+
+	b->in_vmx = cpu->in_vmx;
+	b->vmxon_ptr = cpu->vmxon_ptr;
+	b->current = cpu->current_vmcs;
+	b->n_regions = cpu->store->count;
+	for (size_t i = 0; i < b->n_regions && i < VMX_REPLAY_STORE_CAP; i++) {
+		b->region_pa[i] = cpu->store->vmcs[i].pa;
+		b->launched[i] = cpu->store->vmcs[i].launched;
+	}
+	b->has_current = cur != NULL;
+	if (cur)
+		memcpy(b->fields, cur->f, sizeof(cur->f));
 }

@@ -1,0 +1,176 @@
+/* Executing VMX instructions and mode changes on the vmx-replay machine (vmx_replay_int.h), and
+ * checking every named invariant that applies after each instruction, in the order both the
+ * fuzz_vmcs_entry harness and the vmx-replay algorithm report them: the processor, the error
+ * number, no effect of a failure, launch states; for VMLAUNCH/VMRESUME the check group, the
+ * checks' purity and the entered state; the accessed field's width or round trip. The first
+ * broken one is the finding. SDM Vol. 3C ch. 31 for the instructions. */
+#include "vmx_replay_int.h"
+
+#include "../models/vmx/vmx_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const insn_names[VMX_REPLAY_INSN_COUNT] = {
+    "vmwrite", "vmread", "vmlaunch", "vmresume", "vmclear", "vmptrld",
+    "vmxoff",  "vmxon",  "vmptrst",  "invept",   "invvpid",
+};
+
+static const char *const insn_mnemonics[VMX_REPLAY_INSN_COUNT] = {
+    "VMWRITE", "VMREAD", "VMLAUNCH", "VMRESUME", "VMCLEAR", "VMPTRLD",
+    "VMXOFF",  "VMXON",  "VMPTRST",  "INVEPT",   "INVVPID",
+};
+
+static const char *const mode_actions[VMX_REPLAY_MODE_COUNT] = {
+    "vmx_mode_cpl",     "vmx_mode_vmxe",   "vmx_mode_pe",      "vmx_mode_vm86",
+    "vmx_mode_compat",  "vmx_mode_mov_ss", "vmx_mode_smm",     "vmx_mode_x2apic",
+    "vmx_mode_featctl", "vmx_mode_cr0_ne", "vmx_mode_fixture",
+};
+
+const char *vmx_replay_insn_name(unsigned insn)
+{
+	return insn < VMX_REPLAY_INSN_COUNT ? insn_names[insn] : "?";
+}
+
+const char *vmx_replay_insn_mnemonic(unsigned insn)
+{
+	return insn < VMX_REPLAY_INSN_COUNT ? insn_mnemonics[insn] : "?";
+}
+
+const char *vmx_replay_mode_action(unsigned change)
+{
+	return change < VMX_REPLAY_MODE_COUNT ? mode_actions[change] : NULL;
+}
+
+static void run_insn(struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op, struct vmx_result *r)
+{
+	switch (op->insn) {
+	case VMX_REPLAY_VMWRITE: vmx_vmwrite(cpu, op->field, op->value, r); break;
+	case VMX_REPLAY_VMREAD: vmx_vmread(cpu, op->field, r); break;
+	case VMX_REPLAY_VMLAUNCH: vmx_vmlaunch(cpu, r); break;
+	case VMX_REPLAY_VMRESUME: vmx_vmresume(cpu, r); break;
+	case VMX_REPLAY_VMCLEAR: vmx_vmclear(cpu, op->value, r); break;
+	case VMX_REPLAY_VMPTRLD: vmx_vmptrld(cpu, op->value, r); break;
+	case VMX_REPLAY_VMXOFF: vmx_vmxoff(cpu, r); break;
+	case VMX_REPLAY_VMXON: vmx_vmxon(cpu, op->value, r); break;
+	case VMX_REPLAY_VMPTRST: vmx_vmptrst(cpu, r); break;
+	case VMX_REPLAY_INVEPT: vmx_invept(cpu, op->field, op->value, op->desc_hi, r); break;
+	default: vmx_invvpid(cpu, op->field, op->value, op->desc_hi, r); break;
+	}
+}
+
+/* Records a broken invariant; the first one of an instruction wins. A long reason is cut at the
+ * buffer's end. */
+__attribute__((format(printf, 3, 4))) static void flag(struct vmx_replay_step *out,
+                                                       const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out->bad)
+		return;
+	out->bad = kind;
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The invariants every VMX instruction is checked against. */
+static void check_insn(const struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op,
+                       const struct vmx_replay_before *b, struct vmx_replay_step *out)
+{
+	const char *name = vmx_replay_insn_name(op->insn);
+	const struct vmx_result *r = &out->res;
+	char why[VMX_REPLAY_WHY_MAX];
+
+	if (!vmx_replay_inv_cpu(cpu, why, sizeof(why)))
+		flag(out, "vmx_cpu_consistent", "%s: %s", name, why);
+	if (!vmx_replay_inv_error(cpu, b, r, why, sizeof(why)))
+		flag(out, "vm_instruction_error_known", "%s: %s", name, why);
+	if (!vmx_replay_inv_no_effect(cpu, b, r, why, sizeof(why)))
+		flag(out, "failure_without_effect", "%s: %s", name, why);
+	if (!vmx_replay_inv_launch(cpu, b, name, op->value, r, why, sizeof(why)))
+		flag(out, "launch_state_legal", "%s: %s", name, why);
+}
+
+static void check_entry(const struct vmx_cpu *cpu, struct vmx_replay_step *out)
+{
+	const struct vmx_result *r = &out->res;
+	char why[VMX_REPLAY_WHY_MAX];
+
+	if (r->outcome == VMX_FAULT_UD || r->outcome == VMX_FAULT_GP)
+		return;
+	if (!vmx_replay_inv_entry_group(cpu, r, why, sizeof(why)))
+		flag(out, "entry_outcome_group", "%s", why);
+	if (!vmx_replay_inv_checks_pure(cpu, r, why, sizeof(why)))
+		flag(out, "entry_checks_pure", "%s", why);
+	if (!vmx_replay_inv_entered(cpu, r, why, sizeof(why)))
+		flag(out, "entered_state_consistent", "%s", why);
+}
+
+static void check_access(const struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op,
+                         const struct vmx_replay_before *b, struct vmx_replay_step *out)
+{
+	const struct vmx_result *r = &out->res;
+	char why[VMX_REPLAY_WHY_MAX];
+
+	if (op->insn == VMX_REPLAY_VMREAD &&
+	    !vmx_replay_inv_field_width(op->field, r, why, sizeof(why)))
+		flag(out, "vmcs_field_width", "%s", why);
+	if (op->insn == VMX_REPLAY_VMWRITE && r->outcome == VMX_SUCCEED &&
+	    !vmx_replay_inv_roundtrip(cpu, op->field, op->value, b, why, sizeof(why)))
+		flag(out, "vmwrite_vmread_roundtrip", "%s", why);
+}
+
+void vmx_replay_execute(struct vmx_replay_machine *m, const struct vmx_replay_insn_op *op,
+                        struct vmx_replay_step *out)
+{
+	struct vmx_replay_before b;
+
+	out->bad = NULL;
+	out->why[0] = '\0';
+	vmx_replay_before_take(m->cpu, &b);
+	run_insn(m->cpu, op, &out->res);
+	check_insn(m->cpu, op, &b, out);
+	if (op->insn == VMX_REPLAY_VMLAUNCH || op->insn == VMX_REPLAY_VMRESUME)
+		check_entry(m->cpu, out);
+	check_access(m->cpu, op, &b, out);
+}
+
+static void toggle(uint64_t *v, uint64_t bit)
+{
+	*v ^= bit;
+}
+
+void vmx_replay_mode(struct vmx_replay_machine *m, unsigned change, uint64_t arg,
+                     const struct vmx_cpu_mode *fixture)
+{
+	struct vmx_cpu_mode md = *vmx_cpu_mode(m->cpu);
+
+	switch (change % VMX_REPLAY_MODE_COUNT) {
+	case VMX_REPLAY_MODE_CPL: md.cpl = arg & 3; break;
+	case VMX_REPLAY_MODE_VMXE: toggle(&md.cr4, CR4_VMXE); break;
+	case VMX_REPLAY_MODE_PE: toggle(&md.cr0, CR0_PE); break;
+	case VMX_REPLAY_MODE_VM86: toggle(&md.rflags, RFLAGS_VM); break;
+	case VMX_REPLAY_MODE_COMPAT: md.cs_l = !md.cs_l; break;
+	case VMX_REPLAY_MODE_MOV_SS: md.blocked_by_mov_ss = !md.blocked_by_mov_ss; break;
+	case VMX_REPLAY_MODE_SMM: md.in_smm = !md.in_smm; break;
+	case VMX_REPLAY_MODE_X2APIC: md.x2apic_mode = !md.x2apic_mode; break;
+	case VMX_REPLAY_MODE_FEATCTL: md.feature_control = arg; break;
+	case VMX_REPLAY_MODE_CR0_NE: toggle(&md.cr0, CR0_NE); break;
+	default: md = *fixture; break;
+	}
+	vmx_cpu_set_mode(m->cpu, &md);
+}
+
+void vmx_replay_describe_entry(const struct vmx_result *r, char *buf, size_t cap)
+{
+	if (r->outcome == VMX_ENTERED)
+		snprintf(buf, cap, "entered");
+	else if (r->outcome == VMX_ENTRY_FAIL_EXIT)
+		snprintf(buf, cap, "VM-entry failure: exit reason %#x, qualification %llu, from %s",
+		         r->exit_reason, (unsigned long long)r->exit_qual,
+		         r->check ? r->check : "-");
+	else
+		snprintf(buf, cap, "%s (error %u) from %s", vmx_outcome_name(r->outcome), r->error,
+		         r->check ? r->check : "-");
+}

@@ -1,0 +1,136 @@
+/* The kvm algorithm's vPMU, as KVM's pmu.c and vmx/pmu_intel.c emulate one for a guest with the
+ * PMU model (models/pmu*.c): a guest Intel architectural PMU derived from the host profile and
+ * capped as kvm_init_pmu_capability caps it (version 2, at most 8 GP and 3 fixed counters,
+ * PERF_CAPABILITIES with FW_WRITE only); RDMSR/WRMSR exits of the PMU MSRs and RDPMC exits are
+ * emulated on it (#GP where the model says so); at every exit the guest instructions retired since
+ * the last one are counted as instructions and, at the machine's instruction time, as core and
+ * reference cycles; an overflow with PMI enabled fires the LAPIC's LVT Performance Counter entry
+ * (kvm_pmu_deliver_pmi). Left out: branch, cache and slot events (the engine does not report
+ * them), the perf_event backing and its sampling skid, and per-vCPU instruction counts with more
+ * than one vCPU: the engine reports the VM's total only, so an SMP guest's counters see no events.
+ */
+#include "kvm_int.h"
+
+#include <hvsim/vm.h>
+
+#include <string.h>
+
+#define GUEST_PMU_VERSION 2                      /* kvm_pmu_cap.version = min(version, 2) */
+#define GUEST_FIXED_MAX   3                      /* fixed counters without the mediated vPMU */
+#define GUEST_EVENTS_MAX  7                      /* CPUID.0AH:EAX[31:24] for a v2 guest */
+#define HOST_PMU_DEFAULT  "intel-icelake-server" /* kvm-nested describes an Ice Lake-SP host */
+#define CR4_PCE           (UINT64_C(1) << 8)
+#define AR_DPL(ar)        ((unsigned)((ar) >> 5) & 3u)
+#define NS_PER_MS         UINT64_C(1000000)
+
+/* The guest PMU KVM builds from the host's (kvm_init_pmu_capability, intel_pmu_refresh). */
+static void guest_config(const char *cpu, struct pmu_config *c)
+{
+	if (!cpu || pmu_profile(cpu, c) != HVSIM_OK || c->vendor != PMU_VENDOR_INTEL)
+		pmu_profile(HOST_PMU_DEFAULT, c);
+	if (c->version > GUEST_PMU_VERSION)
+		c->version = GUEST_PMU_VERSION;
+	if (c->n_fixed > GUEST_FIXED_MAX)
+		c->n_fixed = GUEST_FIXED_MAX;
+	if (c->n_events > GUEST_EVENTS_MAX)
+		c->n_events = GUEST_EVENTS_MAX;
+	c->perf_capabilities &= PMU_CAP_FW_WRITE; /* vmx_get_perf_capabilities without LBR/PEBS */
+}
+
+enum hvsim_status kvm_pmu_create(struct kvm_vcpu *kv)
+{
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(kv->kvm->vm);
+	struct pmu_config c;
+	struct hvsim_error err;
+
+	guest_config(sc->machine.cpu, &c);
+	return pmu_create(&c, &kv->pmu, &err);
+}
+
+void kvm_pmu_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t out[4])
+{
+	if (kv->pmu)
+		pmu_cpuid(pmu_get_config(kv->pmu), leaf, 0, out);
+}
+
+/* The guest's CPL: SS.DPL (SDM 5.5, "the CPL is ... the DPL of SS"). */
+static unsigned guest_cpl(struct kvm_vcpu *kv)
+{
+	return AR_DPL(kvm_vmcs_read(kv, VMCS_GUEST_SS_AR_BYTES));
+}
+
+/* kvm_pmu_deliver_pmi: the overflow interrupt through LVTPC (SDM 21.2.1.1 INT, 11.5.1). */
+static void deliver_pmi(struct kvm_vcpu *kv)
+{
+	struct lapic_result res;
+
+	kvm_apicv_pull(kv);
+	lapic_lvt_fire(kv->lapic, LAPIC_LVT_PMC, &res);
+	kvm_lapic_after(kv, &res);
+	kvm_apicv_push(kv);
+}
+
+/* Unhalted cycles at the TSC rate of n instructions of insn_ns each. */
+static uint64_t cycles_of(uint64_t n, const struct hvsim_scenario *sc)
+{
+	uint64_t ns = n * sc->machine.insn_ns;
+
+	return ns / NS_PER_MS * sc->machine.tsc_khz +
+	       ns % NS_PER_MS * sc->machine.tsc_khz / NS_PER_MS;
+}
+
+void kvm_pmu_account(struct kvm_vcpu *kv)
+{
+	hvsim_vm *vm = kv->kvm->vm;
+	uint64_t total = hvsim_vm_summary(vm)->instructions, n = total - kv->pmu_insns;
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
+	struct pmu_count_result r;
+	unsigned cpl;
+	bool pmi;
+
+	kv->pmu_insns = total;
+	if (!kv->pmu || n == 0 || kv->kvm->n != 1)
+		return;
+	cpl = guest_cpl(kv);
+	pmu_count(kv->pmu, PMU_EV_INSTRUCTIONS, n, cpl, &r);
+	pmi = r.pmi;
+	pmu_count(kv->pmu, PMU_EV_CORE_CYCLES, cycles_of(n, sc), cpl, &r);
+	pmi |= r.pmi;
+	pmu_count(kv->pmu, PMU_EV_REF_CYCLES, cycles_of(n, sc), cpl, &r);
+	if (pmi || r.pmi)
+		deliver_pmi(kv);
+}
+
+bool kvm_pmu_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value, bool *ok)
+{
+	if (!kv->pmu || !pmu_msr_owned(kv->pmu, msr))
+		return false;
+	/* vmx_get_msr: a guest without CPUID PDCM (kvm_cpuid.c sets none) cannot read it */
+	*ok =
+	    msr != MSR_IA32_PERF_CAPABILITIES && pmu_msr_read(kv->pmu, msr, value) == PMU_ACCESS_OK;
+	return true;
+}
+
+bool kvm_pmu_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value, bool *ok)
+{
+	if (!kv->pmu || !pmu_msr_owned(kv->pmu, msr))
+		return false;
+	*ok = pmu_msr_write(kv->pmu, msr, value) == PMU_ACCESS_OK;
+	return true;
+}
+
+/* kvm_emulate_rdpmc: #GP as the model says (CR4.PCE/CPL, index), else EDX:EAX and skip. */
+void kvm_pmu_rdpmc(struct kvm_vcpu *kv)
+{
+	uint32_t ecx = (uint32_t)hvsim_vcpu_gpr(kv->v, GPR_RCX);
+	bool pce = kvm_vmcs_read(kv, VMCS_GUEST_CR4) & CR4_PCE;
+	uint64_t value;
+
+	if (!kv->pmu || pmu_rdpmc(kv->pmu, ecx, guest_cpl(kv), pce, &value) != PMU_ACCESS_OK) {
+		kvm_inject_gp(kv);
+		return;
+	}
+	hvsim_vcpu_set_gpr(kv->v, GPR_RAX, (uint32_t)value);
+	hvsim_vcpu_set_gpr(kv->v, GPR_RDX, value >> 32);
+	kvm_skip_instruction(kv);
+}

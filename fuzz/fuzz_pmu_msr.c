@@ -27,35 +27,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!setup())
 		return 0;
-	fz_pmu_run(&sys, data, size, &a);
+	fz_pmu_run(&sys, data, size, &a, NULL);
 	if (a.kind) {
 		fz_finding(a.kind, "%s", a.why);
 		return 0;
 	}
 	if (fz_get_mode() != FZ_COUNT && fz_hash(data, size) % DETERMINISM_EVERY != 0)
 		return 0;
-	fz_pmu_run(&sys, data, size, &b);
+	fz_pmu_run(&sys, data, size, &b, NULL);
 	fz_check_rerun(a.ops == b.ops, a.hash, b.hash, b.kind, b.why);
 	return 0;
 }
 
-/* No algorithm in the tree gives its guests a vPMU yet, so no scenario replays these operations:
- * the byte reproducer and a Criterion test are the regression (docs/fuzzing.md "fuzz_pmu_msr"). */
+/* The scenario form (docs/fuzzing.md "fuzz_pmu_msr"): script actions on the kvm algorithm's
+ * vPMU, or why the input has none. */
 static int pmu_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info)
 {
+	struct fz_pmu_export x = {0};
 	struct fz_pmu_outcome o;
+	int rc = 1;
 
-	(void)out;
-	if (!setup())
+	if (!setup() || !(x.scn = fz_scn_create(fz_target.name, fz_hash(data, size))))
 		return 2;
-	fz_pmu_run(&sys, data, size, &o);
-	snprintf(info->kind, sizeof(info->kind), "none");
-	snprintf(info->expect, sizeof(info->expect),
-	         "%s%s; no scenario form: the kvm algorithm has no vPMU yet, so the byte "
-	         "reproducer in fuzz/crashes/%s/ and a Criterion test are the regression "
-	         "(docs/fuzzing.md)",
-	         o.kind ? "finding " : "no finding", o.kind ? o.kind : "", fz_target.name);
-	return 1;
+	fz_pmu_run(&sys, data, size, &o, &x);
+	if (x.no_form) {
+		snprintf(info->kind, sizeof(info->kind), "none");
+		snprintf(
+		    info->expect, sizeof(info->expect),
+		    "%s%s; no scenario form: operation %u (%s); the byte reproducer in "
+		    "fuzz/crashes/%s/ and a Criterion test are the regression (docs/fuzzing.md)",
+		    o.kind ? "finding " : "no finding", o.kind ? o.kind : "", x.no_form_at,
+		    x.no_form, fz_target.name);
+	} else {
+		fz_pmu_export_machine(&x);
+		rc = fz_scn_write(x.scn, out);
+		snprintf(info->kind, sizeof(info->kind), "scenario");
+		snprintf(
+		    info->expect, sizeof(info->expect),
+		    "%s%s in the harness; `hvsim run` replays the accesses on the kvm algorithm's "
+		    "vPMU (KVM's guest PMU: version 2, 8 GP and 3 fixed counters, not the input's "
+		    "configuration) with pmu_invariants after every slice; a #GP ends the scripted "
+		    "guest there (guest_fault, docs/fuzzing.md)",
+		    o.kind ? "finding " : "no finding", o.kind ? o.kind : "");
+	}
+	fz_scn_destroy(x.scn);
+	return rc;
 }
 
 FZ_TARGET("fuzz_pmu_msr", pmu_export);

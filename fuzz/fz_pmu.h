@@ -11,6 +11,7 @@
 #ifndef HVSIM_FUZZ_PMU_H
 #define HVSIM_FUZZ_PMU_H
 
+#include "fz_export.h"
 #include "harness.h"
 
 #include <hvsim/pmu.h>
@@ -94,9 +95,26 @@ void fz_pmu_encode(struct fz_out *o, const struct fz_pmu_op *op);
 /* Makes a count "to the wrap of counter ctr" concrete against the current state. Can't fail. */
 void fz_pmu_resolve(const struct pmu *p, struct fz_pmu_op *op);
 
+/* Maps operations to a scenario for the kvm algorithm's vPMU (fz_pmu_export.c) while they run. */
+struct fz_pmu_export {
+	fz_scn *scn;
+	const char *no_form;   /* why an operation has no scenario form; NULL while all have */
+	unsigned no_form_at;   /* its index */
+	uint64_t instructions; /* instructions the script's compute actions retire */
+};
+
+/* Appends op's scenario form (p: the PMU it runs on); records the first operation that has none.
+ * Can't fail. */
+void fz_pmu_export_op(struct fz_pmu_export *x, const struct pmu *p, const struct fz_pmu_op *op,
+                      unsigned index);
+/* Writes the machine, limits and invariant oracle the scenario needs. Can't fail. */
+void fz_pmu_export_machine(struct fz_pmu_export *x);
+
 /* Decodes data and runs it, checking every invariant after each operation and stopping at the
- * first finding. Can't fail: out of memory is the finding "out_of_memory". */
-void fz_pmu_run(struct fz_pmu_sys *s, const uint8_t *data, size_t size, struct fz_pmu_outcome *out);
+ * first finding; x, when not NULL, maps each operation to a scenario. Can't fail: out of memory is
+ * the finding "out_of_memory". */
+void fz_pmu_run(struct fz_pmu_sys *s, const uint8_t *data, size_t size, struct fz_pmu_outcome *out,
+                struct fz_pmu_export *x);
 
 /* The width in bits of the counter msr names on a PMU of cfg (IA32_PMCx, IA32_A_PMCx,
  * IA32_FIXED_CTRx, AMD PERF_CTRn), 0 for any other MSR or a counter cfg lacks. Pure. */

@@ -167,7 +167,8 @@ static void check_state(const struct fz_pmu_sys *s, struct step *st)
 		st->kind = "global_status";
 }
 
-void fz_pmu_run(struct fz_pmu_sys *s, const uint8_t *data, size_t size, struct fz_pmu_outcome *out)
+void fz_pmu_run(struct fz_pmu_sys *s, const uint8_t *data, size_t size, struct fz_pmu_outcome *out,
+                struct fz_pmu_export *x)
 {
 	struct fz_pmu_op op;
 	struct fz_in in;
@@ -184,6 +185,8 @@ void fz_pmu_run(struct fz_pmu_sys *s, const uint8_t *data, size_t size, struct f
 		memset(&st, 0, sizeof(st));
 		fz_pmu_decode(&in, pmu_get_config(s->pmu), &op);
 		fz_pmu_resolve(s->pmu, &op);
+		if (x)
+			fz_pmu_export_op(x, s->pmu, &op, i - 1);
 		pmu_copy(s->before, s->pmu);
 		execute(s, &op, &st);
 		check_state(s, &st);

@@ -42,7 +42,7 @@
 
 static const struct fz_pmu_op icx_overflow_pmi[] = {
     WR(MSR_IA32_PERFEVTSEL0, SEL_INST | INT), WR(MSR_IA32_A_PMC0, UINT64_C(0xFFFFFFFFFF00)),
-    COUNT(PMU_EV_INSTRUCTIONS, 0, 0x80),      WRAP(PMU_EV_INSTRUCTIONS, 3, 0, 1),
+    COUNT(PMU_EV_INSTRUCTIONS, 0, 0x80),      WRAP(PMU_EV_INSTRUCTIONS, 0, 0, 1),
     RD(MSR_IA32_PERF_GLOBAL_STATUS),          RDPMC(0, 0, false),
     WR(MSR_IA32_PERF_GLOBAL_STATUS_RESET, 1), RD(MSR_IA32_PERF_GLOBAL_STATUS),
 };
@@ -162,7 +162,7 @@ static const struct fz_pmu_op wide_counters[] = {
 
 /* wants: gp, writes, rdpmc, overflows, pmis, restores */
 static const struct fz_pmu_seed seeds[] = {
-    SEED("icx-overflow-pmi", ICX, icx_overflow_pmi, {0, 3, 1, 1, 1, 0}),
+    SEED("icx-overflow-pmi", ICX, icx_overflow_pmi, {0, 3, 1, 1, 1, 0}), /* exports */
     SEED("icx-fixed-counters", ICX, icx_fixed, {0, 2, 2, 1, 1, 0}),
     SEED("spr-counter-writes", SPR, spr_counter_writes, {4, 3, 0, 0, 0, 0}),
     SEED("v4-status-set-inuse", V4, v4_status_set_inuse, {1, 4, 1, 0, 0, 0}),

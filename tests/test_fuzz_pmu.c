@@ -1,12 +1,16 @@
 /* Verifies the fuzz_pmu_msr machinery (fuzz/fz_pmu*.c): every named invariant holds on a sane PMU
  * and fails on a state or result built to break exactly its rule; the configuration byte names
  * every profile; the decoder reads back what the encoder wrote for every operation kind; each
- * hand-made seed runs without a finding, reaches what its name promises and is deterministic. The
+ * hand-made seed runs without a finding, reaches what its name promises and is deterministic; the
+ * seeds with a scenario form export scenarios that run on the kvm vPMU without findings. The
  * invariants are fed states made with the model's API, then bent through its private layout. */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_pmu_seeds.h"
 #include "../models/pmu_int.h"
+#include "vm_fixture.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -217,7 +221,7 @@ Test(fuzz_pmu, every_seed_reaches_its_state_without_a_finding)
 		size_t n = fz_pmu_seed_bytes(sd, b, sizeof(b));
 
 		cr_assert(n, "%s: does not encode", sd->name);
-		fz_pmu_run(&s, b, n, &o);
+		fz_pmu_run(&s, b, n, &o, NULL);
 		cr_expect_null(o.kind, "%s: finding %s: %s", sd->name, o.kind ? o.kind : "", o.why);
 		cr_expect_eq(o.ops, sd->n_ops, "%s: ran %u of %zu operations", sd->name, o.ops,
 		             sd->n_ops);
@@ -237,10 +241,58 @@ Test(fuzz_pmu, a_run_is_deterministic)
 		uint8_t buf[1024];
 		size_t n = fz_pmu_seed_bytes(sd, buf, sizeof(buf));
 
-		fz_pmu_run(&s, buf, n, &a);
-		fz_pmu_run(&s, buf, n, &b);
+		fz_pmu_run(&s, buf, n, &a, NULL);
+		fz_pmu_run(&s, buf, n, &b, NULL);
 		cr_expect(a.hash == b.hash && a.ops == b.ops, "%s: hashes %#llx and %#llx",
 		          sd->name, (unsigned long long)a.hash, (unsigned long long)b.hash);
 	}
+	fz_pmu_destroy(&s);
+}
+
+/* Runs the scenario an input exports under the engine: no finding beyond the guest_fault a #GP
+ * gives a script. Returns false when the input has no scenario form. */
+static bool export_runs_clean(struct fz_pmu_sys *s, const struct fz_pmu_seed *sd)
+{
+	struct fz_pmu_export x = {0};
+	struct fz_pmu_outcome o;
+	struct vm_fixture f;
+	const struct hvsim_summary *sum;
+	uint8_t b[1024];
+	size_t n = fz_pmu_seed_bytes(sd, b, sizeof(b));
+	char *text;
+
+	x.scn = fz_scn_create("fuzz_pmu_msr", fz_hash(b, n));
+	cr_assert(x.scn, "fz_scn_create");
+	fz_pmu_run(s, b, n, &o, &x);
+	if (x.no_form) {
+		fz_scn_destroy(x.scn);
+		return false;
+	}
+	fz_pmu_export_machine(&x);
+	text = fz_scn_text(x.scn);
+	cr_assert(text, "%s: no scenario text", sd->name);
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s: the loader refused the export: %s\n%s", sd->name, f.err.msg, text);
+	cr_expect_eq(fixture_run(&f), HVSIM_VM_DONE, "%s: run state", sd->name);
+	sum = hvsim_vm_summary(f.vm);
+	for (size_t i = 0; i < sum->n_findings && i < HVSIM_MAX_FINDINGS; i++)
+		cr_expect(strcmp(sum->findings[i].kind, "guest_fault") == 0, "%s: finding %s: %s",
+		          sd->name, sum->findings[i].kind, sum->findings[i].detail);
+	fixture_free(&f);
+	free(text);
+	fz_scn_destroy(x.scn);
+	return true;
+}
+
+Test(fuzz_pmu, exported_seeds_run_on_the_kvm_vpmu_without_findings)
+{
+	struct fz_pmu_sys s;
+	unsigned exported = 0;
+
+	cr_assert_eq(fz_pmu_create(&s), HVSIM_OK, "fz_pmu_create");
+	for (size_t i = 0; i < fz_pmu_seed_count(); i++)
+		exported += export_runs_clean(&s, fz_pmu_seed_at(i));
+	cr_expect_geq(exported, 4, "wanted at least 4 seeds with a scenario form, got %u",
+	              exported);
 	fz_pmu_destroy(&s);
 }

@@ -132,12 +132,14 @@ bool fz_inv_pmu_counter_width(const struct pmu *p, uint64_t value, unsigned valu
 bool fz_inv_pmu_rdpmc(const struct pmu *p, uint32_t ecx, unsigned cpl, bool pce,
                       enum pmu_access got, uint64_t value, char *why, size_t cap);
 /* "global_status": status bits that appeared in an operation are counter overflows it reported
- * (counted) or bits written to STATUS_SET (set); none names a counter that does not exist. */
+ * (counted) or bits written to STATUS_SET (set); bits written to STATUS_RESET / GlobalStatusClr
+ * (cleared) are clear; none names a counter that does not exist. */
 bool fz_inv_pmu_status(const struct pmu *before, const struct pmu *after, uint64_t counted,
-                       uint64_t set, char *why, size_t cap);
+                       uint64_t set, uint64_t cleared, char *why, size_t cap);
 /* "count_advances_by_n": after n events every counter is unchanged or advanced by n modulo its
- * width, a counter that wrapped has its status bit set (where the status MSR exists), and the
- * reported overflow bits are counters that wrapped. */
+ * width, only an enabled counter advanced (EN or a fixed OS/USR bit, and the global enable), a
+ * counter that wrapped has its status bit set (where the status MSR exists), and the reported
+ * overflow bits are counters that wrapped. */
 bool fz_inv_pmu_count(const struct pmu *before, const struct pmu *after, uint64_t n,
                       const struct pmu_count_result *res, char *why, size_t cap);
 /* "wrmsr_gp_no_effect" (and reads): an access that faulted, any RDMSR and any RDPMC left every

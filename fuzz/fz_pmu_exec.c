@@ -57,16 +57,27 @@ struct step {
 	unsigned width;   /* bits of the counter a read returned, 0 for other reads */
 	uint64_t counted; /* status bits the operation's counting reported */
 	uint64_t set;     /* status bits it may have set otherwise (STATUS_SET, restore) */
+	uint64_t cleared; /* status bits a reset write must have cleared */
 	struct pmu_count_result res;
 	const char *kind; /* a violation found, NULL when none */
 	char why[FZ_PMU_WHY_MAX];
 };
 
+static bool is_intel(const struct pmu *p)
+{
+	return pmu_get_config(p)->vendor == PMU_VENDOR_INTEL;
+}
+
 static bool is_status_set(const struct pmu *p, uint32_t msr)
 {
-	return msr == (pmu_get_config(p)->vendor == PMU_VENDOR_INTEL
-	                   ? MSR_IA32_PERF_GLOBAL_STATUS_SET
-	                   : MSR_AMD_PERF_CNTR_GLOBAL_STATUS_SET);
+	return msr == (is_intel(p) ? MSR_IA32_PERF_GLOBAL_STATUS_SET
+	                           : MSR_AMD_PERF_CNTR_GLOBAL_STATUS_SET);
+}
+
+static bool is_status_reset(const struct pmu *p, uint32_t msr)
+{
+	return msr == (is_intel(p) ? MSR_IA32_PERF_GLOBAL_STATUS_RESET
+	                           : MSR_AMD_PERF_CNTR_GLOBAL_STATUS_CLR);
 }
 
 static void run_msr(struct fz_pmu_sys *s, const struct fz_pmu_op *op, struct step *st)
@@ -88,6 +99,8 @@ static void run_msr(struct fz_pmu_sys *s, const struct fz_pmu_op *op, struct ste
 	s->stats.writes++;
 	if (is_status_set(s->pmu, op->msr))
 		st->set = op->value;
+	if (is_status_reset(s->pmu, op->msr))
+		st->cleared = op->value;
 	if (!fz_inv_pmu_roundtrip(s->pmu, op->msr, op->value, st->why, sizeof(st->why)))
 		st->kind = "rdmsr_wrmsr_roundtrip";
 }
@@ -162,7 +175,7 @@ static void check_state(const struct fz_pmu_sys *s, struct step *st)
 		st->kind = "pmu_check";
 	else if (!fz_inv_pmu_counter_width(s->pmu, st->value, st->width, st->why, sizeof(st->why)))
 		st->kind = "counter_width";
-	else if (!fz_inv_pmu_status(s->before, s->pmu, st->counted, st->set, st->why,
+	else if (!fz_inv_pmu_status(s->before, s->pmu, st->counted, st->set, st->cleared, st->why,
 	                            sizeof(st->why)))
 		st->kind = "global_status";
 }

@@ -112,7 +112,7 @@ bool fz_inv_pmu_rdpmc(const struct pmu *p, uint32_t ecx, unsigned cpl, bool pce,
 }
 
 bool fz_inv_pmu_status(const struct pmu *before, const struct pmu *after, uint64_t counted,
-                       uint64_t set, char *why, size_t cap)
+                       uint64_t set, uint64_t cleared, char *why, size_t cap)
 {
 	uint64_t appeared = after->global_status & ~before->global_status;
 	uint64_t ok = global_msrs(&after->cfg) ? existing(&after->cfg) : 0;
@@ -120,6 +120,11 @@ bool fz_inv_pmu_status(const struct pmu *before, const struct pmu *after, uint64
 	if (after->global_status & ~ok) {
 		snprintf(why, cap, "status %#llx names missing counters (existing %#llx)",
 		         (unsigned long long)after->global_status, (unsigned long long)ok);
+		return false;
+	}
+	if (after->global_status & cleared) { /* SDM 21.2.2, APM 13.2 */
+		snprintf(why, cap, "status %#llx after a reset of %#llx",
+		         (unsigned long long)after->global_status, (unsigned long long)cleared);
 		return false;
 	}
 	if (appeared & ~(counted | set)) {
@@ -157,19 +162,47 @@ static bool count_one(const struct pmu *before, const struct pmu *after, uint64_
 	return false;
 }
 
+/* A counter may advance only when enabled: GP counters with EN (SDM 21.2.1.1, APM 13.2.1),
+ * fixed ones with an OS or USR bit in their nibble (SDM 21.2.2), both under their global enable
+ * where the global control exists (SDM 21.2.2, APM 13.2 PerfMonV2). */
+static bool may_count(const struct pmu *p, unsigned bit)
+{
+	bool global = !global_msrs(&p->cfg) || (p->global_ctrl >> bit & 1);
+
+	if (bit < 32)
+		return global && (p->gp_sel[bit] & PMU_EVTSEL_EN);
+	return global && ((p->fixed_ctrl >> (4 * (bit - 32))) & 3);
+}
+
+static bool count_enabled(const struct pmu *before, unsigned bit, uint64_t b, uint64_t a, char *why,
+                          size_t cap)
+{
+	if (a == b || may_count(before, bit))
+		return true;
+	snprintf(why, cap, "disabled counter bit %u advanced %#llx -> %#llx", bit,
+	         (unsigned long long)b, (unsigned long long)a);
+	return false;
+}
+
 bool fz_inv_pmu_count(const struct pmu *before, const struct pmu *after, uint64_t n,
                       const struct pmu_count_result *res, char *why, size_t cap)
 {
 	const struct pmu_config *c = &after->cfg;
 
-	for (unsigned i = 0; i < c->n_gp; i++)
-		if (!count_one(before, after, before->gp_ctr[i], after->gp_ctr[i], c->gp_width, n,
-		               i, res, why, cap))
+	for (unsigned i = 0; i < c->n_gp; i++) {
+		uint64_t b = before->gp_ctr[i], a = after->gp_ctr[i];
+
+		if (!count_one(before, after, b, a, c->gp_width, n, i, res, why, cap) ||
+		    !count_enabled(before, i, b, a, why, cap))
 			return false;
-	for (unsigned j = 0; j < c->n_fixed; j++)
-		if (!count_one(before, after, before->fixed_ctr[j], after->fixed_ctr[j],
-		               c->fixed_width, n, 32 + j, res, why, cap))
+	}
+	for (unsigned j = 0; j < c->n_fixed; j++) {
+		uint64_t b = before->fixed_ctr[j], a = after->fixed_ctr[j];
+
+		if (!count_one(before, after, b, a, c->fixed_width, n, 32 + j, res, why, cap) ||
+		    !count_enabled(before, 32 + j, b, a, why, cap))
 			return false;
+	}
 	if (res->overflow & ~existing(c)) {
 		snprintf(why, cap, "overflow bits %#llx name missing counters",
 		         (unsigned long long)res->overflow);

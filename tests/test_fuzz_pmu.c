@@ -62,20 +62,23 @@ Test(fuzz_pmu, global_status_allows_only_reported_or_set_bits)
 	char why[WHY];
 
 	b->global_status = 0x5;
-	cr_expect(fz_inv_pmu_status(a, b, 0x1, 0x4, why, WHY), "reported + set: %s", why);
-	cr_expect(!fz_inv_pmu_status(a, b, 0x1, 0, why, WHY), "bit 2 neither counted nor set");
+	cr_expect(fz_inv_pmu_status(a, b, 0x1, 0x4, 0, why, WHY), "reported + set: %s", why);
+	cr_expect(!fz_inv_pmu_status(a, b, 0x1, 0, 0, why, WHY), "bit 2 neither counted nor set");
+	cr_expect(!fz_inv_pmu_status(a, b, 0x1, 0x4, 0x1, why, WHY), "bit 0 survived its reset");
 	b->global_status = UINT64_C(1) << 36;
-	cr_expect(!fz_inv_pmu_status(a, b, 0, ~UINT64_C(0), why, WHY), "fixed counter 4 missing");
+	cr_expect(!fz_inv_pmu_status(a, b, 0, ~UINT64_C(0), 0, why, WHY),
+	          "fixed counter 4 missing");
 	pmu_destroy(a);
 	pmu_destroy(b);
 }
 
-Test(fuzz_pmu, count_advances_by_n_detects_wrong_steps_and_missing_status)
+Test(fuzz_pmu, count_advances_by_n_detects_wrong_steps_missing_status_and_disabled_counters)
 {
 	struct pmu *a = mk("intel-icelake-server"), *b = mk("intel-icelake-server");
 	struct pmu_count_result r = {0};
 	char why[WHY];
 
+	a->gp_sel[0] = a->gp_sel[1] = PMU_EVTSEL_EN;
 	b->gp_ctr[0] = 10;
 	cr_expect(fz_inv_pmu_count(a, b, 10, &r, why, WHY), "advanced by n: %s", why);
 	b->gp_ctr[0] = 11;
@@ -89,6 +92,9 @@ Test(fuzz_pmu, count_advances_by_n_detects_wrong_steps_and_missing_status)
 	cr_expect(fz_inv_pmu_count(a, b, 2, &r, why, WHY), "wrapped with status: %s", why);
 	r.overflow = 3;
 	cr_expect(!fz_inv_pmu_count(a, b, 2, &r, why, WHY), "overflow of a counter that stood");
+	r.overflow = 2;
+	a->global_ctrl = 1; /* PMC1 advanced while globally disabled */
+	cr_expect(!fz_inv_pmu_count(a, b, 2, &r, why, WHY), "globally disabled PMC1 advanced");
 	pmu_destroy(a);
 	pmu_destroy(b);
 }

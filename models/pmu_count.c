@@ -116,6 +116,45 @@ static void count_fixed(struct pmu *p, enum pmu_event ev, uint64_t n, unsigned c
 		overflow(p, PMU_GLOBAL_FIXED_SHIFT + (unsigned)j, nib & PMU_FIXED_PMI, res);
 }
 
+/* Events until a counter at value v of width bits wraps: 2^width - v, saturated. */
+static uint64_t to_wrap(uint64_t v, unsigned width)
+{
+	uint64_t left = pmu_width_mask(width) - v;
+
+	return left == UINT64_MAX ? UINT64_MAX : left + 1;
+}
+
+static void nearest(bool *found, uint64_t *n, uint64_t cand)
+{
+	if (!*found || cand < *n)
+		*n = cand;
+	*found = true;
+}
+
+bool pmu_next_pmi(const struct pmu *p, enum pmu_event ev, unsigned cpl, uint64_t *n)
+{
+	bool found = false;
+	int j = fixed_for(ev);
+	uint64_t best = 0;
+
+	if ((unsigned)ev >= PMU_EV_COUNT)
+		return false;
+	for (unsigned i = 0; i < p->cfg.n_gp; i++)
+		if ((p->global_ctrl >> i & 1) && (p->gp_sel[i] & PMU_EVTSEL_INT) &&
+		    sel_counts(p, p->gp_sel[i], ev, cpl))
+			nearest(&found, &best, to_wrap(p->gp_ctr[i], p->cfg.gp_width));
+	if (j >= 0 && j < p->cfg.n_fixed && (p->global_ctrl >> (PMU_GLOBAL_FIXED_SHIFT + j) & 1)) {
+		unsigned nib = (p->fixed_ctrl >> (4 * j)) & 0xF;
+
+		if ((nib & PMU_FIXED_PMI) &&
+		    cpl_allows(nib & PMU_FIXED_OS, nib & PMU_FIXED_USR, cpl))
+			nearest(&found, &best, to_wrap(p->fixed_ctr[j], p->cfg.fixed_width));
+	}
+	if (found)
+		*n = best;
+	return found;
+}
+
 void pmu_count(struct pmu *p, enum pmu_event ev, uint64_t n, unsigned cpl,
                struct pmu_count_result *res)
 {

@@ -182,3 +182,27 @@ Test(kvm_pmu, pmu_invariants_catches_a_counter_beyond_its_width)
 	          name ? name : "none");
 	fixture_free(&f);
 }
+
+/* KVM's perf event overflows in the host and kicks the vCPU: a PMI comes at each wrap while the
+ * guest computes, not only at its next exit (here 20,000 instructions, a wrap every 4,096). The
+ * handler unmasks LVTPC, which the PMI masked (SDM 11.5.1), as Linux's PMI handler does. */
+Test(kvm_pmu, pmi_comes_at_each_wrap_without_guest_exits)
+{
+	struct vm_fixture f;
+	unsigned pmis;
+
+	build(
+	    &f,
+	    X2APIC_ON "," SPIV_ON ","
+	              "{\"op\":\"wrmsr\",\"msr\":\"0x834\",\"value\":\"0xfe\"},"
+	              "{\"op\":\"wrmsr\",\"msr\":\"0x186\",\"value\":\"" SEL_INST_PMI "\"},"
+	              "{\"op\":\"wrmsr\",\"msr\":\"0xc1\",\"value\":\"0xfffff000\"},"
+	              "{\"op\":\"compute\",\"insns\":20000}",
+	    ",\"handlers\":{\"0xfe\":[{\"op\":\"wrmsr\",\"msr\":\"0xc1\",\"value\":\"0xfffff000\"},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x834\",\"value\":\"0xfe\"}," /* unmask LVTPC */
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x80b\",\"value\":\"0x0\"}]}");
+	fixture_run(&f);
+	pmis = fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0xfe\"");
+	cr_expect_eq(pmis, 4, "wanted 4 PMIs (20000 / 4096), got %u:\n%s", pmis, f.trace);
+	fixture_free(&f);
+}

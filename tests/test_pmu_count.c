@@ -318,3 +318,25 @@ Test(pmu_count, every_profile_builds_sane)
 		pmu_destroy(p);
 	}
 }
+
+/* pmu_next_pmi: the fewest events until an interrupt-enabled counter of that event wraps */
+Test(pmu_count, next_pmi_is_the_nearest_interrupting_wrap)
+{
+	struct pmu *p = pmu_mk("intel-icelake-server");
+	struct pmu_count_result r;
+	uint64_t n = 0;
+
+	cr_expect(!pmu_next_pmi(p, PMU_EV_INSTRUCTIONS, 0, &n), "nothing programmed");
+	pmu_wr_ok(p, MSR_IA32_PERFEVTSEL0, EVTSEL_INST_ANY | PMU_EVTSEL_INT);
+	pmu_wr_ok(p, MSR_IA32_PMC0, 0xFFFFF000);                 /* 4096 to the wrap */
+	pmu_wr_ok(p, MSR_IA32_PERFEVTSEL0 + 1, EVTSEL_INST_ANY); /* no INT: ignored */
+	pmu_wr_ok(p, MSR_IA32_PMC0 + 1, 0xFFFFFFF0);
+	cr_assert(pmu_next_pmi(p, PMU_EV_INSTRUCTIONS, 0, &n), "PMC0 interrupts");
+	cr_expect_eq(n, 4096, "wanted 4096, got %llu", (unsigned long long)n);
+	pmu_count(p, PMU_EV_INSTRUCTIONS, n - 1, 0, &r);
+	cr_expect(!r.pmi, "one short of the wrap: no PMI");
+	pmu_count(p, PMU_EV_INSTRUCTIONS, 1, 0, &r);
+	cr_expect(r.pmi, "at the predicted count: PMI");
+	cr_expect(!pmu_next_pmi(p, PMU_EV_BRANCHES, 0, &n), "no counter counts branches");
+	pmu_destroy(p);
+}

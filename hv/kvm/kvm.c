@@ -217,6 +217,8 @@ static void timer(void *priv, hvsim_vcpu *v, uint64_t cookie)
 
 	if (cookie == COOKIE_IOAPIC_DELAYED)
 		kvm_ioapic_delayed(kvm);
+	else if (v && cookie == COOKIE_PMU_OVERFLOW)
+		kvm_pmu_overflow_timer(kvm_vcpu_of(kvm, v));
 	else if (v)
 		kvm_lapic_timer_fire(kvm_vcpu_of(kvm, v));
 }

@@ -5,9 +5,12 @@
  * emulated on it (#GP where the model says so); at every exit the guest instructions retired since
  * the last one are counted as instructions and, at the machine's instruction time, as core and
  * reference cycles; an overflow with PMI enabled fires the LAPIC's LVT Performance Counter entry
- * (kvm_pmu_deliver_pmi). Left out: branch, cache and slot events (the engine does not report
- * them), the perf_event backing and its sampling skid, and per-vCPU instruction counts with more
- * than one vCPU: the engine reports the VM's total only, so an SMP guest's counters see no events.
+ * (kvm_pmu_deliver_pmi). Where KVM's perf event overflows in the host and kicks the vCPU out, an
+ * engine timer armed at the predicted wrap does (so a PMI comes within a scheduling slice of the
+ * wrap, not only at the guest's next exit). Left out: branch, cache and slot events (the engine
+ * does not report them), the perf_event backing and its sampling skid, and per-vCPU instruction
+ * counts with more than one vCPU: the engine reports the VM's total only, so an SMP guest's
+ * counters see no events.
  */
 #include "kvm_int.h"
 
@@ -22,6 +25,7 @@
 #define CR4_PCE           (UINT64_C(1) << 8)
 #define AR_DPL(ar)        ((unsigned)((ar) >> 5) & 3u)
 #define NS_PER_MS         UINT64_C(1000000)
+#define PMU_ARM_MAX_INSNS (UINT64_C(1) << 40) /* farther wraps: predicted again at later exits */
 
 /* The guest PMU KVM builds from the host's (kvm_init_pmu_capability, intel_pmu_refresh). */
 static void guest_config(const char *cpu, struct pmu_config *c)
@@ -79,6 +83,56 @@ static uint64_t cycles_of(uint64_t n, const struct hvsim_scenario *sc)
 	       ns % NS_PER_MS * sc->machine.tsc_khz / NS_PER_MS;
 }
 
+/* Guest instructions (at insn_ns each) until the TSC-rate cycle count reaches cycles, rounded up.
+ */
+static uint64_t insns_for_cycles(uint64_t cycles, const struct hvsim_scenario *sc)
+{
+	uint64_t khz = sc->machine.tsc_khz ? sc->machine.tsc_khz : 1;
+	uint64_t ns = cycles / khz * NS_PER_MS + ((cycles % khz) * NS_PER_MS + khz - 1) / khz;
+
+	return ns / sc->machine.insn_ns + 1;
+}
+
+/* The guest instructions until the next interrupting wrap of any counter; false when none. */
+static bool next_pmi_insns(struct kvm_vcpu *kv, const struct hvsim_scenario *sc, uint64_t *n)
+{
+	unsigned cpl = guest_cpl(kv);
+	bool found = pmu_next_pmi(kv->pmu, PMU_EV_INSTRUCTIONS, cpl, n);
+	enum pmu_event cycles[] = {PMU_EV_CORE_CYCLES, PMU_EV_REF_CYCLES};
+	uint64_t c;
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (!pmu_next_pmi(kv->pmu, cycles[i], cpl, &c))
+			continue;
+		c = insns_for_cycles(c, sc);
+		*n = found && *n < c ? *n : c;
+		found = true;
+	}
+	return found;
+}
+
+/* (Re)arms the overflow timer at the predicted wrap, as KVM programs the perf event's period. */
+static void arm_overflow(struct kvm_vcpu *kv)
+{
+	hvsim_vm *vm = kv->kvm->vm;
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
+	uint64_t n, now = hvsim_vcpu_now(kv->v);
+
+	if (kv->pmu_timer)
+		hvsim_timer_cancel(vm, kv->pmu_timer);
+	kv->pmu_timer = 0;
+	if (kv->kvm->n != 1 || !next_pmi_insns(kv, sc, &n) || n > PMU_ARM_MAX_INSNS)
+		return;
+	kv->pmu_timer =
+	    hvsim_timer_arm(vm, now + n * sc->machine.insn_ns, kv->v, COOKIE_PMU_OVERFLOW);
+}
+
+void kvm_pmu_overflow_timer(struct kvm_vcpu *kv)
+{
+	kv->pmu_timer = 0;
+	kvm_pmu_account(kv);
+}
+
 void kvm_pmu_account(struct kvm_vcpu *kv)
 {
 	hvsim_vm *vm = kv->kvm->vm;
@@ -89,8 +143,12 @@ void kvm_pmu_account(struct kvm_vcpu *kv)
 	bool pmi;
 
 	kv->pmu_insns = total;
-	if (!kv->pmu || n == 0 || kv->kvm->n != 1)
+	if (!kv->pmu || kv->kvm->n != 1)
 		return;
+	if (n == 0) {
+		arm_overflow(kv);
+		return;
+	}
 	cpl = guest_cpl(kv);
 	pmu_count(kv->pmu, PMU_EV_INSTRUCTIONS, n, cpl, &r);
 	pmi = r.pmi;
@@ -99,6 +157,7 @@ void kvm_pmu_account(struct kvm_vcpu *kv)
 	pmu_count(kv->pmu, PMU_EV_REF_CYCLES, cycles_of(n, sc), cpl, &r);
 	if (pmi || r.pmi)
 		deliver_pmi(kv);
+	arm_overflow(kv);
 }
 
 bool kvm_pmu_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value, bool *ok)
@@ -116,6 +175,8 @@ bool kvm_pmu_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value, bool *
 	if (!kv->pmu || !pmu_msr_owned(kv->pmu, msr))
 		return false;
 	*ok = pmu_msr_write(kv->pmu, msr, value) == PMU_ACCESS_OK;
+	if (*ok && kv->kvm->n == 1)
+		arm_overflow(kv); /* reprogram_counter: a new period */
 	return true;
 }
 

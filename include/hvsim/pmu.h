@@ -168,6 +168,11 @@ uint64_t pmu_counter_value(const struct pmu *p, bool fixed, unsigned idx);
 void pmu_count(struct pmu *p, enum pmu_event ev, uint64_t n, unsigned cpl,
                struct pmu_count_result *res);
 
+/* The fewest occurrences of ev at cpl after which a counter that counts them with its interrupt
+ * enabled (INT, or the fixed counter's PMI bit) wraps, in *n (saturated at UINT64_MAX); false,
+ * *n untouched, when no such counter would. An owner arms its overflow timer with it. Pure. */
+bool pmu_next_pmi(const struct pmu *p, enum pmu_event ev, unsigned cpl, uint64_t *n);
+
 /* ---- Checks ---- */
 /* The model's invariants: counters within their width, selectors and controls without reserved
  * bits, global status and control naming only existing counters. True when all hold; otherwise

@@ -1,17 +1,11 @@
-/* The kvm algorithm's vPMU, as KVM's pmu.c and vmx/pmu_intel.c emulate one for a guest with the
- * PMU model (models/pmu*.c): a guest Intel architectural PMU derived from the host profile and
- * capped as kvm_init_pmu_capability caps it (version 2, at most 8 GP and 3 fixed counters,
- * PERF_CAPABILITIES with FW_WRITE only); RDMSR/WRMSR exits of the PMU MSRs and RDPMC exits are
- * emulated on it (#GP where the model says so); at every exit the guest instructions retired since
- * the last one are counted as instructions and, at the machine's instruction time, as core and
- * reference cycles; an overflow with PMI enabled fires the LAPIC's LVT Performance Counter entry
- * (kvm_pmu_deliver_pmi). Where KVM's perf event overflows in the host and kicks the vCPU out, an
- * engine timer armed at the predicted wrap does (so a PMI comes within a scheduling slice of the
- * wrap, not only at the guest's next exit). Left out: branch, cache and slot events (the engine
- * does not report them), the perf_event backing and its sampling skid, and per-vCPU instruction
- * counts with more than one vCPU: the engine reports the VM's total only, so an SMP guest's
- * counters see no events.
- */
+/* The kvm algorithm's vPMU, as KVM's pmu.c and vmx/pmu_intel.c emulate one, on the PMU model: a
+ * guest PMU from the host profile capped as kvm_init_pmu_capability caps it (v2, 8 GP and 3 fixed
+ * counters, FW_WRITE only); PMU MSR and RDPMC exits emulated on it (#GP where it refuses); guest
+ * instructions retired counted at every exit (as instructions, and as core and reference cycles at
+ * insn_ns each) and at an overflow timer armed at the predicted wrap (KVM's host perf event
+ * overflowing); a PMI through LVTPC (kvm_pmu_deliver_pmi). Left out: branch, cache and slot events
+ * (the engine does not report them), perf_event sampling skid, and SMP guests: the engine reports
+ * the VM's instruction total only, so with more than one vCPU no events are counted. */
 #include "kvm_int.h"
 
 #include <hvsim/vm.h>

@@ -126,8 +126,10 @@ static void vm_destroy(void *priv)
 {
 	struct kvm_vm *kvm = priv;
 
-	for (unsigned i = 0; i < kvm->n; i++)
+	for (unsigned i = 0; i < kvm->n; i++) {
 		lapic_destroy(kvm->vcpus[i].lapic);
+		pmu_destroy(kvm->vcpus[i].pmu);
+	}
 	kvm_nested_fini(kvm);
 	kvm_ioapic_destroy(kvm);
 	free(kvm);
@@ -144,7 +146,8 @@ static enum hvsim_status vcpu_create(void *priv, hvsim_vcpu *v)
 	kv->index = hvsim_vcpu_index(v);
 	kv->apicv_request = -1;
 	kvm_nested_vcpu_init(kv);
-	if ((st = kvm_lapic_create(kv)) != HVSIM_OK || (st = kvm_vmcs_setup(kv)) != HVSIM_OK)
+	if ((st = kvm_lapic_create(kv)) != HVSIM_OK || (st = kvm_pmu_create(kv)) != HVSIM_OK ||
+	    (st = kvm_vmcs_setup(kv)) != HVSIM_OK)
 		return st;
 	if (kvm->apicv_allowed)
 		kvm_apicv_set(kv, true);
@@ -214,6 +217,8 @@ static void timer(void *priv, hvsim_vcpu *v, uint64_t cookie)
 
 	if (cookie == COOKIE_IOAPIC_DELAYED)
 		kvm_ioapic_delayed(kvm);
+	else if (v && cookie == COOKIE_PMU_OVERFLOW)
+		kvm_pmu_overflow_timer(kvm_vcpu_of(kvm, v));
 	else if (v)
 		kvm_lapic_timer_fire(kvm_vcpu_of(kvm, v));
 }

@@ -45,6 +45,12 @@ static const char *check_models(struct kvm_vm *kvm, char *why, size_t cap)
 			return "lapic_invariants";
 		}
 	}
+	for (unsigned i = 0; i < kvm->n; i++) {
+		if (kvm->vcpus[i].pmu && !pmu_check(kvm->vcpus[i].pmu, msg, sizeof(msg))) {
+			snprintf(why, cap, "vCPU %u: %s", i, msg);
+			return "pmu_invariants";
+		}
+	}
 	if (kvm->ioapic && !ioapic_check_invariants(kvm->ioapic, msg, sizeof(msg))) {
 		snprintf(why, cap, "%s", msg);
 		return "ioapic_invariants";

@@ -1,8 +1,9 @@
 /* CPUID as KVM presents it to a guest (arch/x86/kvm/cpuid.c): the basic leaves of an Ice Lake-like
- * processor with the hypervisor bit, x2APIC and TSC-deadline, the KVM signature leaf 0x40000000
- * ("KVMKVMKVM\0\0\0") and, with quirk cpuid_timing_leaf=present, the generic timing leaf 0x40000010
- * (EAX = TSC frequency in kHz, EBX = APIC bus frequency in kHz), as proposed in "Support 'generic'
- * CPUID timing leaf as KVM guest and host". Leaves beyond the maxima read as zero. */
+ * processor with the hypervisor bit, x2APIC and TSC-deadline, the vPMU's leaf 0xA (PDCM is not
+ * set), the KVM signature leaf 0x40000000 ("KVMKVMKVM\0\0\0") and, with quirk
+ * cpuid_timing_leaf=present, the generic timing leaf 0x40000010 (EAX = TSC frequency in kHz, EBX =
+ * APIC bus frequency in kHz), as proposed in "Support 'generic' CPUID timing leaf as KVM guest and
+ * host". Leaves beyond the maxima read as zero. */
 #include "kvm_int.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 #define KVM_CPUID_SIGNATURE 0x40000000u
 #define KVM_CPUID_FEATURES  0x40000001u
 #define CPUID_TIMING_LEAF   0x40000010u
+#define CPUID_PMU_LEAF      0xau /* from the vPMU (kvm_pmu.c) */
 
 /* Leaf 1 (SDM Vol. 2A CPUID, Table 3-10/3-11) */
 #define ICELAKE_SIGNATURE 0x000606a6u /* family 6, model 0x6a, stepping 6 */
@@ -83,7 +85,9 @@ void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t ou
 
 	(void)subleaf;
 	memset(out, 0, 4 * sizeof(uint32_t));
-	if (leaf <= CPUID_MAX_BASIC)
+	if (leaf == CPUID_PMU_LEAF)
+		kvm_pmu_cpuid(kv, leaf, out);
+	else if (leaf <= CPUID_MAX_BASIC)
 		basic(kv, leaf, out);
 	else if (leaf == KVM_CPUID_SIGNATURE)
 		signature(out, kv->kvm->timing_leaf ? CPUID_TIMING_LEAF : KVM_CPUID_FEATURES);

@@ -95,9 +95,12 @@ static uint64_t *misc_slot(struct kvm_vcpu *kv, uint32_t msr, bool create)
 static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
 {
 	uint64_t *slot;
+	bool ok;
 
 	if (kvm_lapic_msr_read(kv, msr, value) || kvm_nested_msr_read(kv, msr, value))
 		return true;
+	if (kvm_pmu_msr_read(kv, msr, value, &ok))
+		return ok;
 	switch (msr) {
 	case MSR_IA32_EFER: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_EFER); return true;
 	case MSR_IA32_PAT: *value = kvm_vmcs_read(kv, VMCS_GUEST_IA32_PAT); return true;
@@ -121,9 +124,12 @@ static bool msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value)
 static bool msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value)
 {
 	uint64_t *slot;
+	bool ok;
 
 	if (kvm_lapic_msr_write(kv, msr, value))
 		return true;
+	if (kvm_pmu_msr_write(kv, msr, value, &ok))
+		return ok;
 	switch (msr) {
 	case MSR_IA32_EFER:
 		if (!kvm_efer_check(kv, &value))
@@ -321,6 +327,7 @@ void kvm_handle_exit(struct kvm_vcpu *kv)
 		handle_entry_failure(kv, full);
 		return;
 	}
+	kvm_pmu_account(kv);
 	switch (reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 	case EXIT_REASON_INTERRUPT_WINDOW:
@@ -345,7 +352,7 @@ void kvm_handle_exit(struct kvm_vcpu *kv)
 	case EXIT_REASON_INVD:
 	case EXIT_REASON_XSETBV:
 	case EXIT_REASON_PAUSE: kvm_skip_instruction(kv); break; /* emulated as NOPs */
-	case EXIT_REASON_RDPMC: kvm_inject_gp(kv); break;        /* no vPMU */
+	case EXIT_REASON_RDPMC: kvm_pmu_rdpmc(kv); break;
 	case EXIT_REASON_VMCLEAR:
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMPTRLD:

@@ -22,6 +22,7 @@
 #include <hvsim/hv_vmx.h>
 #include <hvsim/ioapic.h>
 #include <hvsim/lapic.h>
+#include <hvsim/pmu.h>
 
 #define KVM_MAX_VCPUS   256
 #define KVM_IOAPIC_GSIS IOAPIC_MAX_PINS
@@ -53,6 +54,7 @@ enum kvm_split_eoi {
 enum kvm_timer_cookie {
 	COOKIE_LAPIC_TIMER = 1,    /* the vCPU's emulated LAPIC timer */
 	COOKIE_IOAPIC_DELAYED = 2, /* the userspace I/O APIC's delayed re-delivery */
+	COOKIE_PMU_OVERFLOW = 3,   /* the vCPU's vPMU reaches its next interrupting wrap */
 };
 
 /* vmcs12 regions KVM tracks per VM (L1's VMCSs, keyed by guest-physical address). */
@@ -97,6 +99,9 @@ struct kvm_vcpu {
 	unsigned n_misc;
 	uint64_t tsc_offset;
 	struct kvm_nested nested;
+	struct pmu *pmu;         /* the guest's vPMU (kvm_pmu.c) */
+	uint64_t pmu_insns;      /* the VM's instructions retired when the vPMU last counted */
+	sim_ev_handle pmu_timer; /* engine event at the predicted overflow, 0: none */
 };
 
 /* Messages the userspace I/O APIC's throttle holds back until the delayed service (kvm_ioapic.c).
@@ -238,6 +243,19 @@ void kvm_snapshot_free(void *snap);
 
 /* kvm_check.c: the named invariants (struct hvsim_hv_ops check_invariants) */
 const char *kvm_check_invariants(void *priv, char *why, size_t cap);
+
+/* kvm_pmu.c: the vPMU. kvm_pmu_create: HVSIM_E_NOMEM when out of memory. kvm_pmu_msr_read/write:
+ * false when msr is not a PMU MSR, else *ok false means #GP. kvm_pmu_account counts the guest
+ * instructions retired since the last call (at every exit and at the overflow timer) and delivers
+ * a PMI; kvm_pmu_rdpmc emulates an RDPMC exit; kvm_pmu_cpuid fills leaf 0xA. None fails
+ * otherwise. */
+enum hvsim_status kvm_pmu_create(struct kvm_vcpu *kv);
+bool kvm_pmu_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value, bool *ok);
+bool kvm_pmu_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value, bool *ok);
+void kvm_pmu_account(struct kvm_vcpu *kv);
+void kvm_pmu_overflow_timer(struct kvm_vcpu *kv);
+void kvm_pmu_rdpmc(struct kvm_vcpu *kv);
+void kvm_pmu_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t out[4]);
 
 /* kvm_cpuid.c */
 void kvm_cpuid(struct kvm_vcpu *kv, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

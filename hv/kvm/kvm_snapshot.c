@@ -1,6 +1,6 @@
 /* Snapshots of the kvm algorithm (struct hvsim_hv_ops snapshot/restore/snapshot_free): the whole
- * struct kvm_vm with its vCPUs, each vCPU's LAPIC model, the I/O APIC, the userspace I/O APIC's
- * held messages, the vmcs12 store and L1's VMX processors (nested VMX). Engine event handles
+ * struct kvm_vm with its vCPUs, each vCPU's LAPIC model and vPMU, the I/O APIC, the userspace I/O
+ * APIC's held messages, the vmcs12 store and L1's VMX processors (nested VMX). Engine event handles
  * (LAPIC timers, the delayed I/O APIC service) are plain values: the engine restores its event
  * queue with them. Restore copies into the live objects, so every pointer the VM holds (vCPUs,
  * LAPICs, I/O APIC, store, L1 processors) stays valid; a snapshot restores any number of times. */
@@ -13,6 +13,7 @@ struct kvm_snap {
 	unsigned n;                 /* vCPUs */
 	struct kvm_vm *kvm;         /* a copy with its vCPUs; its pointers are never followed */
 	struct lapic **lapic;       /* n copies */
+	struct pmu **pmu;           /* n copies of the vPMUs */
 	struct ioapic *io;          /* a copy */
 	struct kvm_held *held;      /* NULL: nothing was ever held */
 	struct vmcs_store *vmcs12s; /* NULL without nested VMX */
@@ -33,10 +34,13 @@ void kvm_snapshot_free(void *snap)
 	for (unsigned i = 0; i < s->n; i++) {
 		if (s->lapic)
 			free(s->lapic[i]);
+		if (s->pmu)
+			free(s->pmu[i]);
 		if (s->l1)
 			vmx_cpu_destroy(s->l1[i]);
 	}
 	free(s->lapic);
+	free(s->pmu);
 	free(s->l1);
 	free(s->io);
 	free(s->held);
@@ -57,9 +61,11 @@ static void *dup_bytes(const void *p, size_t bytes)
 static bool take_vcpu(const struct kvm_vcpu *kv, struct kvm_snap *s, unsigned i)
 {
 	s->lapic[i] = malloc(lapic_state_size());
-	if (!s->lapic[i])
+	s->pmu[i] = malloc(pmu_state_size());
+	if (!s->lapic[i] || !s->pmu[i])
 		return false;
 	lapic_copy(s->lapic[i], kv->lapic);
+	pmu_copy(s->pmu[i], kv->pmu);
 	return !kv->nested.cpu || (s->l1[i] = vmx_cpu_clone(kv->nested.cpu)) != NULL;
 }
 
@@ -67,9 +73,10 @@ static bool take(const struct kvm_vm *kvm, struct kvm_snap *s)
 {
 	s->kvm = dup_bytes(kvm, vm_bytes(kvm->n));
 	s->lapic = calloc(kvm->n, sizeof(*s->lapic));
+	s->pmu = calloc(kvm->n, sizeof(*s->pmu));
 	s->l1 = calloc(kvm->n, sizeof(*s->l1));
 	s->io = malloc(ioapic_state_size());
-	if (!s->kvm || !s->lapic || !s->l1 || !s->io)
+	if (!s->kvm || !s->lapic || !s->pmu || !s->l1 || !s->io)
 		return false;
 	ioapic_copy(s->io, kvm->ioapic);
 	if (kvm->user_held && !(s->held = dup_bytes(kvm->user_held, sizeof(*s->held))))
@@ -138,7 +145,8 @@ static enum hvsim_status restore_owned(struct kvm_vm *kvm, const struct kvm_snap
 	return HVSIM_OK;
 }
 
-static void restore_vcpu(struct kvm_vcpu *kv, const struct kvm_vcpu *from, const struct lapic *l)
+static void restore_vcpu(struct kvm_vcpu *kv, const struct kvm_vcpu *from, const struct lapic *l,
+                         const struct pmu *pmu)
 {
 	struct kvm_vcpu keep = *kv;
 
@@ -147,7 +155,9 @@ static void restore_vcpu(struct kvm_vcpu *kv, const struct kvm_vcpu *from, const
 	kv->v = keep.v;
 	kv->lapic = keep.lapic;
 	kv->nested.cpu = keep.nested.cpu;
+	kv->pmu = keep.pmu;
 	lapic_copy(kv->lapic, l);
+	pmu_copy(kv->pmu, pmu);
 }
 
 enum hvsim_status kvm_restore(void *priv, const void *snap)
@@ -169,6 +179,6 @@ enum hvsim_status kvm_restore(void *priv, const void *snap)
 	kvm->vmcs12s = keep.vmcs12s;
 	ioapic_copy(kvm->ioapic, s->io);
 	for (unsigned i = 0; i < kvm->n; i++)
-		restore_vcpu(&kvm->vcpus[i], &s->kvm->vcpus[i], s->lapic[i]);
+		restore_vcpu(&kvm->vcpus[i], &s->kvm->vcpus[i], s->lapic[i], s->pmu[i]);
 	return HVSIM_OK;
 }

@@ -1,8 +1,9 @@
 /* One of each exit-worthy instruction in long mode under the kvm algorithm on VMX, so the golden
  * shows which exit with which reason and operands under KVM's controls and which complete in the
  * guest (RDTSC, RDTSCP, RDRAND, MOV from CR0, MOV to CR4 of its own shadow, INVLPG with EPT, PAUSE
- * and WBINVD without their exiting controls). RDPMC exits and KVM answers #GP (no vPMU), which the
- * guest's #GP handler skips; a read of the I/O APIC window is an EPT violation KVM emulates. */
+ * and WBINVD without their exiting controls). RDPMC exits and KVM's vPMU returns PMC0 (a KVM
+ * without a vPMU answers #GP, which the guest's #GP handler skips); a read of the I/O APIC window
+ * is an EPT violation KVM emulates. */
 #include "runtime.h"
 
 #define VEC_GP 13
@@ -21,7 +22,7 @@
 	rdtsc				/* no exit: TSC offsetting */
 	rdtscp				/* no exit: RDTSCP enabled */
 	xor ecx, ecx
-	rdpmc				/* exit 15; #GP injected */
+	rdpmc				/* exit 15; PMC0 from the vPMU */
 	rdrand eax			/* no exit */
 	mov rax, cr0			/* no exit: CR0 reads are not intercepted */
 	mov rbx, cr4

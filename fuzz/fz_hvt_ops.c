@@ -22,12 +22,15 @@ static const char *const op_names[FZ_HVT_OP_COUNT] = {
 
 static const char *const cpus[] = {"intel-icelake-server", "intel-sapphirerapids", "kvm-nested"};
 
-/* SDM Table 11-6 x2APIC MSRs, IA32_APIC_BASE, IA32_TSC_DEADLINE, and the MSRs kvm_exit.c
- * emulates (TSC, EFER, PAT, MISC_ENABLE, FEATURE_CONTROL, SPEC_CTRL, ARCH_CAPABILITIES) */
+/* SDM Table 11-6 x2APIC MSRs, IA32_APIC_BASE, IA32_TSC_DEADLINE, the MSRs kvm_exit.c emulates
+ * (TSC, EFER, PAT, MISC_ENABLE, FEATURE_CONTROL, SPEC_CTRL, ARCH_CAPABILITIES), and the vPMU's
+ * (kvm_pmu.c: IA32_PMC0/1, IA32_PERFEVTSEL0/1, IA32_FIXED_CTR0, IA32_FIXED_CTR_CTRL,
+ * IA32_PERF_GLOBAL_STATUS/CTRL/OVF_CTRL, IA32_A_PMC0, IA32_PERF_CAPABILITIES) */
 static const uint64_t msrs[] = {
     0x802, 0x803, 0x808, 0x80a, 0x80b, 0x80d, 0x80f, 0x810, 0x817,      0x818, 0x820, 0x827,
     0x828, 0x82f, 0x830, 0x832, 0x833, 0x834, 0x835, 0x836, 0x837,      0x838, 0x839, 0x83e,
-    0x83f, 0x1b,  0x6e0, 0x10,  0x277, 0x1a0, 0x3a,  0x48,  0xc0000080, 0x10a,
+    0x83f, 0x1b,  0x6e0, 0x10,  0x277, 0x1a0, 0x3a,  0x48,  0xc0000080, 0x10a, 0xc1,  0xc2,
+    0x186, 0x187, 0x309, 0x38d, 0x38e, 0x38f, 0x390, 0x4c1, 0x345,
 };
 
 /* SDM Table 11-1 xAPIC offsets */

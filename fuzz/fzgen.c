@@ -5,6 +5,7 @@
  * match what the tables produce. */
 #include "fz_apic_seeds.h"
 #include "fz_hvt_seeds.h"
+#include "fz_tdx.h"
 #include "fz_vmx_seeds.h"
 #include "fz_dict.h"
 
@@ -80,10 +81,29 @@ static int hvt_seeds(const char *dir)
 	return rc;
 }
 
+static int tdx_seeds(const char *dir)
+{
+	char path[4096];
+	uint8_t b[SEED_MAX];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/fuzz_tdx_seamcall", dir);
+	mkdir(path, 0777);
+	for (size_t i = 0; i < fz_tdx_seed_count(); i++) {
+		const struct fz_tdx_seed *s = fz_tdx_seed_at(i);
+		size_t n = fz_tdx_seed_bytes(s, b, sizeof(b));
+
+		snprintf(path, sizeof(path), "%s/fuzz_tdx_seamcall/%s", dir, s->name);
+		rc |= n ? write_file(path, b, n) : 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "seeds") == 0)
-		return apic_seeds(argv[2]) | vmx_seeds(argv[2]) | hvt_seeds(argv[2]);
+		return apic_seeds(argv[2]) | vmx_seeds(argv[2]) | hvt_seeds(argv[2]) |
+		       tdx_seeds(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dict") == 0)
 		return fz_dict_write(argv[2], stdout) ? 0 : 1;
 	fprintf(stderr, "usage: fzgen seeds DIR | fzgen dict TARGET\n");

@@ -6,6 +6,7 @@
 #include "../fuzz/fz_apic_seeds.h"
 #include "../fuzz/fz_dict.h"
 #include "../fuzz/fz_hvt_seeds.h"
+#include "../fuzz/fz_tdx.h"
 #include "../fuzz/fz_vmx_seeds.h"
 
 #include <stdlib.h>
@@ -77,10 +78,24 @@ Test(fuzz_gen, committed_hv_transitions_seeds_match_the_seed_table)
 	}
 }
 
+Test(fuzz_gen, committed_tdx_seeds_match_the_seed_table)
+{
+	for (size_t i = 0; i < fz_tdx_seed_count(); i++) {
+		const struct fz_tdx_seed *s = fz_tdx_seed_at(i);
+		uint8_t b[4096];
+		size_t n = fz_tdx_seed_bytes(s, b, sizeof(b));
+		char path[256];
+
+		cr_assert(n, "%s: does not encode", s->name);
+		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_tdx_seamcall/%s", s->name);
+		same_as_file(path, b, n);
+	}
+}
+
 Test(fuzz_gen, committed_dictionaries_match_the_generator)
 {
 	static const char *const targets[] = {"fuzz_lapic_ioapic", "fuzz_vmcs_entry",
-	                                      "fuzz_hv_transitions"};
+	                                      "fuzz_hv_transitions", "fuzz_tdx_seamcall"};
 
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char *text = NULL, path[256];

@@ -279,3 +279,24 @@ Test(tdx_run, vp_info_reports_gpaw_and_vcpu_index)
 	          (unsigned long long)(uint32_t)g.r8);
 	txf_free(&f);
 }
+
+/* Found by fuzz_tdx_seamcall's kvm-build-teardown seed: reclaiming a TDCS page left the TD's count
+ * of TDCS pages at its old value (tdx_check: "1 TDCX pages counted, 0 owned") */
+Test(tdx_run, reclaimed_tdcs_and_tdvpx_pages_leave_the_td_counts)
+{
+	struct txf f;
+	struct txf_td td;
+
+	txf_ready(&f, 1, 1);
+	txf_build_runnable(&f, &td, TXF_HKID_FIRST + 1);
+	txf_call(&f, 0, TDH_MNG_VPFLUSHDONE, td.tdr, 0, 0, 0, NULL);
+	txf_call(&f, 0, TDH_PHYMEM_CACHE_WB, 0, 0, 0, 0, NULL);
+	txf_call(&f, 0, TDH_MNG_KEY_FREEID, td.tdr, 0, 0, 0, NULL);
+	WANT(txf_call(&f, 0, TDH_PHYMEM_PAGE_RECLAIM, td.tdcx[0], 0, 0, 0, NULL), TDX_SUCCESS,
+	     "reclaim a TDCS page");
+	txf_check(&f, "reclaiming a TDCS page");
+	WANT(txf_call(&f, 0, TDH_PHYMEM_PAGE_RECLAIM, td.tdvpx[0], 0, 0, 0, NULL), TDX_SUCCESS,
+	     "reclaim a TDVPX page");
+	txf_check(&f, "reclaiming a TDVPX page");
+	txf_free(&f);
+}

@@ -218,6 +218,10 @@ enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **o
                              struct hvsim_error *err);
 /* Frees m (NULL is fine). Can't fail. */
 void tdx_destroy(struct tdx_module *m);
+/* Puts m back in its initial state under configuration cfg (no allocation: the fuzzers' reset).
+ * HVSIM_E_INPUT for a configuration out of range (m is then unchanged). */
+enum hvsim_status tdx_reset(struct tdx_module *m, const struct tdx_config *cfg,
+                            struct hvsim_error *err);
 /* Copies src's whole state into dst (created with any configuration). Can't fail. */
 void tdx_copy(struct tdx_module *dst, const struct tdx_module *src);
 
@@ -244,8 +248,9 @@ bool tdx_lp_in_td(const struct tdx_module *m, unsigned lp);
 bool tdx_page_info(const struct tdx_module *m, uint64_t hpa, enum tdx_page_type *pt,
                    uint64_t *owner_tdr);
 enum tdx_sys_state tdx_sys_state(const struct tdx_module *m);
-/* True when status (RAX after a call) is one the TDX ABI defines, with an operand id where the
- * status carries one; TDX_SW_UD counts as known. */
+/* True when status (RAX after a call) is one of the TDX ABI statuses this model returns, with
+ * details of at most 16 bits (an operand id, an EPT level, a TD exit's exit reason); TDX_SW_UD
+ * counts as known. */
 bool tdx_status_known(uint64_t status);
 /* The status name ("TDX_OPERAND_INVALID") of status's class and code, or "?". */
 const char *tdx_status_name(uint64_t status);

@@ -69,6 +69,15 @@ enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **o
 	return HVSIM_OK;
 }
 
+enum hvsim_status tdx_reset(struct tdx_module *m, const struct tdx_config *cfg,
+                            struct hvsim_error *err)
+{
+	if (!config_ok(cfg, err))
+		return HVSIM_E_INPUT;
+	reset(m, cfg);
+	return HVSIM_OK;
+}
+
 void tdx_destroy(struct tdx_module *m)
 {
 	free(m);
@@ -153,8 +162,15 @@ void tdx_page_free(struct tdx_module *m, uint32_t page)
 {
 	struct tdx_pamt *e = &m->pamt[page];
 
-	if (e->pt != PT_TDR && e->td < TDX_TD_MAX && m->td[e->td].chldcnt)
-		m->td[e->td].chldcnt--;
+	struct tdx_td *t = e->td < TDX_TD_MAX ? &m->td[e->td] : NULL;
+
+	if (t && e->pt != PT_TDR && t->chldcnt)
+		t->chldcnt--;
+	/* a reclaimed TDCS or TDVPS page leaves its TD's count of them too */
+	if (t && e->pt == PT_TDCX && e->vcpu == TDX_NONE && t->tdcx)
+		t->tdcx--;
+	else if (t && e->pt == PT_TDCX && e->vcpu < TDX_VCPU_MAX && t->vcpu[e->vcpu].tdvpx)
+		t->vcpu[e->vcpu].tdvpx--;
 	memset(e, 0, sizeof(*e));
 	e->td = e->vcpu = TDX_NONE;
 }

@@ -121,9 +121,11 @@ bool fz_inv_tdx_no_effect(const struct tdx_module *b, const struct tdx_module *a
 {
 	const uint8_t *x = (const uint8_t *)b, *y = (const uint8_t *)a;
 
-	if ((status & TDX_STATUS_MASK) == TDX_SUCCESS) /* success, or a TD exit */
-		return true;
-	for (size_t i = 0; i < sizeof(*b); i++)
+	size_t n = tdx_used_bytes(b);
+
+	if ((status & TDX_STATUS_MASK) == TDX_SUCCESS || memcmp(b, a, n) == 0)
+		return true; /* success (or a TD exit), or nothing changed */
+	for (size_t i = 0; i < n; i++)
 		if (x[i] != y[i])
 			return fz_fail(why, cap, "status %#llx (%s) changed the module at byte %zu",
 			               (unsigned long long)status, tdx_status_name(status), i);

@@ -73,6 +73,37 @@ static const struct fz_tdx_op remove_flow[] = {
     SEAM(0, TDH_MNG_RD, O(TDR, 0), O(FIELD, 7), NONE, NONE),
 };
 
+/* 15 steps to TDH.MEM.PAGE.ADD, then KVM's TDH.MR.EXTEND of 256-byte chunks, a misaligned and an
+ * unmapped chunk, the finalization, and an extension after it */
+static const struct fz_tdx_op measure_flow[] = {
+    B5(0),
+    B5(0),
+    B5(0),
+    SEAM(0, TDH_MR_EXTEND, O(GPA, 0), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MR_EXTEND, O(RAW, FZ_TDX_GPA_BASE + 0x100), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MR_EXTEND, O(RAW, FZ_TDX_GPA_BASE + 0x180), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MR_EXTEND, O(GPA, 2), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MNG_RD, O(TDR, 0), O(FIELD, 16), NONE, NONE),
+    NEXT(0),
+    SEAM(0, TDH_MR_EXTEND, O(GPA, 0), O(TDR, 0), NONE, NONE),
+};
+
+/* a blocked page unblocks only after TDH.MEM.TRACK; a pending page blocks and unblocks too */
+static const struct fz_tdx_op unblock_flow[] = {
+    B5(0),
+    B5(0),
+    B5(0),
+    NEXT(0),
+    SEAM(0, TDH_MEM_RANGE_BLOCK, O(GPA, 0), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MEM_RANGE_UNBLOCK, O(GPA, 0), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MEM_TRACK, O(TDR, 0), NONE, NONE, NONE),
+    SEAM(0, TDH_MEM_RANGE_UNBLOCK, O(GPA, 0), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MEM_PAGE_AUG, O(GPA, 3), O(TDR, 0), O(FREE, 0), NONE),
+    SEAM(0, TDH_MEM_RANGE_BLOCK, O(GPA, 3), O(TDR, 0), NONE, NONE),
+    SEAM(0, TDH_MEM_TRACK, O(TDR, 0), NONE, NONE, NONE),
+    SEAM(0, TDH_MEM_RANGE_UNBLOCK, O(GPA, 3), O(TDR, 0), NONE, NONE),
+};
+
 static const struct fz_tdx_op association[] = {
     B5(0),
     B5(0),
@@ -139,6 +170,8 @@ static const struct fz_tdx_seed seeds[] = {
     SEED("accept-after-ept-violation", CFG(1, 1, 1, 1, 1), accept_flow, .entered = 2, .exits = 1,
          .accepted = 1),
     SEED("block-track-remove", CFG(1, 1, 1, 1, 1), remove_flow, .finalized = 1, .removed = 1),
+    SEED("measure-before-finalize", CFG(1, 1, 1, 1, 1), measure_flow, .finalized = 1, .ok = 19),
+    SEED("block-track-unblock", CFG(1, 1, 1, 1, 1), unblock_flow, .finalized = 1, .ok = 22),
     SEED("vcpu-association-two-lps", CFG(2, 1, 1, 1, 1), association, .entered = 2, .exits = 1),
     SEED("two-packages-two-tds", CFG(4, 2, 2, 2, 2), two_packages, .created = 2, .finalized = 2),
     SEED("seamcalls-before-ready", CFG(1, 1, 0, 1, 1), before_ready, .ready = 1, .failed = 6),

@@ -3,6 +3,7 @@
  * takes, then one broken step per test with the status it must give, and the PAMT ownership it
  * leaves (tdx_page_info, tdx_check). Each test builds its own module (tests/test_tdx_fixture.h). */
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "test_tdx_fixture.h"
 
@@ -230,5 +231,28 @@ Test(tdx_td, misaligned_or_shared_gpa_is_operand_invalid)
 		                      TXF_HOST_PAGE, NULL),
 		             TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX, "RCX %#llx: not refused",
 		             (unsigned long long)bad[i]);
+	txf_free(&f);
+}
+
+/* tdx_check: a state where two pages of one TD map one GPA, or CHLDCNT is off, is reported */
+Test(tdx_td, check_reports_a_gpa_mapped_twice_and_a_wrong_child_count)
+{
+	struct txf f;
+	struct txf_td td;
+	char why[256];
+	uint32_t p;
+
+	txf_ready(&f, 1, 1);
+	txf_build(&f, &td, TXF_HKID_FIRST + 1);
+	p = (uint32_t)(txf_page(&f) / TDX_PAGE_SIZE);
+	f.m->pamt[p] = f.m->pamt[td.page / TDX_PAGE_SIZE];
+	f.m->td[0].chldcnt++;
+	cr_assert(!tdx_check(f.m, why, sizeof(why)) && strstr(why, "both map GPA"),
+	          "a GPA mapped twice: got %s", why);
+	f.m->pamt[p] = f.m->pamt[0];
+	f.m->pamt[p].pt = PT_NDA;
+	f.m->pamt[p].td = f.m->pamt[p].vcpu = TDX_NONE;
+	cr_assert(!tdx_check(f.m, why, sizeof(why)) && strstr(why, "CHLDCNT"),
+	          "CHLDCNT one too high: got %s", why);
 	txf_free(&f);
 }

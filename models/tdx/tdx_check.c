@@ -5,7 +5,9 @@
 #include "tdx_int.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 static bool fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -69,29 +71,49 @@ static bool page_role_ok(const struct tdx_module *m, uint32_t i, char *why, size
 	return true;
 }
 
-/* No GPA mapped twice in one TD, no Secure-EPT table present twice. */
-static bool sept_unique(const struct tdx_module *m, uint32_t i, char *why, size_t cap)
+/* Pages per TD, gathered in one pass over the PAMT. */
+struct tally {
+	unsigned children[TDX_TD_MAX], tdcx[TDX_TD_MAX], tdvpx[TDX_TD_MAX][TDX_VCPU_MAX];
+	uint32_t sept[TDX_MEM_PAGES_MAX]; /* PT_REG and PT_EPT pages */
+	unsigned n_sept;
+};
+
+static void tally_page(struct tally *t, const struct tdx_pamt *e, uint32_t i)
 {
-	const struct tdx_pamt *a = &m->pamt[i];
+	if (e->pt != PT_TDR)
+		t->children[e->td]++;
+	if (e->pt == PT_TDCX && e->vcpu == TDX_NONE)
+		t->tdcx[e->td]++;
+	else if (e->pt == PT_TDCX && e->vcpu < TDX_VCPU_MAX)
+		t->tdvpx[e->td][e->vcpu]++;
+	if (e->pt == PT_REG || e->pt == PT_EPT)
+		t->sept[t->n_sept++] = i;
+}
 
-	if (a->pt != PT_REG && a->pt != PT_EPT)
-		return true;
-	for (uint32_t j = i + 1; j < m->cfg.mem_pages; j++) {
-		const struct tdx_pamt *b = &m->pamt[j];
+/* No GPA mapped twice in one TD, no Secure-EPT table present twice. */
+static bool sept_unique(const struct tdx_module *m, const struct tally *t, char *why, size_t cap)
+{
+	for (unsigned x = 0; x < t->n_sept; x++)
+		for (unsigned y = x + 1; y < t->n_sept; y++) {
+			const struct tdx_pamt *a = &m->pamt[t->sept[x]], *b = &m->pamt[t->sept[y]];
 
-		if (b->pt == a->pt && b->td == a->td && b->gpa == a->gpa && b->state == a->state &&
-		    a->pt == PT_EPT)
-			return fail(why, cap,
-			            "pages %u and %u: both level-%u Secure-EPT pages at %#llx", i,
-			            j, a->state, (unsigned long long)a->gpa);
-		if (b->pt == PT_REG && a->pt == PT_REG && b->td == a->td && b->gpa == a->gpa)
-			return fail(why, cap, "pages %u and %u: both map GPA %#llx of TD %u", i, j,
-			            (unsigned long long)a->gpa, a->td);
-	}
+			if (a->pt != b->pt || a->td != b->td || a->gpa != b->gpa)
+				continue;
+			if (a->pt == PT_REG)
+				return fail(
+				    why, cap, "pages %u and %u: both map GPA %#llx of TD %u",
+				    t->sept[x], t->sept[y], (unsigned long long)a->gpa, a->td);
+			if (a->state == b->state)
+				return fail(why, cap,
+				            "pages %u and %u: both level-%u Secure-EPT pages "
+				            "at %#llx",
+				            t->sept[x], t->sept[y], a->state,
+				            (unsigned long long)a->gpa);
+		}
 	return true;
 }
 
-static bool pamt_ok(const struct tdx_module *m, char *why, size_t cap)
+static bool pamt_ok(const struct tdx_module *m, struct tally *t, char *why, size_t cap)
 {
 	if (m->tdmr_base + m->tdmr_pages > m->cfg.mem_pages || m->tdmr_done > m->tdmr_pages ||
 	    (m->tdmr_pages && m->rsvd_pages >= m->tdmr_pages))
@@ -100,41 +122,33 @@ static bool pamt_ok(const struct tdx_module *m, char *why, size_t cap)
 	for (uint32_t i = 0; i < m->cfg.mem_pages; i++) {
 		if (!page_type_ok(m, i, why, cap))
 			return false;
-		if (m->pamt[i].pt != PT_NDA && m->pamt[i].pt != PT_RSVD &&
-		    (!page_role_ok(m, i, why, cap) || !sept_unique(m, i, why, cap)))
+		if (m->pamt[i].pt == PT_NDA || m->pamt[i].pt == PT_RSVD)
+			continue;
+		if (!page_role_ok(m, i, why, cap))
 			return false;
+		tally_page(t, &m->pamt[i], i);
 	}
-	return true;
+	return sept_unique(m, t, why, cap);
 }
 
 /* Per TD: the child count and the TDCX counts match the pages that name it. */
-static bool td_pages_ok(const struct tdx_module *m, unsigned td, char *why, size_t cap)
+static bool td_pages_ok(const struct tdx_module *m, const struct tally *c, unsigned td, char *why,
+                        size_t cap)
 {
 	const struct tdx_td *t = &m->td[td];
-	unsigned children = 0, tdcx = 0, tdvpx[TDX_VCPU_MAX] = {0};
 
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++) {
-		const struct tdx_pamt *e = &m->pamt[i];
-
-		if (e->td != td || e->pt == PT_NDA || e->pt == PT_RSVD || e->pt == PT_TDR)
-			continue;
-		children++;
-		if (e->pt == PT_TDCX && e->vcpu == TDX_NONE)
-			tdcx++;
-		else if (e->pt == PT_TDCX && e->vcpu < TDX_VCPU_MAX)
-			tdvpx[e->vcpu]++;
-	}
 	if (t->tdr >= m->cfg.mem_pages || m->pamt[t->tdr].pt != PT_TDR || m->pamt[t->tdr].td != td)
 		return fail(why, cap, "TD %u: its TDR page %u is not a TDR it owns", td, t->tdr);
-	if (children != t->chldcnt)
+	if (c->children[td] != t->chldcnt)
 		return fail(why, cap, "TD %u: CHLDCNT %u, pages owned %u", td, t->chldcnt,
-		            children);
-	if (tdcx != t->tdcx)
-		return fail(why, cap, "TD %u: %u TDCX pages counted, %u owned", td, t->tdcx, tdcx);
+		            c->children[td]);
+	if (c->tdcx[td] != t->tdcx)
+		return fail(why, cap, "TD %u: %u TDCX pages counted, %u owned", td, t->tdcx,
+		            c->tdcx[td]);
 	for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
-		if (t->vcpu[v].used && tdvpx[v] != t->vcpu[v].tdvpx)
+		if (t->vcpu[v].used && c->tdvpx[td][v] != t->vcpu[v].tdvpx)
 			return fail(why, cap, "TD %u vCPU %u: %u TDVPX pages counted, %u owned", td,
-			            v, t->vcpu[v].tdvpx, tdvpx[v]);
+			            v, t->vcpu[v].tdvpx, c->tdvpx[td][v]);
 	return true;
 }
 
@@ -205,13 +219,17 @@ static bool lp_ok(const struct tdx_module *m, char *why, size_t cap)
 
 bool tdx_check(const struct tdx_module *m, char *why, size_t cap)
 {
+	struct tally t;
+
 	if (m->sys_state > TDX_SYS_READY)
 		return fail(why, cap, "system state %u", m->sys_state);
-	if (!pamt_ok(m, why, cap) || !kot_ok(m, why, cap) || !lp_ok(m, why, cap))
+	memset(&t, 0, offsetof(struct tally, sept));
+	t.n_sept = 0;
+	if (!pamt_ok(m, &t, why, cap) || !kot_ok(m, why, cap) || !lp_ok(m, why, cap))
 		return false;
 	for (unsigned td = 0; td < TDX_TD_MAX; td++)
 		if (m->td[td].used &&
-		    (!td_pages_ok(m, td, why, cap) || !td_key_ok(m, td, why, cap)))
+		    (!td_pages_ok(m, &t, td, why, cap) || !td_key_ok(m, td, why, cap)))
 			return false;
 	return true;
 }

@@ -17,6 +17,8 @@
 
 #include <hvsim/tdx.h>
 
+#include <stddef.h>
+
 #define TDX_NONE 0xffu /* no TD slot / vCPU / LP */
 
 /* The model's owner encoding in a PAMT entry: the TD slot, not the TDR address (tdx_page_info
@@ -83,8 +85,15 @@ struct tdx_module {
 	struct tdx_lp lp[TDX_LP_MAX];
 	struct tdx_kot kot[TDX_HKID_MAX]; /* index: HKID - cfg.hkid_first */
 	struct tdx_td td[TDX_TD_MAX];
-	struct tdx_pamt pamt[TDX_MEM_PAGES_MAX];
+	struct tdx_pamt pamt[TDX_MEM_PAGES_MAX]; /* last: entries past cfg.mem_pages are unused */
 };
+
+/* The bytes of m that hold state: everything up to the PAMT entries of configured memory. Copies
+ * and comparisons stop there (entries past it are never read). */
+static inline size_t tdx_used_bytes(const struct tdx_module *m)
+{
+	return offsetof(struct tdx_module, pamt) + m->cfg.mem_pages * sizeof(struct tdx_pamt);
+}
 
 /* ---- Shared helpers (tdx_module.c) ---- */
 /* status | operand id */

@@ -85,7 +85,7 @@ void tdx_destroy(struct tdx_module *m)
 
 void tdx_copy(struct tdx_module *dst, const struct tdx_module *src)
 {
-	memcpy(dst, src, sizeof(*dst));
+	memcpy(dst, src, tdx_used_bytes(src));
 }
 
 /* ---- Operands ---- */

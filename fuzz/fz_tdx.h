@@ -131,7 +131,8 @@ bool fz_inv_tdx_no_effect(const struct tdx_module *b, const struct tdx_module *a
                           char *why, size_t cap);
 /* lifecycle_order: a TD leaf succeeded only with the module ready; ADD/EXTEND only before
  * finalization, AUG/ENTER only after; on a TD in teardown nothing but TDH.MNG.RD (which reads)
- * succeeds with its TDR or TDVPR. */
+ * succeeds with its TDR or TDVPR; PAGE.REMOVE only of a blocked page after a TDH.MEM.TRACK,
+ * VPFLUSHDONE only with every vCPU flushed, KEY.FREEID only after every package's CACHE.WB. */
 bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
                           uint64_t status, char *why, size_t cap);
 /* vcpu_lp_association: a vCPU entered only on the LP it stayed associated with since its last

@@ -172,6 +172,46 @@ static bool sys_leaf(unsigned leaf)
 	       leaf == TDH_SYS_RDALL || leaf == TDH_SYS_CONFIG || leaf == TDH_SYS_KEY_CONFIG;
 }
 
+/* The rules of the leaves that free or re-key memory, restated from the spec against the state
+ * before the call (a check missing in the model shows here). */
+static bool key_rules(const struct tdx_module *b, unsigned td, unsigned leaf,
+                      const struct tdx_regs *in, char *why, size_t cap)
+{
+	const struct tdx_td *t = &b->td[td];
+	const struct tdx_kot *k = tdx_kot_peek(b, t->hkid);
+	uint64_t gpa = in->rcx & ~UINT64_C(0xfff);
+	uint32_t page;
+
+	if (leaf == TDH_MEM_PAGE_REMOVE) { /* TDX ABI TDH.MEM.PAGE.REMOVE */
+		page = tdx_sept_leaf(b, td, gpa);
+		if (page == UINT32_MAX || (b->pamt[page].state != SEPT_BLOCKED &&
+		                           b->pamt[page].state != SEPT_PENDING_BLOCKED))
+			return fz_fail(why, cap, "TDH.MEM.PAGE.REMOVE of GPA %#llx, not blocked",
+			               (unsigned long long)gpa);
+		if (t->epoch <= b->pamt[page].bepoch)
+			return fz_fail(why, cap,
+			               "TDH.MEM.PAGE.REMOVE of GPA %#llx blocked in epoch %llu, "
+			               "TD epoch %llu: no TDH.MEM.TRACK since",
+			               (unsigned long long)gpa,
+			               (unsigned long long)b->pamt[page].bepoch,
+			               (unsigned long long)t->epoch);
+	}
+	if (leaf == TDH_MNG_KEY_FREEID &&
+	    (t->lifecycle != TD_BLOCKED || !k || k->wb_pkgs != (1u << b->cfg.packages) - 1))
+		return fz_fail(why, cap,
+		               "TDH.MNG.KEY.FREEID on TD %u (lifecycle %u) before every "
+		               "package wrote HKID %u back",
+		               td, t->lifecycle, t->hkid);
+	if (leaf == TDH_MNG_VPFLUSHDONE)
+		for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
+			if (t->vcpu[v].used && t->vcpu[v].assoc_lp != TDX_NONE)
+				return fz_fail(why, cap,
+				               "TDH.MNG.VPFLUSHDONE on TD %u with vCPU %u still "
+				               "associated with LP %u",
+				               td, v, t->vcpu[v].assoc_lp);
+	return true;
+}
+
 bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
                           uint64_t status, char *why, size_t cap)
 {
@@ -193,7 +233,7 @@ bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struc
 		return fz_fail(why, cap, "%s succeeded on TD %u in op_state %u", name, td, op);
 	if ((leaf == TDH_MEM_PAGE_AUG || leaf == TDH_VP_ENTER) && op != TDX_OP_RUNNABLE)
 		return fz_fail(why, cap, "%s succeeded on TD %u before finalization", name, td);
-	return true;
+	return key_rules(b, td, leaf, in, why, cap);
 }
 
 bool fz_inv_tdx_association(const struct fz_tdx_sys *s, unsigned lp, unsigned leaf,

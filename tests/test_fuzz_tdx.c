@@ -234,3 +234,36 @@ Test(fuzz_tdx, vcpu_lp_association_rejects_an_entry_on_another_lp)
 	txf_free(&f);
 	fz_tdx_destroy(&s);
 }
+
+Test(fuzz_tdx, lifecycle_order_restates_remove_freeid_and_flushdone_rules)
+{
+	struct txf f;
+	struct txf_td td;
+	struct tdx_regs in = {.rcx = TXF_GPA};
+	char why[WHY];
+
+	ready_td(&f, &td);
+	in.rdx = td.tdr;
+	cr_assert(
+	    !fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "REMOVE of a mapped page passed");
+	cr_assert(strstr(why, "not blocked"), "message: %s", why);
+	txf_call(&f, 0, TDH_MEM_RANGE_BLOCK, TXF_GPA, td.tdr, 0, 0, NULL);
+	cr_assert(
+	    !fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "REMOVE without TDH.MEM.TRACK passed");
+	txf_call(&f, 0, TDH_MEM_TRACK, td.tdr, 0, 0, 0, NULL);
+	cr_assert(
+	    fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "REMOVE after block and track: %s", why);
+	in.rcx = td.tdr;
+	cr_assert(
+	    !fz_inv_tdx_lifecycle(f.m, TDH_MNG_KEY_FREEID, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "FREEID on a live TD passed");
+	txf_call(&f, 0, TDH_VP_ENTER, td.tdvpr, 0, 0, 0, NULL);
+	tdx_td_exit(f.m, 0, &(struct tdx_regs){0});
+	cr_assert(
+	    !fz_inv_tdx_lifecycle(f.m, TDH_MNG_VPFLUSHDONE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "VPFLUSHDONE with an associated vCPU passed");
+	txf_free(&f);
+}

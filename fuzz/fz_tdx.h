@@ -96,8 +96,10 @@ struct fz_tdx_outcome {
 void fz_tdx_config(uint8_t b0, uint8_t b1, struct tdx_config *c);
 /* Allocates the machine (two module models). HVSIM_E_NOMEM; fz_tdx_destroy is safe after. */
 enum hvsim_status fz_tdx_create(struct fz_tdx_sys *s);
+/* Frees what fz_tdx_create made; safe on a failed one. */
 void fz_tdx_destroy(struct fz_tdx_sys *s);
 
+/* The kind's name ("seamcall"), or "?". Can't fail. */
 const char *fz_tdx_op_name(uint8_t kind);
 /* Decodes the next operation. Can't fail. */
 void fz_tdx_decode(struct fz_in *in, struct fz_tdx_op *op);
@@ -148,11 +150,13 @@ struct fz_tdx_seed {
 	size_t n_ops;
 	struct fz_tdx_stats wants; /* each counter must reach at least this */
 };
+/* Number of seeds, and the i-th (NULL past the end). Can't fail. */
 size_t fz_tdx_seed_count(void);
 const struct fz_tdx_seed *fz_tdx_seed_at(size_t i);
 /* The seed's input bytes; 0 when they do not fit in cap. */
 size_t fz_tdx_seed_bytes(const struct fz_tdx_seed *seed, uint8_t *buf, size_t cap);
-/* Writes fuzz_tdx_seamcall.dict: the seeds' operations, leaves, statuses, field ids. */
+/* Writes fuzz_tdx_seamcall.dict: the seeds' operations, leaves, statuses, field ids. False when
+ * out fails. */
 bool fz_tdx_dict(FILE *out);
 
 #endif

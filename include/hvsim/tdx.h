@@ -241,20 +241,21 @@ bool tdx_tdcall(struct tdx_module *m, unsigned lp, struct tdx_regs *guest, struc
 bool tdx_td_exit(struct tdx_module *m, unsigned lp, struct tdx_regs *host);
 
 /* ---- Queries (pure) ---- */
-/* True when lp is inside a TD (between TDH.VP.ENTER and the TD exit). */
+/* True when lp is inside a TD (between TDH.VP.ENTER and the TD exit). Can't fail. */
 bool tdx_lp_in_td(const struct tdx_module *m, unsigned lp);
 /* The PAMT entry of the page at hpa: its type, and the HPA of its owner's TDR (0 for none). False
  * for an address outside memory. */
 bool tdx_page_info(const struct tdx_module *m, uint64_t hpa, enum tdx_page_type *pt,
                    uint64_t *owner_tdr);
+/* The module's initialization state. Can't fail. */
 enum tdx_sys_state tdx_sys_state(const struct tdx_module *m);
 /* True when status (RAX after a call) is one of the TDX ABI statuses this model returns, with
  * details of at most 16 bits (an operand id, an EPT level, a TD exit's exit reason); TDX_SW_UD
  * counts as known. */
 bool tdx_status_known(uint64_t status);
-/* The status name ("TDX_OPERAND_INVALID") of status's class and code, or "?". */
+/* The status name ("TDX_OPERAND_INVALID") of status's class and code, or "?". Can't fail. */
 const char *tdx_status_name(uint64_t status);
-/* The leaf name ("TDH.MNG.CREATE") of a SEAMCALL leaf number, or "?". */
+/* The leaf name ("TDH.MNG.CREATE") of a SEAMCALL leaf number, or "?". Can't fail. */
 const char *tdx_seamcall_name(uint64_t leaf);
 
 /* The model's own invariants: PAMT types and owners consistent with the TD table, per-TD child

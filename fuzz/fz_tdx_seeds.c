@@ -1,8 +1,9 @@
 /* The hand-made seeds of fuzz_tdx_seamcall and its dictionary: KVM's TD build to the first TD
  * exit, its teardown to the last reclaimed page, the page-acceptance flow (EPT violation, AUG,
- * ACCEPT), block/track/remove, vCPU association across two LPs, a two-package module, SEAMCALLs
- * before the module is ready, and HKID exhaustion. fuzz/fzgen encodes them into
- * fuzz/corpus/fuzz_tdx_seamcall/; tests/test_fuzz_tdx.c checks each reaches its counters. */
+ * ACCEPT), block/track/remove, block/track/unblock, TDH.MR.EXTEND around finalization, vCPU
+ * association across two LPs, a two-package module, SEAMCALLs before the module is ready, and
+ * HKID exhaustion. fuzz/fzgen encodes them into fuzz/corpus/fuzz_tdx_seamcall/;
+ * tests/test_fuzz_tdx.c checks each reaches its counters. */
 #include "fz_tdx.h"
 
 #include <string.h>

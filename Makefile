@@ -21,7 +21,7 @@ LDFLAGS  := $(SAN)
 Q        := $(if $(V),,@)
 say       = $(if $(V),,@printf '  %-5s %s\n' $(1) $(2))
 
-LIB_DIRS := sim models models/vmx hv hv/kvm
+LIB_DIRS := sim models models/vmx models/tdx hv hv/kvm
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 

@@ -39,7 +39,8 @@ $(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/rep
 # The generator of seeds and dictionaries (fuzz/fzgen.c); `make fuzz-gen` rewrites the committed
 # outputs (tests/test_fuzz_gen.c fails when they are stale).
 FUZZ_GEN := $(BUILD)/fuzz/fzgen
-FUZZ_GEN_DICTS := fuzz_lapic_ioapic fuzz_vmcs_entry fuzz_hv_transitions fuzz_pmu_msr
+FUZZ_GEN_DICTS := fuzz_lapic_ioapic fuzz_vmcs_entry fuzz_hv_transitions fuzz_pmu_msr \
+		  fuzz_tdx_seamcall
 $(FUZZ_GEN): $(BUILD)/fuzz/fzgen.o $(FUZZ_LIB_OBJ) $(LIB_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

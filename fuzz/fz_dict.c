@@ -9,6 +9,7 @@
 #include "fz_apic_seeds.h"
 #include "fz_hvt_seeds.h"
 #include "fz_pmu_seeds.h"
+#include "fz_tdx.h"
 #include "fz_vmx_seeds.h"
 
 #include <hvsim/vmx.h>
@@ -240,5 +241,7 @@ bool fz_dict_write(const char *target, FILE *out)
 		return apic_dict(out);
 	if (strcmp(target, "fuzz_vmcs_entry") == 0)
 		return vmx_dict(out);
+	if (strcmp(target, "fuzz_tdx_seamcall") == 0)
+		return fz_tdx_dict(out);
 	return false;
 }

@@ -3,11 +3,8 @@
  *   fzgen dict T           T's dictionary to standard output (fuzz/T.dict)
  * `make fuzz-gen` runs both; the outputs are committed and tests/test_fuzz_gen.c checks that they
  * match what the tables produce. */
-#include "fz_apic_seeds.h"
-#include "fz_hvt_seeds.h"
-#include "fz_pmu_seeds.h"
-#include "fz_vmx_seeds.h"
 #include "fz_dict.h"
+#include "fz_seed_sets.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,83 +24,37 @@ static int write_file(const char *path, const uint8_t *b, size_t n)
 	return 0;
 }
 
-static int apic_seeds(const char *dir)
+static int write_seeds(const char *dir, const struct fz_seed_set *set)
 {
 	char path[4096];
 	uint8_t b[SEED_MAX];
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/fuzz_lapic_ioapic", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, set->target);
 	mkdir(path, 0777);
-	for (size_t i = 0; i < fz_apic_seed_count(); i++) {
-		const struct fz_apic_seed *s = fz_apic_seed_at(i);
-		size_t n = fz_apic_seed_bytes(s, b, sizeof(b));
+	for (size_t i = 0; i < set->count(); i++) {
+		size_t n = set->bytes(i, b, sizeof(b));
 
-		snprintf(path, sizeof(path), "%s/fuzz_lapic_ioapic/%s", dir, s->name);
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, set->target, set->name(i));
 		rc |= n ? write_file(path, b, n) : 1;
 	}
 	return rc;
 }
 
-static int vmx_seeds(const char *dir)
+static int all_seeds(const char *dir)
 {
-	char path[4096];
-	uint8_t b[SEED_MAX];
+	const struct fz_seed_set *set;
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/fuzz_vmcs_entry", dir);
-	mkdir(path, 0777);
-	for (size_t i = 0; i < fz_vmx_seed_count(); i++) {
-		const struct fz_vmx_seed *s = fz_vmx_seed_at(i);
-		size_t n = fz_vmx_seed_bytes(s, b, sizeof(b));
-
-		snprintf(path, sizeof(path), "%s/fuzz_vmcs_entry/%s", dir, s->name);
-		rc |= n ? write_file(path, b, n) : 1;
-	}
-	return rc;
-}
-
-static int hvt_seeds(const char *dir)
-{
-	char path[4096];
-	uint8_t b[SEED_MAX];
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/fuzz_hv_transitions", dir);
-	mkdir(path, 0777);
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
-		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
-		size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
-
-		snprintf(path, sizeof(path), "%s/fuzz_hv_transitions/%s", dir, s->name);
-		rc |= n ? write_file(path, b, n) : 1;
-	}
-	return rc;
-}
-
-static int pmu_seeds(const char *dir)
-{
-	char path[4096];
-	uint8_t b[SEED_MAX];
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/fuzz_pmu_msr", dir);
-	mkdir(path, 0777);
-	for (size_t i = 0; i < fz_pmu_seed_count(); i++) {
-		const struct fz_pmu_seed *s = fz_pmu_seed_at(i);
-		size_t n = fz_pmu_seed_bytes(s, b, sizeof(b));
-
-		snprintf(path, sizeof(path), "%s/fuzz_pmu_msr/%s", dir, s->name);
-		rc |= n ? write_file(path, b, n) : 1;
-	}
+	for (size_t i = 0; (set = fz_seed_set_at(i)); i++)
+		rc |= write_seeds(dir, set);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "seeds") == 0)
-		return apic_seeds(argv[2]) | vmx_seeds(argv[2]) | hvt_seeds(argv[2]) |
-		       pmu_seeds(argv[2]);
+		return all_seeds(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dict") == 0)
 		return fz_dict_write(argv[2], stdout) ? 0 : 1;
 	fprintf(stderr, "usage: fzgen seeds DIR | fzgen dict TARGET\n");

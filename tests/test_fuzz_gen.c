@@ -3,11 +3,8 @@
  * dictionary. A decoder or table change without regenerating them fails here, naming the file. */
 #include <criterion/criterion.h>
 
-#include "../fuzz/fz_apic_seeds.h"
 #include "../fuzz/fz_dict.h"
-#include "../fuzz/fz_hvt_seeds.h"
-#include "../fuzz/fz_pmu_seeds.h"
-#include "../fuzz/fz_vmx_seeds.h"
+#include "../fuzz/fz_seed_sets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,64 +35,30 @@ static void same_as_file(const char *path, const uint8_t *want, size_t n)
 	free(got);
 }
 
-Test(fuzz_gen, committed_apic_seeds_match_the_seed_table)
+/* Every harness's seed set (fz_seed_sets.c), seed by seed. */
+Test(fuzz_gen, committed_seeds_match_the_seed_tables)
 {
-	for (size_t i = 0; i < fz_apic_seed_count(); i++) {
-		const struct fz_apic_seed *s = fz_apic_seed_at(i);
-		uint8_t b[4096];
-		size_t n = fz_apic_seed_bytes(s, b, sizeof(b));
-		char path[256];
+	const struct fz_seed_set *set;
 
-		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_lapic_ioapic/%s", s->name);
-		same_as_file(path, b, n);
-	}
-}
+	for (size_t k = 0; (set = fz_seed_set_at(k)); k++) {
+		for (size_t i = 0; i < set->count(); i++) {
+			uint8_t b[4096];
+			size_t n = set->bytes(i, b, sizeof(b));
+			char path[256];
 
-Test(fuzz_gen, committed_vmx_seeds_match_the_seed_table)
-{
-	for (size_t i = 0; i < fz_vmx_seed_count(); i++) {
-		const struct fz_vmx_seed *s = fz_vmx_seed_at(i);
-		uint8_t b[4096];
-		size_t n = fz_vmx_seed_bytes(s, b, sizeof(b));
-		char path[256];
-
-		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_vmcs_entry/%s", s->name);
-		same_as_file(path, b, n);
-	}
-}
-
-Test(fuzz_gen, committed_hv_transitions_seeds_match_the_seed_table)
-{
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++) {
-		const struct fz_hvt_seed *s = fz_hvt_seed_at(i);
-		uint8_t b[4096];
-		size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
-		char path[256];
-
-		cr_assert(n, "%s: does not encode", s->name);
-		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_hv_transitions/%s", s->name);
-		same_as_file(path, b, n);
-	}
-}
-
-Test(fuzz_gen, committed_pmu_seeds_match_the_seed_table)
-{
-	for (size_t i = 0; i < fz_pmu_seed_count(); i++) {
-		const struct fz_pmu_seed *s = fz_pmu_seed_at(i);
-		uint8_t b[4096];
-		size_t n = fz_pmu_seed_bytes(s, b, sizeof(b));
-		char path[256];
-
-		cr_assert(n, "%s: does not encode", s->name);
-		snprintf(path, sizeof(path), "fuzz/corpus/fuzz_pmu_msr/%s", s->name);
-		same_as_file(path, b, n);
+			cr_assert(n, "%s seed %s: does not encode", set->target, set->name(i));
+			snprintf(path, sizeof(path), "fuzz/corpus/%s/%s", set->target,
+			         set->name(i));
+			same_as_file(path, b, n);
+		}
 	}
 }
 
 Test(fuzz_gen, committed_dictionaries_match_the_generator)
 {
 	static const char *const targets[] = {"fuzz_lapic_ioapic", "fuzz_vmcs_entry",
-	                                      "fuzz_hv_transitions", "fuzz_pmu_msr"};
+	                                      "fuzz_hv_transitions", "fuzz_pmu_msr",
+	                                      "fuzz_tdx_seamcall"};
 
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char *text = NULL, path[256];

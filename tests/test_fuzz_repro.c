@@ -3,12 +3,14 @@
  * harness's decoder (fz_vmx_run) must give no finding and, for its last VMLAUNCH/VMRESUME, exactly
  * the outcome line in X.expect; for fuzz/crashes/fuzz_lapic_ioapic/X, no finding and X.expect's
  * "no finding"; for fuzz/crashes/fuzz_hv_transitions/X, the finding fz_hvt_run reports or "no
- * finding", as X.expect says. The replay binaries (make fuzz-replay) run the same files under ASan
+ * finding", as X.expect says; for fuzz/crashes/fuzz_tdx_seamcall/X, the finding fz_tdx_run
+ * reports or "no finding". The replay binaries (make fuzz-replay) run the same files under ASan
  * and UBSan. */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_apic_ops.h"
 #include "../fuzz/fz_hvt.h"
+#include "../fuzz/fz_tdx.h"
 #include "../fuzz/fz_vmx_ops.h"
 
 #include <glob.h>
@@ -116,4 +118,23 @@ Test(fuzz_repro, hv_transitions_reproducers_give_their_recorded_outcome)
 	if (each_repro("fuzz/crashes/fuzz_hv_transitions", hvt_one) == 0)
 		cr_skip_test(
 		    "no fuzz/crashes/fuzz_hv_transitions/*.expect (run from the repository root)");
+}
+
+static void tdx_one(const char *repro, const uint8_t *data, size_t len, const char *want)
+{
+	struct fz_tdx_outcome o;
+	struct fz_tdx_sys s;
+
+	cr_assert_eq(fz_tdx_create(&s), HVSIM_OK, "fz_tdx_create");
+	fz_tdx_run(&s, data, len, &o);
+	cr_assert_str_eq(o.kind ? o.kind : "no finding", want, "%s: wanted %s, got %s: %s", repro,
+	                 want, o.kind ? o.kind : "no finding", o.why);
+	fz_tdx_destroy(&s);
+}
+
+Test(fuzz_repro, tdx_seamcall_reproducers_give_their_recorded_outcome)
+{
+	if (each_repro("fuzz/crashes/fuzz_tdx_seamcall", tdx_one) == 0)
+		cr_skip_test(
+		    "no fuzz/crashes/fuzz_tdx_seamcall/*.expect (run from the repository root)");
 }

@@ -1,0 +1,437 @@
+/* TDX module model: life of the model object, the SEAMCALL dispatcher (leaf and version decoding,
+ * the "module not ready" gate), operand resolution shared by every leaf, and the status and leaf
+ * tables. Leaves live in tdx_sys.c (module initialization), tdx_td.c (TD build), tdx_mem.c
+ * (Secure EPT), tdx_teardown.c and tdx_enter.c. Leaves the model does not implement answer as an
+ * unknown leaf does (TDX_OPERAND_INVALID, operand RAX). TDX ABI as pinned in docs/spec-versions.md;
+ * docs/tdx-model.md lists what is left out. */
+#include "tdx_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RAX_LEAF_MASK     UINT64_C(0xFFFF)
+#define RAX_VERSION_SHIFT 16
+#define RAX_RESERVED_MASK UINT64_C(0xFFFFFFFFFF000000) /* TDX ABI "SEAMCALL": RAX[63:24] */
+#define HKID_MASK         (UINT64_C(0xFFF) << TDX_HKID_SHIFT)
+
+static bool config_ok(const struct tdx_config *c, struct hvsim_error *err)
+{
+	if (c->lps < 1 || c->lps > TDX_LP_MAX)
+		return hvsim_error_set(err, HVSIM_E_INPUT, "tdx: lps %u not in 1..%u", c->lps,
+		                       TDX_LP_MAX) == HVSIM_OK;
+	if (c->packages < 1 || c->packages > TDX_PKG_MAX || c->packages > c->lps)
+		return hvsim_error_set(err, HVSIM_E_INPUT, "tdx: packages %u not in 1..%u",
+		                       c->packages,
+		                       c->lps < TDX_PKG_MAX ? c->lps : TDX_PKG_MAX) == HVSIM_OK;
+	if (c->mem_pages < 16 || c->mem_pages > TDX_MEM_PAGES_MAX)
+		return hvsim_error_set(err, HVSIM_E_INPUT, "tdx: mem_pages %u not in 16..%u",
+		                       c->mem_pages, TDX_MEM_PAGES_MAX) == HVSIM_OK;
+	if (c->hkid_first < 1 || c->hkid_count < 1 || c->hkid_count > TDX_HKID_MAX ||
+	    c->hkid_first + c->hkid_count > 4096)
+		return hvsim_error_set(err, HVSIM_E_INPUT, "tdx: HKIDs %u+%u out of range",
+		                       c->hkid_first, c->hkid_count) == HVSIM_OK;
+	if (c->tdcs_pages < 1 || c->tdcs_pages > TDX_TDCX_MAX || c->tdvps_pages < 1 ||
+	    c->tdvps_pages > TDX_TDCX_MAX)
+		return hvsim_error_set(err, HVSIM_E_INPUT,
+		                       "tdx: tdcs_pages %u, tdvps_pages %u not "
+		                       "in 1..%u",
+		                       c->tdcs_pages, c->tdvps_pages, TDX_TDCX_MAX) == HVSIM_OK;
+	return true;
+}
+
+static void reset(struct tdx_module *m, const struct tdx_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	for (unsigned i = 0; i < TDX_LP_MAX; i++) {
+		m->lp[i].pkg = (uint8_t)(i * cfg->packages / cfg->lps);
+		m->lp[i].in_td = m->lp[i].in_vcpu = TDX_NONE;
+	}
+	for (unsigned i = 0; i < TDX_HKID_MAX; i++)
+		m->kot[i].td = TDX_NONE;
+	for (unsigned i = 0; i < TDX_MEM_PAGES_MAX; i++)
+		m->pamt[i].td = m->pamt[i].vcpu = TDX_NONE;
+}
+
+enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **out,
+                             struct hvsim_error *err)
+{
+	struct tdx_module *m;
+
+	*out = NULL;
+	if (!config_ok(cfg, err))
+		return HVSIM_E_INPUT;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "tdx: out of memory");
+	reset(m, cfg);
+	*out = m;
+	return HVSIM_OK;
+}
+
+enum hvsim_status tdx_reset(struct tdx_module *m, const struct tdx_config *cfg,
+                            struct hvsim_error *err)
+{
+	if (!config_ok(cfg, err))
+		return HVSIM_E_INPUT;
+	reset(m, cfg);
+	return HVSIM_OK;
+}
+
+void tdx_destroy(struct tdx_module *m)
+{
+	free(m);
+}
+
+void tdx_copy(struct tdx_module *dst, const struct tdx_module *src)
+{
+	memcpy(dst, src, tdx_used_bytes(src));
+}
+
+/* ---- Operands ---- */
+
+uint8_t tdx_all_pkgs(const struct tdx_module *m)
+{
+	return (uint8_t)((1u << m->cfg.packages) - 1);
+}
+
+uint64_t tdx_page_operand(const struct tdx_module *m, uint64_t pa, unsigned operand, uint32_t *page)
+{
+	uint64_t n = pa / TDX_PAGE_SIZE;
+
+	if (pa % TDX_PAGE_SIZE || (pa & HKID_MASK) || pa >> 52)
+		return tdx_err(TDX_OPERAND_INVALID, operand);
+	/* TDX base spec "TDMR": only memory of an initialized TDMR is convertible */
+	if (n < m->tdmr_base || n >= (uint64_t)m->tdmr_base + m->tdmr_done)
+		return tdx_err(TDX_OPERAND_ADDR_RANGE_ERROR, operand);
+	*page = (uint32_t)n;
+	return TDX_SUCCESS;
+}
+
+uint64_t tdx_free_page_operand(const struct tdx_module *m, uint64_t pa, unsigned operand,
+                               uint32_t *page)
+{
+	uint64_t st = tdx_page_operand(m, pa, operand, page);
+
+	if (st == TDX_SUCCESS && m->pamt[*page].pt != PT_NDA)
+		return tdx_err(TDX_PAGE_METADATA_INCORRECT, operand);
+	return st;
+}
+
+uint64_t tdx_tdr_operand(const struct tdx_module *m, uint64_t pa, unsigned operand, unsigned *td)
+{
+	uint32_t page;
+	uint64_t st = tdx_page_operand(m, pa, operand, &page);
+
+	if (st != TDX_SUCCESS)
+		return st;
+	if (m->pamt[page].pt != PT_TDR)
+		return tdx_err(TDX_PAGE_METADATA_INCORRECT, operand);
+	*td = m->pamt[page].td;
+	return TDX_SUCCESS;
+}
+
+uint64_t tdx_tdvpr_operand(const struct tdx_module *m, uint64_t pa, unsigned operand, unsigned *td,
+                           unsigned *vcpu)
+{
+	uint32_t page;
+	uint64_t st = tdx_page_operand(m, pa, operand, &page);
+
+	if (st != TDX_SUCCESS)
+		return st;
+	if (m->pamt[page].pt != PT_TDVPR)
+		return tdx_err(TDX_PAGE_METADATA_INCORRECT, operand);
+	*td = m->pamt[page].td;
+	*vcpu = m->pamt[page].vcpu;
+	return TDX_SUCCESS;
+}
+
+void tdx_page_assign(struct tdx_module *m, uint32_t page, uint8_t pt, unsigned td, unsigned vcpu)
+{
+	struct tdx_pamt *e = &m->pamt[page];
+
+	memset(e, 0, sizeof(*e));
+	e->pt = pt;
+	e->td = (uint8_t)td;
+	e->vcpu = (uint8_t)vcpu;
+	if (pt != PT_TDR)
+		m->td[td].chldcnt++;
+}
+
+void tdx_page_free(struct tdx_module *m, uint32_t page)
+{
+	struct tdx_pamt *e = &m->pamt[page];
+
+	struct tdx_td *t = e->td < TDX_TD_MAX ? &m->td[e->td] : NULL;
+
+	if (t && e->pt != PT_TDR && t->chldcnt)
+		t->chldcnt--;
+	/* a reclaimed TDCS or TDVPS page leaves its TD's count of them too */
+	if (t && e->pt == PT_TDCX && e->vcpu == TDX_NONE && t->tdcx)
+		t->tdcx--;
+	else if (t && e->pt == PT_TDCX && e->vcpu < TDX_VCPU_MAX && t->vcpu[e->vcpu].tdvpx)
+		t->vcpu[e->vcpu].tdvpx--;
+	memset(e, 0, sizeof(*e));
+	e->td = e->vcpu = TDX_NONE;
+}
+
+const struct tdx_kot *tdx_kot_peek(const struct tdx_module *m, uint64_t hkid)
+{
+	if (hkid < m->cfg.hkid_first || hkid >= (uint64_t)m->cfg.hkid_first + m->cfg.hkid_count)
+		return NULL;
+	return &m->kot[hkid - m->cfg.hkid_first];
+}
+
+struct tdx_kot *tdx_kot_of(struct tdx_module *m, uint64_t hkid)
+{
+	return (struct tdx_kot *)tdx_kot_peek(m, hkid);
+}
+
+bool tdx_vcpu_running(const struct tdx_module *m, unsigned td, unsigned v)
+{
+	for (unsigned i = 0; i < m->cfg.lps; i++)
+		if (m->lp[i].in_td == td && m->lp[i].in_vcpu == v)
+			return true;
+	return false;
+}
+
+uint64_t tdx_td_keyed(const struct tdx_td *t)
+{
+	if (t->lifecycle == TD_HKID_ASSIGNED)
+		return TDX_TD_KEYS_NOT_CONFIGURED;
+	if (t->lifecycle != TD_KEYS_CONFIGURED)
+		return TDX_LIFECYCLE_STATE_INCORRECT;
+	return TDX_SUCCESS;
+}
+
+/* ---- The dispatcher ---- */
+
+/* Leaves a module that is not ready accepts (TDX ABI "TDX Module Lifecycle") */
+static bool allowed_before_ready(unsigned leaf)
+{
+	return leaf == TDH_SYS_INIT || leaf == TDH_SYS_LP_INIT || leaf == TDH_SYS_RD ||
+	       leaf == TDH_SYS_RDALL || leaf == TDH_SYS_CONFIG || leaf == TDH_SYS_KEY_CONFIG;
+}
+
+static bool is_sys_leaf(unsigned leaf)
+{
+	return allowed_before_ready(leaf) || leaf == TDH_SYS_TDMR_INIT;
+}
+
+static bool is_td_leaf(unsigned leaf)
+{
+	switch (leaf) {
+	case TDH_MNG_CREATE:
+	case TDH_MNG_KEY_CONFIG:
+	case TDH_MNG_ADDCX:
+	case TDH_MNG_INIT:
+	case TDH_VP_CREATE:
+	case TDH_VP_ADDCX:
+	case TDH_VP_INIT:
+	case TDH_MR_EXTEND:
+	case TDH_MR_FINALIZE:
+	case TDH_MNG_RD:
+	case TDH_VP_RD: return true;
+	default: return false;
+	}
+}
+
+static bool is_mem_leaf(unsigned leaf)
+{
+	return leaf == TDH_MEM_SEPT_ADD || leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MEM_PAGE_AUG ||
+	       leaf == TDH_MEM_RANGE_BLOCK || leaf == TDH_MEM_RANGE_UNBLOCK ||
+	       leaf == TDH_MEM_TRACK || leaf == TDH_MEM_PAGE_REMOVE;
+}
+
+static bool is_teardown_leaf(unsigned leaf)
+{
+	return leaf == TDH_VP_FLUSH || leaf == TDH_MNG_VPFLUSHDONE || leaf == TDH_PHYMEM_CACHE_WB ||
+	       leaf == TDH_MNG_KEY_FREEID || leaf == TDH_PHYMEM_PAGE_RECLAIM ||
+	       leaf == TDH_PHYMEM_PAGE_WBINVD;
+}
+
+/* The highest version each leaf accepts: TDH.VP.INIT version 1 takes the x2APIC ID in R8. */
+static unsigned max_version(unsigned leaf)
+{
+	return leaf == TDH_VP_INIT ? 1 : 0;
+}
+
+static bool leaf_known(unsigned leaf)
+{
+	return leaf == TDH_VP_ENTER || is_sys_leaf(leaf) || is_td_leaf(leaf) || is_mem_leaf(leaf) ||
+	       is_teardown_leaf(leaf);
+}
+
+void tdx_seamcall(struct tdx_module *m, unsigned lp, struct tdx_regs *r)
+{
+	unsigned leaf = (unsigned)(r->rax & RAX_LEAF_MASK);
+	unsigned version = (unsigned)(r->rax >> RAX_VERSION_SHIFT) & 0xff;
+
+	/* SEAMCALL in VMX non-root operation (inside a TD) is not a SEAMCALL */
+	if (lp >= m->cfg.lps || m->lp[lp].in_td != TDX_NONE) {
+		r->rax = TDX_SW_UD;
+		return;
+	}
+	if ((r->rax & RAX_RESERVED_MASK) || !leaf_known(leaf) || version > max_version(leaf)) {
+		r->rax = tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
+		return;
+	}
+	if (m->sys_state != TDX_SYS_READY && !allowed_before_ready(leaf)) {
+		r->rax = TDX_SYS_NOT_READY;
+		return;
+	}
+	if (is_sys_leaf(leaf))
+		tdx_sys_leaf(m, lp, leaf, r);
+	else if (is_td_leaf(leaf))
+		tdx_td_leaf(m, lp, leaf, r);
+	else if (is_mem_leaf(leaf))
+		tdx_mem_leaf(m, lp, leaf, r);
+	else if (is_teardown_leaf(leaf))
+		tdx_teardown_leaf(m, lp, leaf, r);
+	else
+		tdx_vp_enter(m, lp, r);
+}
+
+/* ---- Queries ---- */
+
+bool tdx_lp_in_td(const struct tdx_module *m, unsigned lp)
+{
+	return lp < m->cfg.lps && m->lp[lp].in_td != TDX_NONE;
+}
+
+bool tdx_page_info(const struct tdx_module *m, uint64_t hpa, enum tdx_page_type *pt,
+                   uint64_t *owner_tdr)
+{
+	const struct tdx_pamt *e;
+
+	if (hpa / TDX_PAGE_SIZE >= m->cfg.mem_pages)
+		return false;
+	e = &m->pamt[hpa / TDX_PAGE_SIZE];
+	*pt = (enum tdx_page_type)e->pt;
+	*owner_tdr = e->td < TDX_TD_MAX ? (uint64_t)m->td[e->td].tdr * TDX_PAGE_SIZE : 0;
+	return true;
+}
+
+enum tdx_sys_state tdx_sys_state(const struct tdx_module *m)
+{
+	return (enum tdx_sys_state)m->sys_state;
+}
+
+struct status_name {
+	uint64_t status;
+	const char *name;
+};
+
+static const struct status_name statuses[] = {
+    {TDX_SUCCESS, "TDX_SUCCESS"},
+    {TDX_OPERAND_INVALID, "TDX_OPERAND_INVALID"},
+    {TDX_OPERAND_ADDR_RANGE_ERROR, "TDX_OPERAND_ADDR_RANGE_ERROR"},
+    {TDX_OPERAND_BUSY, "TDX_OPERAND_BUSY"},
+    {TDX_PREVIOUS_TLB_EPOCH_BUSY, "TDX_PREVIOUS_TLB_EPOCH_BUSY"},
+    {TDX_PAGE_METADATA_INCORRECT, "TDX_PAGE_METADATA_INCORRECT"},
+    {TDX_TD_ASSOCIATED_PAGES_EXIST, "TDX_TD_ASSOCIATED_PAGES_EXIST"},
+    {TDX_SYS_INIT_NOT_PENDING, "TDX_SYS_INIT_NOT_PENDING"},
+    {TDX_SYS_LP_INIT_NOT_DONE, "TDX_SYS_LP_INIT_NOT_DONE"},
+    {TDX_SYS_LP_INIT_DONE, "TDX_SYS_LP_INIT_DONE"},
+    {TDX_SYS_NOT_READY, "TDX_SYS_NOT_READY"},
+    {TDX_SYS_KEY_CONFIG_NOT_PENDING, "TDX_SYS_KEY_CONFIG_NOT_PENDING"},
+    {TDX_SYS_LP_INIT_NOT_PENDING, "TDX_SYS_LP_INIT_NOT_PENDING"},
+    {TDX_SYS_CONFIG_NOT_PENDING, "TDX_SYS_CONFIG_NOT_PENDING"},
+    {TDX_TDCS_NOT_ALLOCATED, "TDX_TDCS_NOT_ALLOCATED"},
+    {TDX_LIFECYCLE_STATE_INCORRECT, "TDX_LIFECYCLE_STATE_INCORRECT"},
+    {TDX_OP_STATE_INCORRECT, "TDX_OP_STATE_INCORRECT"},
+    {TDX_NO_VCPUS, "TDX_NO_VCPUS"},
+    {TDX_TDCX_NUM_INCORRECT, "TDX_TDCX_NUM_INCORRECT"},
+    {TDX_VCPU_STATE_INCORRECT, "TDX_VCPU_STATE_INCORRECT"},
+    {TDX_VCPU_ASSOCIATED, "TDX_VCPU_ASSOCIATED"},
+    {TDX_VCPU_NOT_ASSOCIATED, "TDX_VCPU_NOT_ASSOCIATED"},
+    {TDX_NO_VALID_VE_INFO, "TDX_NO_VALID_VE_INFO"},
+    {TDX_MAX_VCPUS_EXCEEDED, "TDX_MAX_VCPUS_EXCEEDED"},
+    {TDX_TD_KEYS_NOT_CONFIGURED, "TDX_TD_KEYS_NOT_CONFIGURED"},
+    {TDX_KEY_CONFIGURED, "TDX_KEY_CONFIGURED"},
+    {TDX_WBCACHE_NOT_COMPLETE, "TDX_WBCACHE_NOT_COMPLETE"},
+    {TDX_HKID_NOT_FREE, "TDX_HKID_NOT_FREE"},
+    {TDX_NO_HKID_READY_TO_WBCACHE, "TDX_NO_HKID_READY_TO_WBCACHE"},
+    {TDX_FLUSHVP_NOT_DONE, "TDX_FLUSHVP_NOT_DONE"},
+    {TDX_TDMR_ALREADY_INITIALIZED, "TDX_TDMR_ALREADY_INITIALIZED"},
+    {TDX_INVALID_TDMR, "TDX_INVALID_TDMR"},
+    {TDX_TDMR_OUTSIDE_CMRS, "TDX_TDMR_OUTSIDE_CMRS"},
+    {TDX_INVALID_RESERVED_IN_TDMR, "TDX_INVALID_RESERVED_IN_TDMR"},
+    {TDX_EPT_WALK_FAILED, "TDX_EPT_WALK_FAILED"},
+    {TDX_EPT_ENTRY_NOT_PRESENT, "TDX_EPT_ENTRY_NOT_PRESENT"},
+    {TDX_GPA_RANGE_NOT_BLOCKED, "TDX_GPA_RANGE_NOT_BLOCKED"},
+    {TDX_GPA_RANGE_ALREADY_BLOCKED, "TDX_GPA_RANGE_ALREADY_BLOCKED"},
+    {TDX_TLB_TRACKING_NOT_DONE, "TDX_TLB_TRACKING_NOT_DONE"},
+    {TDX_PAGE_ALREADY_ACCEPTED, "TDX_PAGE_ALREADY_ACCEPTED"},
+    {TDX_EPT_ENTRY_STATE_INCORRECT, "TDX_EPT_ENTRY_STATE_INCORRECT"},
+    {TDX_METADATA_FIELD_ID_INCORRECT, "TDX_METADATA_FIELD_ID_INCORRECT"},
+    {TDX_METADATA_FIELD_NOT_READABLE, "TDX_METADATA_FIELD_NOT_READABLE"},
+    {TDX_SW_UD & TDX_STATUS_MASK, "TDX_SW_UD"},
+};
+
+const char *tdx_status_name(uint64_t status)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].status == (status & TDX_STATUS_MASK))
+			return statuses[i].name;
+	return "?";
+}
+
+bool tdx_status_known(uint64_t status)
+{
+	uint64_t details = status & ~TDX_STATUS_MASK;
+
+	if (status == TDX_SW_UD)
+		return true;
+	/* details carry an operand id (0..255) or, for a TD exit, the exit reason (16 bits) */
+	return strcmp(tdx_status_name(status), "?") != 0 &&
+	       (status & TDX_STATUS_MASK) != (TDX_SW_UD & TDX_STATUS_MASK) && details <= 0xffff;
+}
+
+struct leaf_name {
+	unsigned leaf;
+	const char *name;
+};
+
+static const struct leaf_name leaves[] = {
+    {TDH_VP_ENTER, "TDH.VP.ENTER"},
+    {TDH_MNG_ADDCX, "TDH.MNG.ADDCX"},
+    {TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD"},
+    {TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD"},
+    {TDH_VP_ADDCX, "TDH.VP.ADDCX"},
+    {TDH_MEM_PAGE_AUG, "TDH.MEM.PAGE.AUG"},
+    {TDH_MEM_RANGE_BLOCK, "TDH.MEM.RANGE.BLOCK"},
+    {TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG"},
+    {TDH_MNG_CREATE, "TDH.MNG.CREATE"},
+    {TDH_VP_CREATE, "TDH.VP.CREATE"},
+    {TDH_MNG_RD, "TDH.MNG.RD"},
+    {TDH_MR_EXTEND, "TDH.MR.EXTEND"},
+    {TDH_MR_FINALIZE, "TDH.MR.FINALIZE"},
+    {TDH_VP_FLUSH, "TDH.VP.FLUSH"},
+    {TDH_MNG_VPFLUSHDONE, "TDH.MNG.VPFLUSHDONE"},
+    {TDH_MNG_KEY_FREEID, "TDH.MNG.KEY.FREEID"},
+    {TDH_MNG_INIT, "TDH.MNG.INIT"},
+    {TDH_VP_INIT, "TDH.VP.INIT"},
+    {TDH_VP_RD, "TDH.VP.RD"},
+    {TDH_PHYMEM_PAGE_RECLAIM, "TDH.PHYMEM.PAGE.RECLAIM"},
+    {TDH_MEM_PAGE_REMOVE, "TDH.MEM.PAGE.REMOVE"},
+    {TDH_SYS_KEY_CONFIG, "TDH.SYS.KEY.CONFIG"},
+    {TDH_SYS_INIT, "TDH.SYS.INIT"},
+    {TDH_SYS_RD, "TDH.SYS.RD"},
+    {TDH_SYS_LP_INIT, "TDH.SYS.LP.INIT"},
+    {TDH_SYS_TDMR_INIT, "TDH.SYS.TDMR.INIT"},
+    {TDH_SYS_RDALL, "TDH.SYS.RDALL"},
+    {TDH_MEM_TRACK, "TDH.MEM.TRACK"},
+    {TDH_MEM_RANGE_UNBLOCK, "TDH.MEM.RANGE.UNBLOCK"},
+    {TDH_PHYMEM_CACHE_WB, "TDH.PHYMEM.CACHE.WB"},
+    {TDH_PHYMEM_PAGE_WBINVD, "TDH.PHYMEM.PAGE.WBINVD"},
+    {TDH_SYS_CONFIG, "TDH.SYS.CONFIG"},
+};
+
+const char *tdx_seamcall_name(uint64_t leaf)
+{
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
+		if (leaves[i].leaf == leaf)
+			return leaves[i].name;
+	return "?";
+}

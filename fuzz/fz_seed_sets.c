@@ -1,11 +1,17 @@
 /* The seed-set table (fz_seed_sets.h): one row per harness, each a thin adaptor over the harness's
- * own seed table (fz_*_seeds.c), whose seed structs differ in everything but their name. */
+ * own seed table (fz_*_seeds.c), whose seed and operation structs differ in everything but their
+ * names. */
+#include "fz_seed_sets.h"
+
+#include "fz_apic_ops.h"
 #include "fz_apic_seeds.h"
 #include "fz_hvt_seeds.h"
 #include "fz_pmu_seeds.h"
-#include "fz_seed_sets.h"
 #include "fz_tdx.h"
+#include "fz_vmx_ops.h"
 #include "fz_vmx_seeds.h"
+
+#include <string.h>
 
 #define ADAPT(pfx)                                                             \
 	static const char *pfx##_name(size_t i)                                \
@@ -15,6 +21,15 @@
 	static size_t pfx##_bytes(size_t i, uint8_t *buf, size_t cap)          \
 	{                                                                      \
 		return fz_##pfx##_seed_bytes(fz_##pfx##_seed_at(i), buf, cap); \
+	}                                                                      \
+	static size_t pfx##_n_ops(size_t i)                                    \
+	{                                                                      \
+		return fz_##pfx##_seed_at(i)->n_ops;                           \
+	}                                                                      \
+	static const char *pfx##_op(size_t i, size_t k, struct fz_out *o)      \
+	{                                                                      \
+		fz_##pfx##_encode(o, &fz_##pfx##_seed_at(i)->ops[k]);          \
+		return fz_##pfx##_op_name(fz_##pfx##_seed_at(i)->ops[k].kind); \
 	}
 
 ADAPT(apic)
@@ -23,15 +38,27 @@ ADAPT(hvt)
 ADAPT(pmu)
 ADAPT(tdx)
 
+#define SET(target, pfx)                                                                        \
+	{                                                                                       \
+		(target), fz_##pfx##_seed_count, pfx##_name, pfx##_bytes, pfx##_n_ops, pfx##_op \
+	}
+
 static const struct fz_seed_set sets[] = {
-    {"fuzz_lapic_ioapic", fz_apic_seed_count, apic_name, apic_bytes},
-    {"fuzz_vmcs_entry", fz_vmx_seed_count, vmx_name, vmx_bytes},
-    {"fuzz_hv_transitions", fz_hvt_seed_count, hvt_name, hvt_bytes},
-    {"fuzz_pmu_msr", fz_pmu_seed_count, pmu_name, pmu_bytes},
-    {"fuzz_tdx_seamcall", fz_tdx_seed_count, tdx_name, tdx_bytes},
+    SET("fuzz_lapic_ioapic", apic), SET("fuzz_vmcs_entry", vmx),   SET("fuzz_hv_transitions", hvt),
+    SET("fuzz_pmu_msr", pmu),       SET("fuzz_tdx_seamcall", tdx),
 };
+
+#define N_SETS (sizeof(sets) / sizeof(sets[0]))
 
 const struct fz_seed_set *fz_seed_set_at(size_t i)
 {
-	return i < sizeof(sets) / sizeof(sets[0]) ? &sets[i] : NULL;
+	return i < N_SETS ? &sets[i] : NULL;
+}
+
+const struct fz_seed_set *fz_seed_set_of(const char *target)
+{
+	for (size_t i = 0; i < N_SETS; i++)
+		if (strcmp(sets[i].target, target) == 0)
+			return &sets[i];
+	return NULL;
 }

@@ -155,8 +155,5 @@ size_t fz_tdx_seed_count(void);
 const struct fz_tdx_seed *fz_tdx_seed_at(size_t i);
 /* The seed's input bytes; 0 when they do not fit in cap. */
 size_t fz_tdx_seed_bytes(const struct fz_tdx_seed *seed, uint8_t *buf, size_t cap);
-/* Writes fuzz_tdx_seamcall.dict: the seeds' operations, leaves, statuses, field ids. False when
- * out fails. */
-bool fz_tdx_dict(FILE *out);
 
 #endif

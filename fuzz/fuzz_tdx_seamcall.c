@@ -4,7 +4,7 @@
  * or raw RAX and operands shaped from the model's state (pages, free pages, the TDR/TDVPR pages it
  * created, GPAs and levels, HKIDs, field ids) or raw; TDCALLs from the vCPU an LP runs; TD exits;
  * KVM's next build or teardown step. After every operation the named invariants run
- * (fz_tdx_inv.c); an input also runs twice and must give the same result hash. */
+ * (hv/tdx_replay_inv.c); an input also runs twice and must give the same result hash. */
 #include "fz_tdx.h"
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does. */

@@ -171,6 +171,49 @@ Test(tdx_replay, runs_of_exported_seeds_and_reproducers_match_the_harness)
 	free(log.text);
 }
 
+/* docs/fuzzing.md "fuzz_tdx_seamcall", Export: the scenario names tdx-replay, one vCPU, the
+ * invariants oracle on, no expected finding for an input without one, and the seed's
+ * configuration as the first events, closed by tdx_module. */
+Test(tdx_replay, an_export_runs_on_tdx_replay_with_the_invariants_oracle)
+{
+	static const char *const first[] = {"tdx_lps",         "tdx_packages",   "tdx_mem_pages",
+	                                    "tdx_hkid_first",  "tdx_hkid_count", "tdx_tdcs_pages",
+	                                    "tdx_tdvps_pages", "tdx_module"};
+	const char *path = "fuzz/corpus/fuzz_tdx_seamcall/kvm-build-teardown";
+	struct fz_tdx_outcome o;
+	struct fz_tdx_sys s;
+	struct vm_fixture f;
+	uint8_t *data;
+	char *text;
+	fz_scn *scn;
+	size_t len;
+
+	data = slurp(path, &len);
+	cr_assert(data, "%s: cannot read it", path);
+	cr_assert_eq(fz_tdx_create(&s), HVSIM_OK, "fz_tdx_create");
+	scn = fz_tdx_export_scenario(&s, data, len, 1, &o);
+	text = scn ? fz_scn_text(scn) : NULL;
+	cr_assert(text, "export out of memory");
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s: %s", path, f.err.msg);
+	cr_assert_str_eq(f.sc->hv.algorithm, "tdx-replay", "algorithm");
+	cr_assert(f.sc->machine.vcpus == 1 && f.sc->oracles.invariants,
+	          "wanted 1 vCPU and invariants on, got %u and %d", f.sc->machine.vcpus,
+	          f.sc->oracles.invariants);
+	cr_assert(f.sc->n_runs == 1 && f.sc->runs[0].n_findings == 0,
+	          "wanted one run expecting nothing, got %zu runs", f.sc->n_runs);
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		cr_assert(f.sc->events[i].kind == SEV_HOST &&
+		              strcmp(f.sc->events[i].action, first[i]) == 0,
+		          "event %zu: wanted %s, got %s", i, first[i],
+		          f.sc->events[i].kind == SEV_HOST ? f.sc->events[i].action : "not host");
+	fixture_free(&f);
+	free(text);
+	fz_scn_destroy(scn);
+	fz_tdx_destroy(&s);
+	free(data);
+}
+
 /* ---- Trace lines ---- */
 
 static const char scenario_fmt[] =

@@ -4,7 +4,7 @@
  * or raw RAX and operands shaped from the model's state (pages, free pages, the TDR/TDVPR pages it
  * created, GPAs and levels, HKIDs, field ids) or raw; TDCALLs from the vCPU an LP runs; TD exits;
  * KVM's next build or teardown step. After every operation the named invariants run
- * (fz_tdx_inv.c); an input also runs twice and must give the same result hash. */
+ * (hv/tdx_replay_inv.c); an input also runs twice and must give the same result hash. */
 #include "fz_tdx.h"
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does. */
@@ -39,25 +39,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* The TDX model is not wired into the engine (no algorithm issues SEAMCALLs), so an input has no
- * scenario form: its regression is the byte reproducer in fuzz/crashes/fuzz_tdx_seamcall/ with an
- * .expect line (docs/fuzzing.md "fuzz_tdx_seamcall"). */
+/* The scenario form (fz_tdx_export.c): the configuration and every call as host events that the
+ * tdx-replay algorithm executes on its own module model, with the harness's invariants after each
+ * call, so `hvsim run` gives the harness's finding as the run's invariant_violation. */
 static int tdx_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info)
 {
 	struct fz_tdx_outcome o;
+	fz_scn *scn;
+	int rc;
 
-	(void)out;
-	if (!setup())
+	if (!setup() || !(scn = fz_tdx_export_scenario(&sys, data, size, fz_hash(data, size), &o)))
 		return 2;
-	fz_tdx_run(&sys, data, size, &o);
-	snprintf(info->kind, sizeof(info->kind), "none");
-	snprintf(
-	    info->expect, sizeof(info->expect),
-	    "%s%s; no scenario form: the TDX model is not wired into the engine. Replay the byte "
-	    "reproducer in fuzz/crashes/fuzz_tdx_seamcall/ with an .expect line holding the "
-	    "finding or \"no finding\" (tests/test_fuzz_repro.c)",
-	    o.kind ? "finding " : "no finding", o.kind ? o.kind : "");
-	return 1;
+	rc = fz_scn_write(scn, out);
+	fz_scn_destroy(scn);
+	snprintf(info->kind, sizeof(info->kind), "scenario");
+	snprintf(info->expect, sizeof(info->expect),
+	         "%s%s; `hvsim run` replays its %u operations' calls on the tdx-replay algorithm "
+	         "(one tdx_call trace line each)",
+	         o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "",
+	         o.ops);
+	return rc;
 }
 
 FZ_TARGET("fuzz_tdx_seamcall", tdx_export);

@@ -91,20 +91,13 @@ void fz_tdx_config(uint8_t b0, uint8_t b1, struct tdx_config *c)
 
 enum hvsim_status fz_tdx_create(struct fz_tdx_sys *s)
 {
-	struct tdx_config c;
-
 	memset(s, 0, sizeof(*s));
-	fz_tdx_config(7, 3, &c); /* the largest: every configuration is copied over it */
-	if (tdx_create(&c, &s->m, NULL) != HVSIM_OK || tdx_create(&c, &s->before, NULL) != HVSIM_OK)
-		return HVSIM_E_NOMEM;
-	return HVSIM_OK;
+	return tdx_replay_machine_create(&s->mc);
 }
 
 void fz_tdx_destroy(struct fz_tdx_sys *s)
 {
-	tdx_destroy(s->m);
-	tdx_destroy(s->before);
-	s->m = s->before = NULL;
+	tdx_replay_machine_destroy(&s->mc);
 }
 
 const char *fz_tdx_op_name(uint8_t kind)

@@ -4,17 +4,19 @@
  * created, GPAs and levels, HKIDs, metadata field ids, or raw), TDCALLs from the vCPU an LP runs,
  * asynchronous TD exits, and "the usual next step" of KVM's TD build or teardown so that inputs
  * reach deep states. One decoder (fz_tdx_decode) with its inverse (fz_tdx_encode) for the seeds;
- * the named invariants (fz_inv_tdx_*) are pure functions over the state before and after an
- * operation, usable from unit tests (tests/test_fuzz_tdx.c). docs/fuzzing.md "fuzz_tdx_seamcall".
+ * the named invariants (tdx_replay_inv_*) are pure functions over the state before and after an
+ * operation (hv/tdx_replay_inv.c, shared with the tdx-replay algorithm that replays exported
+ * findings), usable from unit tests (tests/test_fuzz_tdx.c). docs/fuzzing.md "fuzz_tdx_seamcall".
  *
  * Input layout: two configuration bytes (fz_tdx_config), then operations: one byte choosing the
  * kind, then its fields in the order fz_tdx_decode reads them. */
 #ifndef HVSIM_FUZZ_TDX_H
 #define HVSIM_FUZZ_TDX_H
 
+#include "fz_export.h"
 #include "harness.h"
 
-#include "../models/tdx/tdx_int.h"
+#include "../hv/tdx_replay_int.h"
 
 #define FZ_TDX_OPS_MAX  96 /* operations one input may run */
 #define FZ_TDX_WHY_MAX  384
@@ -73,10 +75,15 @@ struct fz_tdx_stats {
 	unsigned reclaimed; /* TDR pages reclaimed (whole TDs gone) */
 };
 
+/* Told of every call an input executes, with its concrete registers and outcome (the export
+ * writes each as host events, the tests compare them with a replayed run's trace). */
+typedef void (*fz_tdx_log_fn)(void *ctx, const struct tdx_replay_step *step);
+
 struct fz_tdx_sys {
-	struct tdx_module *m;
-	struct tdx_module *before;               /* the state before the running operation */
-	uint8_t assoc[TDX_TD_MAX][TDX_VCPU_MAX]; /* the harness's own vCPU-to-LP map, TDX_NONE */
+	struct tdx_replay_machine mc; /* the model, its state before the call, the vCPU-LP map */
+	struct tdx_config cfg;        /* the configuration of the running input */
+	fz_tdx_log_fn log;            /* NULL: nobody is told */
+	void *log_ctx;
 	struct fz_tdx_stats stats;
 	uint64_t hash;
 	const char *bad; /* the first violation: invariant name, NULL */
@@ -112,35 +119,19 @@ uint64_t fz_tdx_resolve(const struct tdx_module *m, const struct fz_tdx_opnd *x)
  * reclaim) as a SEAMCALL on the right LP: regs and lp. False when there is nothing to do. Pure. */
 bool fz_tdx_next(const struct tdx_module *m, uint8_t mode, uint8_t sel, unsigned *lp,
                  struct tdx_regs *r);
-/* Runs op and checks every invariant after it (a violation sets s->bad). Can't fail. */
+/* Runs op (a SEAMCALL, TDCALL or exit with its operands made concrete, through the tdx-replay
+ * executor) and checks every invariant after it (a violation sets s->bad). Can't fail. */
 void fz_tdx_execute(struct fz_tdx_sys *s, const struct fz_tdx_op *op);
 /* Decodes data and runs it on a fresh model of its configuration, stopping at the first
  * finding. Can't fail: a model that cannot be created is the finding "setup". */
 void fz_tdx_run(struct fz_tdx_sys *s, const uint8_t *data, size_t size, struct fz_tdx_outcome *o);
 
-/* ---- Named invariants (fz_tdx_inv.c): true when the rule holds ---- */
-/* page_owner_function: every page a TD holds has one owner, a live TD whose TDR it names; the
- * per-TD counts (CHLDCNT, TDCX, TDVPX) equal the pages; no GPA of a TD maps two pages. */
-bool fz_inv_tdx_page_owner(const struct tdx_module *m, char *why, size_t cap);
-/* pamt_type_consistent: from before to after one leaf, at most the pages that leaf may change
- * changed type, each along a transition the leaf makes (TDX base spec "PAMT"). */
-bool fz_inv_tdx_pamt_types(const struct tdx_module *b, const struct tdx_module *a, unsigned leaf,
-                           uint64_t status, char *why, size_t cap);
-/* status_known: the status is one the TDX ABI defines (tdx_status_known). */
-bool fz_inv_tdx_status_known(uint64_t status, char *why, size_t cap);
-/* failure_without_effect: an error or warning status left the module byte for byte unchanged. */
-bool fz_inv_tdx_no_effect(const struct tdx_module *b, const struct tdx_module *a, uint64_t status,
-                          char *why, size_t cap);
-/* lifecycle_order: a TD leaf succeeded only with the module ready; ADD/EXTEND only before
- * finalization, AUG/ENTER only after; on a TD in teardown nothing but TDH.MNG.RD (which reads)
- * succeeds with its TDR or TDVPR; PAGE.REMOVE only of a blocked page after a TDH.MEM.TRACK,
- * VPFLUSHDONE only with every vCPU flushed, KEY.FREEID only after every package's CACHE.WB. */
-bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
-                          uint64_t status, char *why, size_t cap);
-/* vcpu_lp_association: a vCPU entered only on the LP it stayed associated with since its last
- * entry (the harness's own map), and no two LPs run one vCPU. */
-bool fz_inv_tdx_association(const struct fz_tdx_sys *s, unsigned lp, unsigned leaf,
-                            const struct tdx_regs *in, uint64_t status, char *why, size_t cap);
+/* ---- Export (fz_tdx_export.c) ---- */
+/* The scenario of an input (docs/fuzzing.md "fuzz_tdx_seamcall"): runs it on s, writing its
+ * configuration and every call as tdx-replay host events; *o is the harness's outcome. NULL when
+ * out of memory. */
+fz_scn *fz_tdx_export_scenario(struct fz_tdx_sys *s, const uint8_t *data, size_t size,
+                               uint64_t hash, struct fz_tdx_outcome *o);
 
 /* ---- Seeds (fz_tdx_seeds.c) ---- */
 struct fz_tdx_seed {

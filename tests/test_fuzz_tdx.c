@@ -112,9 +112,9 @@ Test(fuzz_tdx, page_owner_function_detects_a_page_owned_twice)
 	char why[WHY];
 
 	ready_td(&f, &td);
-	cr_assert(fz_inv_tdx_page_owner(f.m, why, sizeof(why)), "correct model: %s", why);
+	cr_assert(tdx_replay_inv_page_owner(f.m, why, sizeof(why)), "correct model: %s", why);
 	f.m->pamt[td.page / TDX_PAGE_SIZE + 1] = f.m->pamt[td.page / TDX_PAGE_SIZE];
-	cr_assert(!fz_inv_tdx_page_owner(f.m, why, sizeof(why)),
+	cr_assert(!tdx_replay_inv_page_owner(f.m, why, sizeof(why)),
 	          "a GPA mapped by two pages passed");
 	cr_assert(strstr(why, "maps pages"), "message: %s", why);
 	txf_free(&f);
@@ -128,7 +128,7 @@ Test(fuzz_tdx, page_owner_function_detects_a_wrong_child_count)
 
 	ready_td(&f, &td);
 	f.m->td[0].chldcnt++;
-	cr_assert(!fz_inv_tdx_page_owner(f.m, why, sizeof(why)), "CHLDCNT off by one passed");
+	cr_assert(!tdx_replay_inv_page_owner(f.m, why, sizeof(why)), "CHLDCNT off by one passed");
 	cr_assert(strstr(why, "CHLDCNT"), "message: %s", why);
 	txf_free(&f);
 }
@@ -145,12 +145,13 @@ Test(fuzz_tdx, pamt_type_consistent_rejects_a_retype_by_the_wrong_leaf)
 	tdx_copy(b, f.m);
 	f.m->pamt[p].pt = PT_REG;
 	f.m->pamt[p].td = 0;
-	cr_assert(fz_inv_tdx_pamt_types(b, f.m, TDH_MEM_PAGE_AUG, TDX_SUCCESS, why, sizeof(why)),
-	          "AUG making a PT_REG page: %s", why);
-	cr_assert(!fz_inv_tdx_pamt_types(b, f.m, TDH_MNG_CREATE, TDX_SUCCESS, why, sizeof(why)),
+	cr_assert(
+	    tdx_replay_inv_pamt_types(b, f.m, TDH_MEM_PAGE_AUG, TDX_SUCCESS, why, sizeof(why)),
+	    "AUG making a PT_REG page: %s", why);
+	cr_assert(!tdx_replay_inv_pamt_types(b, f.m, TDH_MNG_CREATE, TDX_SUCCESS, why, sizeof(why)),
 	          "TDH.MNG.CREATE making a PT_REG page passed");
-	cr_assert(!fz_inv_tdx_pamt_types(b, f.m, TDH_MEM_PAGE_AUG, TDX_OP_STATE_INCORRECT, why,
-	                                 sizeof(why)),
+	cr_assert(!tdx_replay_inv_pamt_types(b, f.m, TDH_MEM_PAGE_AUG, TDX_OP_STATE_INCORRECT, why,
+	                                     sizeof(why)),
 	          "a failed AUG retyping a page passed");
 	tdx_destroy(b);
 	txf_free(&f);
@@ -161,9 +162,9 @@ Test(fuzz_tdx, status_known_rejects_undefined_codes)
 	char why[WHY];
 
 	cr_assert(
-	    fz_inv_tdx_status_known(TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX, why, sizeof(why)),
+	    tdx_replay_inv_status_known(TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX, why, sizeof(why)),
 	    "EPT_WALK_FAILED|RCX: %s", why);
-	cr_assert(!fz_inv_tdx_status_known(UINT64_C(0xC000FE0000000000), why, sizeof(why)),
+	cr_assert(!tdx_replay_inv_status_known(UINT64_C(0xC000FE0000000000), why, sizeof(why)),
 	          "class 0xFE passed");
 }
 
@@ -176,12 +177,12 @@ Test(fuzz_tdx, failure_without_effect_names_the_changed_byte)
 	txf_ready(&f, 1, 1);
 	cr_assert_eq(tdx_create(&f.m->cfg, &b, NULL), HVSIM_OK, "tdx_create");
 	tdx_copy(b, f.m);
-	cr_assert(fz_inv_tdx_no_effect(b, f.m, TDX_OPERAND_INVALID, why, sizeof(why)), "same: %s",
-	          why);
+	cr_assert(tdx_replay_inv_no_effect(b, f.m, TDX_OPERAND_INVALID, why, sizeof(why)),
+	          "same: %s", why);
 	f.m->td[3].epoch = 1;
-	cr_assert(!fz_inv_tdx_no_effect(b, f.m, TDX_OPERAND_INVALID, why, sizeof(why)),
+	cr_assert(!tdx_replay_inv_no_effect(b, f.m, TDX_OPERAND_INVALID, why, sizeof(why)),
 	          "a change under an error passed");
-	cr_assert(fz_inv_tdx_no_effect(b, f.m, TDX_SUCCESS, why, sizeof(why)),
+	cr_assert(tdx_replay_inv_no_effect(b, f.m, TDX_SUCCESS, why, sizeof(why)),
 	          "a change under success: %s", why);
 	tdx_destroy(b);
 	txf_free(&f);
@@ -195,15 +196,16 @@ Test(fuzz_tdx, lifecycle_order_rejects_success_before_ready_and_after_teardown)
 	char why[WHY];
 
 	txf_create(&f, 1, 1);
-	cr_assert(!fz_inv_tdx_lifecycle(f.m, TDH_MNG_CREATE, &in, TDX_SUCCESS, why, sizeof(why)),
-	          "TDH.MNG.CREATE succeeding before ready passed");
+	cr_assert(
+	    !tdx_replay_inv_lifecycle(f.m, TDH_MNG_CREATE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "TDH.MNG.CREATE succeeding before ready passed");
 	txf_free(&f);
 	ready_td(&f, &td);
 	in.rcx = td.tdr;
-	cr_assert(fz_inv_tdx_lifecycle(f.m, TDH_MEM_TRACK, &in, TDX_SUCCESS, why, sizeof(why)),
+	cr_assert(tdx_replay_inv_lifecycle(f.m, TDH_MEM_TRACK, &in, TDX_SUCCESS, why, sizeof(why)),
 	          "TRACK on a runnable TD: %s", why);
 	f.m->td[0].lifecycle = TD_TEARDOWN;
-	cr_assert(!fz_inv_tdx_lifecycle(f.m, TDH_MEM_TRACK, &in, TDX_SUCCESS, why, sizeof(why)),
+	cr_assert(!tdx_replay_inv_lifecycle(f.m, TDH_MEM_TRACK, &in, TDX_SUCCESS, why, sizeof(why)),
 	          "TRACK succeeding in teardown passed");
 	txf_free(&f);
 }
@@ -218,19 +220,22 @@ Test(fuzz_tdx, vcpu_lp_association_rejects_an_entry_on_another_lp)
 
 	sys_make(&s);
 	ready_td(&f, &td);
-	tdx_copy(s.m, f.m);
-	tdx_copy(s.before, f.m);
-	memset(s.assoc, TDX_NONE, sizeof(s.assoc));
+	tdx_copy(s.mc.m, f.m);
+	tdx_copy(s.mc.before, f.m);
+	memset(s.mc.assoc, TDX_NONE, sizeof(s.mc.assoc));
 	in.rcx = td.tdvpr;
-	cr_assert(fz_inv_tdx_association(&s, 1, TDH_VP_ENTER, &in, TDX_SUCCESS, why, sizeof(why)),
-	          "first entry: %s", why);
-	s.assoc[0][0] = 0;
-	cr_assert(!fz_inv_tdx_association(&s, 1, TDH_VP_ENTER, &in, TDX_SUCCESS, why, sizeof(why)),
-	          "entry on LP 1 of a vCPU associated with LP 0 passed");
-	s.m->lp[0].in_td = s.m->lp[1].in_td = 0;
-	s.m->lp[0].in_vcpu = s.m->lp[1].in_vcpu = 0;
-	cr_assert(!fz_inv_tdx_association(&s, 0, TDH_SYS_RD, &in, TDX_SUCCESS, why, sizeof(why)),
-	          "two LPs running one vCPU passed");
+	cr_assert(
+	    tdx_replay_inv_association(&s.mc, 1, TDH_VP_ENTER, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "first entry: %s", why);
+	s.mc.assoc[0][0] = 0;
+	cr_assert(
+	    !tdx_replay_inv_association(&s.mc, 1, TDH_VP_ENTER, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "entry on LP 1 of a vCPU associated with LP 0 passed");
+	s.mc.m->lp[0].in_td = s.mc.m->lp[1].in_td = 0;
+	s.mc.m->lp[0].in_vcpu = s.mc.m->lp[1].in_vcpu = 0;
+	cr_assert(
+	    !tdx_replay_inv_association(&s.mc, 0, TDH_SYS_RD, &in, TDX_SUCCESS, why, sizeof(why)),
+	    "two LPs running one vCPU passed");
 	txf_free(&f);
 	fz_tdx_destroy(&s);
 }
@@ -245,25 +250,25 @@ Test(fuzz_tdx, lifecycle_order_restates_remove_freeid_and_flushdone_rules)
 	ready_td(&f, &td);
 	in.rdx = td.tdr;
 	cr_assert(
-	    !fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    !tdx_replay_inv_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
 	    "REMOVE of a mapped page passed");
 	cr_assert(strstr(why, "not blocked"), "message: %s", why);
 	txf_call(&f, 0, TDH_MEM_RANGE_BLOCK, TXF_GPA, td.tdr, 0, 0, NULL);
 	cr_assert(
-	    !fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    !tdx_replay_inv_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
 	    "REMOVE without TDH.MEM.TRACK passed");
 	txf_call(&f, 0, TDH_MEM_TRACK, td.tdr, 0, 0, 0, NULL);
 	cr_assert(
-	    fz_inv_tdx_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    tdx_replay_inv_lifecycle(f.m, TDH_MEM_PAGE_REMOVE, &in, TDX_SUCCESS, why, sizeof(why)),
 	    "REMOVE after block and track: %s", why);
 	in.rcx = td.tdr;
 	cr_assert(
-	    !fz_inv_tdx_lifecycle(f.m, TDH_MNG_KEY_FREEID, &in, TDX_SUCCESS, why, sizeof(why)),
+	    !tdx_replay_inv_lifecycle(f.m, TDH_MNG_KEY_FREEID, &in, TDX_SUCCESS, why, sizeof(why)),
 	    "FREEID on a live TD passed");
 	txf_call(&f, 0, TDH_VP_ENTER, td.tdvpr, 0, 0, 0, NULL);
 	tdx_td_exit(f.m, 0, &(struct tdx_regs){0});
 	cr_assert(
-	    !fz_inv_tdx_lifecycle(f.m, TDH_MNG_VPFLUSHDONE, &in, TDX_SUCCESS, why, sizeof(why)),
+	    !tdx_replay_inv_lifecycle(f.m, TDH_MNG_VPFLUSHDONE, &in, TDX_SUCCESS, why, sizeof(why)),
 	    "VPFLUSHDONE with an associated vCPU passed");
 	txf_free(&f);
 }

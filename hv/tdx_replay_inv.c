@@ -1,10 +1,23 @@
-/* The named invariants of fuzz_tdx_seamcall (fz_tdx.h): pure functions over the model before and
- * after one operation, written independently of the model's own tdx_check so that a bug in one is
- * not hidden by the same bug in the other. */
-#include "fz_tdx.h"
-#include "fz_why.h"
+/* The named TDX invariants of the tdx-replay algorithm and fuzz_tdx_seamcall (tdx_replay_int.h):
+ * pure functions over the model before and after one call, written independently of the model's
+ * own tdx_check so that a bug in one is not hidden by the same bug in the other. Names follow the
+ * TDX module ABI spec (leaves, statuses) and the base spec's PAMT page types. */
+#include "tdx_replay_int.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+/* Formats the reason into why (cap bytes, truncated) and returns false: `return fail(...)`. */
+__attribute__((format(printf, 3, 4))) static bool fail(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return false;
+}
 
 static bool free_type(uint8_t pt)
 {
@@ -17,13 +30,13 @@ static bool owner_live(const struct tdx_module *m, uint32_t i, char *why, size_t
 	const struct tdx_td *t;
 
 	if (e->td >= TDX_TD_MAX || !m->td[e->td].used)
-		return fz_fail(why, cap, "page %u (type %u): owner slot %u is no live TD", i, e->pt,
-		               e->td);
+		return fail(why, cap, "page %u (type %u): owner slot %u is no live TD", i, e->pt,
+		            e->td);
 	t = &m->td[e->td];
 	if (t->tdr >= m->cfg.mem_pages || m->pamt[t->tdr].pt != PT_TDR ||
 	    m->pamt[t->tdr].td != e->td)
-		return fz_fail(why, cap, "page %u: owner TD %u's TDR page %u is not its TDR", i,
-		               e->td, t->tdr);
+		return fail(why, cap, "page %u: owner TD %u's TDR page %u is not its TDR", i, e->td,
+		            t->tdr);
 	return true;
 }
 
@@ -33,12 +46,12 @@ static bool gpa_once(const struct tdx_module *m, uint32_t i, char *why, size_t c
 
 	for (uint32_t j = 0; j < i; j++)
 		if (m->pamt[j].pt == PT_REG && m->pamt[j].td == e->td && m->pamt[j].gpa == e->gpa)
-			return fz_fail(why, cap, "TD %u: GPA %#llx maps pages %u and %u", e->td,
-			               (unsigned long long)e->gpa, j, i);
+			return fail(why, cap, "TD %u: GPA %#llx maps pages %u and %u", e->td,
+			            (unsigned long long)e->gpa, j, i);
 	return true;
 }
 
-bool fz_inv_tdx_page_owner(const struct tdx_module *m, char *why, size_t cap)
+bool tdx_replay_inv_page_owner(const struct tdx_module *m, char *why, size_t cap)
 {
 	unsigned count[TDX_TD_MAX] = {0}, tdcx[TDX_TD_MAX] = {0};
 
@@ -56,11 +69,11 @@ bool fz_inv_tdx_page_owner(const struct tdx_module *m, char *why, size_t cap)
 		if (!m->td[t].used)
 			continue;
 		if (count[t] != m->td[t].chldcnt)
-			return fz_fail(why, cap, "TD %u: CHLDCNT %u but %u pages name it", t,
-			               m->td[t].chldcnt, count[t]);
+			return fail(why, cap, "TD %u: CHLDCNT %u but %u pages name it", t,
+			            m->td[t].chldcnt, count[t]);
 		if (tdcx[t] != m->td[t].tdcx)
-			return fz_fail(why, cap, "TD %u: %u TDCS pages counted, %u owned", t,
-			               m->td[t].tdcx, tdcx[t]);
+			return fail(why, cap, "TD %u: %u TDCS pages counted, %u owned", t,
+			            m->td[t].tdcx, tdcx[t]);
 	}
 	return true;
 }
@@ -83,8 +96,8 @@ static bool transition_ok(unsigned leaf, uint8_t from, uint8_t to)
 	}
 }
 
-bool fz_inv_tdx_pamt_types(const struct tdx_module *b, const struct tdx_module *a, unsigned leaf,
-                           uint64_t status, char *why, size_t cap)
+bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
+                               unsigned leaf, uint64_t status, char *why, size_t cap)
 {
 	unsigned changed = 0;
 	bool ok = (status & TDX_STATUS_MASK) == TDX_SUCCESS;
@@ -95,29 +108,29 @@ bool fz_inv_tdx_pamt_types(const struct tdx_module *b, const struct tdx_module *
 		if (x->pt == y->pt && (free_type(x->pt) || x->td == y->td))
 			continue;
 		if (!ok || !transition_ok(leaf, x->pt, y->pt))
-			return fz_fail(why, cap,
-			               "%s (status %#llx): page %u went from type %u (TD %u) "
-			               "to %u (TD %u)",
-			               tdx_seamcall_name(leaf), (unsigned long long)status, i,
-			               x->pt, x->td, y->pt, y->td);
+			return fail(why, cap,
+			            "%s (status %#llx): page %u went from type %u (TD %u) "
+			            "to %u (TD %u)",
+			            tdx_seamcall_name(leaf), (unsigned long long)status, i, x->pt,
+			            x->td, y->pt, y->td);
 		changed++;
 	}
 	if (changed > 1 && leaf != TDH_SYS_CONFIG)
-		return fz_fail(why, cap, "%s changed %u pages' types", tdx_seamcall_name(leaf),
-		               changed);
+		return fail(why, cap, "%s changed %u pages' types", tdx_seamcall_name(leaf),
+		            changed);
 	return true;
 }
 
-bool fz_inv_tdx_status_known(uint64_t status, char *why, size_t cap)
+bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap)
 {
 	if (!tdx_status_known(status))
-		return fz_fail(why, cap, "status %#llx is not a TDX ABI status",
-		               (unsigned long long)status);
+		return fail(why, cap, "status %#llx is not a TDX ABI status",
+		            (unsigned long long)status);
 	return true;
 }
 
-bool fz_inv_tdx_no_effect(const struct tdx_module *b, const struct tdx_module *a, uint64_t status,
-                          char *why, size_t cap)
+bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_module *a,
+                              uint64_t status, char *why, size_t cap)
 {
 	const uint8_t *x = (const uint8_t *)b, *y = (const uint8_t *)a;
 
@@ -127,8 +140,8 @@ bool fz_inv_tdx_no_effect(const struct tdx_module *b, const struct tdx_module *a
 		return true; /* success (or a TD exit), or nothing changed */
 	for (size_t i = 0; i < n; i++)
 		if (x[i] != y[i])
-			return fz_fail(why, cap, "status %#llx (%s) changed the module at byte %zu",
-			               (unsigned long long)status, tdx_status_name(status), i);
+			return fail(why, cap, "status %#llx (%s) changed the module at byte %zu",
+			            (unsigned long long)status, tdx_status_name(status), i);
 	return true;
 }
 
@@ -186,34 +199,34 @@ static bool key_rules(const struct tdx_module *b, unsigned td, unsigned leaf,
 		page = tdx_sept_leaf(b, td, gpa);
 		if (page == UINT32_MAX || (b->pamt[page].state != SEPT_BLOCKED &&
 		                           b->pamt[page].state != SEPT_PENDING_BLOCKED))
-			return fz_fail(why, cap, "TDH.MEM.PAGE.REMOVE of GPA %#llx, not blocked",
-			               (unsigned long long)gpa);
+			return fail(why, cap, "TDH.MEM.PAGE.REMOVE of GPA %#llx, not blocked",
+			            (unsigned long long)gpa);
 		if (t->epoch <= b->pamt[page].bepoch)
-			return fz_fail(why, cap,
-			               "TDH.MEM.PAGE.REMOVE of GPA %#llx blocked in epoch %llu, "
-			               "TD epoch %llu: no TDH.MEM.TRACK since",
-			               (unsigned long long)gpa,
-			               (unsigned long long)b->pamt[page].bepoch,
-			               (unsigned long long)t->epoch);
+			return fail(why, cap,
+			            "TDH.MEM.PAGE.REMOVE of GPA %#llx blocked in epoch %llu, "
+			            "TD epoch %llu: no TDH.MEM.TRACK since",
+			            (unsigned long long)gpa,
+			            (unsigned long long)b->pamt[page].bepoch,
+			            (unsigned long long)t->epoch);
 	}
 	if (leaf == TDH_MNG_KEY_FREEID &&
 	    (t->lifecycle != TD_BLOCKED || !k || k->wb_pkgs != (1u << b->cfg.packages) - 1))
-		return fz_fail(why, cap,
-		               "TDH.MNG.KEY.FREEID on TD %u (lifecycle %u) before every "
-		               "package wrote HKID %u back",
-		               td, t->lifecycle, t->hkid);
+		return fail(why, cap,
+		            "TDH.MNG.KEY.FREEID on TD %u (lifecycle %u) before every "
+		            "package wrote HKID %u back",
+		            td, t->lifecycle, t->hkid);
 	if (leaf == TDH_MNG_VPFLUSHDONE)
 		for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
 			if (t->vcpu[v].used && t->vcpu[v].assoc_lp != TDX_NONE)
-				return fz_fail(why, cap,
-				               "TDH.MNG.VPFLUSHDONE on TD %u with vCPU %u still "
-				               "associated with LP %u",
-				               td, v, t->vcpu[v].assoc_lp);
+				return fail(why, cap,
+				            "TDH.MNG.VPFLUSHDONE on TD %u with vCPU %u still "
+				            "associated with LP %u",
+				            td, v, t->vcpu[v].assoc_lp);
 	return true;
 }
 
-bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
-                          uint64_t status, char *why, size_t cap)
+bool tdx_replay_inv_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
+                              uint64_t status, char *why, size_t cap)
 {
 	unsigned td = td_of_operand(b, leaf, in);
 	const char *name = tdx_seamcall_name(leaf);
@@ -222,40 +235,40 @@ bool fz_inv_tdx_lifecycle(const struct tdx_module *b, unsigned leaf, const struc
 	if (status != TDX_SUCCESS)
 		return true;
 	if (!sys_leaf(leaf) && b->sys_state != TDX_SYS_READY)
-		return fz_fail(why, cap, "%s succeeded with the module in state %u", name,
-		               b->sys_state);
+		return fail(why, cap, "%s succeeded with the module in state %u", name,
+		            b->sys_state);
 	if (td >= TDX_TD_MAX || !b->td[td].used)
 		return true;
 	op = b->td[td].op_state;
 	if (b->td[td].lifecycle == TD_TEARDOWN && leaf != TDH_MNG_RD)
-		return fz_fail(why, cap, "%s succeeded on TD %u in teardown", name, td);
+		return fail(why, cap, "%s succeeded on TD %u in teardown", name, td);
 	if ((leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MR_EXTEND) && op != TDX_OP_INITIALIZED)
-		return fz_fail(why, cap, "%s succeeded on TD %u in op_state %u", name, td, op);
+		return fail(why, cap, "%s succeeded on TD %u in op_state %u", name, td, op);
 	if ((leaf == TDH_MEM_PAGE_AUG || leaf == TDH_VP_ENTER) && op != TDX_OP_RUNNABLE)
-		return fz_fail(why, cap, "%s succeeded on TD %u before finalization", name, td);
+		return fail(why, cap, "%s succeeded on TD %u before finalization", name, td);
 	return key_rules(b, td, leaf, in, why, cap);
 }
 
-bool fz_inv_tdx_association(const struct fz_tdx_sys *s, unsigned lp, unsigned leaf,
-                            const struct tdx_regs *in, uint64_t status, char *why, size_t cap)
+bool tdx_replay_inv_association(const struct tdx_replay_machine *mc, unsigned lp, unsigned leaf,
+                                const struct tdx_regs *in, uint64_t status, char *why, size_t cap)
 {
-	const struct tdx_module *b = s->before, *a = s->m;
+	const struct tdx_module *b = mc->before, *a = mc->m;
 
 	if (leaf == TDH_VP_ENTER && status == TDX_SUCCESS) {
 		const struct tdx_pamt *e = &b->pamt[in->rcx / TDX_PAGE_SIZE];
-		uint8_t was = s->assoc[e->td][e->vcpu];
+		uint8_t was = mc->assoc[e->td][e->vcpu];
 
 		if (was != TDX_NONE && was != lp)
-			return fz_fail(why, cap,
-			               "TD %u vCPU %u entered on LP %u, associated with LP %u "
-			               "since its last entry",
-			               e->td, e->vcpu, lp, was);
+			return fail(why, cap,
+			            "TD %u vCPU %u entered on LP %u, associated with LP %u "
+			            "since its last entry",
+			            e->td, e->vcpu, lp, was);
 	}
 	for (unsigned i = 0; i < a->cfg.lps; i++)
 		for (unsigned j = i + 1; a->lp[i].in_td != TDX_NONE && j < a->cfg.lps; j++)
 			if (a->lp[j].in_td == a->lp[i].in_td &&
 			    a->lp[j].in_vcpu == a->lp[i].in_vcpu)
-				return fz_fail(why, cap, "LPs %u and %u both run TD %u vCPU %u", i,
-				               j, a->lp[i].in_td, a->lp[i].in_vcpu);
+				return fail(why, cap, "LPs %u and %u both run TD %u vCPU %u", i, j,
+				            a->lp[i].in_td, a->lp[i].in_vcpu);
 	return true;
 }

@@ -1,0 +1,183 @@
+/* "tdx-replay": executes a scenario's host events as the calls they name (the module's
+ * configuration, then SEAMCALLs from an LP, TDCALLs from the TD vCPU an LP runs, asynchronous TD
+ * exits), in order, on the private TDX module of tdx_replay_int.h, so that `hvsim run` of an
+ * exported fuzz_tdx_seamcall finding computes exactly what the harness computed (same model,
+ * executor and invariants: one copy, in hv/tdx_replay*.c). Every call is a "tdx_call" trace line;
+ * the named TDX invariants run after each one and the first broken one is the algorithm's
+ * invariant (oracles.invariants). No guest runs: the vCPU waits for the events and stops after the
+ * last. The CPU profile is irrelevant to the TDX model: any machine with one vCPU is accepted. */
+#include "tdx_replay_int.h"
+
+#include <hvsim/hv.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTION_SHOWN 40 /* characters of an action quoted in a refusal */
+
+/* The action as printable ASCII (others as '?'), cut to ACTION_SHOWN characters: refusals are
+ * one line whatever the scenario holds. */
+static void shown(const char *action, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; action[n] && n < ACTION_SHOWN && n + 1 < cap; n++)
+		buf[n] = action[n] >= 0x20 && action[n] < 0x7f ? action[n] : '?';
+	buf[n] = '\0';
+}
+
+static enum hvsim_status refuse_event(struct tdx_replay *r, size_t i, const char *why)
+{
+	const struct scenario_event *se = &hvsim_vm_scenario(r->vm)->events[i];
+	char act[ACTION_SHOWN + 1];
+
+	shown(se->kind == SEV_HOST ? se->action : "", act, sizeof(act));
+	if (se->kind == SEV_HOST)
+		snprintf(r->refusal, sizeof(r->refusal),
+		         "$.events[%zu] (host \"%s\" at %llu ns): %s", i, act,
+		         (unsigned long long)se->at_ns, why);
+	else
+		snprintf(r->refusal, sizeof(r->refusal), "$.events[%zu] (%s at %llu ns): %s", i,
+		         se->kind == SEV_IRQ_LINE ? "irq_line" : "msi",
+		         (unsigned long long)se->at_ns, why);
+	hvsim_vm_refuse(r->vm, r->refusal);
+	return HVSIM_E_UNSUPPORTED;
+}
+
+/* Every event must be a host event for vCPU 0 that the parser takes, in order, and every
+ * configuration one the model takes (each is applied to the machine here, as the run will). */
+static enum hvsim_status check_events(struct tdx_replay *r)
+{
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->vm);
+	struct tdx_replay_parser p = {0};
+	struct tdx_replay_action a;
+	struct hvsim_error err = {0};
+	const char *bad;
+
+	for (size_t i = 0; i < sc->n_events; i++) {
+		const struct scenario_event *se = &sc->events[i];
+
+		if (se->kind != SEV_HOST)
+			return refuse_event(r, i, "tdx-replay takes host events only");
+		if (se->vcpu != 0)
+			return refuse_event(r, i, "tdx-replay executes on vCPU 0 only");
+		if ((bad = tdx_replay_parse(&p, se->action, se->arg, &a)) != NULL)
+			return refuse_event(r, i, bad);
+		if (a.kind == TDX_REPLAY_ACT_RESET &&
+		    tdx_replay_reset(&r->mc, &a.cfg, &err) != HVSIM_OK)
+			return refuse_event(r, i, err.msg);
+	}
+	if (sc->n_events == 0) {
+		hvsim_vm_refuse(r->vm,
+		                "tdx-replay needs events: the configuration, tdx_module, then "
+		                "the calls (docs/fuzzing.md \"fuzz_tdx_seamcall\")");
+		return HVSIM_E_UNSUPPORTED;
+	}
+	if ((bad = tdx_replay_parse_end(&p)) != NULL)
+		return refuse_event(r, sc->n_events - 1, bad);
+	return HVSIM_OK;
+}
+
+/* A refusal's text lives in the algorithm's state: the engine formats its error from it before
+ * destroying the VM, which frees the state. */
+static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
+{
+	struct tdx_replay *r;
+
+	if (hvsim_vm_vcpu_count(vm) != 1) {
+		hvsim_vm_refuse(vm, "tdx-replay drives the TDX module from one host vCPU: set "
+		                    "machine.vcpus to 1 (the module's LPs come from tdx_lps)");
+		return HVSIM_E_UNSUPPORTED;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return HVSIM_E_NOMEM;
+	*priv = r;
+	r->vm = vm;
+	r->n_events = hvsim_vm_scenario(vm)->n_events;
+	if (tdx_replay_machine_create(&r->mc) != HVSIM_OK)
+		return HVSIM_E_NOMEM;
+	return check_events(r);
+}
+
+static void vm_destroy(void *priv)
+{
+	struct tdx_replay *r = priv;
+
+	tdx_replay_machine_destroy(&r->mc);
+	free(r);
+}
+
+/* No guest: wait for the host events, stop once every one ran. */
+static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
+{
+	struct tdx_replay *r = priv;
+
+	if (r->done >= r->n_events)
+		hvsim_vcpu_stop(v, "replay finished");
+	else
+		hvsim_vcpu_block(v);
+	return HVSIM_OK;
+}
+
+static void run_call(struct tdx_replay *r, const struct tdx_replay_action *a)
+{
+	struct tdx_replay_step step;
+	struct trace_ev e;
+
+	if (a->call == TDX_REPLAY_SEAMCALL)
+		tdx_replay_seamcall(&r->mc, a->lp, &a->regs, &step);
+	else if (a->call == TDX_REPLAY_TDCALL)
+		tdx_replay_tdcall(&r->mc, a->lp, &a->regs, &step);
+	else
+		tdx_replay_td_exit(&r->mc, a->lp, &step);
+	tdx_replay_trace_call(&e, hvsim_vm_now(r->vm), 0, &step);
+	hvsim_emit(r->vm, &e);
+	if (step.bad && !r->bad) {
+		r->bad = step.bad;
+		memcpy(r->why, step.why, sizeof(r->why));
+	}
+}
+
+/* vm_create checked every event, so the parser and the model take each one;
+ * HVSIM_E_UNSUPPORTED otherwise. */
+static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *action, uint64_t arg)
+{
+	struct tdx_replay *r = priv;
+	struct tdx_replay_action a;
+
+	r->done++;
+	if (tdx_replay_parse(&r->parser, action, arg, &a) != NULL)
+		return HVSIM_E_UNSUPPORTED;
+	if (a.kind == TDX_REPLAY_ACT_RESET && tdx_replay_reset(&r->mc, &a.cfg, NULL) != HVSIM_OK)
+		return HVSIM_E_UNSUPPORTED;
+	if (a.kind == TDX_REPLAY_ACT_CALL)
+		run_call(r, &a);
+	if (r->done >= r->n_events && v)
+		hvsim_vcpu_kick(v);
+	return HVSIM_OK;
+}
+
+/* The first named TDX invariant a call broke (tdx_replay_step). Pure. */
+static const char *check_invariants(void *priv, char *why, size_t cap)
+{
+	const struct tdx_replay *r = priv;
+
+	if (r->bad)
+		snprintf(why, cap, "%s", r->why);
+	return r->bad;
+}
+
+const struct hvsim_hv_ops hv_tdx_replay_ops = {
+    .abi_version = HVSIM_HV_ABI_VERSION,
+    .size = sizeof(struct hvsim_hv_ops),
+    .name = "tdx-replay",
+    .description = "executes host events as SEAMCALLs, TDCALLs and TD exits on a TDX module "
+                   "model (replays fuzz_tdx_seamcall's findings)",
+    .vm_create = vm_create,
+    .vm_destroy = vm_destroy,
+    .vcpu_run = vcpu_run,
+    .host_action = host_action,
+    .check_invariants = check_invariants,
+};

@@ -1,0 +1,154 @@
+/* The machine of the tdx-replay algorithm and fuzz_tdx_seamcall (tdx_replay_int.h): a TDX module
+ * model with the state before each call, and the executor that runs one SEAMCALL, TDCALL or
+ * asynchronous TD exit with concrete registers and then every named invariant that applies
+ * (tdx_replay_inv.c and the model's own tdx_check). How the registers were chosen (the harness's
+ * operand shapes, KVM's next step) is the caller's business. TDX module ABI spec names. */
+#include "tdx_replay_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Any valid configuration: the model is one fixed-size allocation that every reset fits. */
+static const struct tdx_config initial = {
+    .lps = 8,
+    .packages = 4,
+    .mem_pages = 256,
+    .hkid_first = 32,
+    .hkid_count = 8,
+    .tdcs_pages = 4,
+    .tdvps_pages = 4,
+};
+
+enum hvsim_status tdx_replay_machine_create(struct tdx_replay_machine *mc)
+{
+	memset(mc, 0, sizeof(*mc));
+	memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+	if (tdx_create(&initial, &mc->m, NULL) != HVSIM_OK ||
+	    tdx_create(&initial, &mc->before, NULL) != HVSIM_OK)
+		return HVSIM_E_NOMEM;
+	return HVSIM_OK;
+}
+
+void tdx_replay_machine_destroy(struct tdx_replay_machine *mc)
+{
+	tdx_destroy(mc->m);
+	tdx_destroy(mc->before);
+	mc->m = mc->before = NULL;
+}
+
+enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct tdx_config *cfg,
+                                   struct hvsim_error *err)
+{
+	enum hvsim_status st = tdx_reset(mc->m, cfg, err);
+
+	if (st == HVSIM_OK)
+		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+	return st;
+}
+
+static void flag(struct tdx_replay_step *s, const char *name, const char *why)
+{
+	if (s->bad)
+		return;
+	s->bad = name;
+	snprintf(s->why, sizeof(s->why), "%s", why);
+}
+
+static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
+                  struct tdx_replay_step *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->call = call;
+	s->lp = lp % TDX_LP_MAX;
+	tdx_copy(mc->before, mc->m);
+}
+
+/* The invariants after any call. */
+static void check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
+                        struct tdx_replay_step *s)
+{
+	char why[TDX_REPLAY_WHY_MAX];
+
+	if (!tdx_check(mc->m, why, sizeof(why)))
+		flag(s, "tdx_check", why);
+	if (!tdx_replay_inv_page_owner(mc->m, why, sizeof(why)))
+		flag(s, "page_owner_function", why);
+	if (!tdx_replay_inv_pamt_types(mc->before, mc->m, leaf, status, why, sizeof(why)))
+		flag(s, "pamt_type_consistent", why);
+	if (!tdx_replay_inv_no_effect(mc->before, mc->m, status, why, sizeof(why)))
+		flag(s, "failure_without_effect", why);
+}
+
+/* The machine's own vCPU-to-LP map follows what the leaf did. */
+static void track(struct tdx_replay_machine *mc, unsigned lp, unsigned leaf,
+                  const struct tdx_regs *in, const struct tdx_regs *out)
+{
+	const struct tdx_pamt *e = &mc->before->pamt[(in->rcx / TDX_PAGE_SIZE) % TDX_MEM_PAGES_MAX];
+
+	if (out->rax != TDX_SUCCESS)
+		return;
+	if (leaf == TDH_VP_ENTER)
+		mc->assoc[e->td][e->vcpu] = (uint8_t)lp;
+	else if (leaf == TDH_VP_FLUSH)
+		mc->assoc[e->td][e->vcpu] = TDX_NONE;
+	else if (leaf == TDH_PHYMEM_PAGE_RECLAIM && out->rcx == PT_TDR)
+		memset(mc->assoc[e->td], TDX_NONE, sizeof(mc->assoc[e->td]));
+	else if (leaf == TDH_PHYMEM_PAGE_RECLAIM && out->rcx == PT_TDVPR)
+		mc->assoc[e->td][e->vcpu] = TDX_NONE;
+}
+
+void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
+                         struct tdx_replay_step *out)
+{
+	unsigned leaf = (unsigned)(in->rax & 0xffff);
+	struct tdx_regs *r = &out->out;
+	char why[TDX_REPLAY_WHY_MAX];
+
+	begin(mc, TDX_REPLAY_SEAMCALL, lp, out);
+	out->in = (struct tdx_regs){
+	    .rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r8 = in->r8, .r9 = in->r9};
+	if (in->rax >> 16) /* a version or reserved bit: no leaf ran */
+		leaf = TDX_REPLAY_NOT_LEAF;
+	*r = out->in;
+	tdx_seamcall(mc->m, out->lp, r);
+	if (!tdx_replay_inv_status_known(r->rax, why, sizeof(why)))
+		flag(out, "status_known", why);
+	if (!tdx_replay_inv_lifecycle(mc->before, leaf, &out->in, r->rax, why, sizeof(why)))
+		flag(out, "lifecycle_order", why);
+	if (!tdx_replay_inv_association(mc, out->lp, leaf, &out->in, r->rax, why, sizeof(why)))
+		flag(out, "vcpu_lp_association", why);
+	check_state(mc, leaf, r->rax, out);
+	track(mc, out->lp, leaf, &out->in, r);
+}
+
+void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
+                       struct tdx_replay_step *out)
+{
+	struct tdx_regs *g = &out->out;
+	char why[TDX_REPLAY_WHY_MAX];
+
+	begin(mc, TDX_REPLAY_TDCALL, lp, out);
+	out->in = (struct tdx_regs){.rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r11 = in->r11};
+	*g = out->in;
+	out->exited = tdx_tdcall(mc->m, out->lp, g, &out->host);
+	if (!tdx_replay_inv_status_known(tdx_replay_status(out), why, sizeof(why)))
+		flag(out, "status_known", why);
+	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
+	                                sizeof(why)))
+		flag(out, "vcpu_lp_association", why);
+	check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out);
+}
+
+void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_replay_step *out)
+{
+	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
+	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
+	check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out);
+}
+
+uint64_t tdx_replay_status(const struct tdx_replay_step *s)
+{
+	if (s->call == TDX_REPLAY_SEAMCALL)
+		return s->out.rax;
+	return s->exited ? s->host.rax : s->out.rax;
+}

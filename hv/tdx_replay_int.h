@@ -1,0 +1,149 @@
+/* Private declarations of the "tdx-replay" algorithm (hv/tdx_replay*.c), shared with the
+ * fuzz_tdx_seamcall harness (fuzz/fz_tdx*.c) and the tests, so that the harness and a replayed run
+ * execute one copy of everything: the machine, the call executor and the named TDX invariants.
+ *
+ * The machine. A TDX module model (include/hvsim/tdx.h) reset to the configuration a scenario or
+ * input names, a second model holding the state before the running call, and the vCPU-to-LP map
+ * the association rule keeps independently of the model. It is private to its owner: no engine vCPU
+ * issues SEAMCALLs.
+ *
+ * Calls. tdx_replay_seamcall, tdx_replay_tdcall and tdx_replay_td_exit execute one call with
+ * concrete registers and run every named invariant that applies after it (the names fuzz
+ * findings and the run's invariant_violation findings carry): tdx_check, page_owner_function,
+ * pamt_type_consistent, status_known, failure_without_effect, lifecycle_order,
+ * vcpu_lp_association. */
+#ifndef HVSIM_TDX_REPLAY_INT_H
+#define HVSIM_TDX_REPLAY_INT_H
+
+#include <hvsim/trace.h>
+
+#include "../models/tdx/tdx_int.h"
+
+#define TDX_REPLAY_WHY_MAX  384     /* bytes of an invariant's failure reason */
+#define TDX_REPLAY_NOT_LEAF 0xffffu /* the "leaf" of a TDCALL or exit for the PAMT rule */
+
+struct tdx_replay_machine {
+	struct tdx_module *m;
+	struct tdx_module *before;               /* the state before the running call */
+	uint8_t assoc[TDX_TD_MAX][TDX_VCPU_MAX]; /* vCPU -> LP since its last entry, TDX_NONE */
+};
+
+/* The calls a replay executes. */
+enum tdx_replay_call { TDX_REPLAY_SEAMCALL, TDX_REPLAY_TDCALL, TDX_REPLAY_TD_EXIT };
+
+/* One call, its outcome and the first invariant it broke. */
+struct tdx_replay_step {
+	uint8_t call;        /* enum tdx_replay_call */
+	unsigned lp;         /* the LP it executed on */
+	struct tdx_regs in;  /* SEAMCALL: RAX RCX RDX R8 R9; TDCALL: RAX RCX RDX R11 */
+	struct tdx_regs out; /* SEAMCALL: the registers after; TDCALL: the guest's after */
+	bool exited; /* TDCALL, exit: the TD exited; host then holds TDH.VP.ENTER's return */
+	struct tdx_regs host;
+	const char *bad; /* the broken invariant's name, NULL when all hold */
+	char why[TDX_REPLAY_WHY_MAX];
+};
+
+/* ---- The machine and its calls (tdx_replay_exec.c) ---- */
+
+/* Two models (each a fixed-size allocation any configuration fits), no vCPU associated.
+ * HVSIM_E_NOMEM (destroy is still safe). */
+enum hvsim_status tdx_replay_machine_create(struct tdx_replay_machine *mc);
+/* Frees what create made; safe on a zeroed or failed machine. */
+void tdx_replay_machine_destroy(struct tdx_replay_machine *mc);
+/* The module back in its initial state under cfg, no vCPU associated. HVSIM_E_INPUT (err says
+ * which field) for a configuration out of range (mc then unchanged). */
+enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct tdx_config *cfg,
+                                   struct hvsim_error *err);
+/* SEAMCALL on lp (taken modulo TDX_LP_MAX) with RAX RCX RDX R8 R9 of in, then the invariants
+ * (*out). Can't fail. */
+void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
+                         struct tdx_replay_step *out);
+/* TDCALL from the vCPU running on lp with RAX RCX RDX R11 of in, then the invariants. Can't fail.
+ */
+void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
+                       struct tdx_replay_step *out);
+/* An external interrupt ends the TD running on lp (nothing when none), then the invariants.
+ * Can't fail. */
+void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_replay_step *out);
+/* The status a step's outcome is judged by: SEAMCALL RAX, a TD exit's RAX, else the guest's RAX.
+ * Pure. */
+uint64_t tdx_replay_status(const struct tdx_replay_step *s);
+
+/* ---- Host events and trace lines (tdx_replay_events.c) ---- */
+
+enum tdx_replay_act_kind {
+	TDX_REPLAY_ACT_PART,  /* a configuration field or a staged register: nothing to do yet */
+	TDX_REPLAY_ACT_RESET, /* tdx_reset with cfg */
+	TDX_REPLAY_ACT_CALL,  /* call on lp with regs */
+};
+
+struct tdx_replay_action {
+	uint8_t kind; /* enum tdx_replay_act_kind */
+	uint8_t call; /* enum tdx_replay_call */
+	unsigned lp;
+	struct tdx_regs regs;
+	struct tdx_config cfg;
+};
+
+/* The parser's state between events: zero-initialize it before the first. */
+struct tdx_replay_parser {
+	struct tdx_config cfg;
+	uint8_t cfg_set;   /* bit per configuration field seen since the last tdx_module */
+	bool loaded;       /* tdx_module seen */
+	uint8_t staged;    /* bit per register staged for the next call */
+	struct tdx_regs r; /* the staged registers */
+};
+
+/* Takes the next host event. NULL and *out when it is valid (ACT_PART while a call or the
+ * configuration is incomplete); otherwise a static string saying what is wrong with it. */
+const char *tdx_replay_parse(struct tdx_replay_parser *p, const char *action, uint64_t arg,
+                             struct tdx_replay_action *out);
+/* After the last event: NULL, or why the events cannot end here (staged registers unused). */
+const char *tdx_replay_parse_end(const struct tdx_replay_parser *p);
+/* The trace line of one executed call (ev "tdx_call", docs/trace-format.md). Strings are
+ * borrowed from static tables. Can't fail. */
+void tdx_replay_trace_call(struct trace_ev *e, uint64_t t, int32_t vcpu,
+                           const struct tdx_replay_step *s);
+/* The TDCALL leaf's name ("TDG.VP.VMCALL"), or "?". Can't fail. */
+const char *tdx_replay_tdcall_name(uint64_t leaf);
+
+/* ---- The algorithm's state (tdx_replay.c) ---- */
+
+#define TDX_REPLAY_REFUSAL_MAX 320
+
+struct tdx_replay {
+	struct hvsim_vm *vm;
+	struct tdx_replay_machine mc;
+	struct tdx_replay_parser parser;
+	size_t n_events, done; /* host events in the scenario; taken so far */
+	const char *bad;       /* the first broken invariant's name, NULL while all hold */
+	char why[TDX_REPLAY_WHY_MAX];
+	char refusal[TDX_REPLAY_REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
+};
+
+/* ---- Named invariants (tdx_replay_inv.c): true when the rule holds ---- */
+
+/* page_owner_function: every page a TD holds has one owner, a live TD whose TDR it names; the
+ * per-TD counts (CHLDCNT, TDCX, TDVPX) equal the pages; no GPA of a TD maps two pages. */
+bool tdx_replay_inv_page_owner(const struct tdx_module *m, char *why, size_t cap);
+/* pamt_type_consistent: from before to after one leaf, at most the pages that leaf may change
+ * changed type, each along a transition the leaf makes (TDX base spec "PAMT"). */
+bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
+                               unsigned leaf, uint64_t status, char *why, size_t cap);
+/* status_known: the status is one the TDX ABI defines (tdx_status_known). */
+bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap);
+/* failure_without_effect: an error or warning status left the module byte for byte unchanged. */
+bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_module *a,
+                              uint64_t status, char *why, size_t cap);
+/* lifecycle_order: a TD leaf succeeded only with the module ready; ADD/EXTEND only before
+ * finalization, AUG/ENTER only after; on a TD in teardown nothing but TDH.MNG.RD (which reads)
+ * succeeds with its TDR or TDVPR; PAGE.REMOVE only of a blocked page after a TDH.MEM.TRACK,
+ * VPFLUSHDONE only with every vCPU flushed, KEY.FREEID only after every package's CACHE.WB. */
+bool tdx_replay_inv_lifecycle(const struct tdx_module *b, unsigned leaf, const struct tdx_regs *in,
+                              uint64_t status, char *why, size_t cap);
+/* vcpu_lp_association: a vCPU entered only on the LP it stayed associated with since its last
+ * entry (the machine's own map), and no two LPs run one vCPU. */
+bool tdx_replay_inv_association(const struct tdx_replay_machine *mc, unsigned lp, unsigned leaf,
+                                const struct tdx_regs *in, uint64_t status, char *why, size_t cap);
+
+#endif

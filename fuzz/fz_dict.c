@@ -221,8 +221,8 @@ static bool pmu_dict(FILE *out)
 			fz_pmu_encode(&o, &sd->ops[k]);
 			if (o.overflow || !add_seen(&seen, b, o.len))
 				continue;
-			snprintf(name, sizeof(name), "op_%s_%zu", fz_pmu_op_name(sd->ops[k].kind),
-			         seen.n);
+			snprintf(name, sizeof(name), "op_%s_%zu",
+			         pmu_replay_op_name(sd->ops[k].kind), seen.n);
 			ok = token(out, name, b, o.len);
 		}
 	}

@@ -311,6 +311,10 @@ void pmu_replay_trace_load(struct trace_ev *e, uint64_t t, int32_t vcpu,
 	trace_ev_num(e, "gp_width", cfg->gp_width);
 	trace_ev_num(e, "n_fixed", cfg->n_fixed);
 	trace_ev_num(e, "fixed_width", cfg->fixed_width);
+	trace_ev_num(e, "n_events", cfg->n_events);
+	trace_ev_hex(e, "events_unavailable", cfg->events_unavailable);
 	trace_ev_hex(e, "perf_capabilities", cfg->perf_capabilities);
+	trace_ev_bool(e, "amd_ext_core", cfg->amd_ext_core);
+	trace_ev_bool(e, "amd_perfmon_v2", cfg->amd_perfmon_v2);
 	trace_ev_str(e, "outcome", "ok");
 }

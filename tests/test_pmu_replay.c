@@ -257,10 +257,11 @@ static void assert_line(const char *events, const char *want)
 
 Test(pmu_replay, load_line_names_the_configuration)
 {
-	assert_line(ICX,
-	            "{\"t\":0,\"vcpu\":0,\"ev\":\"pmu_op\",\"op\":\"load\",\"vendor\":\"intel\","
-	            "\"version\":5,\"n_gp\":8,\"gp_width\":48,\"n_fixed\":4,\"fixed_width\":48,"
-	            "\"perf_capabilities\":\"0x24c5\",\"outcome\":\"ok\"}\n");
+	assert_line(
+	    ICX, "{\"t\":0,\"vcpu\":0,\"ev\":\"pmu_op\",\"op\":\"load\",\"vendor\":\"intel\","
+	         "\"version\":5,\"n_gp\":8,\"gp_width\":48,\"n_fixed\":4,\"fixed_width\":48,"
+	         "\"n_events\":8,\"events_unavailable\":\"0x0\",\"perf_capabilities\":\"0x24c5\","
+	         "\"amd_ext_core\":false,\"amd_perfmon_v2\":false,\"outcome\":\"ok\"}\n");
 }
 
 /* SDM 21.2.6 "Full-Width Writes to Performance Counter Registers": a WRMSR to IA32_PMCx

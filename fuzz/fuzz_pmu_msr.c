@@ -1,9 +1,9 @@
 /* fuzz_pmu_msr: byte-coded sequences of RDMSR/WRMSR of the PMU MSRs, RDPMC, event counts, resets
  * and snapshots on one PMU model (include/hvsim/pmu.h) of the profile the configuration byte
  * chooses, Intel (architectural PMU v1-v5) or AMD (legacy, PerfCtrExtCore, PerfMonV2). After every
- * operation the model's own check and the named invariants run (fz_pmu_inv.c; "counters never
- * exceed their width" is counter_width); a violation is a finding named after the invariant. An
- * input also runs twice and must give the same result hash ("deterministic"). */
+ * operation the model's own check and the named invariants run (hv/pmu_replay_inv.c; "counters
+ * never exceed their width" is counter_width); a violation is a finding named after the
+ * invariant. An input also runs twice and must give the same result hash ("deterministic"). */
 #include "fz_pmu.h"
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does,
@@ -39,38 +39,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* The scenario form (docs/fuzzing.md "fuzz_pmu_msr"): script actions on the kvm algorithm's
- * vPMU, or why the input has none. */
+/* The scenario form (docs/fuzzing.md "fuzz_pmu_msr"): the operations as host events on the
+ * pmu-replay algorithm, which runs them on the same PMU model with the same invariants. */
 static int pmu_export(const uint8_t *data, size_t size, FILE *out, struct fz_export_info *info)
 {
-	struct fz_pmu_export x = {0};
 	struct fz_pmu_outcome o;
-	int rc = 1;
+	fz_scn *scn;
+	int rc;
 
-	if (!setup() || !(x.scn = fz_scn_create(fz_target.name, fz_hash(data, size))))
+	if (!setup() || !(scn = fz_pmu_export_scenario(&sys, data, size, fz_hash(data, size), &o)))
 		return 2;
-	fz_pmu_run(&sys, data, size, &o, &x);
-	if (x.no_form) {
-		snprintf(info->kind, sizeof(info->kind), "none");
-		snprintf(
-		    info->expect, sizeof(info->expect),
-		    "%s%s; no scenario form: operation %u (%s); the byte reproducer in "
-		    "fuzz/crashes/%s/ and a Criterion test are the regression (docs/fuzzing.md)",
-		    o.kind ? "finding " : "no finding", o.kind ? o.kind : "", x.no_form_at,
-		    x.no_form, fz_target.name);
-	} else {
-		fz_pmu_export_machine(&x);
-		rc = fz_scn_write(x.scn, out);
-		snprintf(info->kind, sizeof(info->kind), "scenario");
-		snprintf(
-		    info->expect, sizeof(info->expect),
-		    "%s%s in the harness; `hvsim run` replays the accesses on the kvm algorithm's "
-		    "vPMU (KVM's guest PMU: version 2, 8 GP and 3 fixed counters, not the input's "
-		    "configuration) with pmu_invariants after every slice; a #GP ends the scripted "
-		    "guest there (guest_fault, docs/fuzzing.md)",
-		    o.kind ? "finding " : "no finding", o.kind ? o.kind : "");
-	}
-	fz_scn_destroy(x.scn);
+	rc = fz_scn_write(scn, out);
+	fz_scn_destroy(scn);
+	snprintf(info->kind, sizeof(info->kind), "scenario");
+	snprintf(info->expect, sizeof(info->expect),
+	         "%s%s; `hvsim run` replays its %u operations on the pmu-replay algorithm's PMU "
+	         "(the input's configuration) with the same invariants after each",
+	         o.kind ? "finding invariant_violation: " : "no finding", o.kind ? o.kind : "",
+	         o.ops);
 	return rc;
 }
 

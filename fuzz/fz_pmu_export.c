@@ -1,92 +1,50 @@
-/* The export mapping of fuzz_pmu_msr (docs/fuzzing.md "Export mapping", "fuzz_pmu_msr"): RDMSR and
- * WRMSR become the script's rdmsr/wrmsr actions, RDPMC at CPL 0 (or with CR4.PCE, which makes the
- * CPL irrelevant) an rdpmc action, a count of instructions retired at CPL 0 a compute action of
- * that many instructions, on the kvm algorithm's vPMU (hv/kvm/kvm_pmu.c) with its invariants after
- * every slice. What a scripted guest cannot express has no form and the export names the first
- * such operation: an AMD configuration (kvm runs on VMX), RDPMC at CPL > 0 without CR4.PCE, counts
- * of other events or at CPL > 0, counts beyond the scenario's instruction limit, resets and
- * snapshots. */
+/* The export mapping of fuzz_pmu_msr (docs/fuzzing.md "Export mapping", rule 6, and
+ * "fuzz_pmu_msr"): every operation is one the PMU's owner performs, so each becomes host events at
+ * time 0 for vCPU 0, in order (the engine breaks equal times by sequence): the configuration the
+ * byte chose as "pmu_cfg_<field>" events closed by "pmu_load", then "rdmsr", "wrmsr_msr" +
+ * "wrmsr_value", "rdpmc_cpl" + "rdpmc_cr4_pce" + "rdpmc", "count_event" + "count_cpl" + "count"
+ * (a count to a counter's wrap resolved to its n), "snapshot", "restore", "reset"
+ * (hv/pmu_replay_events.c writes them). The executing algorithm is "pmu-replay"
+ * (hv/pmu_replay.c), with oracles.invariants on so that a broken invariant is the run's
+ * invariant_violation finding. Every input has this form. */
 #include "fz_pmu.h"
 
-#include <string.h>
-
-#define COMPUTE_MAX      UINT64_C(1000000000) /* insns of one scenario compute action */
-#define EXPORT_INSNS_MAX UINT64_C(4000000000) /* instructions an exported scenario may retire */
-
-static void act(struct fz_pmu_export *x, uint8_t sop, uint32_t index, uint64_t value)
+static void host(void *ctx, const char *action, uint64_t arg)
 {
-	struct script_action a;
+	struct fz_pmu_export *x = ctx;
 
-	memset(&a, 0, sizeof(a));
-	a.op = sop;
-	a.index = index;
-	a.value = value;
-	fz_scn_action(x->scn, &a);
+	fz_scn_host(x->scn, 0, action, 0, arg);
 }
 
-static void act_compute(struct fz_pmu_export *x, uint64_t insns)
+void fz_pmu_export_config(struct fz_pmu_export *x, const struct pmu_config *cfg)
 {
-	struct script_action a, body;
-
-	x->instructions += insns;
-	if (insns > COMPUTE_MAX) {
-		memset(&body, 0, sizeof(body));
-		body.op = SOP_COMPUTE;
-		body.value = COMPUTE_MAX;
-		memset(&a, 0, sizeof(a));
-		a.op = SOP_REPEAT;
-		a.count = insns / COMPUTE_MAX;
-		a.body = &body;
-		a.n_body = 1;
-		fz_scn_action(x->scn, &a);
-		insns %= COMPUTE_MAX;
-	}
-	if (insns)
-		act(x, SOP_COMPUTE, 0, insns);
+	pmu_replay_config_events(cfg, host, x);
 }
 
-static bool form(struct fz_pmu_export *x, const struct fz_pmu_op *op)
+void fz_pmu_export_op(struct fz_pmu_export *x, const struct pmu_replay_op *op)
 {
-	switch (op->kind) {
-	case FZ_PMU_RDMSR: act(x, SOP_RDMSR, op->msr, 0); return true;
-	case FZ_PMU_WRMSR: act(x, SOP_WRMSR, op->msr, op->value); return true;
-	case FZ_PMU_RDPMC:
-		if (op->cpl != 0 && !op->pce)
-			return false;
-		act(x, SOP_RDPMC, op->msr, 0);
-		return true;
-	case FZ_PMU_COUNT:
-		if (op->event != PMU_EV_INSTRUCTIONS || op->cpl != 0 ||
-		    op->value > EXPORT_INSNS_MAX - x->instructions)
-			return false;
-		act_compute(x, op->value);
-		return true;
-	default: return false; /* snapshots and resets */
-	}
-}
-
-void fz_pmu_export_op(struct fz_pmu_export *x, const struct pmu *p, const struct fz_pmu_op *op,
-                      unsigned index)
-{
-	if (x->no_form)
-		return;
-	if (pmu_get_config(p)->vendor != PMU_VENDOR_INTEL) {
-		x->no_form = "an AMD PMU (the kvm algorithm runs on VMX)";
-		x->no_form_at = 0;
-	} else if (!form(x, op)) {
-		x->no_form = fz_pmu_op_name(op->kind);
-		x->no_form_at = index;
-	}
+	pmu_replay_op_events(op, host, x);
 }
 
 void fz_pmu_export_machine(struct fz_pmu_export *x)
 {
-	fz_scn_algorithm(x->scn, "kvm");
-	fz_scn_machine_str(x->scn, "cpu", "intel-icelake-server"); /* kvm needs VMX */
-	fz_scn_machine_int(x->scn, "vcpus", 1);                    /* counting needs one vCPU */
-	fz_scn_machine_int(x->scn, "insn_ns", 1);
-	fz_scn_machine_int(x->scn, "exit_ns", 0);
-	fz_scn_machine_int(x->scn, "quantum_insns", 1000);
-	fz_scn_limits(x->scn, x->instructions + 1000000, x->instructions + 1000000, 1000000);
-	fz_scn_check_invariants(x->scn); /* pmu_invariants: the vPMU's pmu_check */
+	fz_scn_algorithm(x->scn, "pmu-replay");
+	fz_scn_machine_str(x->scn, "cpu", "generic"); /* the PMU is the algorithm's own */
+	fz_scn_machine_int(x->scn, "vcpus", 1);
+	fz_scn_limits(x->scn, 1000000, 1000000, 1000);
+	fz_scn_check_invariants(x->scn);
+}
+
+fz_scn *fz_pmu_export_scenario(struct fz_pmu_sys *s, const uint8_t *data, size_t size,
+                               uint64_t hash, struct fz_pmu_outcome *o)
+{
+	struct fz_pmu_export x = {.scn = fz_scn_create("fuzz_pmu_msr", hash)};
+
+	if (!x.scn)
+		return NULL;
+	fz_pmu_run(s, data, size, o, &x);
+	fz_pmu_export_machine(&x);
+	if (o->kind)
+		fz_scn_expect(x.scn, "invariant_violation");
+	return x.scn;
 }

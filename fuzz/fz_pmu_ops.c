@@ -10,10 +10,6 @@
 
 #define N(t) (sizeof(t) / sizeof((t)[0]))
 
-static const char *const op_names[FZ_PMU_OP_COUNT] = {
-    "rdmsr", "wrmsr", "rdpmc", "count", "snapshot", "restore", "reset",
-};
-
 /* SDM Vol. 4 Table 2-2 and APM 13.2: every PMU MSR, and the first number past each range */
 static const uint64_t msrs[] = {
     0xC1,       0xC2,       0xC3,       0xC4,       0xC5,       0xC6,       0xC7,       0xC8,
@@ -56,11 +52,6 @@ static const uint16_t events[][2] = {
     {0xC4, 0x00}, {0xC5, 0x00}, {0xA4, 0x01}, {0x76, 0x00},  {0xC2, 0x00},
     {0xC3, 0x00}, {0x00, 0x00}, {0x76, 0x01}, {0x1C0, 0x00},
 };
-
-const char *fz_pmu_op_name(uint8_t kind)
-{
-	return kind < FZ_PMU_OP_COUNT ? op_names[kind] : "?";
-}
 
 /* ---- The configuration byte ---- */
 
@@ -153,7 +144,7 @@ static uint32_t dec_ecx(struct fz_in *in)
 	}
 }
 
-static uint64_t dec_count(struct fz_in *in, struct fz_pmu_op *op)
+static uint64_t dec_count(struct fz_in *in, struct pmu_replay_op *op)
 {
 	op->sub = (uint8_t)fz_choose(in, 5);
 	switch (op->sub) {
@@ -165,25 +156,25 @@ static uint64_t dec_count(struct fz_in *in, struct fz_pmu_op *op)
 	}
 }
 
-void fz_pmu_decode(struct fz_in *in, const struct pmu_config *cfg, struct fz_pmu_op *op)
+void fz_pmu_decode(struct fz_in *in, const struct pmu_config *cfg, struct pmu_replay_op *op)
 {
 	uint8_t f;
 
 	memset(op, 0, sizeof(*op));
-	op->kind = (uint8_t)fz_choose(in, FZ_PMU_OP_COUNT);
+	op->kind = (uint8_t)fz_choose(in, PMU_REPLAY_OP_COUNT);
 	switch (op->kind) {
-	case FZ_PMU_RDMSR: op->msr = (uint32_t)fz_pick(in, msrs, N(msrs)); break;
-	case FZ_PMU_WRMSR:
+	case PMU_REPLAY_RDMSR: op->msr = (uint32_t)fz_pick(in, msrs, N(msrs)); break;
+	case PMU_REPLAY_WRMSR:
 		op->msr = (uint32_t)fz_pick(in, msrs, N(msrs));
 		op->value = dec_value(in, cfg);
 		break;
-	case FZ_PMU_RDPMC:
+	case PMU_REPLAY_RDPMC:
 		op->msr = dec_ecx(in);
 		f = fz_u8(in);
 		op->cpl = f & 3;
 		op->pce = f & 4;
 		break;
-	case FZ_PMU_COUNT:
+	case PMU_REPLAY_COUNT:
 		op->event = (uint8_t)fz_choose(in, PMU_EV_COUNT);
 		op->cpl = fz_u8(in) & 3;
 		op->value = dec_count(in, op);
@@ -194,14 +185,14 @@ void fz_pmu_decode(struct fz_in *in, const struct pmu_config *cfg, struct fz_pmu
 
 /* ---- Resolution ---- */
 
-void fz_pmu_resolve(const struct pmu *p, struct fz_pmu_op *op)
+void fz_pmu_resolve(const struct pmu *p, struct pmu_replay_op *op)
 {
 	const struct pmu_config *c = pmu_get_config(p);
 	bool fixed = op->ctr & 8;
 	unsigned width = fixed ? c->fixed_width : c->gp_width;
 	uint64_t mask;
 
-	if (op->kind != FZ_PMU_COUNT || op->sub != 4)
+	if (op->kind != PMU_REPLAY_COUNT || op->sub != 4)
 		return;
 	mask = width >= 64 ? ~UINT64_C(0) : width ? (UINT64_C(1) << width) - 1 : 0;
 	op->value = mask - pmu_counter_value(p, fixed, op->ctr & 7) + op->value;
@@ -211,22 +202,22 @@ void fz_pmu_resolve(const struct pmu *p, struct fz_pmu_op *op)
 
 /* ---- Encoding ---- */
 
-void fz_pmu_encode(struct fz_out *o, const struct fz_pmu_op *op)
+void fz_pmu_encode(struct fz_out *o, const struct pmu_replay_op *op)
 {
-	fz_put_choose(o, FZ_PMU_OP_COUNT, op->kind);
+	fz_put_choose(o, PMU_REPLAY_OP_COUNT, op->kind);
 	switch (op->kind) {
-	case FZ_PMU_RDMSR: fz_put_pick(o, msrs, N(msrs), op->msr); break;
-	case FZ_PMU_WRMSR:
+	case PMU_REPLAY_RDMSR: fz_put_pick(o, msrs, N(msrs), op->msr); break;
+	case PMU_REPLAY_WRMSR:
 		fz_put_pick(o, msrs, N(msrs), op->msr);
 		fz_put_choose(o, 6, 0);
 		fz_put(o, op->value, 8);
 		break;
-	case FZ_PMU_RDPMC:
+	case PMU_REPLAY_RDPMC:
 		fz_put_choose(o, 3, 2);
 		fz_put(o, op->msr, 4);
 		fz_put(o, op->cpl | (op->pce ? 4u : 0u), 1);
 		break;
-	case FZ_PMU_COUNT:
+	case PMU_REPLAY_COUNT:
 		fz_put_choose(o, PMU_EV_COUNT, op->event);
 		fz_put(o, op->cpl, 1);
 		if (op->sub == 4) {

@@ -8,15 +8,15 @@
 
 /* Operation builders, named after what they do (one line each: kept out of clang-format). */
 /* clang-format off */
-#define RD(m)           {.kind = FZ_PMU_RDMSR, .msr = (m)}
-#define WR(m, v)        {.kind = FZ_PMU_WRMSR, .msr = (m), .value = (v)}
-#define RDPMC(e, c, p)  {.kind = FZ_PMU_RDPMC, .msr = (e), .cpl = (c), .pce = (p)}
-#define COUNT(ev, c, n) {.kind = FZ_PMU_COUNT, .event = (ev), .cpl = (c), .sub = 3, .value = (n)}
-#define WRAP(ev, c, k, x) {.kind = FZ_PMU_COUNT, .event = (ev), .cpl = (c), .sub = 4, .ctr = (k), \
+#define RD(m)           {.kind = PMU_REPLAY_RDMSR, .msr = (m)}
+#define WR(m, v)        {.kind = PMU_REPLAY_WRMSR, .msr = (m), .value = (v)}
+#define RDPMC(e, c, p)  {.kind = PMU_REPLAY_RDPMC, .msr = (e), .cpl = (c), .pce = (p)}
+#define COUNT(ev, c, n) {.kind = PMU_REPLAY_COUNT, .event = (ev), .cpl = (c), .sub = 3, .value = (n)}
+#define WRAP(ev, c, k, x) {.kind = PMU_REPLAY_COUNT, .event = (ev), .cpl = (c), .sub = 4, .ctr = (k), \
                            .value = (x)}
-#define SNAPSHOT        {.kind = FZ_PMU_SNAPSHOT}
-#define RESTORE         {.kind = FZ_PMU_RESTORE}
-#define RESET           {.kind = FZ_PMU_RESET}
+#define SNAPSHOT        {.kind = PMU_REPLAY_SNAPSHOT}
+#define RESTORE         {.kind = PMU_REPLAY_RESTORE}
+#define RESET           {.kind = PMU_REPLAY_RESET}
 /* clang-format on */
 
 /* Configuration bytes: profile index in pmu_profile_names() + 7 * variation */
@@ -40,14 +40,14 @@
 #define FIXED_EN(n) (((UINT64_C(1) << (n)) - 1) << 32)
 #define INT         PMU_EVTSEL_INT
 
-static const struct fz_pmu_op icx_overflow_pmi[] = {
+static const struct pmu_replay_op icx_overflow_pmi[] = {
     WR(MSR_IA32_PERFEVTSEL0, SEL_INST | INT), WR(MSR_IA32_A_PMC0, UINT64_C(0xFFFFFFFFFF00)),
     COUNT(PMU_EV_INSTRUCTIONS, 0, 0x80),      WRAP(PMU_EV_INSTRUCTIONS, 0, 0, 1),
     RD(MSR_IA32_PERF_GLOBAL_STATUS),          RDPMC(0, 0, false),
     WR(MSR_IA32_PERF_GLOBAL_STATUS_RESET, 1), RD(MSR_IA32_PERF_GLOBAL_STATUS),
 };
 
-static const struct fz_pmu_op icx_fixed[] = {
+static const struct pmu_replay_op icx_fixed[] = {
     WR(MSR_IA32_FIXED_CTR_CTRL, FIXED_ALL), WR(MSR_IA32_PERF_GLOBAL_CTRL, FIXED_EN(4) | 0xFF),
     COUNT(PMU_EV_INSTRUCTIONS, 0, 1000),    COUNT(PMU_EV_CORE_CYCLES, 3, 2000),
     COUNT(PMU_EV_REF_CYCLES, 0, 3000),      COUNT(PMU_EV_TOPDOWN_SLOTS, 0, 8000),
@@ -56,7 +56,7 @@ static const struct fz_pmu_op icx_fixed[] = {
     RD(MSR_IA32_PERF_GLOBAL_STATUS),
 };
 
-static const struct fz_pmu_op spr_counter_writes[] = {
+static const struct pmu_replay_op spr_counter_writes[] = {
     WR(MSR_IA32_PMC0 + 1, 0x80000001),
     RD(MSR_IA32_PMC0 + 1),
     WR(MSR_IA32_PMC0 + 2, UINT64_C(0x123400000000) | 0x7FFFFFFF),
@@ -69,7 +69,7 @@ static const struct fz_pmu_op spr_counter_writes[] = {
     WR(MSR_IA32_PERF_CAPABILITIES, 0),
 };
 
-static const struct fz_pmu_op v4_status_set_inuse[] = {
+static const struct pmu_replay_op v4_status_set_inuse[] = {
     WR(MSR_IA32_PERFEVTSEL0 + 1, SEL_BRANCH | PMU_EVTSEL_ANY),
     WR(MSR_IA32_FIXED_CTR_CTRL, 0x4A0),
     RD(MSR_IA32_PERF_GLOBAL_INUSE),
@@ -81,7 +81,7 @@ static const struct fz_pmu_op v4_status_set_inuse[] = {
     RDPMC(1, 0, false),
 };
 
-static const struct fz_pmu_op v2_ovf_ctrl[] = {
+static const struct pmu_replay_op v2_ovf_ctrl[] = {
     WR(MSR_IA32_PERFEVTSEL0, SEL_CYCLES | INT),
     WR(MSR_IA32_PMC0, 0xFFFFFFF0),
     COUNT(PMU_EV_CORE_CYCLES, 3, 0x20),
@@ -91,7 +91,7 @@ static const struct fz_pmu_op v2_ovf_ctrl[] = {
     RD(MSR_IA32_A_PMC0),
 };
 
-static const struct fz_pmu_op v1_no_global[] = {
+static const struct pmu_replay_op v1_no_global[] = {
     WR(MSR_IA32_PERFEVTSEL0 + 1, SEL_INST | INT),
     WR(MSR_IA32_PMC0 + 1, 0xFFFFFFFF),
     COUNT(PMU_EV_INSTRUCTIONS, 0, 2),
@@ -101,7 +101,7 @@ static const struct fz_pmu_op v1_no_global[] = {
     RDPMC(1, 0, false),
 };
 
-static const struct fz_pmu_op rdpmc_privilege[] = {
+static const struct pmu_replay_op rdpmc_privilege[] = {
     WR(MSR_IA32_PMC0 + 4, 0x4444),
     RDPMC(4, 3, false),
     RDPMC(4, 3, true),
@@ -112,7 +112,7 @@ static const struct fz_pmu_op rdpmc_privilege[] = {
     RDPMC(PMU_RDPMC_FIXED | 4, 0, false),
 };
 
-static const struct fz_pmu_op zen4_perfmon_v2[] = {
+static const struct pmu_replay_op zen4_perfmon_v2[] = {
     WR(MSR_AMD_PERF_CTL_EXT0 + 2 * 5, AMD_CYCLES | INT),
     WR(MSR_AMD_PERF_CTR_EXT0 + 2 * 5, UINT64_C(0xFFFFFFFFFFF0)),
     WRAP(PMU_EV_CORE_CYCLES, 0, 5, 3),
@@ -127,7 +127,7 @@ static const struct fz_pmu_op zen4_perfmon_v2[] = {
     WR(MSR_AMD_PERF_CTL0 + 1, UINT64_C(1) << 21),
 };
 
-static const struct fz_pmu_op amd_legacy[] = {
+static const struct pmu_replay_op amd_legacy[] = {
     WR(MSR_AMD_PERF_CTL0 + 3, SEL_INST | INT),
     WR(MSR_AMD_PERF_CTR0 + 3, ~UINT64_C(0)),
     COUNT(PMU_EV_INSTRUCTIONS, 0, 1),
@@ -137,7 +137,7 @@ static const struct fz_pmu_op amd_legacy[] = {
     RDPMC(3, 3, true),
 };
 
-static const struct fz_pmu_op snapshot_restore[] = {
+static const struct pmu_replay_op snapshot_restore[] = {
     WR(MSR_IA32_PERFEVTSEL0, SEL_INST),
     SNAPSHOT,
     COUNT(PMU_EV_INSTRUCTIONS, 0, 100),
@@ -149,7 +149,7 @@ static const struct fz_pmu_op snapshot_restore[] = {
     RD(MSR_IA32_PERF_GLOBAL_CTRL),
 };
 
-static const struct fz_pmu_op wide_counters[] = {
+static const struct pmu_replay_op wide_counters[] = {
     WR(MSR_IA32_PERFEVTSEL0, SEL_INST | INT), WR(MSR_IA32_PMC0, 0xFFFFFFFF),
     WRAP(PMU_EV_INSTRUCTIONS, 0, 0, 1),       RD(MSR_IA32_PMC0),
     WR(MSR_IA32_A_PMC0, ~UINT64_C(0)),

@@ -8,9 +8,9 @@
 struct fz_pmu_seed {
 	const char *name; /* the corpus file name */
 	uint8_t config;   /* the configuration byte (fz_pmu_config_from) */
-	const struct fz_pmu_op *ops;
+	const struct pmu_replay_op *ops;
 	size_t n_ops;
-	struct fz_pmu_stats wants; /* each counter must reach at least this */
+	struct pmu_replay_stats wants; /* each counter must reach at least this */
 };
 
 /* Number of seeds, and the i-th (NULL past the end). Can't fail. */

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#define ADAPT(pfx)                                                             \
+#define ADAPT(pfx, op_name)                                                    \
 	static const char *pfx##_name(size_t i)                                \
 	{                                                                      \
 		return fz_##pfx##_seed_at(i)->name;                            \
@@ -29,14 +29,14 @@
 	static const char *pfx##_op(size_t i, size_t k, struct fz_out *o)      \
 	{                                                                      \
 		fz_##pfx##_encode(o, &fz_##pfx##_seed_at(i)->ops[k]);          \
-		return fz_##pfx##_op_name(fz_##pfx##_seed_at(i)->ops[k].kind); \
+		return op_name(fz_##pfx##_seed_at(i)->ops[k].kind);            \
 	}
 
-ADAPT(apic)
-ADAPT(vmx)
-ADAPT(hvt)
-ADAPT(pmu)
-ADAPT(tdx)
+ADAPT(apic, fz_apic_op_name)
+ADAPT(vmx, fz_vmx_op_name)
+ADAPT(hvt, fz_hvt_op_name)
+ADAPT(pmu, pmu_replay_op_name)
+ADAPT(tdx, fz_tdx_op_name)
 
 #define SET(target, pfx)                                                                        \
 	{                                                                                       \

@@ -1,11 +1,13 @@
-/* The named invariants of fuzz_pmu_msr (fz_pmu.h). Each restates its rule from the specification
- * independently of the model (its own MSR map, widths and masks from the configuration), so a
- * model bug in a shared helper cannot hide itself; state is read through the model's private
- * layout (models/pmu_int.h) and compared field by field. */
-#include "fz_pmu.h"
+/* The named PMU invariants of the pmu-replay algorithm and fuzz_pmu_msr (pmu_replay_int.h). Each
+ * restates its rule from the specification independently of the model (its own MSR map, widths
+ * and masks from the configuration), so a model bug in a shared helper cannot hide itself; state
+ * is read through the model's private layout (models/pmu_int.h) and compared field by field.
+ * Leaves out: anything about the engine's vCPU PMU. Spec: SDM Vol. 3B chapter 21, APM 13.2. */
+#include "pmu_replay_int.h"
 
 #include "../models/pmu_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t mask_of(unsigned width)
@@ -43,7 +45,7 @@ static int msr_counter(const struct pmu_config *c, uint32_t msr, unsigned *idx)
 	return -1;
 }
 
-unsigned fz_pmu_msr_counter_width(const struct pmu_config *cfg, uint32_t msr)
+unsigned pmu_replay_msr_counter_width(const struct pmu_config *cfg, uint32_t msr)
 {
 	unsigned idx;
 	int k = msr_counter(cfg, msr, &idx);
@@ -51,8 +53,8 @@ unsigned fz_pmu_msr_counter_width(const struct pmu_config *cfg, uint32_t msr)
 	return k < 0 ? 0 : k == 0 ? cfg->gp_width : cfg->fixed_width;
 }
 
-bool fz_inv_pmu_counter_width(const struct pmu *p, uint64_t value, unsigned value_width, char *why,
-                              size_t cap)
+bool pmu_replay_inv_counter_width(const struct pmu *p, uint64_t value, unsigned value_width,
+                                  char *why, size_t cap)
 {
 	const struct pmu_config *c = &p->cfg;
 
@@ -89,8 +91,8 @@ static uint32_t rdpmc_msr(const struct pmu_config *c, uint32_t ecx)
 	return ecx < 4 ? 0xC0010004 + ecx : 0xC0010201 + 2 * ecx;
 }
 
-bool fz_inv_pmu_rdpmc(const struct pmu *p, uint32_t ecx, unsigned cpl, bool pce,
-                      enum pmu_access got, uint64_t value, char *why, size_t cap)
+bool pmu_replay_inv_rdpmc(const struct pmu *p, uint32_t ecx, unsigned cpl, bool pce,
+                          enum pmu_access got, uint64_t value, char *why, size_t cap)
 {
 	uint32_t msr = rdpmc_msr(&p->cfg, ecx);
 	bool want_gp = (cpl > 0 && !pce) || msr == 0;
@@ -111,8 +113,8 @@ bool fz_inv_pmu_rdpmc(const struct pmu *p, uint32_t ecx, unsigned cpl, bool pce,
 	return true;
 }
 
-bool fz_inv_pmu_status(const struct pmu *before, const struct pmu *after, uint64_t counted,
-                       uint64_t set, uint64_t cleared, char *why, size_t cap)
+bool pmu_replay_inv_status(const struct pmu *before, const struct pmu *after, uint64_t counted,
+                           uint64_t set, uint64_t cleared, char *why, size_t cap)
 {
 	uint64_t appeared = after->global_status & ~before->global_status;
 	uint64_t ok = global_msrs(&after->cfg) ? existing(&after->cfg) : 0;
@@ -136,7 +138,7 @@ bool fz_inv_pmu_status(const struct pmu *before, const struct pmu *after, uint64
 	return true;
 }
 
-/* One counter's rule for fz_inv_pmu_count: bit is its status/overflow bit. */
+/* One counter's rule for pmu_replay_inv_count: bit is its status/overflow bit. */
 static bool count_one(const struct pmu *before, const struct pmu *after, uint64_t b, uint64_t a,
                       unsigned width, uint64_t n, unsigned bit, const struct pmu_count_result *res,
                       char *why, size_t cap)
@@ -184,8 +186,8 @@ static bool count_enabled(const struct pmu *before, unsigned bit, uint64_t b, ui
 	return false;
 }
 
-bool fz_inv_pmu_count(const struct pmu *before, const struct pmu *after, uint64_t n,
-                      const struct pmu_count_result *res, char *why, size_t cap)
+bool pmu_replay_inv_count(const struct pmu *before, const struct pmu *after, uint64_t n,
+                          const struct pmu_count_result *res, char *why, size_t cap)
 {
 	const struct pmu_config *c = &after->cfg;
 
@@ -241,7 +243,8 @@ static const char *first_difference(const struct pmu *a, const struct pmu *b)
 	return NULL;
 }
 
-bool fz_inv_pmu_no_effect(const struct pmu *before, const struct pmu *after, char *why, size_t cap)
+bool pmu_replay_inv_no_effect(const struct pmu *before, const struct pmu *after, char *why,
+                              size_t cap)
 {
 	const char *d = first_difference(before, after);
 
@@ -250,7 +253,7 @@ bool fz_inv_pmu_no_effect(const struct pmu *before, const struct pmu *after, cha
 	return !d;
 }
 
-bool fz_inv_pmu_same(const struct pmu *a, const struct pmu *b, char *why, size_t cap)
+bool pmu_replay_inv_same(const struct pmu *a, const struct pmu *b, char *why, size_t cap)
 {
 	const char *d = first_difference(a, b);
 
@@ -287,8 +290,8 @@ static bool expected_read(const struct pmu_config *c, uint32_t msr, uint64_t v, 
 	return !*ro;
 }
 
-bool fz_inv_pmu_roundtrip(const struct pmu *p, uint32_t msr, uint64_t written, char *why,
-                          size_t cap)
+bool pmu_replay_inv_roundtrip(const struct pmu *p, uint32_t msr, uint64_t written, char *why,
+                              size_t cap)
 {
 	uint64_t want, got = 0;
 	bool ro;

@@ -7,6 +7,7 @@
  * invariant (oracles.invariants). No guest runs: the vCPU waits for the events and stops after the
  * last. The CPU profile is irrelevant to the TDX model: any machine with one vCPU is accepted. */
 #include "tdx_replay_int.h"
+#include "replay.h"
 
 #include <hvsim/hv.h>
 
@@ -14,35 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ACTION_SHOWN 40 /* characters of an action quoted in a refusal */
-
-/* The action as printable ASCII (others as '?'), cut to ACTION_SHOWN characters: refusals are
- * one line whatever the scenario holds. */
-static void shown(const char *action, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	for (; action[n] && n < ACTION_SHOWN && n + 1 < cap; n++)
-		buf[n] = action[n] >= 0x20 && action[n] < 0x7f ? action[n] : '?';
-	buf[n] = '\0';
-}
-
 static enum hvsim_status refuse_event(struct tdx_replay *r, size_t i, const char *why)
 {
-	const struct scenario_event *se = &hvsim_vm_scenario(r->vm)->events[i];
-	char act[ACTION_SHOWN + 1];
-
-	shown(se->kind == SEV_HOST ? se->action : "", act, sizeof(act));
-	if (se->kind == SEV_HOST)
-		snprintf(r->refusal, sizeof(r->refusal),
-		         "$.events[%zu] (host \"%s\" at %llu ns): %s", i, act,
-		         (unsigned long long)se->at_ns, why);
-	else
-		snprintf(r->refusal, sizeof(r->refusal), "$.events[%zu] (%s at %llu ns): %s", i,
-		         se->kind == SEV_IRQ_LINE ? "irq_line" : "msi",
-		         (unsigned long long)se->at_ns, why);
-	hvsim_vm_refuse(r->vm, r->refusal);
-	return HVSIM_E_UNSUPPORTED;
+	return replay_refuse_event(r->vm, i, why, r->refusal, sizeof(r->refusal));
 }
 
 /* Every event must be a host event for vCPU 0 that the parser takes, in order, and every
@@ -54,14 +29,13 @@ static enum hvsim_status check_events(struct tdx_replay *r)
 	struct tdx_replay_action a;
 	struct hvsim_error err = {0};
 	const char *bad;
+	char shape[64];
 
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct scenario_event *se = &sc->events[i];
 
-		if (se->kind != SEV_HOST)
-			return refuse_event(r, i, "tdx-replay takes host events only");
-		if (se->vcpu != 0)
-			return refuse_event(r, i, "tdx-replay executes on vCPU 0 only");
+		if ((bad = replay_event_shape("tdx-replay", se, shape, sizeof(shape))) != NULL)
+			return refuse_event(r, i, bad);
 		if ((bad = tdx_replay_parse(&p, se->action, se->arg, &a)) != NULL)
 			return refuse_event(r, i, bad);
 		if (a.kind == TDX_REPLAY_ACT_RESET &&
@@ -114,10 +88,7 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 {
 	struct tdx_replay *r = priv;
 
-	if (r->done >= r->n_events)
-		hvsim_vcpu_stop(v, "replay finished");
-	else
-		hvsim_vcpu_block(v);
+	replay_vcpu_wait(v, r->done, r->n_events);
 	return HVSIM_OK;
 }
 

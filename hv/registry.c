@@ -11,11 +11,7 @@ extern const struct hvsim_hv_ops hv_tdx_replay_ops;
 extern const struct hvsim_hv_ops hv_pmu_replay_ops;
 
 static const struct hvsim_hv_ops *const builtins[] = {
-    &hv_minimal_ops,
-    &hv_kvm_ops,
-    &hv_vmx_replay_ops,
-    &hv_tdx_replay_ops,
-    &hv_pmu_replay_ops,
+    &hv_minimal_ops, &hv_kvm_ops, &hv_vmx_replay_ops, &hv_tdx_replay_ops, &hv_pmu_replay_ops,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))

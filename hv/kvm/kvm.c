@@ -11,6 +11,7 @@ static const char *const lvtt_values[] = {"hardware", "restart"};
 static const char *const timing_values[] = {"absent", "present"};
 static const char *const svi_values[] = {"update", "stale"};
 static const char *const misc_hlt_values[] = {"always", "userspace"};
+static const char *const tdx_insn_values[] = {"ud", "internal_error"};
 
 static const struct hvsim_quirk_desc kvm_quirks[] = {
     {
@@ -66,6 +67,18 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
         .provenance = "KVM: nVMX: Always indicate HLT activity support in VMX_MISC MSR "
                       "(Nikita Leshenko, 2019; https://patchwork.kernel.org/patch/11102023/)",
     },
+    {
+        .name = "tdx_insn_exit",
+        .values = tdx_insn_values,
+        .n_values = 2,
+        .def = "ud",
+        .doc = "ud: the VM exit a non-TD guest's TDCALL or SEAMCALL causes on a TDX-capable "
+               "processor (reasons 77, 76) injects #UD; internal_error: KVM has no handler for "
+               "it and ends the VM with KVM_EXIT_INTERNAL_ERROR (before the fix)",
+        .provenance = "KVM: VMX: Inject #UD if guest tries to execute SEAMCALL or TDCALL "
+                      "(Sean Christopherson, 2025, commit 9d7dfb95da2c; "
+                      "https://lore.kernel.org/r/20251016182148.69085-2-seanjc@google.com)",
+    },
 };
 
 struct kvm_vcpu *kvm_vcpu_of(struct kvm_vm *kvm, hvsim_vcpu *v)
@@ -91,6 +104,7 @@ static void read_quirks(struct kvm_vm *kvm)
 	kvm->timing_leaf = quirk_index(kvm->vm, "cpuid_timing_leaf", timing_values, 2) == 1;
 	kvm->svi_update = quirk_index(kvm->vm, "apicv_activation_svi", svi_values, 2) == 0;
 	kvm->misc_hlt_always = quirk_index(kvm->vm, "nvmx_vmx_misc_hlt", misc_hlt_values, 2) == 0;
+	kvm->tdx_insn_ud = quirk_index(kvm->vm, "tdx_insn_exit", tdx_insn_values, 2) == 0;
 }
 
 static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)

@@ -306,6 +306,16 @@ static void handle_vmcall(struct kvm_vcpu *kv)
 	kvm_skip_instruction(kv);
 }
 
+/* A non-TD guest's TDCALL or SEAMCALL: not virtualized for any guest, so #UD (quirk
+ * tdx_insn_exit: before the fix KVM had no handler and the exit ended the VM). */
+static void handle_tdx_insn(struct kvm_vcpu *kv, unsigned reason)
+{
+	if (kv->kvm->tdx_insn_ud)
+		kvm_inject_ud(kv);
+	else
+		unhandled(kv, reason);
+}
+
 static void handle_entry_failure(struct kvm_vcpu *kv, uint64_t reason)
 {
 	char detail[96];
@@ -364,6 +374,8 @@ void kvm_handle_exit(struct kvm_vcpu *kv)
 	case EXIT_REASON_VMXON:
 	case EXIT_REASON_INVEPT:
 	case EXIT_REASON_INVVPID: kvm_nested_vmx_exit(kv, reason); break;
+	case EXIT_REASON_SEAMCALL:
+	case EXIT_REASON_TDCALL: handle_tdx_insn(kv, reason); break;
 	case EXIT_REASON_TRIPLE_FAULT: hvsim_vcpu_stop(kv->v, "triple fault"); break;
 	default: unhandled(kv, reason); break;
 	}

@@ -132,6 +132,7 @@ struct kvm_vm {
 	bool timing_leaf;     /* cpuid_timing_leaf = present */
 	bool svi_update;      /* apicv_activation_svi = update */
 	bool misc_hlt_always; /* nvmx_vmx_misc_hlt = always */
+	bool tdx_insn_ud;     /* tdx_insn_exit = ud */
 	/* nested VMX (machine.nested, KVM's nested=1) */
 	bool nested;
 	struct vmx_caps nested_supported; /* what KVM can emulate for L1: the kvm-nested profile */

@@ -48,6 +48,7 @@ struct vmx_caps {
 	uint64_t perf_global_ctrl_valid; /* bits of IA32_PERF_GLOBAL_CTRL that are not reserved */
 	uint64_t debugctl_valid;         /* bits of IA32_DEBUGCTL that are not reserved */
 	uint64_t efer_valid;             /* bits of IA32_EFER that are not reserved */
+	bool seam; /* TDX-capable: SEAMCALL and TDCALL exist (VM exits in non-root operation) */
 };
 
 /* RDMSR of a capability MSR: true and *value when the profile has it; false means #GP(0). */

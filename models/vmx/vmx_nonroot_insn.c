@@ -230,8 +230,17 @@ static bool prio_fault(const struct vmx_cpu *cpu, const struct vmx_ctls *c,
 	bool cpl0 = vmx_guest_cpl(g) == 0;
 
 	switch (op->kind) {
-	case GOP_VMMCALL: /* AMD's VMMCALL and TDX's TDCALL are #UD on this processor */
-	case GOP_TDCALL: break;
+	case GOP_VMMCALL: break; /* AMD's VMMCALL is #UD on an Intel processor */
+	case GOP_TDCALL:
+		/* Intel TDX ISA TDCALL: #UD without SEAM; on a TDX-capable processor the CPL > 0
+		 * #GP(0) comes before the VM exit (as KVM commit 9d7dfb95da2c measured on SPR and
+		 * EMR) */
+		if (!cpu->caps.seam)
+			break;
+		if (cpl0)
+			return false;
+		vmx_op_fault(cpu, out, VEC_GP, true);
+		return true;
 	case GOP_MONITOR:
 	case GOP_MWAIT:
 		if (cpl0)
@@ -365,6 +374,9 @@ static void dispatch(struct vmx_cpu *cpu, const struct vmcs *v, const struct vmx
 	case GOP_INVD: vmx_op_exit(out, EXIT_REASON_INVD, op->len, 0); break;
 	case GOP_XSETBV: vmx_op_exit(out, EXIT_REASON_XSETBV, op->len, 0); break;
 	case GOP_VMCALL: vmx_op_exit(out, EXIT_REASON_VMCALL, op->len, 0); break;
+	case GOP_TDCALL:
+		vmx_op_exit(out, EXIT_REASON_TDCALL, op->len, 0);
+		break; /* unconditional */
 	case GOP_HLT: exit_if(out, c->proc, PROC_HLT_EXITING, EXIT_REASON_HLT, op->len); break;
 	case GOP_INVLPG: invlpg_op(c, op, g, out); break;
 	case GOP_MWAIT: mwait_op(cpu, c, op, g, out); break;

@@ -102,6 +102,19 @@ static enum hvsim_status get_text(const struct pctx *p, const cJSON *obj, const 
 	return HVSIM_OK;
 }
 
+static enum hvsim_status get_bool(const struct pctx *p, const cJSON *obj, const char *key,
+                                  bool *out)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!j)
+		return HVSIM_OK;
+	if (!cJSON_IsBool(j))
+		return perr(p, key, "expected true or false");
+	*out = cJSON_IsTrue(j);
+	return HVSIM_OK;
+}
+
 static enum hvsim_status get_int(const struct pctx *p, const cJSON *obj, const char *key, int min,
                                  int max, bool required, uint8_t *out)
 {
@@ -198,6 +211,8 @@ static enum hvsim_status parse_facts(const struct pctx *p, const cJSON *root, st
 	if (st == HVSIM_OK)
 		st = get_hex(p, root, "perf_global_ctrl_valid", "perf_global_ctrl_valid", false,
 		             &caps->perf_global_ctrl_valid);
+	if (st == HVSIM_OK)
+		st = get_bool(p, root, "seam", &caps->seam);
 	return st;
 }
 
@@ -211,6 +226,7 @@ static enum hvsim_status parse_root(const struct pctx *p, const cJSON *root, str
 	                                      "efer_valid",
 	                                      "debugctl_valid",
 	                                      "perf_global_ctrl_valid",
+	                                      "seam",
 	                                      "msrs",
 	                                      NULL};
 	const char *name, *text;

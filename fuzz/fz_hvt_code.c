@@ -225,6 +225,10 @@ static void action(struct list *l, struct code *c, const struct script_action *a
 	case SOP_OUT: port_io(l, c, a); break;
 	case SOP_MMIO_READ: mmio_read(l, c, a); break;
 	case SOP_MMIO_WRITE: mmio_write(l, c, a); break;
+	case SOP_TDCALL:
+		mov_rax(l, c, a->value);
+		emit(l, c, (const uint8_t *)"\x66\x0f\x01\xcc", 4);
+		break;
 	case SOP_VMCALL:
 		mov_rax(l, c, a->value);
 		emit(l, c, (const uint8_t *)"\x0f\x01\xc1", 3);

@@ -199,6 +199,13 @@ static const struct fz_hvt_op wait_ops[] = {
     {.kind = FZ_HVT_INSN, .sub = FZ_INSN_XSETBV, .value = 0x3},
 };
 
+/* a non-TD guest's TDCALL on a TDX-capable processor (Sapphire Rapids): exit 77, KVM injects #UD
+ * (KVM commit 9d7dfb95da2c), which ends the script */
+static const struct fz_hvt_op tdcall_ops[] = {
+    CPUID(0x21),
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_TDCALL, .value = 1},
+};
+
 /* the timer interrupt's delivery pushes onto a zapped stack page: EPT violation, re-injection;
  * twice, the page zapped again after KVM faulted it back in */
 static const struct fz_hvt_op code_zap[] = {
@@ -392,6 +399,15 @@ static const struct fz_hvt_seed seeds[] = {
      "",
      OPS(wait_ops),
      {.exit_reason = EXIT_REASON_MONITOR, .exits_of_reason = 1, .finding = "guest_fault"}},
+    {"tdcall-non-td",
+     1,
+     false,
+     false,
+     false,
+     1,
+     "",
+     OPS(tdcall_ops),
+     {.exit_reason = EXIT_REASON_TDCALL, .exits_of_reason = 1, .finding = "guest_fault"}},
     {"code-wait-cache-rand",
      1,
      false,

@@ -457,3 +457,20 @@ Test(fuzz_hvt, seeds_rerun_identically_from_a_snapshot)
 		free(in);
 	}
 }
+
+/* A quirk that reproduces a KVM bug makes that bug's finding expected, and only under that value:
+ * tdx_insn_exit=internal_error ends the VM on a non-TD guest's TDCALL (before commit 9d7dfb95da2c),
+ * upstream KVM injects #UD, so the same hv_error there is a finding. */
+Test(fuzz_hvt, tdcall_hv_error_is_expected_only_under_its_quirk)
+{
+	struct hvsim_finding_rec f = {.kind = "hv_error"};
+	struct fz_hvt_config cfg;
+
+	snprintf(f.detail, sizeof(f.detail), "unhandled VM exit TDCALL (77)");
+	fz_hvt_config_default(&cfg);
+	cr_expect_not(fz_hvt_finding_expected(&cfg, &f), "expected under upstream KVM");
+	cr_assert(fz_hvt_config_quirk(&cfg, "tdx_insn_exit", "internal_error"), "no such quirk");
+	cr_expect(fz_hvt_finding_expected(&cfg, &f), "not expected under internal_error");
+	snprintf(f.detail, sizeof(f.detail), "unhandled VM exit GETSEC (2)");
+	cr_expect_not(fz_hvt_finding_expected(&cfg, &f), "another unhandled exit was excused");
+}

@@ -17,13 +17,13 @@
 
 static enum hvsim_status refuse_event(struct pmu_replay *r, size_t i, const char *why)
 {
-	return replay_refuse_event(r->vm, i, why, r->refusal, sizeof(r->refusal));
+	return replay_refuse_event(&r->run, i, why);
 }
 
 /* Every event must be a host event for vCPU 0 that the parser takes, in order. */
 static enum hvsim_status check_events(struct pmu_replay *r)
 {
-	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->vm);
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->run.vm);
 	struct pmu_replay_parser p = {0};
 	struct pmu_replay_action a;
 	const char *bad;
@@ -57,8 +57,7 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 	if (!r)
 		return HVSIM_E_NOMEM;
 	*priv = r;
-	r->vm = vm;
-	r->n_events = hvsim_vm_scenario(vm)->n_events;
+	replay_run_init(&r->run, vm);
 	st = check_events(r);
 	return st != HVSIM_OK ? st : pmu_replay_machine_create(&r->m);
 }
@@ -76,7 +75,7 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 {
 	struct pmu_replay *r = priv;
 
-	replay_vcpu_wait(v, r->done, r->n_events);
+	replay_vcpu_wait(v, &r->run);
 	return HVSIM_OK;
 }
 
@@ -86,13 +85,11 @@ static void run_op(struct pmu_replay *r, const struct pmu_replay_op *op)
 	struct trace_ev e;
 
 	pmu_replay_execute(&r->m, op, &st);
-	pmu_replay_trace_op(&e, hvsim_vm_now(r->vm), 0, op, &st);
-	hvsim_emit(r->vm, &e);
-	if (st.bad && !r->bad) { /* the detail the harness's finding carries */
-		r->bad = st.bad;
-		snprintf(r->why, sizeof(r->why), "op %u (%s): %s", r->ops,
-		         pmu_replay_op_name(op->kind), st.why);
-	}
+	pmu_replay_trace_op(&e, hvsim_vm_now(r->run.vm), 0, op, &st);
+	hvsim_emit(r->run.vm, &e);
+	if (st.bad) /* the detail the harness's finding carries */
+		replay_note_bad(&r->run, st.bad, "op %u (%s): %s", r->ops,
+		                pmu_replay_op_name(op->kind), st.why);
 	r->ops++;
 }
 
@@ -105,19 +102,17 @@ static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *acti
 	struct trace_ev e;
 	enum hvsim_status st = HVSIM_OK;
 
-	r->done++;
 	if (pmu_replay_parse(&r->parser, action, arg, &a) != NULL)
 		return HVSIM_E_UNSUPPORTED;
 	if (a.kind == PMU_REPLAY_ACT_LOAD) {
 		st = pmu_replay_load_config(&r->m, &a.cfg);
 		r->ops = 0;
-		pmu_replay_trace_load(&e, hvsim_vm_now(r->vm), 0, &a.cfg);
-		hvsim_emit(r->vm, &e);
+		pmu_replay_trace_load(&e, hvsim_vm_now(r->run.vm), 0, &a.cfg);
+		hvsim_emit(r->run.vm, &e);
 	} else if (a.kind == PMU_REPLAY_ACT_OP) {
 		run_op(r, &a.op);
 	}
-	if (r->done >= r->n_events && v)
-		hvsim_vcpu_kick(v);
+	replay_event_done(&r->run, v);
 	return st;
 }
 
@@ -126,9 +121,7 @@ static const char *check_invariants(void *priv, char *why, size_t cap)
 {
 	const struct pmu_replay *r = priv;
 
-	if (r->bad)
-		snprintf(why, cap, "%s", r->why);
-	return r->bad;
+	return replay_check_invariants(&r->run, why, cap);
 }
 
 const struct hvsim_hv_ops hv_pmu_replay_ops = {

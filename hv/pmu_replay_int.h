@@ -15,6 +15,8 @@
 #ifndef HVSIM_PMU_REPLAY_INT_H
 #define HVSIM_PMU_REPLAY_INT_H
 
+#include "replay.h"
+
 #include <hvsim/pmu.h>
 #include <hvsim/trace.h>
 
@@ -148,17 +150,11 @@ void pmu_replay_op_events(const struct pmu_replay_op *op,
 
 /* ---- The algorithm's state (pmu_replay.c) ---- */
 
-#define PMU_REPLAY_REFUSAL_MAX 320
-
 struct pmu_replay {
-	struct hvsim_vm *vm;
 	struct pmu_replay_machine m;
 	struct pmu_replay_parser parser;
-	size_t n_events, done; /* host events in the scenario; taken so far */
 	unsigned ops;          /* operations executed since the last load */
-	const char *bad;       /* the first broken invariant's name, NULL while all hold */
-	char why[PMU_REPLAY_WHY_MAX + 64];
-	char refusal[PMU_REPLAY_REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
+	struct replay_run run; /* events taken, the first broken invariant, a refusal */
 };
 
 /* ---- Named invariants (pmu_replay_inv.c) ---- */

@@ -17,14 +17,14 @@
 
 static enum hvsim_status refuse_event(struct tdx_replay *r, size_t i, const char *why)
 {
-	return replay_refuse_event(r->vm, i, why, r->refusal, sizeof(r->refusal));
+	return replay_refuse_event(&r->run, i, why);
 }
 
 /* Every event must be a host event for vCPU 0 that the parser takes, in order, and every
  * configuration one the model takes (each is applied to the machine here, as the run will). */
 static enum hvsim_status check_events(struct tdx_replay *r)
 {
-	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->vm);
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->run.vm);
 	struct tdx_replay_parser p = {0};
 	struct tdx_replay_action a;
 	struct hvsim_error err = {0};
@@ -43,7 +43,7 @@ static enum hvsim_status check_events(struct tdx_replay *r)
 			return refuse_event(r, i, err.msg);
 	}
 	if (sc->n_events == 0) {
-		hvsim_vm_refuse(r->vm,
+		hvsim_vm_refuse(r->run.vm,
 		                "tdx-replay needs events: the configuration, tdx_module, then "
 		                "the calls (docs/fuzzing.md \"fuzz_tdx_seamcall\")");
 		return HVSIM_E_UNSUPPORTED;
@@ -68,8 +68,7 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 	if (!r)
 		return HVSIM_E_NOMEM;
 	*priv = r;
-	r->vm = vm;
-	r->n_events = hvsim_vm_scenario(vm)->n_events;
+	replay_run_init(&r->run, vm);
 	if (tdx_replay_machine_create(&r->mc) != HVSIM_OK)
 		return HVSIM_E_NOMEM;
 	return check_events(r);
@@ -88,7 +87,7 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 {
 	struct tdx_replay *r = priv;
 
-	replay_vcpu_wait(v, r->done, r->n_events);
+	replay_vcpu_wait(v, &r->run);
 	return HVSIM_OK;
 }
 
@@ -103,12 +102,10 @@ static void run_call(struct tdx_replay *r, const struct tdx_replay_action *a)
 		tdx_replay_tdcall(&r->mc, a->lp, &a->regs, &step);
 	else
 		tdx_replay_td_exit(&r->mc, a->lp, &step);
-	tdx_replay_trace_call(&e, hvsim_vm_now(r->vm), 0, &step);
-	hvsim_emit(r->vm, &e);
-	if (step.bad && !r->bad) {
-		r->bad = step.bad;
-		memcpy(r->why, step.why, sizeof(r->why));
-	}
+	tdx_replay_trace_call(&e, hvsim_vm_now(r->run.vm), 0, &step);
+	hvsim_emit(r->run.vm, &e);
+	if (step.bad)
+		replay_note_bad(&r->run, step.bad, "%s", step.why);
 }
 
 /* vm_create checked every event, so the parser and the model take each one;
@@ -118,15 +115,13 @@ static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *acti
 	struct tdx_replay *r = priv;
 	struct tdx_replay_action a;
 
-	r->done++;
 	if (tdx_replay_parse(&r->parser, action, arg, &a) != NULL)
 		return HVSIM_E_UNSUPPORTED;
 	if (a.kind == TDX_REPLAY_ACT_RESET && tdx_replay_reset(&r->mc, &a.cfg, NULL) != HVSIM_OK)
 		return HVSIM_E_UNSUPPORTED;
 	if (a.kind == TDX_REPLAY_ACT_CALL)
 		run_call(r, &a);
-	if (r->done >= r->n_events && v)
-		hvsim_vcpu_kick(v);
+	replay_event_done(&r->run, v);
 	return HVSIM_OK;
 }
 
@@ -135,9 +130,7 @@ static const char *check_invariants(void *priv, char *why, size_t cap)
 {
 	const struct tdx_replay *r = priv;
 
-	if (r->bad)
-		snprintf(why, cap, "%s", r->why);
-	return r->bad;
+	return replay_check_invariants(&r->run, why, cap);
 }
 
 const struct hvsim_hv_ops hv_tdx_replay_ops = {

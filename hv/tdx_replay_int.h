@@ -15,6 +15,8 @@
 #ifndef HVSIM_TDX_REPLAY_INT_H
 #define HVSIM_TDX_REPLAY_INT_H
 
+#include "replay.h"
+
 #include <hvsim/trace.h>
 
 #include "../models/tdx/tdx_int.h"
@@ -109,16 +111,10 @@ const char *tdx_replay_tdcall_name(uint64_t leaf);
 
 /* ---- The algorithm's state (tdx_replay.c) ---- */
 
-#define TDX_REPLAY_REFUSAL_MAX 320
-
 struct tdx_replay {
-	struct hvsim_vm *vm;
 	struct tdx_replay_machine mc;
 	struct tdx_replay_parser parser;
-	size_t n_events, done; /* host events in the scenario; taken so far */
-	const char *bad;       /* the first broken invariant's name, NULL while all hold */
-	char why[TDX_REPLAY_WHY_MAX];
-	char refusal[TDX_REPLAY_REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
+	struct replay_run run; /* events taken, the first broken invariant, a refusal */
 };
 
 /* ---- Named invariants (tdx_replay_inv.c): true when the rule holds ---- */

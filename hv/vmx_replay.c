@@ -18,13 +18,13 @@
 
 static enum hvsim_status refuse_event(struct vmx_replay *r, size_t i, const char *why)
 {
-	return replay_refuse_event(r->vm, i, why, r->refusal, sizeof(r->refusal));
+	return replay_refuse_event(&r->run, i, why);
 }
 
 /* Every event must be a host event for vCPU 0 that the parser takes, in order. */
 static enum hvsim_status check_events(struct vmx_replay *r)
 {
-	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->vm);
+	const struct hvsim_scenario *sc = hvsim_vm_scenario(r->run.vm);
 	struct vmx_replay_parser p = {0};
 	struct vmx_replay_action a;
 	const char *bad;
@@ -45,7 +45,7 @@ static enum hvsim_status check_events(struct vmx_replay *r)
 
 static enum hvsim_status make_machines(struct vmx_replay *r)
 {
-	const struct vmx_caps *caps = hvsim_vmx_caps(r->vm);
+	const struct vmx_caps *caps = hvsim_vmx_caps(r->run.vm);
 	struct hvsim_error err = {0};
 
 	if (vmx_replay_machine_create(&r->pristine, caps) != HVSIM_OK ||
@@ -77,8 +77,7 @@ static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
 	if (!r)
 		return HVSIM_E_NOMEM;
 	*priv = r;
-	r->vm = vm;
-	r->n_events = hvsim_vm_scenario(vm)->n_events;
+	replay_run_init(&r->run, vm);
 	st = check_events(r);
 	return st != HVSIM_OK ? st : make_machines(r);
 }
@@ -97,7 +96,7 @@ static enum hvsim_status vcpu_run(void *priv, hvsim_vcpu *v)
 {
 	struct vmx_replay *r = priv;
 
-	replay_vcpu_wait(v, r->done, r->n_events);
+	replay_vcpu_wait(v, &r->run);
 	return HVSIM_OK;
 }
 
@@ -107,12 +106,10 @@ static void run_insn(struct vmx_replay *r, const struct vmx_replay_insn_op *op)
 	struct trace_ev e;
 
 	vmx_replay_execute(&r->live, op, &step);
-	vmx_replay_trace_insn(&e, hvsim_vm_now(r->vm), 0, op, &step.res);
-	hvsim_emit(r->vm, &e);
-	if (step.bad && !r->bad) {
-		r->bad = step.bad;
-		memcpy(r->why, step.why, sizeof(r->why));
-	}
+	vmx_replay_trace_insn(&e, hvsim_vm_now(r->run.vm), 0, op, &step.res);
+	hvsim_emit(r->run.vm, &e);
+	if (step.bad)
+		replay_note_bad(&r->run, step.bad, "%s", step.why);
 }
 
 static void run(struct vmx_replay *r, const struct vmx_replay_action *a)
@@ -145,12 +142,10 @@ static enum hvsim_status host_action(void *priv, hvsim_vcpu *v, const char *acti
 	struct vmx_replay *r = priv;
 	struct vmx_replay_action a;
 
-	r->done++;
 	if (vmx_replay_parse(&r->parser, action, arg, &a) != NULL)
 		return HVSIM_E_UNSUPPORTED;
 	run(r, &a);
-	if (r->done >= r->n_events && v)
-		hvsim_vcpu_kick(v);
+	replay_event_done(&r->run, v);
 	return HVSIM_OK;
 }
 
@@ -159,9 +154,7 @@ static const char *check_invariants(void *priv, char *why, size_t cap)
 {
 	const struct vmx_replay *r = priv;
 
-	if (r->bad)
-		snprintf(why, cap, "%s", r->why);
-	return r->bad;
+	return replay_check_invariants(&r->run, why, cap);
 }
 
 const struct hvsim_hv_ops hv_vmx_replay_ops = {

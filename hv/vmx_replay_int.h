@@ -23,6 +23,8 @@
 #ifndef HVSIM_VMX_REPLAY_INT_H
 #define HVSIM_VMX_REPLAY_INT_H
 
+#include "replay.h"
+
 #include <hvsim/trace.h>
 #include <hvsim/vmx.h>
 
@@ -194,17 +196,11 @@ void vmx_replay_trace_insn(struct trace_ev *e, uint64_t t, int32_t vcpu,
 
 /* ---- The algorithm's state (vmx_replay.c) ---- */
 
-#define VMX_REPLAY_REFUSAL_MAX 320
-
 struct vmx_replay {
-	struct hvsim_vm *vm;
 	struct vmx_replay_machine pristine; /* the fixture, never executed on */
 	struct vmx_replay_machine live;     /* what the events execute on */
 	struct vmx_replay_parser parser;
-	size_t n_events, done; /* host events in the scenario; taken so far */
-	const char *bad;       /* the first broken invariant's name, NULL while all hold */
-	char why[VMX_REPLAY_WHY_MAX];
-	char refusal[VMX_REPLAY_REFUSAL_MAX]; /* read by the engine right after vm_create refuses */
+	struct replay_run run; /* events taken, the first broken invariant, a refusal */
 };
 
 /* ---- Named invariants (vmx_replay_inv.c) ---- */

@@ -321,9 +321,9 @@ Test(tdx_replay, a_broken_invariant_is_the_runs_invariant_violation)
 	build(&f, 1, CONFIG "," EVT("500", "td_exit", "0x0"));
 	cr_assert(f.vm, "%s", f.err.msg);
 	r = f.vm->hv_priv;
-	for (unsigned i = 0; i < 100 && r->done < 8; i++)
+	for (unsigned i = 0; i < 100 && r->run.done < 8; i++)
 		hvsim_vm_step(f.vm, 1); /* the configuration at 0 ns */
-	cr_assert_eq(r->done, 8, "the configuration's events ran");
+	cr_assert_eq(r->run.done, 8, "the configuration's events ran");
 	r->mc.m->pamt[40].pt = PT_REG;
 	r->mc.m->pamt[40].td = 0;
 	fixture_run(&f);

@@ -4,6 +4,8 @@
  * replay binaries (make fuzz-replay) run the same files under ASan and UBSan. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include <hvsim/scenario.h>
 
 #include <glob.h>
@@ -12,20 +14,6 @@
 #include <string.h>
 
 #define CRASH_DIR "fuzz/crashes/fuzz_scenario_json"
-#define FILE_MAX  (1u << 20)
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = f ? malloc(FILE_MAX + 1) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (buf)
-		buf[*len] = '\0';
-	if (f)
-		fclose(f);
-	return buf;
-}
 
 Test(fuzz_crashes, rejected_reproducers_give_their_recorded_message)
 {
@@ -42,8 +30,8 @@ Test(fuzz_crashes, rejected_reproducers_give_their_recorded_message)
 
 		snprintf(repro, sizeof(repro), "%.*s", (int)(strlen(g.gl_pathv[i]) - 7),
 		         g.gl_pathv[i]);
-		want = slurp(g.gl_pathv[i], &elen);
-		text = slurp(repro, &len);
+		want = (char *)test_slurp(g.gl_pathv[i], &elen);
+		text = (char *)test_slurp(repro, &len);
 		cr_assert(want && text, "%s: cannot read it or its reproducer", g.gl_pathv[i]);
 		want[strcspn(want, "\n")] = '\0';
 		cr_assert_eq(hvsim_scenario_parse(repro, text, len, NULL, &sc, &err), HVSIM_E_INPUT,

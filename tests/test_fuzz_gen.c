@@ -3,29 +3,18 @@
  * dictionary. A decoder or table change without regenerating them fails here, naming the file. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include "../fuzz/fz_dict.h"
 #include "../fuzz/fz_seed_sets.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_MAX (1u << 20)
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = f ? malloc(FILE_MAX) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 static void same_as_file(const char *path, const uint8_t *want, size_t n)
 {
 	size_t len = 0;
-	uint8_t *got = slurp(path, &len);
+	uint8_t *got = test_slurp(path, &len);
 
 	if (!got)
 		cr_skip_test("%s missing (run from the repository root; `make fuzz-gen`)", path);

@@ -8,6 +8,8 @@
  * and UBSan. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include "../fuzz/fz_apic_ops.h"
 #include "../fuzz/fz_hvt.h"
 #include "../fuzz/fz_tdx.h"
@@ -16,21 +18,6 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FILE_MAX (1u << 20)
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = f ? malloc(FILE_MAX + 1) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (buf)
-		buf[*len] = '\0';
-	if (f)
-		fclose(f);
-	return buf;
-}
 
 /* Calls fn(repro, data, len, want) for each reproducer of dir with an .expect file. */
 static size_t each_repro(const char *dir,
@@ -49,8 +36,8 @@ static size_t each_repro(const char *dir,
 
 		snprintf(repro, sizeof(repro), "%.*s", (int)(strlen(g.gl_pathv[i]) - 7),
 		         g.gl_pathv[i]);
-		want = slurp(g.gl_pathv[i], &elen);
-		data = slurp(repro, &len);
+		want = test_slurp(g.gl_pathv[i], &elen);
+		data = test_slurp(repro, &len);
 		cr_assert(want && data, "%s: cannot read it or its reproducer", g.gl_pathv[i]);
 		want[strcspn((char *)want, "\n")] = '\0';
 		fn(repro, data, len, (const char *)want);

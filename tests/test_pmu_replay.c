@@ -8,6 +8,8 @@
  * VM creation with a message naming the event, and several vCPUs are refused. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include "../fuzz/fz_pmu.h"
 #include "../fuzz/fz_pmu_seeds.h"
 #include "../models/pmu_int.h"
@@ -18,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_MAX  (1u << 16)
 #define LOG_MAX   (1u << 20)
 #define LINE_MAX_ 1024
 #define TEXT_MAX  16384
@@ -49,36 +50,6 @@ static void log_op(void *ctx, const struct pmu_replay_op *op, const struct pmu_r
 
 	pmu_replay_trace_op(&e, 0, 0, op, st);
 	log_append(ctx, &e);
-}
-
-/* The run's pmu_op lines, in order (malloc'd). */
-static char *run_op_lines(const char *trace)
-{
-	char *out = calloc(1, strlen(trace) + 1);
-	size_t len = 0;
-
-	for (const char *p = trace; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (memmem(p, n, "\"ev\":\"pmu_op\"", 13)) {
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	return out;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = f ? malloc(FILE_MAX) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (f)
-		fclose(f);
-	return buf;
 }
 
 static void findings_agree(const char *path, const struct fz_pmu_outcome *o, hvsim_vm *vm)
@@ -121,7 +92,7 @@ static void differential_bytes(struct fz_pmu_sys *s, const char *path, const uin
 	fixture_build(&f, text, NULL);
 	cr_assert(f.vm, "%s: the exported scenario does not build: %s", path, f.err.msg);
 	fixture_run(&f);
-	lines = run_op_lines(f.trace);
+	lines = test_lines_with(f.trace, "\"ev\":\"pmu_op\"");
 	/* the run's first line is the load; the harness loads before its log starts */
 	cr_assert(strncmp(lines, load_prefix, strlen(load_prefix)) == 0,
 	          "%s: the run does not start with the load:\n%s", path, lines);
@@ -153,7 +124,7 @@ static size_t differential_dir(struct fz_pmu_sys *s, const char *dir)
 
 		if (strlen(p) > 7 && strcmp(p + strlen(p) - 7, ".expect") == 0)
 			continue;
-		data = slurp(p, &len);
+		data = test_slurp(p, &len);
 		cr_assert(data, "%s: cannot read it", p);
 		differential_bytes(s, p, data, len);
 		free(data);

@@ -9,6 +9,8 @@
  * naming the event, and a machine with several vCPUs is refused. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include "../fuzz/fz_tdx.h"
 #include "../sim/vm_int.h"
 #include "vm_fixture.h"
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_MAX  (1u << 16)
 #define LOG_MAX   (1u << 20)
 #define LINE_MAX_ 1024
 #define TEXT_MAX  8192
@@ -46,36 +47,6 @@ static void log_call(void *ctx, const struct tdx_replay_step *st)
 		l->len += n;
 		l->text[l->len] = '\0';
 	}
-}
-
-/* The run's tdx_call lines, in order (malloc'd). */
-static char *run_call_lines(const char *trace)
-{
-	char *out = calloc(1, strlen(trace) + 1);
-	size_t len = 0;
-
-	for (const char *p = trace; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (memmem(p, n, "\"ev\":\"tdx_call\"", 15)) {
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	return out;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = f ? malloc(FILE_MAX) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (f)
-		fclose(f);
-	return buf;
 }
 
 static void findings_agree(const char *path, const struct fz_tdx_outcome *o, hvsim_vm *vm)
@@ -115,7 +86,7 @@ static void differential_bytes(struct fz_tdx_sys *s, struct call_log *log, const
 	fixture_build(&f, text, NULL);
 	cr_assert(f.vm, "%s: the exported scenario does not build: %s", path, f.err.msg);
 	fixture_run(&f);
-	lines = run_call_lines(f.trace);
+	lines = test_lines_with(f.trace, "\"ev\":\"tdx_call\"");
 	cr_assert_str_eq(lines, log->text,
 	                 "%s: the run's calls differ from the harness's:\nrun:\n%s\nharness:\n%s",
 	                 path, lines, log->text);
@@ -141,7 +112,7 @@ static size_t differential_dir(struct fz_tdx_sys *s, struct call_log *log, const
 
 		if (strlen(p) > 7 && strcmp(p + strlen(p) - 7, ".expect") == 0)
 			continue;
-		data = slurp(p, &len);
+		data = test_slurp(p, &len);
 		cr_assert(data, "%s: cannot read it", p);
 		differential_bytes(s, log, p, data, len);
 		free(data);
@@ -188,7 +159,7 @@ Test(tdx_replay, an_export_runs_on_tdx_replay_with_the_invariants_oracle)
 	fz_scn *scn;
 	size_t len;
 
-	data = slurp(path, &len);
+	data = test_slurp(path, &len);
 	cr_assert(data, "%s: cannot read it", path);
 	cr_assert_eq(fz_tdx_create(&s), HVSIM_OK, "fz_tdx_create");
 	scn = fz_tdx_export_scenario(&s, data, len, 1, &o);

@@ -9,6 +9,8 @@
  * the event, and a machine without VMX or with several vCPUs is refused. */
 #include <criterion/criterion.h>
 
+#include "test_files.h"
+
 #include "../fuzz/fz_vmx_ops.h"
 #include "../models/vmx/vmx_int.h"
 #include "../sim/vm_int.h"
@@ -18,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_MAX  (1u << 16)
 #define LOG_MAX   (1u << 20)
 #define LINE_MAX_ 1024
 #define TEXT_MAX  8192
@@ -45,25 +46,6 @@ static void log_insn(void *ctx, const struct vmx_replay_insn_op *op, const struc
 		l->len += n;
 		l->text[l->len] = '\0';
 	}
-}
-
-/* The run's vmx_insn lines, in order (malloc'd). */
-static char *run_insn_lines(const char *trace)
-{
-	char *out = calloc(1, strlen(trace) + 1);
-	size_t len = 0;
-
-	for (const char *p = trace; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (memmem(p, n, "\"ev\":\"vmx_insn\"", 15)) {
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	return out;
 }
 
 static enum vmx_outcome outcome_named(const char *name)
@@ -111,17 +93,6 @@ static void run_last_entry(const char *lines, char *buf, size_t cap)
 	vmx_replay_describe_entry(&res, buf, cap);
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = f ? malloc(FILE_MAX) : NULL;
-
-	*len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 static void findings_agree(const char *path, const struct fz_vmx_outcome *o, hvsim_vm *vm)
 {
 	const struct hvsim_summary *s = hvsim_vm_summary(vm);
@@ -158,7 +129,7 @@ static void differential_bytes(struct fz_vmx_sys *s, const char *path, const uin
 	fixture_build(&f, text, NULL);
 	cr_assert(f.vm, "%s: the exported scenario does not build: %s", path, f.err.msg);
 	fixture_run(&f);
-	lines = run_insn_lines(f.trace);
+	lines = test_lines_with(f.trace, "\"ev\":\"vmx_insn\"");
 	cr_assert_str_eq(lines, log.text,
 	                 "%s: the run's instructions differ from the harness's:\n"
 	                 "run:\n%s\nharness:\n%s",
@@ -178,7 +149,7 @@ static void differential_bytes(struct fz_vmx_sys *s, const char *path, const uin
 static void differential_one(struct fz_vmx_sys *s, const char *path)
 {
 	size_t len;
-	uint8_t *data = slurp(path, &len);
+	uint8_t *data = test_slurp(path, &len);
 
 	cr_assert(data, "%s: cannot read it", path);
 	differential_bytes(s, path, data, len);

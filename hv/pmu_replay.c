@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum hvsim_status refuse_event(struct pmu_replay *r, size_t i, const char *why)
-{
-	return replay_refuse_event(&r->run, i, why);
-}
-
 /* Every event must be a host event for vCPU 0 that the parser takes, in order. */
 static enum hvsim_status check_events(struct pmu_replay *r)
 {
@@ -33,12 +28,12 @@ static enum hvsim_status check_events(struct pmu_replay *r)
 		const struct scenario_event *se = &sc->events[i];
 
 		if ((bad = replay_event_shape("pmu-replay", se, shape, sizeof(shape))) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 		if ((bad = pmu_replay_parse(&p, se->action, se->arg, &a)) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 	}
 	if ((bad = pmu_replay_parse_end(&p)) != NULL)
-		return refuse_event(r, sc->n_events - 1, bad);
+		return replay_refuse_event(&r->run, sc->n_events - 1, bad);
 	return HVSIM_OK;
 }
 

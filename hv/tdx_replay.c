@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum hvsim_status refuse_event(struct tdx_replay *r, size_t i, const char *why)
-{
-	return replay_refuse_event(&r->run, i, why);
-}
-
 /* Every event must be a host event for vCPU 0 that the parser takes, in order, and every
  * configuration one the model takes (each is applied to the machine here, as the run will). */
 static enum hvsim_status check_events(struct tdx_replay *r)
@@ -35,12 +30,12 @@ static enum hvsim_status check_events(struct tdx_replay *r)
 		const struct scenario_event *se = &sc->events[i];
 
 		if ((bad = replay_event_shape("tdx-replay", se, shape, sizeof(shape))) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 		if ((bad = tdx_replay_parse(&p, se->action, se->arg, &a)) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 		if (a.kind == TDX_REPLAY_ACT_RESET &&
 		    tdx_replay_reset(&r->mc, &a.cfg, &err) != HVSIM_OK)
-			return refuse_event(r, i, err.msg);
+			return replay_refuse_event(&r->run, i, err.msg);
 	}
 	if (sc->n_events == 0) {
 		hvsim_vm_refuse(r->run.vm,
@@ -49,7 +44,7 @@ static enum hvsim_status check_events(struct tdx_replay *r)
 		return HVSIM_E_UNSUPPORTED;
 	}
 	if ((bad = tdx_replay_parse_end(&p)) != NULL)
-		return refuse_event(r, sc->n_events - 1, bad);
+		return replay_refuse_event(&r->run, sc->n_events - 1, bad);
 	return HVSIM_OK;
 }
 

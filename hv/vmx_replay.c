@@ -16,11 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum hvsim_status refuse_event(struct vmx_replay *r, size_t i, const char *why)
-{
-	return replay_refuse_event(&r->run, i, why);
-}
-
 /* Every event must be a host event for vCPU 0 that the parser takes, in order. */
 static enum hvsim_status check_events(struct vmx_replay *r)
 {
@@ -34,12 +29,12 @@ static enum hvsim_status check_events(struct vmx_replay *r)
 		const struct scenario_event *se = &sc->events[i];
 
 		if ((bad = replay_event_shape("vmx-replay", se, shape, sizeof(shape))) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 		if ((bad = vmx_replay_parse(&p, se->action, se->arg, &a)) != NULL)
-			return refuse_event(r, i, bad);
+			return replay_refuse_event(&r->run, i, bad);
 	}
 	if ((bad = vmx_replay_parse_end(&p)) != NULL)
-		return refuse_event(r, sc->n_events - 1, bad);
+		return replay_refuse_event(&r->run, sc->n_events - 1, bad);
 	return HVSIM_OK;
 }
 

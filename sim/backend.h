@@ -94,6 +94,9 @@ extern const struct guest_backend_ops uc_backend_ops;
 /* The script backend over a parsed script; base_rip is where its synthetic code addresses start.
  * NULL when out of memory. */
 void *script_backend_create(const struct guest_script *s, uint64_t base_rip);
+/* Gives a script vCPU that has not run an action yet the script s instead (hvsim_vm_reload);
+ * false, unchanged, once it has. */
+bool script_backend_rebind(void *ctx, const struct guest_script *s);
 extern const struct guest_backend_ops script_backend_ops;
 
 #endif

@@ -428,13 +428,21 @@ static void *snapshot(void *ctx)
 
 static enum hvsim_status restore(void *ctx, const void *snap)
 {
-	struct script_cpu *c = ctx;
-	const struct script_cpu *from = snap;
-
-	if (from->s != c->s)
-		return HVSIM_E_INPUT;
-	*c = *from;
+	*(struct script_cpu *)ctx = *(const struct script_cpu *)snap;
 	return HVSIM_OK;
+}
+
+bool script_backend_rebind(void *ctx, const struct guest_script *s)
+{
+	struct script_cpu *c = ctx;
+	struct frame *f = &c->st[0];
+
+	if (c->depth != 1 || c->step || c->at_op || f->pc || f->compute_left)
+		return false;
+	c->s = s;
+	f->list = s->main;
+	f->n = s->n_main;
+	return true;
 }
 
 const struct guest_backend_ops script_backend_ops = {

@@ -4,28 +4,11 @@
  * through its snapshot callbacks. Not kept: the trace (a stream: lines after a restore follow the
  * earlier ones) and the run's static inputs (scenario, quirks). */
 #include "oracle.h"
-#include "snapshot_mem.h"
+#include "snapshot_int.h"
 #include "vmx_hw.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct hvsim_snapshot {
-	const hvsim_vm *vm;  /* the VM it belongs to */
-	struct snap_mem mem; /* guest RAM, sparse */
-	struct sim_mmio_region mmio[SIM_MMIO_MAX];
-	sim_evq *evq;
-	struct sim_prng prng;
-	uint64_t now, slice_end;
-	enum hvsim_vm_state state;
-	struct hvsim_summary sum;
-	hvsim_vcpu *vcpus;       /* engine-side copies; their backend pointers are not used */
-	void **be;               /* per vCPU backend snapshot */
-	struct oracles *oracles; /* NULL when the VM has none */
-	bool invariant_reported;
-	void *vmx; /* vmx_snapshot_take, NULL without VMX */
-	void *hv;  /* the algorithm's snapshot */
-};
 
 void hvsim_snapshot_free(hvsim_snapshot *s)
 {
@@ -106,6 +89,11 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->state = vm->state;
 	s->sum = vm->sum;
 	s->invariant_reported = vm->invariant_reported;
+	s->stepped = vm->stepped;
+	s->sc = vm->sc;
+	s->image_gpa = vm->image_gpa;
+	s->image_len = vm->image_len;
+	s->trace_lines = vm->trace ? trace_writer_lines(vm->trace) : 0;
 	return s;
 nomem:
 	hvsim_snapshot_free(s);
@@ -167,6 +155,9 @@ enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s)
 	vm->state = s->state;
 	vm->sum = s->sum;
 	vm->invariant_reported = s->invariant_reported;
+	vm->stepped = s->stepped;
+	vm->image_gpa = s->image_gpa;
+	vm->image_len = s->image_len;
 	if (vm->oracles && s->oracles)
 		oracles_copy(vm->oracles, s->oracles);
 	vm->ctx_vcpu = NULL;

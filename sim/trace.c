@@ -276,3 +276,8 @@ uint64_t trace_writer_lines(const trace_writer *w)
 {
 	return w->lines;
 }
+
+void trace_writer_set_lines(trace_writer *w, uint64_t lines)
+{
+	w->lines = lines;
+}

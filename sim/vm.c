@@ -73,7 +73,7 @@ static enum hvsim_status pick_algorithm(hvsim_vm *vm, const struct hvsim_vm_opts
 	return hvsim_hv_validate(vm->hv, err);
 }
 
-static enum hvsim_status schedule_events(hvsim_vm *vm, struct hvsim_error *err)
+enum hvsim_status vm_schedule_events(hvsim_vm *vm, struct hvsim_error *err)
 {
 	for (size_t i = 0; i < vm->sc->n_events; i++)
 		if (!sim_evq_push(vm->evq, vm->sc->events[i].at_ns, VMEV_SCENARIO, -1, i))
@@ -123,8 +123,11 @@ static void load_code(hvsim_vm *vm, const struct hvsim_vm_opts *o)
 	size_t len;
 
 	gs_clear_trampoline(vm->mem);
-	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK)
-		hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len);
+	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK &&
+	    hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len) == HVSIM_OK) {
+		vm->image_gpa = vm->sc->guest.load_gpa;
+		vm->image_len = len;
+	}
 }
 
 /* Guest RAM comes zero-filled from anonymous pages: the host zeroes only the pages the guest
@@ -175,7 +178,7 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 		return st;
 	if (vm->code_guest)
 		load_code(vm, o);
-	if ((st = schedule_events(vm, err)) != HVSIM_OK)
+	if ((st = vm_schedule_events(vm, err)) != HVSIM_OK)
 		return st;
 	if ((st = vm->hv->vm_create(vm, &vm->hv_priv)) == HVSIM_E_UNSUPPORTED)
 		return hvsim_error_set(
@@ -400,6 +403,7 @@ static void check_invariants(hvsim_vm *vm)
 
 static void one_slice(hvsim_vm *vm)
 {
+	vm->stepped = true;
 	fire_due(vm);
 	if (vm->state != HVSIM_VM_RUNNING)
 		return;

@@ -98,11 +98,16 @@ struct hvsim_vm {
 	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
+	bool stepped;            /* a slice ran (hvsim_vm_reload needs a snapshot from before) */
+	uint64_t image_gpa;      /* code guests: where the image is, for hvsim_vm_reload */
+	uint64_t image_len;      /* bytes */
 	bool invariant_reported; /* oracles.invariants: a violation was reported (once a run) */
 	struct hvsim_summary sum;
 	struct hvsim_error err;
 };
 
+/* vm.c: queues the scenario's events (guest-visible order: file order). HVSIM_E_NOMEM. */
+enum hvsim_status vm_schedule_events(hvsim_vm *vm, struct hvsim_error *err);
 /* vcpu.c */
 enum hvsim_status vcpu_init(hvsim_vm *vm, hvsim_vcpu *v, unsigned index, struct hvsim_error *err);
 /* vcpu_hw.c: the generic virtualization hardware */

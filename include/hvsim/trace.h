@@ -67,6 +67,9 @@ enum hvsim_status trace_writer_flush(trace_writer *w);
 /* Flushes and frees; returns the sticky status. */
 enum hvsim_status trace_writer_destroy(trace_writer *w);
 uint64_t trace_writer_lines(const trace_writer *w);
+/* Sets the count trace_writer_lines reports (a reloaded VM's trace restarts from its snapshot's;
+ * hvsim_vm_reload). Can't fail. */
+void trace_writer_set_lines(trace_writer *w, uint64_t lines);
 
 /* Encodes e into buf (NUL-terminated line with '\n'); returns the length, or 0 if it did not fit.
  */

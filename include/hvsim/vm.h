@@ -79,6 +79,17 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err);
  * failure the VM is failed (hvsim_vm_step returns HVSIM_VM_FAILED). */
 enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s);
 void hvsim_snapshot_free(hvsim_snapshot *s);
+/* Reuses a built machine for another scenario of the same machine (fuzzers: one VM for many
+ * inputs). s must have been taken from vm before its first hvsim_vm_step() slice, with no event
+ * queued; sc must describe the same machine as the scenario vm was created from (machine,
+ * hypervisor and quirks, guest kind, mode, load address and entry, limits, oracles, the run's
+ * seed and quirks; no guest.program). vm is restored to s (also after hvsim_vm_finish), then
+ * takes sc's script or code bytes and events: the run is the one hvsim_vm_create(sc) gives, and
+ * its trace starts where s's did. vm then reads sc until the next reload or hvsim_vm_destroy.
+ * HVSIM_E_INPUT (another machine or a snapshot of another VM; vm unchanged),
+ * HVSIM_E_UNSUPPORTED (s was taken after the VM ran), or the restore's failure (vm failed). */
+enum hvsim_status hvsim_vm_reload(hvsim_vm *vm, const hvsim_snapshot *s,
+                                  const struct hvsim_scenario *sc, struct hvsim_error *err);
 /* The algorithm's named invariants now (struct hvsim_hv_ops check_invariants): NULL when they all
  * hold or the algorithm has none; else the broken invariant's name, with what broke in why (cap
  * bytes). Pure: no trace line, no finding. Call it between hvsim_vm_step() calls. */

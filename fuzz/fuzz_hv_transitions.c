@@ -11,8 +11,13 @@
 #include <stdlib.h>
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does,
- * chosen by content, and only those get the trace_wellformed check, which parses every line. */
+ * chosen by content, and only those get the trace_wellformed check, which parses every line. The
+ * first run reloads a kept machine (fz_hvt_cache.c), the rerun builds a fresh one: the two must
+ * agree. */
 #define DETERMINISM_EVERY 8
+
+/* The kept machines: process state of the harness, like libFuzzer's own. */
+static struct fz_hvt_cache *cache;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,18 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t hash = fz_hash(data, size);
 	bool full;
 
-	if (!in || !a || !b)
+	if (!cache)
+		cache = fz_hvt_cache_create();
+	if (!in || !a || !b || !cache)
 		goto out;
 	fz_hvt_decode(data, size, in);
 	full = fz_get_mode() == FZ_COUNT || hash % DETERMINISM_EVERY == 0;
-	fz_hvt_run_opt(in, hash, full, a);
+	fz_hvt_run_cached(cache, in, hash, full, a);
 	if (a->kind) {
 		fz_finding(a->kind, "%s", a->why);
 		goto out;
 	}
 	if (!full)
 		goto out;
-	fz_hvt_run_opt(in, hash, false, b); /* a had the trace and snapshot checks */
+	fz_hvt_run_opt(in, hash, false, b); /* fresh; a had the trace and snapshot checks */
 	fz_check_rerun(true, a->hash, b->hash, b->kind, b->why);
 out:
 	free(in);

@@ -174,6 +174,25 @@ void fz_hvt_run(const struct fz_hvt_input *in, uint64_t input_hash, struct fz_hv
 /* fz_hvt_run, with trace_wellformed (it parses every trace line back) only when check_trace. */
 void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool check_trace,
                     struct fz_hvt_outcome *out);
+/* ---- Built machines kept between inputs (fz_hvt_cache.c) ---- */
+
+#define FZ_HVT_CACHE_SLOTS 16 /* configurations kept, least recently used replaced */
+struct fz_hvt_cache;
+/* NULL when out of memory. */
+struct fz_hvt_cache *fz_hvt_cache_create(void);
+void fz_hvt_cache_destroy(struct fz_hvt_cache *c);
+/* The kept VM of cfg's machine (built on a miss), reloaded for sc (hvsim_vm_reload), with *trace
+ * the sink it writes to, emptied. The cache owns sc from the call on (freed at the slot's next
+ * reload, also on failure). NULL with err filled when the VM cannot be built or reloaded. */
+hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *cfg,
+                            struct hvsim_scenario *sc, struct fz_trace **trace,
+                            struct hvsim_error *err);
+/* Forgets vm (a run failed it): its slot is rebuilt when next needed. */
+void fz_hvt_cache_drop(struct fz_hvt_cache *c, hvsim_vm *vm);
+/* fz_hvt_run_opt on the cache's VM for the input's machine instead of a fresh one; the same run
+ * (cache NULL: a fresh VM). */
+void fz_hvt_run_cached(struct fz_hvt_cache *cache, const struct fz_hvt_input *in,
+                       uint64_t input_hash, bool check_trace, struct fz_hvt_outcome *out);
 /* The harness's export (harness.h fz_export_fn): the scenario the harness ran for data, with the
  * findings its run reported expected, so that `hvsim run FILE` passes while the bug is there and
  * its output names it. 0 when written, 2 when out of memory or out failed. */

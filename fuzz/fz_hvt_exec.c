@@ -153,25 +153,15 @@ static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hv
 	return false;
 }
 
-static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
-                   bool check_trace, uint64_t input_hash, struct fz_hvt_outcome *o)
+/* Runs vm (fresh or reloaded for sc, writing to trace) to its end with every check. */
+static void run_on(hvsim_vm *vm, const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
+                   bool check_trace, uint64_t input_hash, struct fz_trace *trace,
+                   struct fz_hvt_outcome *o)
 {
-	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
-	struct hvsim_error err = {0};
-	struct fz_trace trace;
 	char why[FZ_HVT_WHY_MAX];
 	unsigned slices = 0;
 	bool whole;
-	hvsim_vm *vm;
 
-	fz_trace_init(&trace);
-	opts.trace = fz_trace_sink(&trace);
-	vm = hvsim_vm_create(sc, 0, &opts, &err);
-	if (!vm) {
-		found(o, "vm_create", "status %d: %s", (int)err.status, err.msg);
-		fz_trace_free(&trace);
-		return;
-	}
 	o->ran = true;
 	whole = step_all(vm, cfg, o, &slices);
 	if (!o->kind && !fz_inv_hvt_entry_state(vm, why, sizeof(why)))
@@ -179,22 +169,57 @@ static void run_vm(const struct hvsim_scenario *sc, const struct fz_hvt_config *
 	if (hvsim_vm_finish(vm) != HVSIM_OK || hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
 		found(o, "engine_failed", "%s", hvsim_vm_error(vm)->msg);
 	o->sum = *hvsim_vm_summary(vm);
-	hvsim_vm_destroy(vm);
 	if (whole && !fz_inv_summary_consistent(&o->sum, sc, why, sizeof(why)))
 		found(o, "summary_consistent", "%s", why);
-	if (check_trace && !fz_inv_trace_wellformed(&trace, sc, &o->sum, why, sizeof(why)))
+	if (check_trace && !fz_inv_trace_wellformed(trace, sc, &o->sum, why, sizeof(why)))
 		found(o, "trace_wellformed", "%s", why);
 	/* snapshot_rerun: snapshot after a slice chosen by the input's hash, before the last */
 	if (check_trace && !o->kind && slices > 1 &&
 	    !fz_hvt_snapshot_rerun(sc, 1 + (unsigned)(input_hash % (slices - 1)), why, sizeof(why)))
 		found(o, "snapshot_rerun", "%s", why);
 	judge_findings(cfg, o);
-	o->hash = trace.hash;
-	fz_mix(&o->hash, trace.total);
+	o->hash = trace->hash;
+	fz_mix(&o->hash, trace->total);
 	fz_mix(&o->hash, o->sum.instructions);
 	fz_mix(&o->hash, o->sum.exits);
 	fz_mix(&o->hash, o->sum.virtual_ns);
+}
+
+static void run_fresh(const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
+                      bool check_trace, uint64_t input_hash, struct fz_hvt_outcome *o)
+{
+	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
+	struct hvsim_error err = {0};
+	struct fz_trace trace;
+	hvsim_vm *vm;
+
+	fz_trace_init(&trace);
+	opts.trace = fz_trace_sink(&trace);
+	vm = hvsim_vm_create(sc, 0, &opts, &err);
+	if (vm)
+		run_on(vm, sc, cfg, check_trace, input_hash, &trace, o);
+	else
+		found(o, "vm_create", "status %d: %s", (int)err.status, err.msg);
+	hvsim_vm_destroy(vm);
 	fz_trace_free(&trace);
+}
+
+/* sc goes to the cache, which frees it. */
+static void run_kept(struct fz_hvt_cache *cache, struct hvsim_scenario *sc,
+                     const struct fz_hvt_config *cfg, bool check_trace, uint64_t input_hash,
+                     struct fz_hvt_outcome *o)
+{
+	struct hvsim_error err = {0};
+	struct fz_trace *trace = NULL;
+	hvsim_vm *vm = fz_hvt_cache_take(cache, cfg, sc, &trace, &err);
+
+	if (!vm) {
+		found(o, "vm_reload", "status %d: %s", (int)err.status, err.msg);
+		return;
+	}
+	run_on(vm, sc, cfg, check_trace, input_hash, trace, o);
+	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
+		fz_hvt_cache_drop(cache, vm);
 }
 
 void fz_hvt_run(const struct fz_hvt_input *in, uint64_t input_hash, struct fz_hvt_outcome *o)
@@ -204,6 +229,12 @@ void fz_hvt_run(const struct fz_hvt_input *in, uint64_t input_hash, struct fz_hv
 
 void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool check_trace,
                     struct fz_hvt_outcome *o)
+{
+	fz_hvt_run_cached(NULL, in, input_hash, check_trace, o);
+}
+
+void fz_hvt_run_cached(struct fz_hvt_cache *cache, const struct fz_hvt_input *in,
+                       uint64_t input_hash, bool check_trace, struct fz_hvt_outcome *o)
 {
 	fz_scn *s = fz_hvt_build(in, input_hash);
 	char *text = s ? fz_scn_text(s) : NULL;
@@ -215,9 +246,12 @@ void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool che
 		found(o, "out_of_memory", "building the scenario");
 	else if (hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err) != HVSIM_OK)
 		found(o, "scenario_rejected", "the loader rejects the built scenario: %s", err.msg);
+	else if (cache)
+		run_kept(cache, sc, &in->cfg, check_trace, input_hash, o);
 	else
-		run_vm(sc, &in->cfg, check_trace, input_hash, o);
-	hvsim_scenario_free(sc);
+		run_fresh(sc, &in->cfg, check_trace, input_hash, o);
+	if (!cache)
+		hvsim_scenario_free(sc);
 	free(text);
 	fz_scn_destroy(s);
 }

@@ -78,6 +78,10 @@ struct guest_backend_ops {
 	void (*mem_written)(void *ctx, uint64_t gpa, uint64_t len);
 	/* The VM's MMIO regions changed (vm->mmio): remap them. HVSIM_E_NOMEM on failure. */
 	enum hvsim_status (*mmio_changed)(void *ctx);
+	/* Optional. The guest's code was replaced wholesale before the vCPU ran it
+	 * (hvsim_vm_reload, the vCPU not stopped at an operation): drop every translation and trap
+	 * site, as a new backend has none. */
+	void (*code_replaced)(void *ctx);
 	/* A copy of the backend's state, NULL when out of memory; restore loads one back and drops
 	 * every cached translation. */
 	void *(*snapshot)(void *ctx);

@@ -119,6 +119,9 @@ static enum hvsim_status load_program(hvsim_vm *vm, const struct hvsim_scenario 
 {
 	if (vm->code_guest) {
 		load_image(vm, sc);
+		for (unsigned i = 0; i < vm->n_vcpus; i++)
+			if (vm->vcpus[i].be->code_replaced)
+				vm->vcpus[i].be->code_replaced(vm->vcpus[i].be_ctx);
 		return HVSIM_OK;
 	}
 	for (unsigned i = 0; i < vm->n_vcpus; i++)

@@ -64,6 +64,15 @@ void uc_cache_flush(struct uc_cpu *c)
 	uc_invalidate_phys(c, 0, c->m->mem_size);
 }
 
+void uc_traps_clear(struct uc_cpu *c)
+{
+	for (size_t i = 0; i < c->traps_cap; i++)
+		if (c->traps[i].used && c->traps[i].hooked)
+			uc_hook_del(c->uc, c->traps[i].hook);
+	memset(c->traps, 0, c->traps_cap * sizeof(*c->traps));
+	c->traps_used = 0;
+}
+
 static struct uc_block *block_slot(const struct uc_cpu *c, uint64_t pc)
 {
 	size_t i = hash(pc, c->blocks_cap);

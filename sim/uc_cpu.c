@@ -382,6 +382,14 @@ static void mem_written(void *ctx, uint64_t gpa, uint64_t len)
 		c->flush_pending = true; /* drop every translation before the next run */
 }
 
+static void code_replaced(void *ctx)
+{
+	struct uc_cpu *c = ctx;
+
+	c->flush_pending = true;
+	uc_traps_clear(c);
+}
+
 static enum hvsim_status mmio_changed(void *ctx)
 {
 	return uc_mmio_sync(ctx);
@@ -535,6 +543,7 @@ const struct guest_backend_ops uc_backend_ops = {
     .flush_tlb = flush_tlb,
     .mem_written = mem_written,
     .mmio_changed = mmio_changed,
+    .code_replaced = code_replaced,
     .snapshot = snapshot,
     .restore = restore,
     .snapshot_free = snapshot_free,

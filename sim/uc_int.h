@@ -131,6 +131,10 @@ void uc_cache_fini(struct uc_cpu *c);
 /* Forgets every decoded block (not the traps' hooks) and every Unicorn translation. Never inside a
  * hook: it frees the code Unicorn is running. */
 void uc_cache_flush(struct uc_cpu *c);
+/* Forgets every trap site and deletes its hook, as in a new engine (the code was replaced:
+ * Unicorn scans every code hook at each hooked instruction, so stale sites cost). Sites come back
+ * as blocks are decoded again, MMIO sites at their next fault. Call outside uc_emu_start. */
+void uc_traps_clear(struct uc_cpu *c);
 const struct uc_block *uc_block_find(const struct uc_cpu *c, uint64_t pc);
 /* Decodes the block Unicorn translated at pc (size bytes, icount 0 when unknown) and arms its
  * traps; *restart is set when a new hook means the block must be retranslated first. NULL when

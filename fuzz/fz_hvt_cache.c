@@ -1,0 +1,168 @@
+/* fuzz_hv_transitions' machine cache (fz_hvt.h): building a VM (CPU profile, VMX processors and
+ * VMCS, the kvm algorithm's set-up, a Unicorn engine for code guests) costs more than running
+ * most inputs, so the harness keeps one built VM per configuration with a snapshot taken before
+ * it ran, and reloads it for each input of that configuration (hvsim_vm_reload). The run is the
+ * one a fresh VM gives: the determinism rerun compares the two on every input under replay and
+ * on one in eight under a fuzzer. Slots are replaced least recently used first. */
+#include "fz_hvt_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fz_hvt_slot {
+	bool used;
+	struct fz_hvt_config cfg; /* key, with the guest kind the builder chose */
+	bool script;
+	uint64_t last_use;                 /* cache tick */
+	struct hvsim_scenario *base, *cur; /* built from; runs now (freed at the next reload) */
+	hvsim_vm *vm;
+	hvsim_snapshot *snap;    /* before the VM ran */
+	struct fz_trace created; /* what building the VM wrote (apicv lines): every run's start */
+	struct fz_trace trace;
+};
+
+struct fz_hvt_cache {
+	struct fz_hvt_slot slot[FZ_HVT_CACHE_SLOTS];
+	uint64_t tick;
+};
+
+struct fz_hvt_cache *fz_hvt_cache_create(void)
+{
+	return calloc(1, sizeof(struct fz_hvt_cache));
+}
+
+static void slot_clear(struct fz_hvt_slot *s)
+{
+	hvsim_snapshot_free(s->snap);
+	hvsim_vm_destroy(s->vm);
+	hvsim_scenario_free(s->cur);
+	hvsim_scenario_free(s->base);
+	if (s->used) {
+		fz_trace_free(&s->trace);
+		fz_trace_free(&s->created);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+void fz_hvt_cache_destroy(struct fz_hvt_cache *c)
+{
+	for (size_t i = 0; c && i < FZ_HVT_CACHE_SLOTS; i++)
+		slot_clear(&c->slot[i]);
+	free(c);
+}
+
+static bool same_config(const struct fz_hvt_config *a, const struct fz_hvt_config *b)
+{
+	return a->vcpus == b->vcpus && a->split == b->split && a->apicv == b->apicv &&
+	       a->ioapic_11 == b->ioapic_11 && a->code == b->code && a->cpu == b->cpu &&
+	       memcmp(a->quirk, b->quirk, sizeof(a->quirk)) == 0;
+}
+
+/* The slot of cfg's machine, or the one to replace (free, else least recently used). */
+static struct fz_hvt_slot *find(struct fz_hvt_cache *c, const struct fz_hvt_config *cfg,
+                                bool script)
+{
+	struct fz_hvt_slot *victim = &c->slot[0];
+
+	for (size_t i = 0; i < FZ_HVT_CACHE_SLOTS; i++) {
+		struct fz_hvt_slot *s = &c->slot[i];
+
+		if (s->used && s->script == script && same_config(&s->cfg, cfg))
+			return s;
+		if (victim->used && (!s->used || s->last_use < victim->last_use))
+			victim = s;
+	}
+	return victim;
+}
+
+/* The scenario of cfg's machine with no operations: what a slot's VM is built from. */
+static struct hvsim_scenario *base_scenario(const struct fz_hvt_config *cfg, bool script,
+                                            struct hvsim_error *err)
+{
+	static const struct scenario_io no_io = {.exists = NULL, .check_goldens = false};
+	struct fz_hvt_input *in = calloc(1, sizeof(*in));
+	fz_scn *s = NULL;
+	char *text = NULL;
+	struct hvsim_scenario *sc = NULL;
+
+	if (in) {
+		in->cfg = *cfg;
+		in->cfg.code = !script;
+		s = fz_hvt_build(in, 0);
+	}
+	if (s && (text = fz_scn_text(s)))
+		hvsim_scenario_parse("fuzz_hv_transitions-base.json", text, strlen(text), &no_io,
+		                     &sc, err);
+	else
+		hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the base scenario");
+	free(text);
+	fz_scn_destroy(s);
+	free(in);
+	return sc;
+}
+
+/* Builds slot s for cfg: the VM and its snapshot before it ran. */
+static enum hvsim_status slot_build(struct fz_hvt_slot *s, const struct fz_hvt_config *cfg,
+                                    bool script, struct hvsim_error *err)
+{
+	struct hvsim_vm_opts opts = {.level = TRACE_GOLDEN};
+
+	s->used = true;
+	s->cfg = *cfg;
+	s->script = script;
+	fz_trace_init(&s->created);
+	fz_trace_init(&s->trace);
+	opts.trace = fz_trace_sink(&s->trace);
+	if (!(s->base = base_scenario(cfg, script, err)) ||
+	    !(s->vm = hvsim_vm_create(s->base, 0, &opts, err)) ||
+	    !(s->snap = hvsim_vm_snapshot(s->vm, err))) {
+		slot_clear(s);
+		return err->status ? err->status : HVSIM_E_NOMEM;
+	}
+	s->created = s->trace; /* the snapshot flushed the writer */
+	fz_trace_init(&s->trace);
+	if (s->created.oom || s->created.len != s->created.total) {
+		slot_clear(s);
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory keeping the trace");
+	}
+	return HVSIM_OK;
+}
+
+hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *cfg,
+                            struct hvsim_scenario *sc, struct fz_trace **trace,
+                            struct hvsim_error *err)
+{
+	bool script = sc->guest.has_script;
+	struct fz_hvt_slot *s = find(c, cfg, script);
+	struct trace_sink sink;
+
+	if (!s->used || !same_config(&s->cfg, cfg) || s->script != script) {
+		slot_clear(s);
+		if (slot_build(s, cfg, script, err) != HVSIM_OK) {
+			hvsim_scenario_free(sc);
+			return NULL;
+		}
+	}
+	s->last_use = ++c->tick;
+	fz_trace_free(&s->trace);
+	fz_trace_init(&s->trace);
+	sink = fz_trace_sink(&s->trace);
+	if (s->created.len)
+		sink.write(sink.ctx, s->created.buf, s->created.len);
+	if (hvsim_vm_reload(s->vm, s->snap, sc, err) != HVSIM_OK) {
+		hvsim_scenario_free(sc);
+		slot_clear(s);
+		return NULL;
+	}
+	hvsim_scenario_free(s->cur);
+	s->cur = sc;
+	*trace = &s->trace;
+	return s->vm;
+}
+
+void fz_hvt_cache_drop(struct fz_hvt_cache *c, hvsim_vm *vm)
+{
+	for (size_t i = 0; i < FZ_HVT_CACHE_SLOTS; i++)
+		if (c->slot[i].used && c->slot[i].vm == vm)
+			slot_clear(&c->slot[i]);
+}

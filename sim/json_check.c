@@ -14,19 +14,16 @@ void jc_init(struct jc *c, const char *file, struct hvsim_error *err)
 	c->file = file;
 	c->err = err;
 	c->failed = false;
-	strcpy(c->path, "$");
-	c->len = 1;
+	c->depth = 0;
 }
 
-static size_t push(struct jc *c, const char *text)
+/* Appends text to path[0..*len) (cap bytes), cutting at the end. */
+static void append(char *path, size_t cap, size_t *len, const char *text)
 {
-	size_t saved = c->len;
-	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s", text);
+	int n = snprintf(path + *len, cap - *len, "%s", text);
 
 	if (n > 0)
-		c->len +=
-		    (size_t)n < sizeof(c->path) - c->len ? (size_t)n : sizeof(c->path) - c->len - 1;
-	return saved;
+		*len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
 }
 
 /* Length of buf[0..len) without a UTF-8 sequence left incomplete at its end. */
@@ -75,27 +72,54 @@ static bool escape(char *buf, size_t cap, const char *s, size_t max_in)
 	return s[i] != '\0';
 }
 
+static size_t push(struct jc *c, const char *key, size_t index)
+{
+	size_t saved = c->depth;
+
+	if (c->depth < JC_DEPTH_MAX)
+		c->seg[c->depth] = (struct jc_seg){.key = key, .index = index};
+	c->depth++;
+	return saved;
+}
+
 size_t jc_push_key(struct jc *c, const char *key)
 {
-	char buf[80];
-
-	buf[0] = '.';
-	escape(buf + 1, sizeof(buf) - 1, key, sizeof(buf));
-	return push(c, buf);
+	return push(c, key, 0);
 }
 
 size_t jc_push_index(struct jc *c, size_t i)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "[%zu]", i);
-	return push(c, buf);
+	return push(c, NULL, i);
 }
 
 void jc_pop(struct jc *c, size_t saved)
 {
-	c->len = saved;
-	c->path[saved] = '\0';
+	c->depth = saved;
+}
+
+static void segment_text(const struct jc_seg *g, char *buf, size_t cap)
+{
+	if (g->key) {
+		buf[0] = '.';
+		escape(buf + 1, cap - 1, g->key, cap);
+	} else {
+		snprintf(buf, cap, "[%zu]", g->index);
+	}
+}
+
+void jc_path(const struct jc *c, char *buf, size_t cap)
+{
+	size_t len = 0, n = c->depth < JC_DEPTH_MAX ? c->depth : JC_DEPTH_MAX;
+	char text[80];
+
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	append(buf, cap, &len, "$");
+	for (size_t i = 0; i < n; i++) {
+		segment_text(&c->seg[i], text, sizeof(text));
+		append(buf, cap, &len, text);
+	}
 }
 
 /* How a value is shown in "found ...": the JSON text of a scalar (strings quoted, long ones cut),
@@ -124,13 +148,14 @@ static void describe(const cJSON *j, char *buf, size_t cap)
 
 static bool vfail(struct jc *c, const char *found, const char *fmt, va_list ap)
 {
-	char expected[256];
+	char expected[256], path[JC_PATH_MAX];
 
 	if (c->failed)
 		return false;
 	c->failed = true;
 	vsnprintf(expected, sizeof(expected), fmt, ap);
-	hvsim_error_set(c->err, HVSIM_E_INPUT, "%s: %s: expected %s, found %s", c->file, c->path,
+	jc_path(c, path, sizeof(path));
+	hvsim_error_set(c->err, HVSIM_E_INPUT, "%s: %s: expected %s, found %s", c->file, path,
 	                expected, found);
 	return false;
 }

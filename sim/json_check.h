@@ -10,20 +10,31 @@
 #include <cjson/cJSON.h>
 
 #define JC_PATH_MAX 256
+/* Segments kept: each prints at least 2 bytes, so deeper paths are cut by JC_PATH_MAX anyway. */
+#define JC_DEPTH_MAX (JC_PATH_MAX / 2 + 2)
+
+/* The path is kept as segments and printed only for a failure (loading formats no path text). */
+struct jc_seg {
+	const char *key; /* NULL: an index */
+	size_t index;
+};
 
 struct jc {
 	const char *file;
 	struct hvsim_error *err;
 	bool failed;
-	size_t len; /* bytes of path in use */
-	char path[JC_PATH_MAX];
+	size_t depth; /* segments pushed (those past JC_DEPTH_MAX are not kept) */
+	struct jc_seg seg[JC_DEPTH_MAX];
 };
 
 void jc_init(struct jc *c, const char *file, struct hvsim_error *err);
-/* Push ".key" / "[i]" onto the path; return the previous length for jc_pop. */
+/* Push ".key" / "[i]" onto the path (key must live until popped); return the previous depth for
+ * jc_pop. */
 size_t jc_push_key(struct jc *c, const char *key);
 size_t jc_push_index(struct jc *c, size_t i);
 void jc_pop(struct jc *c, size_t saved);
+/* The current path ("$.runs[0].quirks"), cut to cap bytes. */
+void jc_path(const struct jc *c, char *buf, size_t cap);
 
 /* Records a failure at the current path (first one wins); found NULL prints "nothing". */
 bool jc_fail(struct jc *c, const cJSON *found, const char *fmt, ...)

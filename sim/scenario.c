@@ -176,9 +176,12 @@ static bool parse_quirks(struct loader *ld, const cJSON *j, struct hvsim_quirk_s
 		if (!c->failed && (!cJSON_IsString(m) || !jc_ident_ok(m->valuestring)))
 			jc_fail(c, m, "a quirk value name (string of [a-z0-9._-])");
 		if (!c->failed) {
+			char path[JC_PATH_MAX];
+
+			jc_path(c, path, sizeof(path));
 			q[i].name = strdup(m->string);
 			q[i].value = strdup(m->valuestring);
-			q[i].json_path = strdup(c->path);
+			q[i].json_path = strdup(path);
 			*n_out = i + 1;
 			if (!q[i].name || !q[i].value || !q[i].json_path)
 				jc_fail_nomem(c);

@@ -35,6 +35,7 @@
 #define FZ_HVT_EXITS        128
 #define FZ_HVT_QUANTUM      1000   /* instructions per vCPU turn (1 us) */
 #define FZ_HVT_SLICES_MAX   4096   /* harness guard; the virtual-time limit ends runs first */
+#define FZ_HVT_SNAP_WITHIN  16     /* snapshot_rerun snapshots after one of the first slices */
 #define FZ_HVT_COMPUTE_MAX  100000 /* instructions of one compute action */
 #define FZ_HVT_REPEAT_MAX   1000
 #define FZ_HVT_DT_MAX_NS    1000000 /* largest gap between two events */

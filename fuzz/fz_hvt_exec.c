@@ -132,10 +132,11 @@ static void judge_findings(const struct fz_hvt_config *cfg, struct fz_hvt_outcom
 	}
 }
 
-/* Steps the VM one slice at a time with the harness invariants after each; false when the
- * harness guard cut the run (runaway event rates, docs/fuzzing.md). */
-static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hvt_outcome *o,
-                     unsigned *slices)
+/* Steps the VM one slice at a time with the harness invariants after each, snapshotting it after
+ * slice snap->at when that is not 0 and the run goes on; false when the harness guard cut the run
+ * (runaway event rates, docs/fuzzing.md). */
+static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_trace *trace,
+                     struct fz_hvt_snap *snap, struct fz_hvt_outcome *o)
 {
 	char why[FZ_HVT_WHY_MAX];
 	const char *kind;
@@ -143,27 +144,34 @@ static bool step_all(hvsim_vm *vm, const struct fz_hvt_config *cfg, struct fz_hv
 	for (unsigned i = 0; i < FZ_HVT_SLICES_MAX; i++) {
 		enum hvsim_vm_state st = hvsim_vm_step(vm, 1);
 
-		*slices = i + 1;
 		if (!fz_hvt_check_slice(vm, &kind, why, sizeof(why)) &&
 		    !invariant_by_design(cfg, kind, strlen(kind)))
 			found(o, kind, "after slice %u: %s", i, why);
 		if (st != HVSIM_VM_RUNNING || o->kind)
 			return true;
+		if (i + 1 == snap->at &&
+		    !fz_hvt_snap_take(vm, trace, snap->at, snap, why, sizeof(why)))
+			found(o, "snapshot_rerun", "%s", why);
 	}
 	return false;
 }
 
-/* Runs vm (fresh or reloaded for sc, writing to trace) to its end with every check. */
+/* Runs vm (fresh or reloaded for sc, writing to trace) to its end with every check. With
+ * check_trace, snapshot_rerun: a snapshot after one of the first FZ_HVT_SNAP_WITHIN slices (the
+ * input's hash chooses), and the run from it is rerun to the end and must repeat itself. */
 static void run_on(hvsim_vm *vm, const struct hvsim_scenario *sc, const struct fz_hvt_config *cfg,
                    bool check_trace, uint64_t input_hash, struct fz_trace *trace,
                    struct fz_hvt_outcome *o)
 {
+	struct fz_hvt_snap snap = {.at = check_trace ? 1 + input_hash % FZ_HVT_SNAP_WITHIN : 0};
 	char why[FZ_HVT_WHY_MAX];
-	unsigned slices = 0;
 	bool whole;
 
 	o->ran = true;
-	whole = step_all(vm, cfg, o, &slices);
+	whole = step_all(vm, cfg, trace, &snap, o);
+	if (whole && !o->kind && !fz_hvt_snap_rerun(vm, &snap, trace, why, sizeof(why)))
+		found(o, "snapshot_rerun", "%s", why);
+	fz_hvt_snap_free(&snap);
 	if (!o->kind && !fz_inv_hvt_entry_state(vm, why, sizeof(why)))
 		found(o, "entry_state_valid", "at the end: %s", why);
 	if (hvsim_vm_finish(vm) != HVSIM_OK || hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
@@ -173,10 +181,6 @@ static void run_on(hvsim_vm *vm, const struct hvsim_scenario *sc, const struct f
 		found(o, "summary_consistent", "%s", why);
 	if (check_trace && !fz_inv_trace_wellformed(trace, sc, &o->sum, why, sizeof(why)))
 		found(o, "trace_wellformed", "%s", why);
-	/* snapshot_rerun: snapshot after a slice chosen by the input's hash, before the last */
-	if (check_trace && !o->kind && slices > 1 &&
-	    !fz_hvt_snapshot_rerun(sc, 1 + (unsigned)(input_hash % (slices - 1)), why, sizeof(why)))
-		found(o, "snapshot_rerun", "%s", why);
 	judge_findings(cfg, o);
 	o->hash = trace->hash;
 	fz_mix(&o->hash, trace->total);

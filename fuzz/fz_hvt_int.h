@@ -27,9 +27,26 @@ void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink);
 /* Guest RAM of the configuration's machine, MiB. */
 unsigned fz_hvt_memory_mib(const struct fz_hvt_config *cfg);
 
-/* fz_hvt_snap.c, the invariant snapshot_rerun: runs sc, snapshots it after at slices (when it
- * is still running then), runs to the end, restores, runs to the end again; false with why when
- * the two suffixes differ in trace bytes or summary, or a snapshot or restore fails. */
+/* ---- fz_hvt_snap.c, the invariant snapshot_rerun ---- */
+
+/* A snapshot of a run in progress and where its trace stood. */
+struct fz_hvt_snap {
+	hvsim_snapshot *s; /* NULL: none (out of memory) */
+	unsigned at;       /* slices run before it */
+	uint64_t hash, total;
+	size_t len;
+};
+/* Snapshots vm (writing to t) after slice at; false with why when the engine refuses (out of
+ * memory only leaves sn->s NULL). */
+bool fz_hvt_snap_take(hvsim_vm *vm, const struct fz_trace *t, unsigned at, struct fz_hvt_snap *sn,
+                      char *why, size_t cap);
+/* vm ran from sn to its end: restores sn, rewinds t to sn's position and runs to the end again;
+ * false with why when the two suffixes differ in trace bytes or summary or a step fails. vm is
+ * then at the rerun's end. true without a snapshot. */
+bool fz_hvt_snap_rerun(hvsim_vm *vm, const struct fz_hvt_snap *sn, struct fz_trace *t, char *why,
+                       size_t cap);
+void fz_hvt_snap_free(struct fz_hvt_snap *sn);
+/* The same on a fresh VM of sc, snapshotted after at slices (when it is still running then). */
 bool fz_hvt_snapshot_rerun(const struct hvsim_scenario *sc, unsigned at, char *why, size_t cap);
 
 #endif

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does,
- * chosen by content, and only those get the trace_wellformed check, which parses every line. The
- * first run reloads a kept machine (fz_hvt_cache.c), the rerun builds a fresh one: the two must
- * agree. */
+ * chosen by content, and only those get the trace_wellformed and snapshot_rerun checks. The first
+ * run reloads a kept machine (fz_hvt_cache.c). The rerun builds a fresh VM under replay and for
+ * one in FRESH_EVERY of those inputs under a fuzzer (building is most of a short run's cost), and
+ * reloads the kept machine again otherwise: kept and fresh must agree. */
 #define DETERMINISM_EVERY 8
+#define FRESH_EVERY       8
 
 /* The kept machines: process state of the harness, like libFuzzer's own. */
 static struct fz_hvt_cache *cache;
@@ -39,7 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!full)
 		goto out;
-	fz_hvt_run_opt(in, hash, false, b); /* fresh; a had the trace and snapshot checks */
+	/* a had the trace and snapshot checks */
+	if (fz_get_mode() == FZ_COUNT || hash / DETERMINISM_EVERY % FRESH_EVERY == 0)
+		fz_hvt_run_opt(in, hash, false, b);
+	else
+		fz_hvt_run_cached(cache, in, hash, false, b);
 	fz_check_rerun(true, a->hash, b->hash, b->kind, b->why);
 out:
 	free(in);

@@ -119,6 +119,10 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 {
 	enum hvsim_status st;
 
+	/* remapping MMIO costs the backend (Unicorn rebuilds its memory map): only when it changed
+	 */
+	bool mmio_changed = memcmp(vm->mach.mmio, s->mmio, sizeof(s->mmio)) != 0;
+
 	snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
 	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
 	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
@@ -128,7 +132,8 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 
 		restore_vcpu(v, &s->vcpus[i]);
 		if ((st = v->be->restore(v->be_ctx, s->be[i])) != HVSIM_OK ||
-		    (v->be->mmio_changed && (st = v->be->mmio_changed(v->be_ctx)) != HVSIM_OK))
+		    (mmio_changed && v->be->mmio_changed &&
+		     (st = v->be->mmio_changed(v->be_ctx)) != HVSIM_OK))
 			return st;
 	}
 	if (s->vmx && (st = vmx_snapshot_restore(vm, s->vmx)) != HVSIM_OK)

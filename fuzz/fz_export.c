@@ -43,6 +43,7 @@ static const char *const op_names[SOP_OP_MAX] = {
     [SOP_XSETBV] = "xsetbv",
     [SOP_RDRAND] = "rdrand",
     [SOP_RDSEED] = "rdseed",
+    [SOP_SEAMCALL] = "seamcall",
 };
 
 /* Adds item to obj under key (or to an array when key is NULL); records an allocation failure. */
@@ -184,7 +185,8 @@ static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
 		break;
 	case SOP_RDPMC: put(s, j, "counter", hex(a->index)); break;
 	case SOP_VMCALL:
-	case SOP_TDCALL: put(s, j, "rax", hex(a->value)); break;
+	case SOP_TDCALL:
+	case SOP_SEAMCALL: put(s, j, "rax", hex(a->value)); break;
 	case SOP_MOV_CR:
 		put(s, j, "cr", cJSON_CreateNumber(a->cr));
 		put(s, j, "value", hex(a->value));

@@ -99,7 +99,8 @@ enum fz_hvt_insn {
 	FZ_INSN_XSETBV, /* reg: XCR; value: EDX:EAX */
 	FZ_INSN_RDRAND,
 	FZ_INSN_RDSEED,
-	FZ_INSN_TDCALL, /* value: RAX (a TDCALL leaf) */
+	FZ_INSN_TDCALL,   /* value: RAX (a TDCALL leaf) */
+	FZ_INSN_SEAMCALL, /* value: RAX (a SEAMCALL leaf) */
 	FZ_INSN_COUNT
 };
 enum fz_hvt_eoi { FZ_EOI_X2APIC, FZ_EOI_XAPIC, FZ_EOI_IOAPIC, FZ_EOI_COUNT };

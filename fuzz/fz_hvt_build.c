@@ -58,15 +58,16 @@ static size_t eoi_action(const struct fz_hvt_op *op, struct script_action *a)
 
 static size_t insn_action(const struct fz_hvt_op *op, struct script_action *a)
 {
-	static const uint8_t ops[FZ_INSN_COUNT] = {SOP_RDTSC,  SOP_RDTSCP, SOP_HLT,    SOP_STI,
-	                                           SOP_CLI,    SOP_PAUSE,  SOP_WBINVD, SOP_MONITOR,
-	                                           SOP_MWAIT,  SOP_INVLPG, SOP_INVD,   SOP_XSETBV,
-	                                           SOP_RDRAND, SOP_RDSEED, SOP_TDCALL};
+	static const uint8_t ops[FZ_INSN_COUNT] = {
+	    SOP_RDTSC,  SOP_RDTSCP,  SOP_HLT,    SOP_STI,     SOP_CLI,  SOP_PAUSE,
+	    SOP_WBINVD, SOP_MONITOR, SOP_MWAIT,  SOP_INVLPG,  SOP_INVD, SOP_XSETBV,
+	    SOP_RDRAND, SOP_RDSEED,  SOP_TDCALL, SOP_SEAMCALL};
 
 	a[0] = (struct script_action){.op = ops[op->sub % FZ_INSN_COUNT]};
 	switch (op->sub) {
 	case FZ_INSN_INVLPG: a[0].addr = op->value; break;
-	case FZ_INSN_TDCALL: a[0].value = op->value; break;
+	case FZ_INSN_TDCALL:
+	case FZ_INSN_SEAMCALL: a[0].value = op->value; break;
 	case FZ_INSN_MONITOR:
 		a[0].addr = op->value;
 		a[0].index = op->reg;

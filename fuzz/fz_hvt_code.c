@@ -229,6 +229,10 @@ static void action(struct list *l, struct code *c, const struct script_action *a
 		mov_rax(l, c, a->value);
 		emit(l, c, (const uint8_t *)"\x66\x0f\x01\xcc", 4);
 		break;
+	case SOP_SEAMCALL:
+		mov_rax(l, c, a->value);
+		emit(l, c, (const uint8_t *)"\x66\x0f\x01\xcf", 4);
+		break;
 	case SOP_VMCALL:
 		mov_rax(l, c, a->value);
 		emit(l, c, (const uint8_t *)"\x0f\x01\xc1", 3);

@@ -81,6 +81,9 @@ static const uint64_t xcr0s[] = {0x1, 0x3, 0x7, 0x2, 0x5, 0xe7, 0x0};
 /* TDCALL leaves (TDX ABI): TDG.VP.VMCALL, TDG.VP.INFO, TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT,
  * TDG.VM.RD */
 static const uint64_t tdcall_leaves[] = {0, 1, 3, 6, 7};
+/* SEAMCALL leaves (TDX ABI): TDH.VP.ENTER, TDH.MNG.ADDCX, TDH.MNG.CREATE, TDH.SYS.INIT,
+ * TDH.SYS.LP.INIT; a non-TD guest's SEAMCALL exits whatever the leaf */
+static const uint64_t seamcall_leaves[] = {0, 1, 9, 33, 35};
 /* KVM_HC_VAPIC_POLL_IRQ 1, KVM_HC_KICK_CPU 5, KVM_HC_SEND_IPI 10, KVM_HC_SCHED_YIELD 11 */
 static const uint64_t hypercalls[] = {0, 1, 5, 10, 11, 12};
 static const uint64_t dts[] = {0, 1000, 5000, 20000, 50000, 100000, 250000};
@@ -412,6 +415,7 @@ static void dec_insn(struct fz_in *in, struct fz_hvt_op *op)
 		break;
 	case FZ_INSN_INVLPG: op->value = fz_pick(in, lin_addrs, N(lin_addrs)); break;
 	case FZ_INSN_TDCALL: op->value = fz_pick(in, tdcall_leaves, N(tdcall_leaves)); break;
+	case FZ_INSN_SEAMCALL: op->value = fz_pick(in, seamcall_leaves, N(seamcall_leaves)); break;
 	case FZ_INSN_XSETBV:
 		op->reg =
 		    fz_u8(in) & 1 ? 1 : 0; /* XCR0, or XCR1 (#GP unless XINUSE is supported) */
@@ -559,6 +563,9 @@ static void enc_insn(struct fz_out *o, const struct fz_hvt_op *op)
 		break;
 	case FZ_INSN_INVLPG: fz_put_pick(o, lin_addrs, N(lin_addrs), op->value); break;
 	case FZ_INSN_TDCALL: fz_put_pick(o, tdcall_leaves, N(tdcall_leaves), op->value); break;
+	case FZ_INSN_SEAMCALL:
+		fz_put_pick(o, seamcall_leaves, N(seamcall_leaves), op->value);
+		break;
 	case FZ_INSN_XSETBV:
 		fz_put(o, op->reg, 1);
 		fz_put_pick(o, xcr0s, N(xcr0s), op->value);

@@ -206,6 +206,12 @@ static const struct fz_hvt_op tdcall_ops[] = {
     {.kind = FZ_HVT_INSN, .sub = FZ_INSN_TDCALL, .value = 1},
 };
 
+/* the same for SEAMCALL (exit 76): TDH.MNG.CREATE from a non-TD guest */
+static const struct fz_hvt_op seamcall_ops[] = {
+    CPUID(0x21),
+    {.kind = FZ_HVT_INSN, .sub = FZ_INSN_SEAMCALL, .value = 9},
+};
+
 /* the timer interrupt's delivery pushes onto a zapped stack page: EPT violation, re-injection;
  * twice, the page zapped again after KVM faulted it back in */
 static const struct fz_hvt_op code_zap[] = {
@@ -408,6 +414,15 @@ static const struct fz_hvt_seed seeds[] = {
      "",
      OPS(tdcall_ops),
      {.exit_reason = EXIT_REASON_TDCALL, .exits_of_reason = 1, .finding = "guest_fault"}},
+    {"seamcall-non-td",
+     1,
+     false,
+     false,
+     false,
+     1,
+     "",
+     OPS(seamcall_ops),
+     {.exit_reason = EXIT_REASON_SEAMCALL, .exits_of_reason = 1, .finding = "guest_fault"}},
     {"code-wait-cache-rand",
      1,
      false,

@@ -54,6 +54,7 @@ static const struct op_desc op_descs[SOP_OP_MAX] = {
     [SOP_XSETBV] = {"xsetbv", KEYS("xcr", "value")},
     [SOP_RDRAND] = {"rdrand", KEYS(NULL)},
     [SOP_RDSEED] = {"rdseed", KEYS(NULL)},
+    [SOP_SEAMCALL] = {"seamcall", KEYS("rax")},
 };
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
@@ -206,7 +207,8 @@ static bool parse_operands(struct loader *ld, const cJSON *j, struct script_acti
 			a->index = (uint32_t)v;
 		break;
 	case SOP_VMCALL:
-	case SOP_TDCALL: jc_u64(c, j, "rax", 0, UINT64_MAX, &a->value); break;
+	case SOP_TDCALL:
+	case SOP_SEAMCALL: jc_u64(c, j, "rax", 0, UINT64_MAX, &a->value); break;
 	case SOP_MOV_CR: parse_cr(ld, j, a); break;
 	case SOP_COMPUTE:
 		if (need(ld, j, "insns", "an instruction count"))

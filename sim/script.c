@@ -242,7 +242,10 @@ static bool make_op(struct script_cpu *c, const struct script_action *a, struct 
 	case SOP_PAUSE: op->kind = GOP_PAUSE; return true;
 	case SOP_VMCALL:
 	case SOP_TDCALL:
-		op->kind = a->op == SOP_VMCALL ? GOP_VMCALL : GOP_TDCALL;
+	case SOP_SEAMCALL:
+		op->kind = a->op == SOP_VMCALL   ? GOP_VMCALL
+		           : a->op == SOP_TDCALL ? GOP_TDCALL
+		                                 : GOP_SEAMCALL;
 		op->len = a->op == SOP_VMCALL ? 3 : 4;
 		c->gpr[GPR_RAX] = a->value;
 		return true;

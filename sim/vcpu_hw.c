@@ -118,6 +118,7 @@ static uint16_t generic_reason(const struct guest_op *op)
 	    [GOP_VMCALL] = EXIT_REASON_VMCALL,
 	    [GOP_VMMCALL] = EXIT_REASON_EXCEPTION_NMI, /* #UD on Intel */
 	    [GOP_TDCALL] = EXIT_REASON_TDCALL,
+	    [GOP_SEAMCALL] = EXIT_REASON_SEAMCALL,
 	    [GOP_INVLPG] = EXIT_REASON_INVLPG,
 	    [GOP_INVD] = EXIT_REASON_INVD,
 	    [GOP_WBINVD] = EXIT_REASON_WBINVD,

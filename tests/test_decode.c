@@ -72,6 +72,7 @@ static const struct insn_case exit_cases[] = {
     {"vmcall", DEC_MODE_64, {0x0f, 0x01, 0xc1}, 3, DEC_OP, GOP_VMCALL},
     {"vmmcall", DEC_MODE_64, {0x0f, 0x01, 0xd9}, 3, DEC_OP, GOP_VMMCALL},
     {"tdcall", DEC_MODE_64, {0x66, 0x0f, 0x01, 0xcc}, 4, DEC_OP, GOP_TDCALL},
+    {"seamcall", DEC_MODE_64, {0x66, 0x0f, 0x01, 0xcf}, 4, DEC_OP, GOP_SEAMCALL},
     {"invlpg [rax+8]", DEC_MODE_64, {0x0f, 0x01, 0x78, 0x08}, 4, DEC_OP, GOP_INVLPG},
     {"invd", DEC_MODE_64, {0x0f, 0x08}, 2, DEC_OP, GOP_INVD},
     {"wbinvd", DEC_MODE_64, {0x0f, 0x09}, 2, DEC_OP, GOP_WBINVD},

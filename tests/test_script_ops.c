@@ -148,3 +148,55 @@ Test(script_ops, tdcall_exit_without_a_handler_is_an_internal_error_before_the_f
 	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\""), 0, "an event was injected");
 	fixture_free(&f);
 }
+
+#define SEAMCALL_RUN(cpu, quirks)                                                            \
+	"{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
+	"\"machine\":{\"cpu\":\"" cpu                                                        \
+	"\",\"memory_mib\":1},\"hypervisor\":{\"algorithm\":\"kvm\","                        \
+	"\"quirks\":{" quirks "}},\"guest\":{\"script\":{\"main\":[{\"op\":\"seamcall\","    \
+	"\"rax\":\"0x9\"},{\"op\":\"hlt\"}]}},"                                              \
+	"\"limits\":{\"virtual_ns\":100000,\"instructions\":1000,\"exits\":100},"            \
+	"\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}"
+
+/* Intel TDX ISA SEAMCALL, KVM commit 9d7dfb95da2c: on a TDX-capable processor a non-TD guest's
+ * SEAMCALL at CPL 0 is an unconditional VM exit (reason 76); KVM injects #UD. */
+Test(script_ops, seamcall_on_a_tdx_capable_processor_exits_and_kvm_injects_ud)
+{
+	struct vm_fixture f;
+
+	fixture_build(&f, SEAMCALL_RUN("intel-sapphirerapids", ""), NULL);
+	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
+	fixture_run(&f);
+	cr_expect_eq(fixture_count(&f, "\"reason\":\"SEAMCALL\""), 1, "no SEAMCALL exit");
+	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1,
+	             "no #UD injected");
+	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 0, "KVM failed on the exit");
+	fixture_free(&f);
+}
+
+/* Without SEAM (Ice Lake) SEAMCALL is an undefined opcode: #UD in the guest, no VM exit. */
+Test(script_ops, seamcall_without_seam_is_ud_without_an_exit)
+{
+	struct vm_fixture f;
+
+	fixture_build(&f, SEAMCALL_RUN("intel-icelake-server", ""), NULL);
+	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
+	fixture_run(&f);
+	cr_expect_eq(fixture_count(&f, "\"reason\":\"SEAMCALL\""), 0, "SEAMCALL exited");
+	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1, "no #UD");
+	fixture_free(&f);
+}
+
+/* Before 9d7dfb95da2c KVM had no handler for exit 76 either: KVM_EXIT_INTERNAL_ERROR. */
+Test(script_ops, seamcall_exit_without_a_handler_is_an_internal_error_before_the_fix)
+{
+	struct vm_fixture f;
+
+	fixture_build(
+	    &f, SEAMCALL_RUN("intel-sapphirerapids", "\"tdx_insn_exit\":\"internal_error\""), NULL);
+	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
+	fixture_run(&f);
+	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 1, "no hv_error finding");
+	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\""), 0, "an event was injected");
+	fixture_free(&f);
+}

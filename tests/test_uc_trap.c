@@ -66,6 +66,7 @@ static const struct trap_case traps[] = {
     {"vmcall", {0x0f, 0x01, 0xc1}, 3, GOP_VMCALL},
     {"vmmcall", {0x0f, 0x01, 0xd9}, 3, GOP_VMMCALL},
     {"tdcall", {0x66, 0x0f, 0x01, 0xcc}, 4, GOP_TDCALL},
+    {"seamcall", {0x66, 0x0f, 0x01, 0xcf}, 4, GOP_SEAMCALL},
     {"invlpg [rax+8]", {0x0f, 0x01, 0x78, 0x08}, 4, GOP_INVLPG},
     {"invd", {0x0f, 0x08}, 2, GOP_INVD},
     {"wbinvd", {0x0f, 0x09}, 2, GOP_WBINVD},

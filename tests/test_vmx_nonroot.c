@@ -201,10 +201,11 @@ Test(vmx_nonroot, rdmsr_tsc_reads_offset_tsc)
 	vfx_fini(&x);
 }
 
-/* AMD's VMMCALL and TDX's TDCALL are #UD on this processor: the guest gets #UD, no exit */
-Test(vmx_nonroot, vmmcall_and_tdcall_raise_ud_without_exit)
+/* AMD's VMMCALL and TDX's TDCALL and SEAMCALL are #UD on this processor (no SEAM): the guest gets
+ * #UD, no exit */
+Test(vmx_nonroot, vmmcall_tdcall_and_seamcall_raise_ud_without_exit)
 {
-	static const uint8_t kinds[] = {GOP_VMMCALL, GOP_TDCALL};
+	static const uint8_t kinds[] = {GOP_VMMCALL, GOP_TDCALL, GOP_SEAMCALL};
 
 	for (size_t i = 0; i < NROWS(kinds); i++) {
 		struct vfx x;
@@ -220,6 +221,37 @@ Test(vmx_nonroot, vmmcall_and_tdcall_raise_ud_without_exit)
 		cr_assert(r.outcome == VMX_OP_FAULT && r.fault.vector == 6 && !r.fault.has_error,
 		          "%s: wanted #UD, got outcome %u vector %u", guest_op_kind_name(kinds[i]),
 		          r.outcome, r.fault.vector);
+		vfx_fini(&x);
+	}
+}
+
+/* Intel TDX ISA TDCALL, SEAMCALL on a TDX-capable processor (Sapphire Rapids, seam): at CPL 0 an
+ * unconditional VM exit (77, 76); at CPL 3 #GP(0) first, no exit (KVM commit 9d7dfb95da2c) */
+Test(vmx_nonroot, tdcall_and_seamcall_exit_at_cpl0_and_gp_at_cpl3_with_seam)
+{
+	static const struct {
+		uint8_t kind;
+		unsigned reason;
+	} rows[] = {{GOP_TDCALL, EXIT_REASON_TDCALL}, {GOP_SEAMCALL, EXIT_REASON_SEAMCALL}};
+
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		const char *name = guest_op_kind_name(rows[i].kind);
+		struct vfx x;
+		struct cpu_state g;
+		struct vmx_entry_effects fx;
+		struct vmx_op_result r;
+		struct guest_op op = vrt_op(rows[i].kind);
+
+		vfx_init(&x, "intel-sapphirerapids");
+		vrt_enter(&x, &g, &fx);
+		cr_assert(vrt_run(&x, &op, &g, &r), "%s at CPL 0: wanted an exit", name);
+		EXPECT_EXIT(r, rows[i].reason, name);
+		g.seg[SEG_SS].ar |= 3u << 5; /* SS.DPL = CPL 3 */
+		cr_assert_not(vrt_run(&x, &op, &g, &r), "%s at CPL 3: wanted no exit", name);
+		cr_assert(r.outcome == VMX_OP_FAULT && r.fault.vector == 13 && r.fault.has_error &&
+		              r.fault.error_code == 0,
+		          "%s at CPL 3: wanted #GP(0), got outcome %u vector %u", name, r.outcome,
+		          r.fault.vector);
 		vfx_fini(&x);
 	}
 }

@@ -50,6 +50,7 @@ enum script_op {
 	SOP_XSETBV,
 	SOP_RDRAND,
 	SOP_RDSEED,
+	SOP_SEAMCALL,
 	SOP_OP_MAX,
 };
 

@@ -232,9 +232,10 @@ static bool prio_fault(const struct vmx_cpu *cpu, const struct vmx_ctls *c,
 	switch (op->kind) {
 	case GOP_VMMCALL: break; /* AMD's VMMCALL is #UD on an Intel processor */
 	case GOP_TDCALL:
-		/* Intel TDX ISA TDCALL: #UD without SEAM; on a TDX-capable processor the CPL > 0
-		 * #GP(0) comes before the VM exit (as KVM commit 9d7dfb95da2c measured on SPR and
-		 * EMR) */
+	case GOP_SEAMCALL:
+		/* Intel TDX ISA TDCALL, SEAMCALL: #UD without SEAM; on a TDX-capable processor the
+		 * CPL > 0 #GP(0) comes before the VM exit (as KVM commit 9d7dfb95da2c measured on
+		 * SPR and EMR) */
 		if (!cpu->caps.seam)
 			break;
 		if (cpl0)
@@ -376,6 +377,9 @@ static void dispatch(struct vmx_cpu *cpu, const struct vmcs *v, const struct vmx
 	case GOP_VMCALL: vmx_op_exit(out, EXIT_REASON_VMCALL, op->len, 0); break;
 	case GOP_TDCALL:
 		vmx_op_exit(out, EXIT_REASON_TDCALL, op->len, 0);
+		break; /* unconditional */
+	case GOP_SEAMCALL:
+		vmx_op_exit(out, EXIT_REASON_SEAMCALL, op->len, 0);
 		break; /* unconditional */
 	case GOP_HLT: exit_if(out, c->proc, PROC_HLT_EXITING, EXIT_REASON_HLT, op->len); break;
 	case GOP_INVLPG: invlpg_op(c, op, g, out); break;

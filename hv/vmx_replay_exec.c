@@ -88,7 +88,7 @@ static void check_insn(const struct vmx_cpu *cpu, const struct vmx_replay_insn_o
 		flag(out, "vm_instruction_error_known", "%s: %s", name, why);
 	if (!vmx_replay_inv_no_effect(cpu, b, r, why, sizeof(why)))
 		flag(out, "failure_without_effect", "%s: %s", name, why);
-	if (!vmx_replay_inv_launch(cpu, b, name, op->value, r, why, sizeof(why)))
+	if (!vmx_replay_inv_launch(cpu, b, op->insn, op->value, r, why, sizeof(why)))
 		flag(out, "launch_state_legal", "%s: %s", name, why);
 }
 

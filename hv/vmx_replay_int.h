@@ -256,9 +256,9 @@ bool vmx_replay_inv_entered(const struct vmx_cpu *cpu, const struct vmx_result *
 /* "launch_state_legal": launch states change only by a VMLAUNCH that entered (clear -> launched,
  * the current VMCS) and by a VMCLEAR that succeeded (-> clear, and the current pointer becomes
  * invalid if it named that region); VMRESUME enters only a launched VMCS (SDM 31.3 VMLAUNCH,
- * VMRESUME, VMCLEAR). insn: "vmlaunch", "vmresume", "vmclear" or another name; pa: VMCLEAR's. */
+ * VMRESUME, VMCLEAR). insn: the instruction (enum vmx_replay_insn); pa: VMCLEAR's. */
 bool vmx_replay_inv_launch(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
-                           const char *insn, uint64_t pa, const struct vmx_result *res, char *why,
+                           unsigned insn, uint64_t pa, const struct vmx_result *res, char *why,
                            size_t cap);
 /* "failure_without_effect": #UD, #GP(0) and VMfailInvalid change nothing; VMfailValid changes
  * only VM_INSTRUCTION_ERROR (and a VM-entry failure exit only the exit reason and qualification)

@@ -197,17 +197,17 @@ static int region_index(const struct vmx_replay_before *b, uint64_t pa)
 }
 
 /* The launch state a region must have after insn; -1 when insn must leave it as it was. */
-static int wanted_launch(const struct vmx_replay_before *b, const char *insn, uint64_t pa,
+static int wanted_launch(const struct vmx_replay_before *b, unsigned insn, uint64_t pa,
                          uint64_t region, const struct vmx_result *res)
 {
-	if (strcmp(insn, "vmclear") == 0 && res->outcome == VMX_SUCCEED && region == pa)
+	if (insn == VMX_REPLAY_VMCLEAR && res->outcome == VMX_SUCCEED && region == pa)
 		return 0;
-	if (strcmp(insn, "vmlaunch") == 0 && res->outcome == VMX_ENTERED && region == b->current)
+	if (insn == VMX_REPLAY_VMLAUNCH && res->outcome == VMX_ENTERED && region == b->current)
 		return 1;
 	return -1;
 }
 
-static bool launch_entry_ok(const struct vmx_replay_before *b, const char *insn,
+static bool launch_entry_ok(const struct vmx_replay_before *b, unsigned insn,
                             const struct vmx_result *res, char *why, size_t cap)
 {
 	int i = region_index(b, b->current);
@@ -215,17 +215,18 @@ static bool launch_entry_ok(const struct vmx_replay_before *b, const char *insn,
 
 	if (res->outcome != VMX_ENTERED)
 		return true;
-	if (strcmp(insn, "vmlaunch") == 0 && was)
+	if (insn == VMX_REPLAY_VMLAUNCH && was)
 		return fail(why, cap, "VMLAUNCH entered a launched VMCS (SDM 31.3: error 4)");
-	if (strcmp(insn, "vmresume") == 0 && !was)
+	if (insn == VMX_REPLAY_VMRESUME && !was)
 		return fail(why, cap, "VMRESUME entered a clear VMCS (SDM 31.3: error 5)");
 	return true;
 }
 
 bool vmx_replay_inv_launch(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
-                           const char *insn, uint64_t pa, const struct vmx_result *res, char *why,
+                           unsigned insn, uint64_t pa, const struct vmx_result *res, char *why,
                            size_t cap)
 {
+	const char *name = vmx_replay_insn_name(insn);
 	const struct vmcs_store *st = cpu->store;
 
 	if (!launch_entry_ok(b, insn, res, why, cap))
@@ -236,14 +237,14 @@ bool vmx_replay_inv_launch(const struct vmx_cpu *cpu, const struct vmx_replay_be
 		bool was = i >= 0 && b->launched[i];
 
 		if (want < 0 && v->launched != was)
-			return fail(why, cap, "%s changed the launch state of %#llx to %d", insn,
+			return fail(why, cap, "%s changed the launch state of %#llx to %d", name,
 			            (unsigned long long)v->pa, v->launched);
 		if (want >= 0 && v->launched != (want == 1))
-			return fail(why, cap, "%s (%s) left %#llx %s", insn,
+			return fail(why, cap, "%s (%s) left %#llx %s", name,
 			            vmx_outcome_name(res->outcome), (unsigned long long)v->pa,
 			            v->launched ? "launched" : "clear");
 	}
-	if (strcmp(insn, "vmclear") == 0 && res->outcome == VMX_SUCCEED && b->current == pa &&
+	if (insn == VMX_REPLAY_VMCLEAR && res->outcome == VMX_SUCCEED && b->current == pa &&
 	    cpu->current_vmcs != VMX_INVALID_VMCS_PTR)
 		return fail(why, cap, "VMCLEAR of the current VMCS left it current");
 	return true;
@@ -256,6 +257,40 @@ static bool may_change(size_t i, const struct vmx_result *res)
 		return res->outcome == VMX_FAIL_VALID;
 	return res->outcome == VMX_ENTRY_FAIL_EXIT &&
 	       (i == VMCS_IDX_VM_EXIT_REASON || i == VMCS_IDX_EXIT_QUALIFICATION);
+}
+
+/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
+static uint64_t fields_diff(const uint64_t *a, const uint64_t *b, size_t from, size_t to)
+{
+	uint64_t d = 0;
+
+	for (size_t i = from; i < to; i++)
+		d |= a[i] ^ b[i];
+	return d;
+}
+
+/* The fields a failure may write, and the ranges between them. */
+#define IDX_ERR  VMCS_IDX_VM_INSTRUCTION_ERROR
+#define IDX_QUAL VMCS_IDX_EXIT_QUALIFICATION
+_Static_assert(VMCS_IDX_VM_EXIT_REASON == IDX_ERR + 1 && IDX_ERR + 1 < IDX_QUAL,
+               "fields_as_allowed: the error and exit-reason fields are adjacent, before the "
+               "qualification");
+
+/* True when every field is unchanged or one may_change allows: the common case, decided without
+ * a branch per field; when false, the field-by-field walk names what changed. */
+static bool fields_as_allowed(const struct vmcs *v, const struct vmx_replay_before *b,
+                              const struct vmx_result *res)
+{
+	static const size_t special[] = {IDX_ERR, IDX_ERR + 1, IDX_QUAL};
+
+	if (fields_diff(v->f, b->fields, 0, IDX_ERR) |
+	    fields_diff(v->f, b->fields, IDX_ERR + 2, IDX_QUAL) |
+	    fields_diff(v->f, b->fields, IDX_QUAL + 1, VMCS_IDX_COUNT))
+		return false;
+	for (size_t k = 0; k < 3; k++)
+		if (v->f[special[k]] != b->fields[special[k]] && !may_change(special[k], res))
+			return false;
+	return true;
 }
 
 bool vmx_replay_inv_no_effect(const struct vmx_cpu *cpu, const struct vmx_replay_before *b,
@@ -272,7 +307,7 @@ bool vmx_replay_inv_no_effect(const struct vmx_cpu *cpu, const struct vmx_replay
 		            "%s changed the processor (in VMX %d->%d, current %#llx->%#llx)",
 		            vmx_outcome_name(res->outcome), b->in_vmx, cpu->in_vmx,
 		            (unsigned long long)b->current, (unsigned long long)cpu->current_vmcs);
-	if (!b->has_current || !v)
+	if (!b->has_current || !v || fields_as_allowed(v, b, res))
 		return true;
 	for (size_t i = 0; i < VMCS_IDX_COUNT; i++)
 		if (v->f[i] != b->fields[i] && !may_change(i, res))

@@ -193,13 +193,13 @@ Test(fuzz_vmx, launch_state_legal_detects_an_illegal_change)
 
 	fx_init(&x, 0);
 	vmx_replay_before_take(x.s.m.cpu, &b);
-	cr_assert(vmx_replay_inv_launch(x.s.m.cpu, &b, "vmread", 0, &r, x.why, WHY), "none: %s",
-	          x.why);
+	cr_assert(vmx_replay_inv_launch(x.s.m.cpu, &b, VMX_REPLAY_VMREAD, 0, &r, x.why, WHY),
+	          "none: %s", x.why);
 	x.s.m.store->vmcs[0].launched = true;
-	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, "vmread", 0, &r, x.why, WHY),
+	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, VMX_REPLAY_VMREAD, 0, &r, x.why, WHY),
 	          "VMREAD launched the VMCS: wanted a violation");
 	r.outcome = VMX_ENTERED;
-	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, "vmresume", 0, &r, x.why, WHY),
+	cr_assert(!vmx_replay_inv_launch(x.s.m.cpu, &b, VMX_REPLAY_VMRESUME, 0, &r, x.why, WHY),
 	          "VMRESUME entered a clear VMCS: wanted a violation");
 	fx_fini(&x);
 }

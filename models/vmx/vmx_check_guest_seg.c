@@ -276,10 +276,13 @@ static bool vmx_check_guest_cs_db_long(const struct vmx_entry_ctx *c, struct vmx
 	          SDM_GUEST_SEG);
 }
 
-/* SDM 27.3.1.2 bit 15 (G): limit bits 11:0 not all ones needs G=0; any of 31:20 set needs G=1. */
+/* SDM 27.3.1.2 bit 15 (G): limit bits 11:0 not all ones needs G=0; any of 31:20 set needs G=1.
+ * So with G=1 a clear bit among 11:0 is bad, with G=0 a set bit among 31:20. */
 static bool granularity_bad(uint32_t lim, uint32_t a)
 {
-	return ((lim & 0xfff) != 0xfff && (a & AR_G)) || ((lim & 0xfff00000u) && !(a & AR_G));
+	uint32_t bad = (a & AR_G) ? ~lim & 0xfffu : lim & 0xfff00000u;
+
+	return bad != 0;
 }
 
 static bool vmx_check_guest_seg_granularity(const struct vmx_entry_ctx *c, struct vmx_fail *f)

@@ -26,8 +26,9 @@ static bool wrmsr_faults(const struct vmx_entry_ctx *c, uint32_t index, uint64_t
 	return c->msr->write_ok && !c->msr->write_ok(c->msr->ctx, index, value);
 }
 
-/* One entry against every rule of SDM 27.4; qual is its 1-based index. */
-static bool entry_bad(const struct vmx_entry_ctx *c, struct vmx_fail *f, const uint64_t e[2],
+/* The rules of SDM 27.4 on the MSR index and the reserved bits 63:32, in order; qual is the
+ * entry's 1-based index. */
+static bool index_bad(const struct vmx_entry_ctx *c, struct vmx_fail *f, const uint64_t e[2],
                       uint64_t qual)
 {
 	uint32_t index = (uint32_t)e[0];
@@ -37,7 +38,17 @@ static bool entry_bad(const struct vmx_entry_ctx *c, struct vmx_fail *f, const u
 	       CCQ(index == MSR_IA32_SMM_MONITOR_CTL && !c->mode->in_smm, SDM_MSR_LOAD, qual) ||
 	       CCQ(index == MSR_IA32_BIOS_UPDT_TRIG || index == MSR_IA32_BIOS_SIGN_ID, SDM_MSR_LOAD,
 	           qual) ||
-	       CCQ(e[0] >> 32, SDM_MSR_LOAD, qual) ||
+	       CCQ(e[0] >> 32, SDM_MSR_LOAD, qual);
+}
+
+/* One entry against every rule of SDM 27.4. An index below 79H with bits 63:32 clear (the
+ * lowest MSR index_bad names) passes index_bad's rules: one test for the common entry. */
+static bool entry_bad(const struct vmx_entry_ctx *c, struct vmx_fail *f, const uint64_t e[2],
+                      uint64_t qual)
+{
+	uint32_t index = (uint32_t)e[0];
+
+	return (e[0] >= MSR_IA32_BIOS_UPDT_TRIG && index_bad(c, f, e, qual)) ||
 	       CCQ(wrmsr_faults(c, index, e[1]), SDM_MSR_LOAD, qual);
 }
 
@@ -45,17 +56,17 @@ static bool vmx_check_msr_load_list(const struct vmx_entry_ctx *c, struct vmx_fa
 {
 	uint64_t count = F(VM_ENTRY_MSR_LOAD_COUNT);
 	uint64_t max = VMX_MISC_MAX_MSR_LIST(vmx_caps_msr(c->caps, MSR_IA32_VMX_MISC));
+	uint64_t n, checked = count < max ? count : max;
 
-	for (uint64_t n = 0; n < count; n++) {
+	for (n = 0; n < checked; n++) {
 		uint64_t e[2];
 
-		if (CCQ(n >= max, SDM_MSR_LOAD, n + 1))
-			return true;
 		read_entry(c, n, e);
 		if (entry_bad(c, f, e, n + 1))
 			return true;
 	}
-	return false;
+	/* entries past the recommended maximum: the first one fails */
+	return n < count && CCQ(n >= max, SDM_MSR_LOAD, n + 1);
 }
 
 const struct vmx_check vmx_checks_msr[] = {

@@ -112,18 +112,20 @@ static void fill_failure(struct vmx_result *res, const struct vmx_check *chk,
 	}
 }
 
+/* Every check in table order (the order of vmx_check_at); the first violated one decides. */
 static void run_checks(const struct vmx_entry_ctx *c, struct vmx_result *res)
 {
-	size_t n = vmx_check_count();
-
 	res->outcome = VMX_ENTERED;
-	for (size_t i = 0; i < n; i++) {
-		const struct vmx_check *chk = check_at(i);
-		struct vmx_fail f = {0};
+	for (size_t t = 0; t < TABLE_COUNT; t++) {
+		const struct vmx_check *chk = tables[t].checks, *end = chk + *tables[t].count;
 
-		if (chk->fn(c, &f)) {
-			fill_failure(res, chk, &f);
-			return;
+		for (; chk < end; chk++) {
+			struct vmx_fail f = {0};
+
+			if (chk->fn(c, &f)) {
+				fill_failure(res, chk, &f);
+				return;
+			}
 		}
 	}
 }

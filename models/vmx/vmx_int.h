@@ -303,16 +303,13 @@ static inline bool vmx_unrestricted(const struct vmx_entry_ctx *c)
 	return (c->proc2 & PROC2_UNRESTRICTED_GUEST) != 0;
 }
 
-/* PAT value valid for WRMSR: every byte UC(0), WC(1), WT(4), WP(5), WB(6) or UC-(7). */
+/* PAT value valid for WRMSR: every byte UC(0), WC(1), WT(4), WP(5), WB(6) or UC-(7). Byte-wise
+ * without a loop: no byte above 7 (bits 7:3 clear), and none of 2 or 3 (bit 1 set, bit 2 clear). */
+#define PAT_BYTES_ABOVE_7 UINT64_C(0xf8f8f8f8f8f8f8f8)
+#define PAT_BYTES_BIT0    UINT64_C(0x0101010101010101)
 static inline bool vmx_pat_valid(uint64_t pat)
 {
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (unsigned)(pat >> (8 * i)) & 0xff;
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
+	return !(pat & PAT_BYTES_ABOVE_7) && !((pat >> 1) & ~(pat >> 2) & PAT_BYTES_BIT0);
 }
 
 static inline bool vmx_pa_bad_page(const struct vmx_caps *caps, uint64_t pa)

@@ -76,6 +76,14 @@ void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 		break;
 	case GOP_RDPMC: trace_ev_hex(e, "ecx", op->u.rdpmc.ecx); break;
 	case GOP_INVLPG: trace_ev_hex(e, "addr", op->u.invlpg.addr); break;
+	case GOP_MONITOR: /* SDM Vol. 2B MONITOR: RAX the address, ECX extensions */
+		trace_ev_hex(e, "addr", op->u.mwait.addr);
+		trace_ev_hex(e, "ecx", op->u.mwait.ecx);
+		break;
+	case GOP_MWAIT: /* SDM Vol. 2B MWAIT: EAX hints, ECX extensions */
+		trace_ev_hex(e, "eax", op->u.mwait.eax);
+		trace_ev_hex(e, "ecx", op->u.mwait.ecx);
+		break;
 	case GOP_XSETBV:
 		trace_ev_hex(e, "xcr", op->u.xsetbv.xcr);
 		trace_ev_hex(e, "value", op->u.xsetbv.value);

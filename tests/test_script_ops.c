@@ -26,8 +26,8 @@
 Test(script_ops, each_action_exits_with_its_reason_and_operands_on_generic_hardware)
 {
 	static const char *const want[] = {
-	    "\"reason\":\"MONITOR\"",
-	    "\"reason\":\"MWAIT\"",
+	    "\"reason\":\"MONITOR\",\"rip\":\"0x100000\",\"addr\":\"0x8000\",\"ecx\":\"0x0\"",
+	    "\"reason\":\"MWAIT\",\"rip\":\"0x100010\",\"eax\":\"0x20\",\"ecx\":\"0x1\"",
 	    "\"reason\":\"INVLPG\",\"rip\":\"0x100020\",\"addr\":\"0x2000\"",
 	    "\"reason\":\"INVD\"",
 	    "\"reason\":\"XSETBV\",\"rip\":\"0x100040\",\"xcr\":\"0x0\",\"value\":\"0x7\"",

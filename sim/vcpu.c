@@ -203,6 +203,11 @@ uint64_t hvsim_vcpu_now(const hvsim_vcpu *v)
 	return v->now;
 }
 
+uint64_t hvsim_vcpu_instructions(const hvsim_vcpu *v)
+{
+	return v->insns;
+}
+
 uint64_t hvsim_vcpu_gpr(hvsim_vcpu *v, unsigned gpr)
 {
 	return v->be->get_gpr(v->be_ctx, gpr);

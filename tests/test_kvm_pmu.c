@@ -3,7 +3,8 @@
  * an enabled counter counts the guest instructions retired between exits; RDPMC at CPL 0 returns
  * without #GP, RDPMC of a missing counter and WRMSR of a reserved bit raise #GP (a script cannot
  * take it: guest_fault); an overflow with INT set delivers the LVTPC vector; PERF_CAPABILITIES
- * faults without CPUID PDCM; snapshots restore the vPMU; pmu_invariants catches a broken vPMU.
+ * faults without CPUID PDCM; snapshots restore the vPMU; pmu_invariants catches a broken vPMU;
+ * with two vCPUs each counts its own instructions.
  * State is read through the algorithm's private layout (hv/kvm/kvm_int.h). */
 #include <criterion/criterion.h>
 
@@ -82,6 +83,35 @@ Test(kvm_pmu, counter_counts_guest_instructions)
 	          "PMC0: wanted 1000 instructions (+ the exiting ones), got %llu",
 	          (unsigned long long)v);
 	cr_expect(!has_finding(&f, "guest_fault"), "no #GP wanted");
+	fixture_free(&f);
+}
+
+/* SDM 21.2: a counter counts the logical processor it belongs to: with two vCPUs each vCPU's PMC0
+ * counts its own 1,000 instructions, not the VM's 2,000 (nor nothing, as before per-vCPU counts) */
+Test(kvm_pmu, each_vcpu_counts_its_own_instructions)
+{
+	static const char fmt[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"vcpus\":2},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\"},\"guest\":{\"script\":{\"main\":["
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x186\",\"value\":\"" SEL_INST "\"},"
+	    "{\"op\":\"compute\",\"insns\":1000},{\"op\":\"rdmsr\",\"msr\":\"0xc1\"}]}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+
+	fixture_build(&f, fmt, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	for (unsigned i = 0; i < 2; i++) {
+		struct kvm_vcpu *kv = &((struct kvm_vm *)f.vm->hv_priv)->vcpus[i];
+		uint64_t v = pmu_counter_value(kv->pmu, false, 0);
+
+		cr_expect(
+		    v >= 1000 && v <= 1010,
+		    "vCPU %u PMC0: wanted its 1000 instructions (+ the exiting ones), got %llu", i,
+		    (unsigned long long)v);
+	}
 	fixture_free(&f);
 }
 

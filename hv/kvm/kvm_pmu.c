@@ -3,9 +3,9 @@
  * counters, FW_WRITE only); PMU MSR and RDPMC exits emulated on it (#GP where it refuses); guest
  * instructions retired counted at every exit (as instructions, and as core and reference cycles at
  * insn_ns each) and at an overflow timer armed at the predicted wrap (KVM's host perf event
- * overflowing); a PMI through LVTPC (kvm_pmu_deliver_pmi). Left out: branch, cache and slot events
- * (the engine does not report them), perf_event sampling skid, and SMP guests: the engine reports
- * the VM's instruction total only, so with more than one vCPU no events are counted. */
+ * overflowing); a PMI through LVTPC (kvm_pmu_deliver_pmi). Each vCPU counts its own instructions
+ * (hvsim_vcpu_instructions). Left out: branch, cache and slot events (the engine does not report
+ * them) and perf_event sampling skid. */
 #include "kvm_int.h"
 
 #include <hvsim/vm.h>
@@ -115,7 +115,7 @@ static void arm_overflow(struct kvm_vcpu *kv)
 	if (kv->pmu_timer)
 		hvsim_timer_cancel(vm, kv->pmu_timer);
 	kv->pmu_timer = 0;
-	if (kv->kvm->n != 1 || !next_pmi_insns(kv, sc, &n) || n > PMU_ARM_MAX_INSNS)
+	if (!next_pmi_insns(kv, sc, &n) || n > PMU_ARM_MAX_INSNS)
 		return;
 	kv->pmu_timer =
 	    hvsim_timer_arm(vm, now + n * sc->machine.insn_ns, kv->v, COOKIE_PMU_OVERFLOW);
@@ -130,14 +130,14 @@ void kvm_pmu_overflow_timer(struct kvm_vcpu *kv)
 void kvm_pmu_account(struct kvm_vcpu *kv)
 {
 	hvsim_vm *vm = kv->kvm->vm;
-	uint64_t total = hvsim_vm_summary(vm)->instructions, n = total - kv->pmu_insns;
+	uint64_t total = hvsim_vcpu_instructions(kv->v), n = total - kv->pmu_insns;
 	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
 	struct pmu_count_result r;
 	unsigned cpl;
 	bool pmi;
 
 	kv->pmu_insns = total;
-	if (!kv->pmu || kv->kvm->n != 1)
+	if (!kv->pmu)
 		return;
 	if (n == 0) {
 		arm_overflow(kv);

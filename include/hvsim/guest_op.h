@@ -23,7 +23,6 @@ enum guest_op_kind {
 	GOP_VMCALL,
 	GOP_VMMCALL,
 	GOP_TDCALL,
-	GOP_SEAMCALL,
 	GOP_INVLPG,
 	GOP_INVD,
 	GOP_WBINVD,
@@ -31,8 +30,9 @@ enum guest_op_kind {
 	GOP_CR, /* MOV to/from CR0/CR3/CR4/CR8, CLTS, LMSW */
 	GOP_RDRAND,
 	GOP_RDSEED,
-	GOP_MMIO, /* a load or store to an MMIO region */
-	GOP_VMX,  /* a VMX instruction (enum guest_vmx_insn) */
+	GOP_MMIO,     /* a load or store to an MMIO region */
+	GOP_VMX,      /* a VMX instruction (enum guest_vmx_insn) */
+	GOP_SEAMCALL, /* last: kinds keep their values for plug-ins (hv.h ABI 3) */
 	GOP_KIND_MAX,
 };
 

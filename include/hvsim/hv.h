@@ -14,7 +14,8 @@
 /* Bumped whenever struct hvsim_hv_ops or the engine services change incompatibly.
  * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services.
  * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services; check_invariants
- *    callback (hvsim_vm_check_invariants, scenario oracles.invariants). */
+ *    callback (hvsim_vm_check_invariants, scenario oracles.invariants). Compatible additions
+ *    since: GOP_SEAMCALL (after the existing kinds), hvsim_vcpu_instructions. */
 #define HVSIM_HV_ABI_VERSION 3
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
@@ -131,6 +132,8 @@ hvsim_vm *hvsim_vcpu_vm(hvsim_vcpu *v);
 void *hvsim_vcpu_priv(const hvsim_vcpu *v);
 void hvsim_vcpu_set_priv(hvsim_vcpu *v, void *priv);
 uint64_t hvsim_vcpu_now(const hvsim_vcpu *v);
+/* Guest instructions v retired so far (the VM's total is hvsim_vm_summary's). Can't fail. */
+uint64_t hvsim_vcpu_instructions(const hvsim_vcpu *v);
 
 uint64_t hvsim_vcpu_gpr(hvsim_vcpu *v, unsigned gpr);
 void hvsim_vcpu_set_gpr(hvsim_vcpu *v, unsigned gpr, uint64_t value);

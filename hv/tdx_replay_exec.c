@@ -41,17 +41,21 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 {
 	enum hvsim_status st = tdx_reset(mc->m, cfg, err);
 
-	if (st == HVSIM_OK)
+	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+		mc->checked = false;
+	}
 	return st;
 }
 
-static void flag(struct tdx_replay_step *s, const char *name, const char *why)
+/* Records the step's first broken invariant. Returns false: `ok = flag(...)`. */
+static bool flag(struct tdx_replay_step *s, const char *name, const char *why)
 {
 	if (s->bad)
-		return;
+		return false;
 	s->bad = name;
 	snprintf(s->why, sizeof(s->why), "%s", why);
+	return false;
 }
 
 static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
@@ -60,23 +64,43 @@ static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
 	memset(s, 0, sizeof(*s));
 	s->call = call;
 	s->lp = lp % TDX_LP_MAX;
-	tdx_copy(mc->before, mc->m);
+	/* before still holds the checked state when nobody wrote m since the last call */
+	if (!mc->checked || !tdx_replay_same(mc->m, mc->before)) {
+		tdx_copy(mc->before, mc->m);
+		mc->checked = false;
+	}
 }
 
-/* The invariants after any call. */
-static void check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
+/* The invariants after any call. On a module byte for byte as the checked state before it, each
+ * holds as it held there: no page changed type, nothing changed, and the single-state checks are
+ * pure functions of the same bytes. True when they ran in full and held: before must then take the
+ * new state. */
+static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
                         struct tdx_replay_step *s)
 {
 	char why[TDX_REPLAY_WHY_MAX];
+	bool same = tdx_replay_same(mc->m, mc->before), ok = true;
 
+	if (same && mc->checked)
+		return false;
 	if (!tdx_check(mc->m, why, sizeof(why)))
-		flag(s, "tdx_check", why);
+		ok = flag(s, "tdx_check", why);
 	if (!tdx_replay_inv_page_owner(mc->m, why, sizeof(why)))
-		flag(s, "page_owner_function", why);
+		ok = flag(s, "page_owner_function", why);
 	if (!tdx_replay_inv_pamt_types(mc->before, mc->m, leaf, status, why, sizeof(why)))
-		flag(s, "pamt_type_consistent", why);
+		ok = flag(s, "pamt_type_consistent", why);
 	if (!tdx_replay_inv_no_effect(mc->before, mc->m, status, why, sizeof(why)))
-		flag(s, "failure_without_effect", why);
+		ok = flag(s, "failure_without_effect", why);
+	mc->checked = ok;
+	return ok && !same;
+}
+
+/* After the call and its bookkeeping (which reads before): before becomes the state just checked.
+ */
+static void finish(struct tdx_replay_machine *mc, bool copy)
+{
+	if (copy)
+		tdx_copy(mc->before, mc->m);
 }
 
 /* The machine's own vCPU-to-LP map follows what the leaf did. */
@@ -103,6 +127,7 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 	unsigned leaf = (unsigned)(in->rax & 0xffff);
 	struct tdx_regs *r = &out->out;
 	char why[TDX_REPLAY_WHY_MAX];
+	bool copy;
 
 	begin(mc, TDX_REPLAY_SEAMCALL, lp, out);
 	out->in = (struct tdx_regs){
@@ -117,8 +142,9 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 		flag(out, "lifecycle_order", why);
 	if (!tdx_replay_inv_association(mc, out->lp, leaf, &out->in, r->rax, why, sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	check_state(mc, leaf, r->rax, out);
+	copy = check_state(mc, leaf, r->rax, out);
 	track(mc, out->lp, leaf, &out->in, r);
+	finish(mc, copy);
 }
 
 void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
@@ -136,14 +162,14 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
 	                                sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out);
+	finish(mc, check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out));
 }
 
 void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_replay_step *out)
 {
 	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
 	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
-	check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out);
+	finish(mc, check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out));
 }
 
 uint64_t tdx_replay_status(const struct tdx_replay_step *s)

@@ -28,6 +28,11 @@ struct tdx_replay_machine {
 	struct tdx_module *m;
 	struct tdx_module *before;               /* the state before the running call */
 	uint8_t assoc[TDX_TD_MAX][TDX_VCPU_MAX]; /* vCPU -> LP since its last entry, TDX_NONE */
+	/* Between calls: before holds the last state after a call on which every state invariant
+	 * (tdx_check, page_owner_function) held. A call that leaves the module byte for byte as
+	 * that state needs not run them again: they are pure functions of those bytes. A call from
+	 * any other state (the first, or one after someone wrote m) copies and checks in full. */
+	bool checked;
 };
 
 /* The calls a replay executes. */
@@ -128,6 +133,8 @@ bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_modu
                                unsigned leaf, uint64_t status, char *why, size_t cap);
 /* status_known: the status is one the TDX ABI defines (tdx_status_known). */
 bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap);
+/* True when a and b hold the same bytes up to a's used ones (tdx_used_bytes). Pure. */
+bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b);
 /* failure_without_effect: an error or warning status left the module byte for byte unchanged. */
 bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_module *a,
                               uint64_t status, char *why, size_t cap);

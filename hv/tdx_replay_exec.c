@@ -64,25 +64,59 @@ static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
 	memset(s, 0, sizeof(*s));
 	s->call = call;
 	s->lp = lp % TDX_LP_MAX;
-	/* before still holds the checked state when nobody wrote m since the last call */
-	if (!mc->checked || !tdx_replay_same(mc->m, mc->before)) {
+	if (!mc->checked)
 		tdx_copy(mc->before, mc->m);
-		mc->checked = false;
-	}
+}
+
+/* The PAMT entries [*lo, *hi) that bytes [first, end) of a module touch; true when they touch the
+ * header before the PAMT too. */
+static bool touched(const struct tdx_module *m, size_t first, size_t end, uint32_t *lo,
+                    uint32_t *hi)
+{
+	const size_t base = offsetof(struct tdx_module, pamt), sz = sizeof(struct tdx_pamt);
+
+	*lo = first < base ? 0 : (uint32_t)((first - base) / sz);
+	*hi = end <= base ? 0 : (uint32_t)((end - base + sz - 1) / sz);
+	if (*hi > m->cfg.mem_pages)
+		*hi = m->cfg.mem_pages;
+	if (*lo > *hi)
+		*lo = *hi;
+	return first < base;
+}
+
+/* The state invariants after a call from the checked state (mc->before) that changed the bytes
+ * [first, end): each verdict as the full check would give it, reading only what changed and what
+ * it could clash with (tdx_check_since and the *_since forms). False when one may not hold: the
+ * full checks then run and say which. */
+static bool holds_since(const struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
+                        size_t first, size_t end)
+{
+	uint32_t lo, hi;
+	bool header = touched(mc->m, first, end, &lo, &hi);
+
+	return (status & TDX_STATUS_MASK) == TDX_SUCCESS &&
+	       tdx_check_since(mc->before, mc->m, lo, hi, header) &&
+	       tdx_replay_page_owner_since(mc->before, mc->m, lo, hi) &&
+	       tdx_replay_pamt_types_since(mc->before, mc->m, leaf, status, lo, hi);
 }
 
 /* The invariants after any call. On a module byte for byte as the checked state before it, each
  * holds as it held there: no page changed type, nothing changed, and the single-state checks are
- * pure functions of the same bytes. True when they ran in full and held: before must then take the
- * new state. */
+ * pure functions of the same bytes. After a change from the checked state, holds_since; from any
+ * other state, or when that is not sure, the full checks. True when they held: before must then
+ * take the bytes [*first, *end) of the new state. */
 static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
-                        struct tdx_replay_step *s)
+                        struct tdx_replay_step *s, size_t *first, size_t *end)
 {
 	char why[TDX_REPLAY_WHY_MAX];
-	bool same = tdx_replay_same(mc->m, mc->before), ok = true;
+	bool same = !tdx_replay_diff(mc->m, mc->before, first, end), ok = true;
 
+	if (same)
+		*first = *end = 0;
 	if (same && mc->checked)
 		return false;
+	if (!same && mc->checked && holds_since(mc, leaf, status, *first, *end))
+		return true;
 	if (!tdx_check(mc->m, why, sizeof(why)))
 		ok = flag(s, "tdx_check", why);
 	if (!tdx_replay_inv_page_owner(mc->m, why, sizeof(why)))
@@ -95,12 +129,12 @@ static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t s
 	return ok && !same;
 }
 
-/* After the call and its bookkeeping (which reads before): before becomes the state just checked.
- */
-static void finish(struct tdx_replay_machine *mc, bool copy)
+/* After the call and its bookkeeping (which reads before): before takes the changed bytes
+ * [first, end) of the state just checked. */
+static void finish(struct tdx_replay_machine *mc, bool copy, size_t first, size_t end)
 {
 	if (copy)
-		tdx_copy(mc->before, mc->m);
+		memcpy((uint8_t *)mc->before + first, (const uint8_t *)mc->m + first, end - first);
 }
 
 /* The machine's own vCPU-to-LP map follows what the leaf did. */
@@ -127,6 +161,7 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 	unsigned leaf = (unsigned)(in->rax & 0xffff);
 	struct tdx_regs *r = &out->out;
 	char why[TDX_REPLAY_WHY_MAX];
+	size_t first, end;
 	bool copy;
 
 	begin(mc, TDX_REPLAY_SEAMCALL, lp, out);
@@ -142,9 +177,9 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 		flag(out, "lifecycle_order", why);
 	if (!tdx_replay_inv_association(mc, out->lp, leaf, &out->in, r->rax, why, sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	copy = check_state(mc, leaf, r->rax, out);
+	copy = check_state(mc, leaf, r->rax, out, &first, &end);
 	track(mc, out->lp, leaf, &out->in, r);
-	finish(mc, copy);
+	finish(mc, copy, first, end);
 }
 
 void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
@@ -152,6 +187,8 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 {
 	struct tdx_regs *g = &out->out;
 	char why[TDX_REPLAY_WHY_MAX];
+	size_t first, end;
+	bool copy;
 
 	begin(mc, TDX_REPLAY_TDCALL, lp, out);
 	out->in = (struct tdx_regs){.rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r11 = in->r11};
@@ -162,14 +199,20 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
 	                                sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	finish(mc, check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out));
+	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out, &first,
+	                   &end);
+	finish(mc, copy, first, end);
 }
 
 void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_replay_step *out)
 {
+	size_t first, end;
+	bool copy;
+
 	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
 	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
-	finish(mc, check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out));
+	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out, &first, &end);
+	finish(mc, copy, first, end);
 }
 
 uint64_t tdx_replay_status(const struct tdx_replay_step *s)

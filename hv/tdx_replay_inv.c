@@ -14,7 +14,8 @@ __attribute__((format(printf, 3, 4))) static bool fail(char *why, size_t cap, co
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
+	if (why && cap)
+		vsnprintf(why, cap, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -49,6 +50,19 @@ static bool gpa_once(const struct tdx_module *m, uint32_t i, char *why, size_t c
 			return fail(why, cap, "TD %u: GPA %#llx maps pages %u and %u", e->td,
 			            (unsigned long long)e->gpa, j, i);
 	return true;
+}
+
+/* Pages a TD holds, per TD: all but its TDR, and its TDCS pages. */
+struct owned {
+	unsigned count[TDX_TD_MAX], tdcx[TDX_TD_MAX];
+};
+
+static void own(struct owned *o, const struct tdx_pamt *e)
+{
+	if (e->td >= TDX_TD_MAX)
+		return;
+	o->count[e->td] += e->pt != PT_TDR;
+	o->tdcx[e->td] += e->pt == PT_TDCX && e->vcpu == TDX_NONE;
 }
 
 bool tdx_replay_inv_page_owner(const struct tdx_module *m, char *why, size_t cap)
@@ -96,13 +110,54 @@ static bool transition_ok(unsigned leaf, uint8_t from, uint8_t to)
 	}
 }
 
-bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
-                               unsigned leaf, uint64_t status, char *why, size_t cap)
+/* No GPA of page i's TD mapped by another page of m. */
+static bool gpa_alone(const struct tdx_module *m, uint32_t i)
+{
+	const struct tdx_pamt *e = &m->pamt[i];
+
+	for (uint32_t j = 0; j < m->cfg.mem_pages; j++)
+		if (j != i && m->pamt[j].pt == PT_REG && m->pamt[j].td == e->td &&
+		    m->pamt[j].gpa == e->gpa)
+			return false;
+	return true;
+}
+
+bool tdx_replay_page_owner_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 uint32_t lo, uint32_t hi)
+{
+	struct owned lost, got;
+
+	memset(&lost, 0, sizeof(lost));
+	memset(&got, 0, sizeof(got));
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (a->td[t].used != b->td[t].used || a->td[t].tdr != b->td[t].tdr ||
+		    (a->td[t].used && a->td[t].tdr >= lo && a->td[t].tdr < hi))
+			return tdx_replay_inv_page_owner(a, NULL, 0); /* owners' TDRs moved */
+	for (uint32_t i = lo; i < hi; i++) {
+		if (!free_type(b->pamt[i].pt))
+			own(&lost, &b->pamt[i]);
+		if (free_type(a->pamt[i].pt))
+			continue;
+		if (!owner_live(a, i, NULL, 0) || (a->pamt[i].pt == PT_REG && !gpa_alone(a, i)))
+			return false;
+		own(&got, &a->pamt[i]);
+	}
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (a->td[t].used &&
+		    (b->td[t].chldcnt - lost.count[t] + got.count[t] != a->td[t].chldcnt ||
+		     b->td[t].tdcx - lost.tdcx[t] + got.tdcx[t] != a->td[t].tdcx))
+			return false;
+	return true;
+}
+
+/* pamt_type_consistent over the pages [lo, hi); the others must be the same in b and a. */
+static bool pamt_types_in(const struct tdx_module *b, const struct tdx_module *a, unsigned leaf,
+                          uint64_t status, uint32_t lo, uint32_t hi, char *why, size_t cap)
 {
 	unsigned changed = 0;
 	bool ok = (status & TDX_STATUS_MASK) == TDX_SUCCESS;
 
-	for (uint32_t i = 0; i < a->cfg.mem_pages; i++) {
+	for (uint32_t i = lo; i < hi; i++) {
 		const struct tdx_pamt *x = &b->pamt[i], *y = &a->pamt[i];
 
 		if (x->pt == y->pt && (free_type(x->pt) || x->td == y->td))
@@ -121,11 +176,61 @@ bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_modu
 	return true;
 }
 
+bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
+                               unsigned leaf, uint64_t status, char *why, size_t cap)
+{
+	return pamt_types_in(b, a, leaf, status, 0, a->cfg.mem_pages, why, cap);
+}
+
+bool tdx_replay_pamt_types_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 unsigned leaf, uint64_t status, uint32_t lo, uint32_t hi)
+{
+	return pamt_types_in(b, a, leaf, status, lo, hi, NULL, 0);
+}
+
 bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap)
 {
 	if (!tdx_status_known(status))
 		return fail(why, cap, "status %#llx is not a TDX ABI status",
 		            (unsigned long long)status);
+	return true;
+}
+
+/* Blocks of 64 bytes compared without memcmp, which libFuzzer intercepts (and records) per call. */
+#define BLOCK 64u
+
+/* True when the block at offset i of x and y (n bytes in all) differs. */
+static bool block_differs(const uint8_t *x, const uint8_t *y, size_t i, size_t n)
+{
+	uint64_t d = 0, u, v;
+
+	if (i + BLOCK > n) {
+		for (; i < n; i++)
+			d |= x[i] ^ y[i];
+		return d != 0;
+	}
+	for (unsigned k = 0; k < BLOCK; k += 8) {
+		memcpy(&u, x + i + k, sizeof(u));
+		memcpy(&v, y + i + k, sizeof(v));
+		d |= u ^ v;
+	}
+	return d != 0;
+}
+
+bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
+                     size_t *end)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+	size_t n = tdx_used_bytes(a), i = 0, j = (n + BLOCK - 1) / BLOCK * BLOCK;
+
+	while (i < n && !block_differs(x, y, i, n))
+		i += BLOCK;
+	if (i >= n)
+		return false;
+	while (j > i + BLOCK && !block_differs(x, y, j - BLOCK, n))
+		j -= BLOCK;
+	*first = i;
+	*end = j < n ? j : n;
 	return true;
 }
 

@@ -122,6 +122,21 @@ static bool gpa_alone(const struct tdx_module *m, uint32_t i)
 	return true;
 }
 
+/* Whether no page outside the range may be judged otherwise in a than in b: true when every TD
+ * live in b stays live with its TDR page still its TDR (a TD that came to life was named by no
+ * page in b). */
+static bool owners_bounded(const struct tdx_module *b, const struct tdx_module *a)
+{
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (x->used && (!y->used || x->tdr != y->tdr || a->pamt[y->tdr].pt != PT_TDR ||
+		                a->pamt[y->tdr].td != t))
+			return false;
+	}
+	return true;
+}
+
 bool tdx_replay_page_owner_since(const struct tdx_module *b, const struct tdx_module *a,
                                  uint32_t lo, uint32_t hi)
 {
@@ -129,24 +144,26 @@ bool tdx_replay_page_owner_since(const struct tdx_module *b, const struct tdx_mo
 
 	memset(&lost, 0, sizeof(lost));
 	memset(&got, 0, sizeof(got));
-	for (unsigned t = 0; t < TDX_TD_MAX; t++)
-		if (a->td[t].used != b->td[t].used || a->td[t].tdr != b->td[t].tdr ||
-		    (a->td[t].used && a->td[t].tdr >= lo && a->td[t].tdr < hi))
-			return tdx_replay_inv_page_owner(a, NULL, 0); /* owners' TDRs moved */
-	for (uint32_t i = lo; i < hi; i++) {
+	for (uint32_t i = lo; i < hi; i++)
 		if (!free_type(b->pamt[i].pt))
 			own(&lost, &b->pamt[i]);
+	if (!owners_bounded(b, a))
+		return tdx_replay_inv_page_owner(a, NULL, 0);
+	for (uint32_t i = lo; i < hi; i++) {
 		if (free_type(a->pamt[i].pt))
 			continue;
 		if (!owner_live(a, i, NULL, 0) || (a->pamt[i].pt == PT_REG && !gpa_alone(a, i)))
 			return false;
 		own(&got, &a->pamt[i]);
 	}
-	for (unsigned t = 0; t < TDX_TD_MAX; t++)
-		if (a->td[t].used &&
-		    (b->td[t].chldcnt - lost.count[t] + got.count[t] != a->td[t].chldcnt ||
-		     b->td[t].tdcx - lost.tdcx[t] + got.tdcx[t] != a->td[t].tdcx))
-			return false;
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (y->used &&
+		    ((x->used ? x->chldcnt : 0) - lost.count[t] + got.count[t] != y->chldcnt ||
+		     (x->used ? x->tdcx : 0) - lost.tdcx[t] + got.tdcx[t] != y->tdcx))
+			return false; /* a TD not live in b: no page named it */
+	}
 	return true;
 }
 

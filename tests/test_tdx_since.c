@@ -86,7 +86,36 @@ static void take_page(struct tdx_module *a, uint32_t i, unsigned k)
 	a->td[0].vcpu[0].tdvpx += e->pt == PT_TDCX && e->vcpu == 0;
 }
 
+/* Header changes with page i: a second TD created with page i as its TDR (k 0), TD 0's vCPU 0
+ * gone with page i freed (k 1) or kept (k 2), TD 0 gone with page i freed (k 3), the TDMR's
+ * initialized part one page shorter (k 4) or longer (k 5). */
+static void life(struct tdx_module *a, uint32_t i, unsigned k)
+{
+	switch (k) {
+	case 0:
+		a->td[1] = a->td[0];
+		a->td[1].tdr = i;
+		a->td[1].chldcnt = a->td[1].tdcx = 0;
+		memset(a->td[1].vcpu, 0, sizeof(a->td[1].vcpu));
+		a->pamt[i].pt = PT_TDR;
+		a->pamt[i].td = 1;
+		break;
+	case 1:
+	case 2:
+		a->td[0].vcpu[0].used = false;
+		if (k == 1)
+			free_page(a, i, 1);
+		break;
+	case 3:
+		a->td[0].used = false;
+		free_page(a, i, 0);
+		break;
+	default: a->tdmr_done += k == 4 ? -1u : 1u; break;
+	}
+}
+
 static const struct change changes[] = {
+    {"life", life, 6},
     {"type", set_type, sizeof(types)},
     {"owner", set_td, sizeof(slots)},
     {"vcpu", set_vcpu, sizeof(slots)},

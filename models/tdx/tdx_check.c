@@ -252,21 +252,44 @@ bool tdx_check(const struct tdx_module *m, char *why, size_t cap)
 
 /* ---- After a change (tdx_check_since) ---- */
 
-/* What the per-page rules read besides the page's own entry: the TDMR, which TD slots and vCPUs
- * are live, their TDR and TDVPR pages. */
-static bool page_deps_same(const struct tdx_module *b, const struct tdx_module *a)
+/* A page of [lo, hi). */
+static bool in_range(uint32_t page, uint32_t lo, uint32_t hi)
+{
+	return page >= lo && page < hi;
+}
+
+/* What the per-page rules read besides the page's own entry (the TDMR, which TD slots and vCPUs
+ * are live, their TDR and TDVPR pages), changed from b to a so that only pages of [lo, hi) (tb:
+ * b's counted) and [*xlo, *xhi) (the pages TDH.SYS.TDMR.INIT added) may judge otherwise: a TD or
+ * vCPU that came to life (nothing outside the range named it in b), or one that went with every
+ * page that named it. False for any other change: then all pages must be judged again. */
+static bool deps_bounded(const struct tdx_module *b, const struct tdx_module *a, uint32_t lo,
+                         uint32_t hi, const struct tally *tb, uint32_t *xlo, uint32_t *xhi)
 {
 	if (a->cfg.mem_pages != b->cfg.mem_pages || a->tdmr_base != b->tdmr_base ||
-	    a->tdmr_pages != b->tdmr_pages || a->rsvd_pages != b->rsvd_pages ||
-	    a->tdmr_done != b->tdmr_done)
+	    a->tdmr_pages != b->tdmr_pages || a->rsvd_pages != b->rsvd_pages)
+		return false;
+	*xlo = a->tdmr_base + (a->tdmr_done < b->tdmr_done ? a->tdmr_done : b->tdmr_done);
+	*xhi = a->tdmr_base + (a->tdmr_done < b->tdmr_done ? b->tdmr_done : a->tdmr_done);
+	if (*xhi > a->cfg.mem_pages)
 		return false;
 	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
-		if (a->td[t].used != b->td[t].used || a->td[t].tdr != b->td[t].tdr)
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (x->used && !y->used &&
+		    (tb->children[t] != x->chldcnt || !in_range(x->tdr, lo, hi)))
+			return false; /* gone, but a page outside the range still names it */
+		if (!x->used || !y->used)
+			continue;
+		if (x->tdr != y->tdr)
 			return false;
-		for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
-			if (a->td[t].vcpu[v].used != b->td[t].vcpu[v].used ||
-			    a->td[t].vcpu[v].tdvpr != b->td[t].vcpu[v].tdvpr)
+		for (unsigned v = 0; v < TDX_VCPU_MAX; v++) {
+			const struct tdx_vcpu *p = &x->vcpu[v], *q = &y->vcpu[v];
+
+			if ((!p->used && q->used) || (p->used && q->used && p->tdvpr != q->tdvpr) ||
+			    (p->used && !q->used && !in_range(p->tdvpr, lo, hi)))
 				return false;
+		}
 	}
 	return true;
 }
@@ -325,12 +348,13 @@ static bool counts_ok(const struct tdx_module *b, const struct tdx_module *a,
 		if (y->tdr >= a->cfg.mem_pages || a->pamt[y->tdr].pt != PT_TDR ||
 		    a->pamt[y->tdr].td != t)
 			return false;
-		if (x->chldcnt - tb->children[t] + ta->children[t] != y->chldcnt ||
-		    x->tdcx - tb->tdcx[t] + ta->tdcx[t] != y->tdcx)
+		/* a TD not live in b: no page named it */
+		if ((x->used ? x->chldcnt : 0) - tb->children[t] + ta->children[t] != y->chldcnt ||
+		    (x->used ? x->tdcx : 0) - tb->tdcx[t] + ta->tdcx[t] != y->tdcx)
 			return false;
 		for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
 			if (y->vcpu[v].used &&
-			    x->vcpu[v].tdvpx - tb->tdvpx[t][v] + ta->tdvpx[t][v] !=
+			    (x->used ? x->vcpu[v].tdvpx : 0) - tb->tdvpx[t][v] + ta->tdvpx[t][v] !=
 			        y->vcpu[v].tdvpx)
 				return false;
 	}
@@ -341,14 +365,15 @@ bool tdx_check_since(const struct tdx_module *b, const struct tdx_module *a, uin
                      uint32_t hi, bool header)
 {
 	struct tally tb, ta;
+	uint32_t xlo, xhi;
 
-	if (!page_deps_same(b, a))
+	tally_range(b, lo, hi, &tb);
+	if (header && !deps_bounded(b, a, lo, hi, &tb, &xlo, &xhi))
 		return tdx_check(a, NULL, 0);
-	if (header && !header_ok(a))
+	if (header && (!header_ok(a) || !pages_ok(a, xlo, xhi)))
 		return false;
 	if (!pages_ok(a, lo, hi))
 		return false;
-	tally_range(b, lo, hi, &tb);
 	tally_range(a, lo, hi, &ta);
 	return counts_ok(b, a, &tb, &ta);
 }

@@ -61,7 +61,13 @@ static bool flag(struct tdx_replay_step *s, const char *name, const char *why)
 static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
                   struct tdx_replay_step *s)
 {
-	memset(s, 0, sizeof(*s));
+	static const struct tdx_regs zero;
+
+	/* every field but the reason's text, which is read only after bad is set */
+	s->in = s->out = s->host = zero;
+	s->exited = false;
+	s->bad = NULL;
+	s->why[0] = '\0';
 	s->call = call;
 	s->lp = lp % TDX_LP_MAX;
 	if (!mc->checked)
@@ -77,8 +83,8 @@ static bool touched(const struct tdx_module *m, size_t first, size_t end, uint32
 
 	*lo = first < base ? 0 : (uint32_t)((first - base) / sz);
 	*hi = end <= base ? 0 : (uint32_t)((end - base + sz - 1) / sz);
-	if (*hi > m->cfg.mem_pages)
-		*hi = m->cfg.mem_pages;
+	if (*hi > m->cfg.mem_pages || *hi > TDX_MEM_PAGES_MAX)
+		*hi = m->cfg.mem_pages < TDX_MEM_PAGES_MAX ? m->cfg.mem_pages : TDX_MEM_PAGES_MAX;
 	if (*lo > *hi)
 		*lo = *hi;
 	return first < base;

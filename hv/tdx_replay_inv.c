@@ -214,19 +214,39 @@ bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap)
 }
 
 /* Blocks of 64 bytes compared without memcmp, which libFuzzer intercepts (and records) per call. */
-#define BLOCK 64u
+/* The used bytes of m, at most the whole model (a broken configuration must not read past it). */
+static size_t used(const struct tdx_module *m)
+{
+	size_t n = tdx_used_bytes(m);
 
-/* True when the block at offset i of x and y (n bytes in all) differs. */
-static bool block_differs(const uint8_t *x, const uint8_t *y, size_t i, size_t n)
+	return n < sizeof(*m) ? n : sizeof(*m);
+}
+
+#define BLOCK  64u  /* the granularity of a diff's range */
+#define STRIDE 256u /* bytes compared between two tests of the result */
+
+/* True when the len bytes at offset i of x and y differ (len a multiple of 8, or the tail). */
+static bool differs(const uint8_t *x, const uint8_t *y, size_t i, size_t len)
+{
+	uint64_t d = 0, u, v;
+	size_t k = 0;
+
+	for (; k + 8 <= len; k += 8) {
+		memcpy(&u, x + i + k, sizeof(u));
+		memcpy(&v, y + i + k, sizeof(v));
+		d |= u ^ v;
+	}
+	for (; k < len; k++)
+		d |= (uint64_t)(x[i + k] ^ y[i + k]);
+	return d != 0;
+}
+
+/* True when the STRIDE bytes at offset i of x and y differ. */
+static bool stride_differs(const uint8_t *x, const uint8_t *y, size_t i)
 {
 	uint64_t d = 0, u, v;
 
-	if (i + BLOCK > n) {
-		for (; i < n; i++)
-			d |= x[i] ^ y[i];
-		return d != 0;
-	}
-	for (unsigned k = 0; k < BLOCK; k += 8) {
+	for (unsigned k = 0; k < STRIDE; k += 8) {
 		memcpy(&u, x + i + k, sizeof(u));
 		memcpy(&v, y + i + k, sizeof(v));
 		d |= u ^ v;
@@ -234,27 +254,39 @@ static bool block_differs(const uint8_t *x, const uint8_t *y, size_t i, size_t n
 	return d != 0;
 }
 
+/* The first (last, when back) differing BLOCK in [lo, hi) of the n bytes, which differ there. */
+static size_t refine(const uint8_t *x, const uint8_t *y, size_t lo, size_t hi, size_t n, bool back)
+{
+	size_t i = back ? (hi - lo - 1) / BLOCK * BLOCK + lo : lo;
+
+	while (!differs(x, y, i, (i + BLOCK < n ? i + BLOCK : n) - i))
+		i = back ? i - BLOCK : i + BLOCK;
+	return i;
+}
+
 bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
                      size_t *end)
 {
 	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-	size_t n = tdx_used_bytes(a), i = 0, j = (n + BLOCK - 1) / BLOCK * BLOCK;
+	size_t n = used(a), i = 0, j = (n + STRIDE - 1) / STRIDE * STRIDE, last;
 
-	while (i < n && !block_differs(x, y, i, n))
-		i += BLOCK;
-	if (i >= n)
-		return false;
-	while (j > i + BLOCK && !block_differs(x, y, j - BLOCK, n))
-		j -= BLOCK;
-	*first = i;
-	*end = j < n ? j : n;
+	while (i + STRIDE <= n && !stride_differs(x, y, i))
+		i += STRIDE;
+	if (!differs(x, y, i, (i + STRIDE < n ? i + STRIDE : n) - i))
+		return false; /* the tail, when the strides ran out */
+	*first = refine(x, y, i, i + STRIDE < n ? i + STRIDE : n, n, false);
+	while (j - STRIDE > i && (j <= n ? !stride_differs(x, y, j - STRIDE)
+	                                 : !differs(x, y, j - STRIDE, n - (j - STRIDE))))
+		j -= STRIDE;
+	last = refine(x, y, *first, j < n ? j : n, n, true);
+	*end = last + BLOCK < n ? last + BLOCK : n;
 	return true;
 }
 
 bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b)
 {
 	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-	size_t n = tdx_used_bytes(a), i = 0;
+	size_t n = used(a), i = 0;
 
 	/* 64 bytes at a time without memcmp, which libFuzzer intercepts (and records) per call */
 	for (; i + 64 <= n; i += 64) {

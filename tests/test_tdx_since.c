@@ -225,7 +225,8 @@ Test(tdx_since, pamt_types_since_gives_pamt_type_consistents_verdict)
 	each_change(judge_types);
 }
 
-/* The diff the executor takes the range from covers every changed byte. */
+/* The diff the executor takes the range from covers every changed byte (one changed byte: within
+ * one 64-byte block). */
 Test(tdx_since, diff_covers_every_changed_byte)
 {
 	struct tdx_module *a;
@@ -236,6 +237,13 @@ Test(tdx_since, diff_covers_every_changed_byte)
 	n = tdx_used_bytes(f.m);
 	tdx_copy(a, f.m);
 	cr_assert(!tdx_replay_diff(a, f.m, &first, &end), "a copy differs");
+	for (size_t at = 0; at < n; at++) {
+		tdx_copy(a, f.m);
+		((uint8_t *)a)[at] ^= 0x80;
+		cr_assert(tdx_replay_diff(a, f.m, &first, &end) && first <= at && end > at &&
+		              end <= n && end - first <= 64,
+		          "byte %zu changed: range %zu-%zu of %zu", at, first, end, n);
+	}
 	for (size_t at = 0; at < n; at += 7) {
 		tdx_copy(a, f.m);
 		((uint8_t *)a)[at] ^= 0x10;

@@ -138,7 +138,7 @@ bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap);
 /* True when a and b hold the same bytes up to a's used ones (tdx_used_bytes). Pure. */
 bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b);
 /* Where a and b differ, up to a's used bytes: false when nowhere; else true with [*first, *end)
- * covering every differing byte (64-byte blocks, the end clipped to the used bytes). Pure. */
+ * from the first differing byte to just past the last. Pure. */
 bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
                      size_t *end);
 /* page_owner_function's verdict on a, given that it held on b and that a holds b's bytes except

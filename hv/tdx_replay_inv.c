@@ -302,6 +302,10 @@ bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, siz
 	j = stride_of(x, y, n, i, true);
 	last = refine(x, y, j > *first ? j : *first, j + STRIDE < n ? j + STRIDE : n, n, true);
 	*end = last + BLOCK < n ? last + BLOCK : n;
+	while (x[*first] == y[*first]) /* to the bytes: the blocks differ somewhere */
+		(*first)++;
+	while (x[*end - 1] == y[*end - 1])
+		(*end)--;
 	return true;
 }
 

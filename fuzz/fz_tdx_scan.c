@@ -16,23 +16,23 @@ static bool page_matches(const struct tdx_module *m, uint32_t i, bool owned)
 	return m->pamt[i].pt == PT_NDA && usable(m, i);
 }
 
-/* The n-th page (cyclically) that is free, or that some TD owns; page n when there is none. */
+/* The n-th page (cyclically) that is free, or that some TD owns; page n when there is none. One
+ * pass: the matching pages are listed, then the n-th taken. */
 uint64_t fz_tdx_nth_page(const struct tdx_module *m, uint64_t n, bool owned)
 {
-	uint32_t count = 0;
+	uint16_t match[TDX_MEM_PAGES_MAX];
+	uint32_t count = 0, pages = m->cfg.mem_pages < TDX_MEM_PAGES_MAX ? m->cfg.mem_pages
+	                                                                 : TDX_MEM_PAGES_MAX;
 
-	for (uint32_t i = 0; n == 0 && i < m->cfg.mem_pages; i++) /* the first: one pass */
-		if (page_matches(m, i, owned))
-			return (uint64_t)i * TDX_PAGE_SIZE;
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++)
+	for (uint32_t i = 0; i < pages; i++) {
+		match[count] = (uint16_t)i;
 		count += page_matches(m, i, owned);
+		if (n == 0 && count) /* the first: no need to count them all */
+			return (uint64_t)i * TDX_PAGE_SIZE;
+	}
 	if (count == 0)
 		return (n % m->cfg.mem_pages) * TDX_PAGE_SIZE;
-	n %= count;
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++)
-		if (page_matches(m, i, owned) && n-- == 0)
-			return (uint64_t)i * TDX_PAGE_SIZE;
-	return 0;
+	return (uint64_t)match[n % count] * TDX_PAGE_SIZE;
 }
 
 /* The TDR (or a vCPU's TDVPR) of the n-th live TD (vCPU), cyclically; page n when none. */

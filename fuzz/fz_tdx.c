@@ -166,51 +166,6 @@ void fz_tdx_encode(struct fz_out *o, const struct fz_tdx_op *op)
 
 /* ---- Operand shaping ---- */
 
-static bool usable(const struct tdx_module *m, uint32_t i)
-{
-	return i >= m->tdmr_base + m->rsvd_pages && i < m->tdmr_base + m->tdmr_done;
-}
-
-static bool page_matches(const struct tdx_module *m, uint32_t i, bool owned)
-{
-	if (owned)
-		return m->pamt[i].pt != PT_NDA && m->pamt[i].pt != PT_RSVD;
-	return m->pamt[i].pt == PT_NDA && usable(m, i);
-}
-
-/* The n-th page (cyclically) that is free, or that some TD owns; page n when there is none. */
-static uint64_t nth_page(const struct tdx_module *m, uint64_t n, bool owned)
-{
-	uint32_t count = 0;
-
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++)
-		count += page_matches(m, i, owned);
-	if (count == 0)
-		return (n % m->cfg.mem_pages) * TDX_PAGE_SIZE;
-	n %= count;
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++)
-		if (page_matches(m, i, owned) && n-- == 0)
-			return (uint64_t)i * TDX_PAGE_SIZE;
-	return 0;
-}
-
-/* The TDR (or a vCPU's TDVPR) of the n-th live TD (vCPU), cyclically; page n when none. */
-static uint64_t nth_td_page(const struct tdx_module *m, uint64_t n, bool tdvpr)
-{
-	uint32_t pages[TDX_TD_MAX * TDX_VCPU_MAX];
-	unsigned k = 0;
-
-	for (unsigned t = 0; t < TDX_TD_MAX; t++)
-		for (unsigned v = 0; m->td[t].used && v < (tdvpr ? TDX_VCPU_MAX : 1); v++)
-			if (!tdvpr)
-				pages[k++] = m->td[t].tdr;
-			else if (m->td[t].vcpu[v].used)
-				pages[k++] = m->td[t].vcpu[v].tdvpr;
-	if (k == 0)
-		return (n % m->cfg.mem_pages) * TDX_PAGE_SIZE;
-	return (uint64_t)pages[n % k] * TDX_PAGE_SIZE;
-}
-
 uint64_t fz_tdx_resolve(const struct tdx_module *m, const struct fz_tdx_opnd *x)
 {
 	unsigned level = (unsigned)(x->v >> 4) & 3;
@@ -219,10 +174,10 @@ uint64_t fz_tdx_resolve(const struct tdx_module *m, const struct fz_tdx_opnd *x)
 	switch (x->shape % FZ_TDX_SHAPE_COUNT) {
 	case FZ_TDX_RAW: return x->v;
 	case FZ_TDX_PAGE: return (x->v % m->cfg.mem_pages) * TDX_PAGE_SIZE;
-	case FZ_TDX_FREE: return nth_page(m, x->v, false);
-	case FZ_TDX_TDR: return nth_td_page(m, x->v, false);
-	case FZ_TDX_TDVPR: return nth_td_page(m, x->v, true);
-	case FZ_TDX_OWNED: return nth_page(m, x->v, true);
+	case FZ_TDX_FREE: return fz_tdx_nth_page(m, x->v, false);
+	case FZ_TDX_TDR: return fz_tdx_nth_td_page(m, x->v, false);
+	case FZ_TDX_TDVPR: return fz_tdx_nth_td_page(m, x->v, true);
+	case FZ_TDX_OWNED: return fz_tdx_nth_page(m, x->v, true);
 	case FZ_TDX_GPA:
 		gpa = FZ_TDX_GPA_BASE + (x->v & 15) * TDX_PAGE_SIZE;
 		return (gpa & ~((UINT64_C(1) << (12 + 9 * level)) - 1)) | level;
@@ -306,7 +261,8 @@ static bool next_create(const struct tdx_module *m, struct tdx_regs *r)
 {
 	for (unsigned i = 0; i < m->cfg.hkid_count; i++)
 		if (m->kot[i].state == KOT_HKID_FREE) {
-			set(r, TDH_MNG_CREATE, nth_page(m, 0, false), m->cfg.hkid_first + i, 0, 0);
+			set(r, TDH_MNG_CREATE, fz_tdx_nth_page(m, 0, false), m->cfg.hkid_first + i,
+			    0, 0);
 			return true;
 		}
 	return false;
@@ -326,13 +282,13 @@ static bool next_vcpu(const struct tdx_module *m, unsigned t, struct tdx_regs *r
 		if (!vc->used || vc->state != TDX_VCPU_UNINITIALIZED)
 			continue;
 		if (vc->tdvpx + 1u < m->cfg.tdvps_pages)
-			set(r, TDH_VP_ADDCX, nth_page(m, 0, false), tdvpr, 0, 0);
+			set(r, TDH_VP_ADDCX, fz_tdx_nth_page(m, 0, false), tdvpr, 0, 0);
 		else
 			set(r, TDH_VP_INIT, tdvpr, 0, 0, 0);
 		return true;
 	}
 	if (!any)
-		set(r, TDH_VP_CREATE, nth_page(m, 0, false), tdr, 0, 0);
+		set(r, TDH_VP_CREATE, fz_tdx_nth_page(m, 0, false), tdr, 0, 0);
 	return !any;
 }
 
@@ -344,11 +300,12 @@ static bool next_memory(const struct tdx_module *m, unsigned t, struct tdx_regs 
 		if (!tdx_sept_walk(m, t, FZ_TDX_GPA_BASE, l)) {
 			set(r, TDH_MEM_SEPT_ADD,
 			    (FZ_TDX_GPA_BASE & ~((UINT64_C(1) << (12 + 9 * l)) - 1)) | l, tdr,
-			    nth_page(m, 0, false), 0);
+			    fz_tdx_nth_page(m, 0, false), 0);
 			return true;
 		}
 	if (tdx_sept_leaf(m, t, FZ_TDX_GPA_BASE) == UINT32_MAX) {
-		set(r, TDH_MEM_PAGE_ADD, FZ_TDX_GPA_BASE, tdr, nth_page(m, 0, false), HOST_PA(m));
+		set(r, TDH_MEM_PAGE_ADD, FZ_TDX_GPA_BASE, tdr, fz_tdx_nth_page(m, 0, false),
+		    HOST_PA(m));
 		return true;
 	}
 	set(r, TDH_MR_FINALIZE, tdr, 0, 0, 0);
@@ -387,7 +344,7 @@ static bool next_build(const struct tdx_module *m, unsigned t, unsigned *lp, str
 		return true;
 	}
 	if (td->tdcx < m->cfg.tdcs_pages) {
-		set(r, TDH_MNG_ADDCX, nth_page(m, 0, false), tdr, 0, 0);
+		set(r, TDH_MNG_ADDCX, fz_tdx_nth_page(m, 0, false), tdr, 0, 0);
 		return true;
 	}
 	if (td->op_state == TDX_OP_UNINITIALIZED) {
@@ -404,9 +361,10 @@ static bool next_teardown(const struct tdx_module *m, unsigned t, unsigned *lp, 
 	const struct tdx_td *td = &m->td[t];
 	uint64_t tdr = (uint64_t)td->tdr * TDX_PAGE_SIZE;
 	const struct tdx_kot *k = tdx_kot_peek(m, td->hkid);
+	uint32_t i;
 
 	*lp = 0;
-	for (unsigned i = 0; i < m->cfg.lps; i++)
+	for (i = 0; i < m->cfg.lps; i++)
 		if (m->lp[i].in_td == t) {
 			*lp = i;
 			r->rax = EXIT_STEP;
@@ -431,12 +389,9 @@ static bool next_teardown(const struct tdx_module *m, unsigned t, unsigned *lp, 
 		    p == TDX_NONE ? tdr : 0, 0, 0, 0);
 		return true;
 	}
-	for (uint32_t i = 0; i < m->cfg.mem_pages; i++)
-		if (m->pamt[i].td == t && m->pamt[i].pt != PT_TDR) {
-			set(r, TDH_PHYMEM_PAGE_RECLAIM, (uint64_t)i * TDX_PAGE_SIZE, 0, 0, 0);
-			return true;
-		}
 	set(r, TDH_PHYMEM_PAGE_RECLAIM, tdr, 0, 0, 0);
+	if ((i = fz_tdx_first_child(m, t)) != UINT32_MAX)
+		r->rcx = (uint64_t)i * TDX_PAGE_SIZE;
 	return true;
 }
 

@@ -114,6 +114,14 @@ void fz_tdx_decode(struct fz_in *in, struct fz_tdx_op *op);
 void fz_tdx_encode(struct fz_out *o, const struct fz_tdx_op *op);
 /* The concrete value of an operand against the model now. Pure. */
 uint64_t fz_tdx_resolve(const struct tdx_module *m, const struct fz_tdx_opnd *x);
+/* The page (HPA) that is the n-th, cyclically, free (PT_NDA in the usable TDMR) page, or when
+ * owned the n-th page some TD owns; page n when there is none. Pure (fz_tdx_scan.c). */
+uint64_t fz_tdx_nth_page(const struct tdx_module *m, uint64_t n, bool owned);
+/* The TDR (or, when tdvpr, a vCPU's TDVPR) of the n-th live TD (vCPU), cyclically; page n when
+ * there is none. Pure. */
+uint64_t fz_tdx_nth_td_page(const struct tdx_module *m, uint64_t n, bool tdvpr);
+/* The first page TD slot td owns besides its TDR, UINT32_MAX when none. Pure. */
+uint32_t fz_tdx_first_child(const struct tdx_module *m, unsigned td);
 /* KVM's next step for the sel-th TD (build: init the module, create, keys, TDCS, init, vCPU,
  * Secure EPT, page, finalize, enter; teardown: exit, flush, flushdone, write-back, freeid,
  * reclaim) as a SEAMCALL on the right LP: regs and lp. False when there is nothing to do. Pure. */

@@ -41,42 +41,110 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 {
 	enum hvsim_status st = tdx_reset(mc->m, cfg, err);
 
-	if (st == HVSIM_OK)
+	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+		mc->checked = false;
+	}
 	return st;
 }
 
-static void flag(struct tdx_replay_step *s, const char *name, const char *why)
+/* Records the step's first broken invariant. Returns false: `ok = flag(...)`. */
+static bool flag(struct tdx_replay_step *s, const char *name, const char *why)
 {
 	if (s->bad)
-		return;
+		return false;
 	s->bad = name;
 	snprintf(s->why, sizeof(s->why), "%s", why);
+	return false;
 }
 
 static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
                   struct tdx_replay_step *s)
 {
-	memset(s, 0, sizeof(*s));
+	static const struct tdx_regs zero;
+
+	/* every field but the reason's text, which is read only after bad is set */
+	s->in = s->out = s->host = zero;
+	s->exited = false;
+	s->bad = NULL;
+	s->why[0] = '\0';
 	s->call = call;
 	s->lp = lp % TDX_LP_MAX;
-	tdx_copy(mc->before, mc->m);
+	if (!mc->checked)
+		tdx_copy(mc->before, mc->m);
 }
 
-/* The invariants after any call. */
-static void check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
-                        struct tdx_replay_step *s)
+/* The PAMT entries [*lo, *hi) that bytes [first, end) of a module touch; true when they touch the
+ * header before the PAMT too. */
+static bool touched(const struct tdx_module *m, size_t first, size_t end, uint32_t *lo,
+                    uint32_t *hi)
+{
+	const size_t base = offsetof(struct tdx_module, pamt), sz = sizeof(struct tdx_pamt);
+
+	*lo = first < base ? 0 : (uint32_t)((first - base) / sz);
+	*hi = end <= base ? 0 : (uint32_t)((end - base + sz - 1) / sz);
+	if (*hi > m->cfg.mem_pages || *hi > TDX_MEM_PAGES_MAX)
+		*hi = m->cfg.mem_pages < TDX_MEM_PAGES_MAX ? m->cfg.mem_pages : TDX_MEM_PAGES_MAX;
+	if (*lo > *hi)
+		*lo = *hi;
+	return first < base;
+}
+
+/* The state invariants after a call from the checked state (mc->before) that changed the bytes
+ * [first, end): each verdict as the full check would give it, reading only what changed and what
+ * it could clash with (tdx_check_since and the *_since forms). False when one may not hold: the
+ * full checks then run and say which. */
+static bool holds_since(const struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
+                        size_t first, size_t end)
+{
+	uint32_t lo, hi;
+	bool header = touched(mc->m, first, end, &lo, &hi);
+
+	return (status & TDX_STATUS_MASK) == TDX_SUCCESS &&
+	       tdx_check_since(mc->before, mc->m, lo, hi, header) &&
+	       tdx_replay_page_owner_since(mc->before, mc->m, lo, hi) &&
+	       tdx_replay_pamt_types_since(mc->before, mc->m, leaf, status, lo, hi);
+}
+
+/* The invariants after any call. On a module byte for byte as the checked state before it, each
+ * holds as it held there: no page changed type, nothing changed, and the single-state checks are
+ * pure functions of the same bytes. After a change from the checked state, holds_since; from any
+ * other state, or when that is not sure, the full checks. True when they held: before must then
+ * take the bytes [*first, *end) of the new state. */
+static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t status,
+                        struct tdx_replay_step *s, size_t *first, size_t *end)
 {
 	char why[TDX_REPLAY_WHY_MAX];
+	bool same, ok = true;
 
+	/* a failed call changes nothing (or breaks failure_without_effect): the library's memcmp,
+	 * which libFuzzer's hook records only when it differs, sees that fastest */
+	same = ((status & TDX_STATUS_MASK) != TDX_SUCCESS && tdx_replay_same(mc->m, mc->before)) ||
+	       !tdx_replay_diff(mc->m, mc->before, first, end);
+	if (same)
+		*first = *end = 0;
+	if (same && mc->checked)
+		return false;
+	if (!same && mc->checked && holds_since(mc, leaf, status, *first, *end))
+		return true;
 	if (!tdx_check(mc->m, why, sizeof(why)))
-		flag(s, "tdx_check", why);
+		ok = flag(s, "tdx_check", why);
 	if (!tdx_replay_inv_page_owner(mc->m, why, sizeof(why)))
-		flag(s, "page_owner_function", why);
+		ok = flag(s, "page_owner_function", why);
 	if (!tdx_replay_inv_pamt_types(mc->before, mc->m, leaf, status, why, sizeof(why)))
-		flag(s, "pamt_type_consistent", why);
+		ok = flag(s, "pamt_type_consistent", why);
 	if (!tdx_replay_inv_no_effect(mc->before, mc->m, status, why, sizeof(why)))
-		flag(s, "failure_without_effect", why);
+		ok = flag(s, "failure_without_effect", why);
+	mc->checked = ok;
+	return ok && !same;
+}
+
+/* After the call and its bookkeeping (which reads before): before takes the changed bytes
+ * [first, end) of the state just checked. */
+static void finish(struct tdx_replay_machine *mc, bool copy, size_t first, size_t end)
+{
+	if (copy)
+		memcpy((uint8_t *)mc->before + first, (const uint8_t *)mc->m + first, end - first);
 }
 
 /* The machine's own vCPU-to-LP map follows what the leaf did. */
@@ -103,6 +171,8 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 	unsigned leaf = (unsigned)(in->rax & 0xffff);
 	struct tdx_regs *r = &out->out;
 	char why[TDX_REPLAY_WHY_MAX];
+	size_t first, end;
+	bool copy;
 
 	begin(mc, TDX_REPLAY_SEAMCALL, lp, out);
 	out->in = (struct tdx_regs){
@@ -117,8 +187,9 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 		flag(out, "lifecycle_order", why);
 	if (!tdx_replay_inv_association(mc, out->lp, leaf, &out->in, r->rax, why, sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	check_state(mc, leaf, r->rax, out);
+	copy = check_state(mc, leaf, r->rax, out, &first, &end);
 	track(mc, out->lp, leaf, &out->in, r);
+	finish(mc, copy, first, end);
 }
 
 void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct tdx_regs *in,
@@ -126,6 +197,8 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 {
 	struct tdx_regs *g = &out->out;
 	char why[TDX_REPLAY_WHY_MAX];
+	size_t first, end;
+	bool copy;
 
 	begin(mc, TDX_REPLAY_TDCALL, lp, out);
 	out->in = (struct tdx_regs){.rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r11 = in->r11};
@@ -136,14 +209,20 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
 	                                sizeof(why)))
 		flag(out, "vcpu_lp_association", why);
-	check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out);
+	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, out->exited ? TDX_SUCCESS : g->rax, out, &first,
+	                   &end);
+	finish(mc, copy, first, end);
 }
 
 void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_replay_step *out)
 {
+	size_t first, end;
+	bool copy;
+
 	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
 	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
-	check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out);
+	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out, &first, &end);
+	finish(mc, copy, first, end);
 }
 
 uint64_t tdx_replay_status(const struct tdx_replay_step *s)

@@ -28,6 +28,13 @@ struct tdx_replay_machine {
 	struct tdx_module *m;
 	struct tdx_module *before;               /* the state before the running call */
 	uint8_t assoc[TDX_TD_MAX][TDX_VCPU_MAX]; /* vCPU -> LP since its last entry, TDX_NONE */
+	/* Between calls: before holds the state after the last call when every state invariant
+	 * (tdx_check, page_owner_function, pamt_type_consistent, failure_without_effect) held on
+	 * it; the next call then starts from it without a copy, and its checks read only the bytes
+	 * that changed since (a module byte for byte as that state passes as it did). m is written
+	 * only by the calls and tdx_replay_reset: a write between two calls counts as the next
+	 * call's. False: the next call copies m into before and checks in full. */
+	bool checked;
 };
 
 /* The calls a replay executes. */
@@ -128,6 +135,19 @@ bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_modu
                                unsigned leaf, uint64_t status, char *why, size_t cap);
 /* status_known: the status is one the TDX ABI defines (tdx_status_known). */
 bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap);
+/* True when a and b hold the same bytes up to a's used ones (tdx_used_bytes). Pure. */
+bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b);
+/* Where a and b differ, up to a's used bytes: false when nowhere; else true with [*first, *end)
+ * from the first differing byte to just past the last. Pure. */
+bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
+                     size_t *end);
+/* page_owner_function's verdict on a, given that it held on b and that a holds b's bytes except
+ * in its header (everything before the PAMT) and in the PAMT entries [lo, hi). Pure. */
+bool tdx_replay_page_owner_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 uint32_t lo, uint32_t hi);
+/* pamt_type_consistent's verdict when only the PAMT entries [lo, hi) may differ. Pure. */
+bool tdx_replay_pamt_types_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 unsigned leaf, uint64_t status, uint32_t lo, uint32_t hi);
 /* failure_without_effect: an error or warning status left the module byte for byte unchanged. */
 bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_module *a,
                               uint64_t status, char *why, size_t cap);

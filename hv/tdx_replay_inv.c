@@ -14,7 +14,8 @@ __attribute__((format(printf, 3, 4))) static bool fail(char *why, size_t cap, co
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
+	if (why && cap)
+		vsnprintf(why, cap, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -49,6 +50,19 @@ static bool gpa_once(const struct tdx_module *m, uint32_t i, char *why, size_t c
 			return fail(why, cap, "TD %u: GPA %#llx maps pages %u and %u", e->td,
 			            (unsigned long long)e->gpa, j, i);
 	return true;
+}
+
+/* Pages a TD holds, per TD: all but its TDR, and its TDCS pages. */
+struct owned {
+	unsigned count[TDX_TD_MAX], tdcx[TDX_TD_MAX];
+};
+
+static void own(struct owned *o, const struct tdx_pamt *e)
+{
+	if (e->td >= TDX_TD_MAX)
+		return;
+	o->count[e->td] += e->pt != PT_TDR;
+	o->tdcx[e->td] += e->pt == PT_TDCX && e->vcpu == TDX_NONE;
 }
 
 bool tdx_replay_inv_page_owner(const struct tdx_module *m, char *why, size_t cap)
@@ -96,13 +110,71 @@ static bool transition_ok(unsigned leaf, uint8_t from, uint8_t to)
 	}
 }
 
-bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
-                               unsigned leaf, uint64_t status, char *why, size_t cap)
+/* No GPA of page i's TD mapped by another page of m. */
+static bool gpa_alone(const struct tdx_module *m, uint32_t i)
+{
+	const struct tdx_pamt *e = &m->pamt[i];
+
+	for (uint32_t j = 0; j < m->cfg.mem_pages; j++)
+		if (j != i && m->pamt[j].pt == PT_REG && m->pamt[j].td == e->td &&
+		    m->pamt[j].gpa == e->gpa)
+			return false;
+	return true;
+}
+
+/* Whether no page outside the range may be judged otherwise in a than in b: true when every TD
+ * live in b stays live with its TDR page still its TDR (a TD that came to life was named by no
+ * page in b). */
+static bool owners_bounded(const struct tdx_module *b, const struct tdx_module *a)
+{
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (x->used && (!y->used || x->tdr != y->tdr || a->pamt[y->tdr].pt != PT_TDR ||
+		                a->pamt[y->tdr].td != t))
+			return false;
+	}
+	return true;
+}
+
+bool tdx_replay_page_owner_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 uint32_t lo, uint32_t hi)
+{
+	struct owned lost, got;
+
+	memset(&lost, 0, sizeof(lost));
+	memset(&got, 0, sizeof(got));
+	for (uint32_t i = lo; i < hi; i++)
+		if (!free_type(b->pamt[i].pt))
+			own(&lost, &b->pamt[i]);
+	if (!owners_bounded(b, a))
+		return tdx_replay_inv_page_owner(a, NULL, 0);
+	for (uint32_t i = lo; i < hi; i++) {
+		if (free_type(a->pamt[i].pt))
+			continue;
+		if (!owner_live(a, i, NULL, 0) || (a->pamt[i].pt == PT_REG && !gpa_alone(a, i)))
+			return false;
+		own(&got, &a->pamt[i]);
+	}
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (y->used &&
+		    ((x->used ? x->chldcnt : 0) - lost.count[t] + got.count[t] != y->chldcnt ||
+		     (x->used ? x->tdcx : 0) - lost.tdcx[t] + got.tdcx[t] != y->tdcx))
+			return false; /* a TD not live in b: no page named it */
+	}
+	return true;
+}
+
+/* pamt_type_consistent over the pages [lo, hi); the others must be the same in b and a. */
+static bool pamt_types_in(const struct tdx_module *b, const struct tdx_module *a, unsigned leaf,
+                          uint64_t status, uint32_t lo, uint32_t hi, char *why, size_t cap)
 {
 	unsigned changed = 0;
 	bool ok = (status & TDX_STATUS_MASK) == TDX_SUCCESS;
 
-	for (uint32_t i = 0; i < a->cfg.mem_pages; i++) {
+	for (uint32_t i = lo; i < hi; i++) {
 		const struct tdx_pamt *x = &b->pamt[i], *y = &a->pamt[i];
 
 		if (x->pt == y->pt && (free_type(x->pt) || x->td == y->td))
@@ -121,12 +193,125 @@ bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_modu
 	return true;
 }
 
+bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_module *a,
+                               unsigned leaf, uint64_t status, char *why, size_t cap)
+{
+	return pamt_types_in(b, a, leaf, status, 0, a->cfg.mem_pages, why, cap);
+}
+
+bool tdx_replay_pamt_types_since(const struct tdx_module *b, const struct tdx_module *a,
+                                 unsigned leaf, uint64_t status, uint32_t lo, uint32_t hi)
+{
+	return pamt_types_in(b, a, leaf, status, lo, hi, NULL, 0);
+}
+
 bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap)
 {
 	if (!tdx_status_known(status))
 		return fail(why, cap, "status %#llx is not a TDX ABI status",
 		            (unsigned long long)status);
 	return true;
+}
+
+/* The used bytes of m, at most the whole model (a broken configuration must not read past it). */
+static size_t used(const struct tdx_module *m)
+{
+	size_t n = tdx_used_bytes(m);
+
+	return n < sizeof(*m) ? n : sizeof(*m);
+}
+
+#define BLOCK  64u  /* the granularity of a diff's range */
+#define STRIDE 256u /* the first and last differing STRIDE are looked for first */
+
+/* The diff reads every used byte of two models after each call: ASan's per-load checks would
+ * make it a fifth of a sanitized fuzzing run, and it reads only inside two whole models (used()
+ * keeps it there), as sim/snapshot_mem.c's scan does. */
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize)
+#define DIFF_ATTR __attribute__((no_sanitize("address")))
+#endif
+#endif
+#ifndef DIFF_ATTR
+#define DIFF_ATTR
+#endif
+
+/* True when the len bytes at offset i of x and y differ (a loop, not memcmp: libFuzzer's hook
+ * would record every differing compare, at a cost above the compare's). */
+DIFF_ATTR static bool differs(const uint8_t *x, const uint8_t *y, size_t i, size_t len)
+{
+	uint64_t d = 0, u, v;
+	size_t k = 0;
+
+	for (; k + 8 <= len; k += 8) {
+		memcpy(&u, x + i + k, sizeof(u));
+		memcpy(&v, y + i + k, sizeof(v));
+		d |= u ^ v;
+	}
+	for (; k < len; k++)
+		d |= (uint64_t)(x[i + k] ^ y[i + k]);
+	return d != 0;
+}
+
+/* True when the STRIDE bytes at offset i of x and y differ. */
+DIFF_ATTR static bool stride_differs(const uint8_t *x, const uint8_t *y, size_t i)
+{
+	uint64_t d = 0, u, v;
+
+	for (unsigned k = 0; k < STRIDE; k += 8) {
+		memcpy(&u, x + i + k, sizeof(u));
+		memcpy(&v, y + i + k, sizeof(v));
+		d |= u ^ v;
+	}
+	return d != 0;
+}
+
+/* The first (last, when back) differing BLOCK of [lo, hi), of the n bytes; one must differ. */
+static size_t refine(const uint8_t *x, const uint8_t *y, size_t lo, size_t hi, size_t n, bool back)
+{
+	size_t i = back ? (hi - lo - 1) / BLOCK * BLOCK + lo : lo;
+
+	while (!differs(x, y, i, (i + BLOCK < n ? i + BLOCK : n) - i))
+		i = back ? i - BLOCK : i + BLOCK;
+	return i;
+}
+
+/* The offset of the STRIDE (clipped to n) that differs first (n when none), or last when back
+ * (from, the first, when none above it). */
+static size_t stride_of(const uint8_t *x, const uint8_t *y, size_t n, size_t from, bool back)
+{
+	size_t i = back ? (n - 1) / STRIDE * STRIDE : 0;
+
+	while (back ? i > from : i < n) {
+		if (i + STRIDE <= n ? stride_differs(x, y, i) : differs(x, y, i, n - i))
+			return i;
+		i = back ? i - STRIDE : i + STRIDE;
+	}
+	return i;
+}
+
+bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
+                     size_t *end)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+	size_t n = used(a), i, j, last;
+
+	if (n == 0 || (i = stride_of(x, y, n, 0, false)) >= n)
+		return false;
+	*first = refine(x, y, i, i + STRIDE < n ? i + STRIDE : n, n, false);
+	j = stride_of(x, y, n, i, true);
+	last = refine(x, y, j > *first ? j : *first, j + STRIDE < n ? j + STRIDE : n, n, true);
+	*end = last + BLOCK < n ? last + BLOCK : n;
+	while (x[*first] == y[*first]) /* to the bytes: the blocks differ somewhere */
+		(*first)++;
+	while (x[*end - 1] == y[*end - 1])
+		(*end)--;
+	return true;
+}
+
+bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b)
+{
+	return memcmp(a, b, used(a)) == 0;
 }
 
 bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_module *a,
@@ -136,7 +321,7 @@ bool tdx_replay_inv_no_effect(const struct tdx_module *b, const struct tdx_modul
 
 	size_t n = tdx_used_bytes(b);
 
-	if ((status & TDX_STATUS_MASK) == TDX_SUCCESS || memcmp(b, a, n) == 0)
+	if ((status & TDX_STATUS_MASK) == TDX_SUCCESS || tdx_replay_same(b, a))
 		return true; /* success (or a TD exit), or nothing changed */
 	for (size_t i = 0; i < n; i++)
 		if (x[i] != y[i])

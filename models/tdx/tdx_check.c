@@ -90,6 +90,15 @@ static void tally_page(struct tally *t, const struct tdx_pamt *e, uint32_t i)
 		t->sept[t->n_sept++] = i;
 }
 
+/* Pages x and y of m both Secure-EPT entries for one GPA of one TD: one leaf, or one table. */
+static bool sept_clash(const struct tdx_module *m, uint32_t x, uint32_t y)
+{
+	const struct tdx_pamt *a = &m->pamt[x], *b = &m->pamt[y];
+
+	return a->pt == b->pt && a->td == b->td && a->gpa == b->gpa &&
+	       (a->pt == PT_REG || a->state == b->state);
+}
+
 /* No GPA mapped twice in one TD, no Secure-EPT table present twice. */
 static bool sept_unique(const struct tdx_module *m, const struct tally *t, char *why, size_t cap)
 {
@@ -113,12 +122,19 @@ static bool sept_unique(const struct tdx_module *m, const struct tally *t, char 
 	return true;
 }
 
-static bool pamt_ok(const struct tdx_module *m, struct tally *t, char *why, size_t cap)
+static bool tdmr_ok(const struct tdx_module *m, char *why, size_t cap)
 {
 	if (m->tdmr_base + m->tdmr_pages > m->cfg.mem_pages || m->tdmr_done > m->tdmr_pages ||
 	    (m->tdmr_pages && m->rsvd_pages >= m->tdmr_pages))
 		return fail(why, cap, "TDMR pages %u+%u (reserved %u, initialized %u) bad",
 		            m->tdmr_base, m->tdmr_pages, m->rsvd_pages, m->tdmr_done);
+	return true;
+}
+
+static bool pamt_ok(const struct tdx_module *m, struct tally *t, char *why, size_t cap)
+{
+	if (!tdmr_ok(m, why, cap))
+		return false;
 	for (uint32_t i = 0; i < m->cfg.mem_pages; i++) {
 		if (!page_type_ok(m, i, why, cap))
 			return false;
@@ -232,4 +248,132 @@ bool tdx_check(const struct tdx_module *m, char *why, size_t cap)
 		    (!td_pages_ok(m, &t, td, why, cap) || !td_key_ok(m, td, why, cap)))
 			return false;
 	return true;
+}
+
+/* ---- After a change (tdx_check_since) ---- */
+
+/* A page of [lo, hi). */
+static bool in_range(uint32_t page, uint32_t lo, uint32_t hi)
+{
+	return page >= lo && page < hi;
+}
+
+/* What the per-page rules read besides the page's own entry (the TDMR, which TD slots and vCPUs
+ * are live, their TDR and TDVPR pages), changed from b to a so that only pages of [lo, hi) (tb:
+ * b's counted) and [*xlo, *xhi) (the pages TDH.SYS.TDMR.INIT added) may judge otherwise: a TD or
+ * vCPU that came to life (nothing outside the range named it in b), or one that went with every
+ * page that named it. False for any other change: then all pages must be judged again. */
+static bool deps_bounded(const struct tdx_module *b, const struct tdx_module *a, uint32_t lo,
+                         uint32_t hi, const struct tally *tb, uint32_t *xlo, uint32_t *xhi)
+{
+	if (a->cfg.mem_pages != b->cfg.mem_pages || a->tdmr_base != b->tdmr_base ||
+	    a->tdmr_pages != b->tdmr_pages || a->rsvd_pages != b->rsvd_pages)
+		return false;
+	*xlo = a->tdmr_base + (a->tdmr_done < b->tdmr_done ? a->tdmr_done : b->tdmr_done);
+	*xhi = a->tdmr_base + (a->tdmr_done < b->tdmr_done ? b->tdmr_done : a->tdmr_done);
+	if (*xhi > a->cfg.mem_pages)
+		return false;
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (x->used && !y->used &&
+		    (tb->children[t] != x->chldcnt || !in_range(x->tdr, lo, hi)))
+			return false; /* gone, but a page outside the range still names it */
+		if (!x->used || !y->used)
+			continue;
+		if (x->tdr != y->tdr)
+			return false;
+		for (unsigned v = 0; v < TDX_VCPU_MAX; v++) {
+			const struct tdx_vcpu *p = &x->vcpu[v], *q = &y->vcpu[v];
+
+			if ((!p->used && q->used) || (p->used && q->used && p->tdvpr != q->tdvpr) ||
+			    (p->used && !q->used && !in_range(p->tdvpr, lo, hi)))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The rules that read no PAMT entry but a TD's TDR page. */
+static bool header_ok(const struct tdx_module *m)
+{
+	if (m->sys_state > TDX_SYS_READY || !tdmr_ok(m, NULL, 0) || !kot_ok(m, NULL, 0) ||
+	    !lp_ok(m, NULL, 0))
+		return false;
+	for (unsigned td = 0; td < TDX_TD_MAX; td++)
+		if (m->td[td].used && !td_key_ok(m, td, NULL, 0))
+			return false;
+	return true;
+}
+
+/* The pages [lo, hi) of a: their own rules, and no Secure-EPT clash with any other page. */
+static bool pages_ok(const struct tdx_module *a, uint32_t lo, uint32_t hi)
+{
+	for (uint32_t i = lo; i < hi; i++) {
+		uint8_t pt = a->pamt[i].pt;
+
+		if (!page_type_ok(a, i, NULL, 0) ||
+		    (pt != PT_NDA && pt != PT_RSVD && !page_role_ok(a, i, NULL, 0)))
+			return false;
+		if (pt != PT_REG && pt != PT_EPT)
+			continue;
+		for (uint32_t j = 0; j < a->cfg.mem_pages; j++)
+			if (j != i && sept_clash(a, i, j))
+				return false;
+	}
+	return true;
+}
+
+/* The pages of [lo, hi) counted per TD. */
+static void tally_range(const struct tdx_module *m, uint32_t lo, uint32_t hi, struct tally *t)
+{
+	memset(t, 0, offsetof(struct tally, sept));
+	t->n_sept = 0;
+	for (uint32_t i = lo; i < hi; i++)
+		if (m->pamt[i].pt != PT_NDA && m->pamt[i].pt != PT_RSVD &&
+		    m->pamt[i].td < TDX_TD_MAX)
+			tally_page(t, &m->pamt[i], i);
+}
+
+/* Per live TD: its TDR page, and its counts as b's (which matched b's pages) moved by what
+ * [lo, hi) lost (tb) and gained (ta). */
+static bool counts_ok(const struct tdx_module *b, const struct tdx_module *a,
+                      const struct tally *tb, const struct tally *ta)
+{
+	for (unsigned t = 0; t < TDX_TD_MAX; t++) {
+		const struct tdx_td *x = &b->td[t], *y = &a->td[t];
+
+		if (!y->used)
+			continue;
+		if (y->tdr >= a->cfg.mem_pages || a->pamt[y->tdr].pt != PT_TDR ||
+		    a->pamt[y->tdr].td != t)
+			return false;
+		/* a TD not live in b: no page named it */
+		if ((x->used ? x->chldcnt : 0) - tb->children[t] + ta->children[t] != y->chldcnt ||
+		    (x->used ? x->tdcx : 0) - tb->tdcx[t] + ta->tdcx[t] != y->tdcx)
+			return false;
+		for (unsigned v = 0; v < TDX_VCPU_MAX; v++)
+			if (y->vcpu[v].used &&
+			    (x->used ? x->vcpu[v].tdvpx : 0) - tb->tdvpx[t][v] + ta->tdvpx[t][v] !=
+			        y->vcpu[v].tdvpx)
+				return false;
+	}
+	return true;
+}
+
+bool tdx_check_since(const struct tdx_module *b, const struct tdx_module *a, uint32_t lo,
+                     uint32_t hi, bool header)
+{
+	struct tally tb, ta;
+	uint32_t xlo, xhi;
+
+	tally_range(b, lo, hi, &tb);
+	if (header && !deps_bounded(b, a, lo, hi, &tb, &xlo, &xhi))
+		return tdx_check(a, NULL, 0);
+	if (header && (!header_ok(a) || !pages_ok(a, xlo, xhi)))
+		return false;
+	if (!pages_ok(a, lo, hi))
+		return false;
+	tally_range(a, lo, hi, &ta);
+	return counts_ok(b, a, &tb, &ta);
 }

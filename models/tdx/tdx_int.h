@@ -95,6 +95,14 @@ static inline size_t tdx_used_bytes(const struct tdx_module *m)
 	return offsetof(struct tdx_module, pamt) + m->cfg.mem_pages * sizeof(struct tdx_pamt);
 }
 
+/* tdx_check(a) (true when every invariant holds), given that tdx_check(b) held and that a holds
+ * b's bytes except in its header (everything before the PAMT; header false: none there either) and
+ * in the PAMT entries [lo, hi). Reads only those entries and the Secure-EPT entries they could
+ * clash with, unless the TDMR or a TD's or vCPU's liveness or control page changed (then all).
+ * Pure (tdx_check.c). */
+bool tdx_check_since(const struct tdx_module *b, const struct tdx_module *a, uint32_t lo,
+                     uint32_t hi, bool header);
+
 /* ---- Shared helpers (tdx_module.c) ---- */
 /* status | operand id */
 static inline uint64_t tdx_err(uint64_t status, unsigned operand)

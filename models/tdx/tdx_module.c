@@ -1,9 +1,9 @@
 /* TDX module model: life of the model object, the SEAMCALL dispatcher (leaf and version decoding,
- * the "module not ready" gate), operand resolution shared by every leaf, and the status and leaf
- * tables. Leaves live in tdx_sys.c (module initialization), tdx_td.c (TD build), tdx_mem.c
- * (Secure EPT), tdx_teardown.c and tdx_enter.c. Leaves the model does not implement answer as an
- * unknown leaf does (TDX_OPERAND_INVALID, operand RAX). TDX ABI as pinned in docs/spec-versions.md;
- * docs/tdx-model.md lists what is left out. */
+ * the "module not ready" gate) and operand resolution shared by every leaf. Leaves live in
+ * tdx_sys.c (module initialization), tdx_td.c (TD build), tdx_mem.c (Secure EPT),
+ * tdx_teardown.c and tdx_enter.c; the status and leaf name tables in tdx_names.c. Leaves the
+ * model does not implement answer as an unknown leaf does (TDX_OPERAND_INVALID, operand RAX). TDX
+ * ABI as pinned in docs/spec-versions.md; docs/tdx-model.md lists what is left out. */
 #include "tdx_int.h"
 
 #include <stdlib.h>
@@ -39,18 +39,29 @@ static bool config_ok(const struct tdx_config *c, struct hvsim_error *err)
 	return true;
 }
 
+/* Copies element 0 of the n-element array at base (elements of size bytes) over the others,
+ * doubling the copied run each time. */
+static void fill(void *base, size_t n, size_t size)
+{
+	uint8_t *b = base;
+
+	for (size_t done = 1; done < n; done *= 2)
+		memcpy(b + done * size, b, (done < n - done ? done : n - done) * size);
+}
+
+/* Only the used bytes (tdx_used_bytes): PAMT entries past the configured memory are never read. */
 static void reset(struct tdx_module *m, const struct tdx_config *cfg)
 {
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct tdx_module, pamt) + cfg->mem_pages * sizeof(struct tdx_pamt));
 	m->cfg = *cfg;
 	for (unsigned i = 0; i < TDX_LP_MAX; i++) {
 		m->lp[i].pkg = (uint8_t)(i * cfg->packages / cfg->lps);
 		m->lp[i].in_td = m->lp[i].in_vcpu = TDX_NONE;
 	}
-	for (unsigned i = 0; i < TDX_HKID_MAX; i++)
-		m->kot[i].td = TDX_NONE;
-	for (unsigned i = 0; i < TDX_MEM_PAGES_MAX; i++)
-		m->pamt[i].td = m->pamt[i].vcpu = TDX_NONE;
+	m->kot[0].td = TDX_NONE;
+	fill(m->kot, TDX_HKID_MAX, sizeof(m->kot[0]));
+	m->pamt[0].td = m->pamt[0].vcpu = TDX_NONE;
+	fill(m->pamt, cfg->mem_pages, sizeof(m->pamt[0]));
 }
 
 enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **out,
@@ -61,7 +72,7 @@ enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **o
 	*out = NULL;
 	if (!config_ok(cfg, err))
 		return HVSIM_E_INPUT;
-	m = malloc(sizeof(*m));
+	m = calloc(1, sizeof(*m)); /* the bytes past the used ones too: copies may compare them */
 	if (!m)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "tdx: out of memory");
 	reset(m, cfg);
@@ -315,123 +326,4 @@ bool tdx_page_info(const struct tdx_module *m, uint64_t hpa, enum tdx_page_type 
 enum tdx_sys_state tdx_sys_state(const struct tdx_module *m)
 {
 	return (enum tdx_sys_state)m->sys_state;
-}
-
-struct status_name {
-	uint64_t status;
-	const char *name;
-};
-
-static const struct status_name statuses[] = {
-    {TDX_SUCCESS, "TDX_SUCCESS"},
-    {TDX_OPERAND_INVALID, "TDX_OPERAND_INVALID"},
-    {TDX_OPERAND_ADDR_RANGE_ERROR, "TDX_OPERAND_ADDR_RANGE_ERROR"},
-    {TDX_OPERAND_BUSY, "TDX_OPERAND_BUSY"},
-    {TDX_PREVIOUS_TLB_EPOCH_BUSY, "TDX_PREVIOUS_TLB_EPOCH_BUSY"},
-    {TDX_PAGE_METADATA_INCORRECT, "TDX_PAGE_METADATA_INCORRECT"},
-    {TDX_TD_ASSOCIATED_PAGES_EXIST, "TDX_TD_ASSOCIATED_PAGES_EXIST"},
-    {TDX_SYS_INIT_NOT_PENDING, "TDX_SYS_INIT_NOT_PENDING"},
-    {TDX_SYS_LP_INIT_NOT_DONE, "TDX_SYS_LP_INIT_NOT_DONE"},
-    {TDX_SYS_LP_INIT_DONE, "TDX_SYS_LP_INIT_DONE"},
-    {TDX_SYS_NOT_READY, "TDX_SYS_NOT_READY"},
-    {TDX_SYS_KEY_CONFIG_NOT_PENDING, "TDX_SYS_KEY_CONFIG_NOT_PENDING"},
-    {TDX_SYS_LP_INIT_NOT_PENDING, "TDX_SYS_LP_INIT_NOT_PENDING"},
-    {TDX_SYS_CONFIG_NOT_PENDING, "TDX_SYS_CONFIG_NOT_PENDING"},
-    {TDX_TDCS_NOT_ALLOCATED, "TDX_TDCS_NOT_ALLOCATED"},
-    {TDX_LIFECYCLE_STATE_INCORRECT, "TDX_LIFECYCLE_STATE_INCORRECT"},
-    {TDX_OP_STATE_INCORRECT, "TDX_OP_STATE_INCORRECT"},
-    {TDX_NO_VCPUS, "TDX_NO_VCPUS"},
-    {TDX_TDCX_NUM_INCORRECT, "TDX_TDCX_NUM_INCORRECT"},
-    {TDX_VCPU_STATE_INCORRECT, "TDX_VCPU_STATE_INCORRECT"},
-    {TDX_VCPU_ASSOCIATED, "TDX_VCPU_ASSOCIATED"},
-    {TDX_VCPU_NOT_ASSOCIATED, "TDX_VCPU_NOT_ASSOCIATED"},
-    {TDX_NO_VALID_VE_INFO, "TDX_NO_VALID_VE_INFO"},
-    {TDX_MAX_VCPUS_EXCEEDED, "TDX_MAX_VCPUS_EXCEEDED"},
-    {TDX_TD_KEYS_NOT_CONFIGURED, "TDX_TD_KEYS_NOT_CONFIGURED"},
-    {TDX_KEY_CONFIGURED, "TDX_KEY_CONFIGURED"},
-    {TDX_WBCACHE_NOT_COMPLETE, "TDX_WBCACHE_NOT_COMPLETE"},
-    {TDX_HKID_NOT_FREE, "TDX_HKID_NOT_FREE"},
-    {TDX_NO_HKID_READY_TO_WBCACHE, "TDX_NO_HKID_READY_TO_WBCACHE"},
-    {TDX_FLUSHVP_NOT_DONE, "TDX_FLUSHVP_NOT_DONE"},
-    {TDX_TDMR_ALREADY_INITIALIZED, "TDX_TDMR_ALREADY_INITIALIZED"},
-    {TDX_INVALID_TDMR, "TDX_INVALID_TDMR"},
-    {TDX_TDMR_OUTSIDE_CMRS, "TDX_TDMR_OUTSIDE_CMRS"},
-    {TDX_INVALID_RESERVED_IN_TDMR, "TDX_INVALID_RESERVED_IN_TDMR"},
-    {TDX_EPT_WALK_FAILED, "TDX_EPT_WALK_FAILED"},
-    {TDX_EPT_ENTRY_NOT_PRESENT, "TDX_EPT_ENTRY_NOT_PRESENT"},
-    {TDX_GPA_RANGE_NOT_BLOCKED, "TDX_GPA_RANGE_NOT_BLOCKED"},
-    {TDX_GPA_RANGE_ALREADY_BLOCKED, "TDX_GPA_RANGE_ALREADY_BLOCKED"},
-    {TDX_TLB_TRACKING_NOT_DONE, "TDX_TLB_TRACKING_NOT_DONE"},
-    {TDX_PAGE_ALREADY_ACCEPTED, "TDX_PAGE_ALREADY_ACCEPTED"},
-    {TDX_EPT_ENTRY_STATE_INCORRECT, "TDX_EPT_ENTRY_STATE_INCORRECT"},
-    {TDX_METADATA_FIELD_ID_INCORRECT, "TDX_METADATA_FIELD_ID_INCORRECT"},
-    {TDX_METADATA_FIELD_NOT_READABLE, "TDX_METADATA_FIELD_NOT_READABLE"},
-    {TDX_SW_UD & TDX_STATUS_MASK, "TDX_SW_UD"},
-};
-
-const char *tdx_status_name(uint64_t status)
-{
-	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (statuses[i].status == (status & TDX_STATUS_MASK))
-			return statuses[i].name;
-	return "?";
-}
-
-bool tdx_status_known(uint64_t status)
-{
-	uint64_t details = status & ~TDX_STATUS_MASK;
-
-	if (status == TDX_SW_UD)
-		return true;
-	/* details carry an operand id (0..255) or, for a TD exit, the exit reason (16 bits) */
-	return strcmp(tdx_status_name(status), "?") != 0 &&
-	       (status & TDX_STATUS_MASK) != (TDX_SW_UD & TDX_STATUS_MASK) && details <= 0xffff;
-}
-
-struct leaf_name {
-	unsigned leaf;
-	const char *name;
-};
-
-static const struct leaf_name leaves[] = {
-    {TDH_VP_ENTER, "TDH.VP.ENTER"},
-    {TDH_MNG_ADDCX, "TDH.MNG.ADDCX"},
-    {TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD"},
-    {TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD"},
-    {TDH_VP_ADDCX, "TDH.VP.ADDCX"},
-    {TDH_MEM_PAGE_AUG, "TDH.MEM.PAGE.AUG"},
-    {TDH_MEM_RANGE_BLOCK, "TDH.MEM.RANGE.BLOCK"},
-    {TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG"},
-    {TDH_MNG_CREATE, "TDH.MNG.CREATE"},
-    {TDH_VP_CREATE, "TDH.VP.CREATE"},
-    {TDH_MNG_RD, "TDH.MNG.RD"},
-    {TDH_MR_EXTEND, "TDH.MR.EXTEND"},
-    {TDH_MR_FINALIZE, "TDH.MR.FINALIZE"},
-    {TDH_VP_FLUSH, "TDH.VP.FLUSH"},
-    {TDH_MNG_VPFLUSHDONE, "TDH.MNG.VPFLUSHDONE"},
-    {TDH_MNG_KEY_FREEID, "TDH.MNG.KEY.FREEID"},
-    {TDH_MNG_INIT, "TDH.MNG.INIT"},
-    {TDH_VP_INIT, "TDH.VP.INIT"},
-    {TDH_VP_RD, "TDH.VP.RD"},
-    {TDH_PHYMEM_PAGE_RECLAIM, "TDH.PHYMEM.PAGE.RECLAIM"},
-    {TDH_MEM_PAGE_REMOVE, "TDH.MEM.PAGE.REMOVE"},
-    {TDH_SYS_KEY_CONFIG, "TDH.SYS.KEY.CONFIG"},
-    {TDH_SYS_INIT, "TDH.SYS.INIT"},
-    {TDH_SYS_RD, "TDH.SYS.RD"},
-    {TDH_SYS_LP_INIT, "TDH.SYS.LP.INIT"},
-    {TDH_SYS_TDMR_INIT, "TDH.SYS.TDMR.INIT"},
-    {TDH_SYS_RDALL, "TDH.SYS.RDALL"},
-    {TDH_MEM_TRACK, "TDH.MEM.TRACK"},
-    {TDH_MEM_RANGE_UNBLOCK, "TDH.MEM.RANGE.UNBLOCK"},
-    {TDH_PHYMEM_CACHE_WB, "TDH.PHYMEM.CACHE.WB"},
-    {TDH_PHYMEM_PAGE_WBINVD, "TDH.PHYMEM.PAGE.WBINVD"},
-    {TDH_SYS_CONFIG, "TDH.SYS.CONFIG"},
-};
-
-const char *tdx_seamcall_name(uint64_t leaf)
-{
-	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
-		if (leaves[i].leaf == leaf)
-			return leaves[i].name;
-	return "?";
 }

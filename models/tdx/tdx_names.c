@@ -1,0 +1,129 @@
+/* TDX module model: the names of completion statuses and SEAMCALL leaves (TDX ABI "Completion
+ * Status Codes", "SEAMCALL Instruction Leaf Functions") and which statuses the model may return.
+ * Pure table lookups the trace writer and the invariants use; no leaf behaviour lives here, so the
+ * fuzzing builds leave it uninstrumented (fuzz/coverage-ignore.txt). */
+#include "tdx_int.h"
+
+struct status_name {
+	uint64_t status;
+	const char *name;
+};
+
+static const struct status_name statuses[] = {
+    {TDX_SUCCESS, "TDX_SUCCESS"},
+    {TDX_OPERAND_INVALID, "TDX_OPERAND_INVALID"},
+    {TDX_OPERAND_ADDR_RANGE_ERROR, "TDX_OPERAND_ADDR_RANGE_ERROR"},
+    {TDX_OPERAND_BUSY, "TDX_OPERAND_BUSY"},
+    {TDX_PREVIOUS_TLB_EPOCH_BUSY, "TDX_PREVIOUS_TLB_EPOCH_BUSY"},
+    {TDX_PAGE_METADATA_INCORRECT, "TDX_PAGE_METADATA_INCORRECT"},
+    {TDX_TD_ASSOCIATED_PAGES_EXIST, "TDX_TD_ASSOCIATED_PAGES_EXIST"},
+    {TDX_SYS_INIT_NOT_PENDING, "TDX_SYS_INIT_NOT_PENDING"},
+    {TDX_SYS_LP_INIT_NOT_DONE, "TDX_SYS_LP_INIT_NOT_DONE"},
+    {TDX_SYS_LP_INIT_DONE, "TDX_SYS_LP_INIT_DONE"},
+    {TDX_SYS_NOT_READY, "TDX_SYS_NOT_READY"},
+    {TDX_SYS_KEY_CONFIG_NOT_PENDING, "TDX_SYS_KEY_CONFIG_NOT_PENDING"},
+    {TDX_SYS_LP_INIT_NOT_PENDING, "TDX_SYS_LP_INIT_NOT_PENDING"},
+    {TDX_SYS_CONFIG_NOT_PENDING, "TDX_SYS_CONFIG_NOT_PENDING"},
+    {TDX_TDCS_NOT_ALLOCATED, "TDX_TDCS_NOT_ALLOCATED"},
+    {TDX_LIFECYCLE_STATE_INCORRECT, "TDX_LIFECYCLE_STATE_INCORRECT"},
+    {TDX_OP_STATE_INCORRECT, "TDX_OP_STATE_INCORRECT"},
+    {TDX_NO_VCPUS, "TDX_NO_VCPUS"},
+    {TDX_TDCX_NUM_INCORRECT, "TDX_TDCX_NUM_INCORRECT"},
+    {TDX_VCPU_STATE_INCORRECT, "TDX_VCPU_STATE_INCORRECT"},
+    {TDX_VCPU_ASSOCIATED, "TDX_VCPU_ASSOCIATED"},
+    {TDX_VCPU_NOT_ASSOCIATED, "TDX_VCPU_NOT_ASSOCIATED"},
+    {TDX_NO_VALID_VE_INFO, "TDX_NO_VALID_VE_INFO"},
+    {TDX_MAX_VCPUS_EXCEEDED, "TDX_MAX_VCPUS_EXCEEDED"},
+    {TDX_TD_KEYS_NOT_CONFIGURED, "TDX_TD_KEYS_NOT_CONFIGURED"},
+    {TDX_KEY_CONFIGURED, "TDX_KEY_CONFIGURED"},
+    {TDX_WBCACHE_NOT_COMPLETE, "TDX_WBCACHE_NOT_COMPLETE"},
+    {TDX_HKID_NOT_FREE, "TDX_HKID_NOT_FREE"},
+    {TDX_NO_HKID_READY_TO_WBCACHE, "TDX_NO_HKID_READY_TO_WBCACHE"},
+    {TDX_FLUSHVP_NOT_DONE, "TDX_FLUSHVP_NOT_DONE"},
+    {TDX_TDMR_ALREADY_INITIALIZED, "TDX_TDMR_ALREADY_INITIALIZED"},
+    {TDX_INVALID_TDMR, "TDX_INVALID_TDMR"},
+    {TDX_TDMR_OUTSIDE_CMRS, "TDX_TDMR_OUTSIDE_CMRS"},
+    {TDX_INVALID_RESERVED_IN_TDMR, "TDX_INVALID_RESERVED_IN_TDMR"},
+    {TDX_EPT_WALK_FAILED, "TDX_EPT_WALK_FAILED"},
+    {TDX_EPT_ENTRY_NOT_PRESENT, "TDX_EPT_ENTRY_NOT_PRESENT"},
+    {TDX_GPA_RANGE_NOT_BLOCKED, "TDX_GPA_RANGE_NOT_BLOCKED"},
+    {TDX_GPA_RANGE_ALREADY_BLOCKED, "TDX_GPA_RANGE_ALREADY_BLOCKED"},
+    {TDX_TLB_TRACKING_NOT_DONE, "TDX_TLB_TRACKING_NOT_DONE"},
+    {TDX_PAGE_ALREADY_ACCEPTED, "TDX_PAGE_ALREADY_ACCEPTED"},
+    {TDX_EPT_ENTRY_STATE_INCORRECT, "TDX_EPT_ENTRY_STATE_INCORRECT"},
+    {TDX_METADATA_FIELD_ID_INCORRECT, "TDX_METADATA_FIELD_ID_INCORRECT"},
+    {TDX_METADATA_FIELD_NOT_READABLE, "TDX_METADATA_FIELD_NOT_READABLE"},
+    {TDX_SW_UD & TDX_STATUS_MASK, "TDX_SW_UD"},
+};
+
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
+
+/* The table entry of status's class and code; N_STATUSES when none. */
+static size_t status_index(uint64_t status)
+{
+	size_t i = 0;
+
+	while (i < N_STATUSES && statuses[i].status != (status & TDX_STATUS_MASK))
+		i++;
+	return i;
+}
+
+const char *tdx_status_name(uint64_t status)
+{
+	size_t i = status_index(status);
+
+	return i < N_STATUSES ? statuses[i].name : "?";
+}
+
+bool tdx_status_known(uint64_t status)
+{
+	uint64_t details = status & ~TDX_STATUS_MASK;
+
+	if (status == TDX_SW_UD)
+		return true;
+	/* details carry an operand id (0..255) or, for a TD exit, the exit reason (16 bits) */
+	return status_index(status) < N_STATUSES &&
+	       (status & TDX_STATUS_MASK) != (TDX_SW_UD & TDX_STATUS_MASK) && details <= 0xffff;
+}
+
+#define N_LEAVES 64u /* leaf numbers the table spans (RAX[15:0] of the modelled leaves) */
+
+static const char *const leaves[N_LEAVES] = {
+    [TDH_VP_ENTER] = "TDH.VP.ENTER",
+    [TDH_MNG_ADDCX] = "TDH.MNG.ADDCX",
+    [TDH_MEM_PAGE_ADD] = "TDH.MEM.PAGE.ADD",
+    [TDH_MEM_SEPT_ADD] = "TDH.MEM.SEPT.ADD",
+    [TDH_VP_ADDCX] = "TDH.VP.ADDCX",
+    [TDH_MEM_PAGE_AUG] = "TDH.MEM.PAGE.AUG",
+    [TDH_MEM_RANGE_BLOCK] = "TDH.MEM.RANGE.BLOCK",
+    [TDH_MNG_KEY_CONFIG] = "TDH.MNG.KEY.CONFIG",
+    [TDH_MNG_CREATE] = "TDH.MNG.CREATE",
+    [TDH_VP_CREATE] = "TDH.VP.CREATE",
+    [TDH_MNG_RD] = "TDH.MNG.RD",
+    [TDH_MR_EXTEND] = "TDH.MR.EXTEND",
+    [TDH_MR_FINALIZE] = "TDH.MR.FINALIZE",
+    [TDH_VP_FLUSH] = "TDH.VP.FLUSH",
+    [TDH_MNG_VPFLUSHDONE] = "TDH.MNG.VPFLUSHDONE",
+    [TDH_MNG_KEY_FREEID] = "TDH.MNG.KEY.FREEID",
+    [TDH_MNG_INIT] = "TDH.MNG.INIT",
+    [TDH_VP_INIT] = "TDH.VP.INIT",
+    [TDH_VP_RD] = "TDH.VP.RD",
+    [TDH_PHYMEM_PAGE_RECLAIM] = "TDH.PHYMEM.PAGE.RECLAIM",
+    [TDH_MEM_PAGE_REMOVE] = "TDH.MEM.PAGE.REMOVE",
+    [TDH_SYS_KEY_CONFIG] = "TDH.SYS.KEY.CONFIG",
+    [TDH_SYS_INIT] = "TDH.SYS.INIT",
+    [TDH_SYS_RD] = "TDH.SYS.RD",
+    [TDH_SYS_LP_INIT] = "TDH.SYS.LP.INIT",
+    [TDH_SYS_TDMR_INIT] = "TDH.SYS.TDMR.INIT",
+    [TDH_SYS_RDALL] = "TDH.SYS.RDALL",
+    [TDH_MEM_TRACK] = "TDH.MEM.TRACK",
+    [TDH_MEM_RANGE_UNBLOCK] = "TDH.MEM.RANGE.UNBLOCK",
+    [TDH_PHYMEM_CACHE_WB] = "TDH.PHYMEM.CACHE.WB",
+    [TDH_PHYMEM_PAGE_WBINVD] = "TDH.PHYMEM.PAGE.WBINVD",
+    [TDH_SYS_CONFIG] = "TDH.SYS.CONFIG",
+};
+
+const char *tdx_seamcall_name(uint64_t leaf)
+{
+	return leaf < N_LEAVES && leaves[leaf] ? leaves[leaf] : "?";
+}

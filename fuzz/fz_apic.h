@@ -69,7 +69,8 @@ struct fz_apic_sys {
 	/* The first violation an operation's glue found (checked while routing): kind, or NULL. */
 	const char *bad;
 	char why[FZ_APIC_WHY_MAX];
-	uint64_t hash; /* FNV-1a of every observable result: the determinism check compares it */
+	uint64_t
+	    hash; /* of every observable result (fz_apic_mix): the determinism check compares it */
 	/* Each model as it was when its state invariants last passed (fz_apic_checked), valid until
 	 * the next load or restore. The state invariants are pure functions of a model's bytes, the
 	 * time and the tracking, and the tracking follows IRR, so an operation that left a model's
@@ -103,6 +104,10 @@ void fz_apic_destroy(struct fz_apic_sys *s, struct fz_apic_snap *snap);
  * pristine model cannot be made; the system is unusable then. */
 enum hvsim_status fz_apic_load(struct fz_apic_sys *s, struct fz_apic_snap *snap,
                                const struct fz_apic_config *cfg);
+/* a and b hold the same n bytes. Pure. Not memcmp: libFuzzer intercepts memcmp in the whole
+ * process and records its operands for its dictionary, a cost paid on every operation and noise
+ * for the mutator when the operands are model states. */
+bool fz_apic_bytes_equal(const void *a, const void *b, size_t n);
 /* Copies the system into snap, or snap back into the system. Can't fail. */
 void fz_apic_snapshot(const struct fz_apic_sys *s, struct fz_apic_snap *snap);
 void fz_apic_restore(struct fz_apic_sys *s, const struct fz_apic_snap *snap);

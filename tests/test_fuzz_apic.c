@@ -307,6 +307,21 @@ Test(fuzz_apic, snapshot_equal_detects_any_difference)
 	fx_fini(&x);
 }
 
+Test(fuzz_apic, bytes_equal_sees_a_difference_in_any_byte)
+{
+	uint8_t a[21] = {0}, b[21] = {0};
+
+	cr_assert(fz_apic_bytes_equal(a, b, sizeof(a)), "equal buffers: wanted equal");
+	for (size_t k = 0; k < sizeof(a); k++) {
+		b[k] = 0x80;
+		cr_assert(!fz_apic_bytes_equal(a, b, sizeof(a)),
+		          "byte %zu of %zu differs: wanted "
+		          "not equal",
+		          k, sizeof(a));
+		b[k] = 0;
+	}
+}
+
 /* ---- Checked models: only a model whose state moved since its last check is checked again ---- */
 
 static const struct fz_apic_op read_tpr = {

@@ -93,11 +93,35 @@ void fz_apic_destroy(struct fz_apic_sys *s, struct fz_apic_snap *snap)
 	for (unsigned i = 0; i < FZ_APIC_CPUS_MAX; i++) {
 		lapic_destroy(s->cpu[i]);
 		lapic_destroy(snap->cpu[i]);
-		s->cpu[i] = snap->cpu[i] = NULL;
+		lapic_destroy(s->checked[i]);
+		s->cpu[i] = snap->cpu[i] = s->checked[i] = NULL;
 	}
 	ioapic_destroy(s->io);
 	ioapic_destroy(snap->io);
-	s->io = snap->io = NULL;
+	ioapic_destroy(s->io_checked);
+	s->io = snap->io = s->io_checked = NULL;
+}
+
+/* Three models like one (the system's, the snapshot's, the last checked one); false when out of
+ * memory. */
+static bool make_lapics(const struct lapic *like, struct lapic **a, struct lapic **b,
+                        struct lapic **c)
+{
+	const struct lapic_config *lc = lapic_get_config(like);
+	struct hvsim_error err;
+
+	return lapic_create(lc, a, &err) == HVSIM_OK && lapic_create(lc, b, &err) == HVSIM_OK &&
+	       lapic_create(lc, c, &err) == HVSIM_OK;
+}
+
+static bool make_ioapics(const struct ioapic *like, struct ioapic **a, struct ioapic **b,
+                         struct ioapic **c)
+{
+	const struct ioapic_config *ic = ioapic_get_config(like);
+	struct hvsim_error err;
+
+	return ioapic_create(ic, a, &err) == HVSIM_OK && ioapic_create(ic, b, &err) == HVSIM_OK &&
+	       ioapic_create(ic, c, &err) == HVSIM_OK;
 }
 
 enum hvsim_status fz_apic_create(struct fz_apic_sys *s, struct fz_apic_snap *snap)
@@ -111,20 +135,11 @@ enum hvsim_status fz_apic_create(struct fz_apic_sys *s, struct fz_apic_snap *sna
 	memset(snap, 0, sizeof(*snap));
 	fz_apic_config_from(0, &c);
 	st = pristine(&c, &cpus, &io);
-	for (unsigned i = 0; st == HVSIM_OK && i < FZ_APIC_CPUS_MAX; i++) {
-		struct hvsim_error err;
-
-		if (lapic_create(lapic_get_config(cpus[i]), &s->cpu[i], &err) != HVSIM_OK ||
-		    lapic_create(lapic_get_config(cpus[i]), &snap->cpu[i], &err) != HVSIM_OK)
+	for (unsigned i = 0; st == HVSIM_OK && i < FZ_APIC_CPUS_MAX; i++)
+		if (!make_lapics(cpus[i], &s->cpu[i], &snap->cpu[i], &s->checked[i]))
 			st = HVSIM_E_NOMEM;
-	}
-	if (st == HVSIM_OK) {
-		struct hvsim_error err;
-
-		if (ioapic_create(ioapic_get_config(io), &s->io, &err) != HVSIM_OK ||
-		    ioapic_create(ioapic_get_config(io), &snap->io, &err) != HVSIM_OK)
-			st = HVSIM_E_NOMEM;
-	}
+	if (st == HVSIM_OK && !make_ioapics(io, &s->io, &snap->io, &s->io_checked))
+		st = HVSIM_E_NOMEM;
 	if (st != HVSIM_OK)
 		fz_apic_destroy(s, snap);
 	return st;
@@ -138,6 +153,13 @@ static void track_load(struct fz_apic_sys *s, unsigned i)
 	memcpy(t->irr, &regs[SLOT(LAPIC_REG_IRR)], sizeof(t->irr));
 	memcpy(t->isr, &regs[SLOT(LAPIC_REG_ISR)], sizeof(t->isr));
 	memcpy(t->tmr, &regs[SLOT(LAPIC_REG_TMR)], sizeof(t->tmr));
+}
+
+/* Nothing is known checked: the next check of each model is a full one. */
+static void forget_checked(struct fz_apic_sys *s)
+{
+	memset(s->checked_valid, 0, sizeof(s->checked_valid));
+	s->io_checked_valid = false;
 }
 
 enum hvsim_status fz_apic_load(struct fz_apic_sys *s, struct fz_apic_snap *snap,
@@ -158,6 +180,7 @@ enum hvsim_status fz_apic_load(struct fz_apic_sys *s, struct fz_apic_snap *snap,
 	ioapic_copy(s->io, io);
 	s->now_ns = 0;
 	s->hash = FNV_OFFSET;
+	forget_checked(s);
 	memset(&s->stats, 0, sizeof(s->stats));
 	snap->taken = false;
 	fz_apic_begin(s);
@@ -188,6 +211,7 @@ void fz_apic_restore(struct fz_apic_sys *s, const struct fz_apic_snap *snap)
 	memcpy(s->track, snap->track, sizeof(s->track));
 	memcpy(s->prev, snap->track, sizeof(s->prev));
 	s->stats.restores++;
+	forget_checked(s); /* the tracking went back too */
 }
 
 void fz_apic_begin(struct fz_apic_sys *s)
@@ -201,12 +225,41 @@ void fz_apic_begin(struct fz_apic_sys *s)
 	s->why[0] = '\0';
 }
 
+bool fz_apic_bytes_equal(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+	size_t k = 0;
+
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, p + k, 8);
+		memcpy(&y, q + k, 8);
+		if (x != y)
+			return false;
+	}
+	for (; k < n; k++)
+		if (p[k] != q[k])
+			return false;
+	return true;
+}
+
+/* LAPIC i and the time are as they were when its state invariants last passed. */
+static bool lapic_as_checked(const struct fz_apic_sys *s, unsigned i)
+{
+	return s->checked_valid[i] && s->checked_ns[i] == s->now_ns &&
+	       fz_apic_bytes_equal(s->cpu[i], s->checked[i], lapic_state_size());
+}
+
 void fz_apic_end(struct fz_apic_sys *s)
 {
 	for (unsigned i = 0; i < s->cfg.n_cpus; i++) {
 		struct fz_apic_track *t = &s->track[i];
 		const struct fz_apic_track *p = &s->prev[i];
 
+		/* unchanged: IRR too, so the tracking stays as it is (reaccepted is within IRR) */
+		if (s->touched[i] && lapic_as_checked(s, i))
+			s->touched[i] = false;
 		if (!s->touched[i])
 			continue;
 		track_load(s, i);
@@ -215,6 +268,24 @@ void fz_apic_end(struct fz_apic_sys *s)
 
 			t->reaccepted[w] = (p->reaccepted[w] | grown) & t->irr[w];
 		}
+	}
+	if (s->io_touched && s->io_checked_valid &&
+	    fz_apic_bytes_equal(s->io, s->io_checked, ioapic_state_size()))
+		s->io_touched = false;
+}
+
+void fz_apic_checked(struct fz_apic_sys *s)
+{
+	for (unsigned i = 0; i < s->cfg.n_cpus; i++) {
+		if (!s->touched[i])
+			continue;
+		lapic_copy(s->checked[i], s->cpu[i]);
+		s->checked_ns[i] = s->now_ns;
+		s->checked_valid[i] = true;
+	}
+	if (s->io_touched) {
+		ioapic_copy(s->io_checked, s->io);
+		s->io_checked_valid = true;
 	}
 }
 

@@ -69,7 +69,18 @@ struct fz_apic_sys {
 	/* The first violation an operation's glue found (checked while routing): kind, or NULL. */
 	const char *bad;
 	char why[FZ_APIC_WHY_MAX];
-	uint64_t hash; /* FNV-1a of every observable result: the determinism check compares it */
+	uint64_t
+	    hash; /* of every observable result (fz_apic_mix): the determinism check compares it */
+	/* Each model as it was when its state invariants last passed (fz_apic_checked), valid until
+	 * the next load or restore. The state invariants are pure functions of a model's bytes, the
+	 * time and the tracking, and the tracking follows IRR, so an operation that left a model's
+	 * bytes and the time as they were leaves those invariants as they were: fz_apic_end clears
+	 * its touched flag and the checks skip it. */
+	struct lapic *checked[FZ_APIC_CPUS_MAX];
+	uint64_t checked_ns[FZ_APIC_CPUS_MAX]; /* the time of that check, ns */
+	bool checked_valid[FZ_APIC_CPUS_MAX];
+	struct ioapic *io_checked;
+	bool io_checked_valid;
 };
 
 /* A snapshot of the whole system (models, clock, tracking). */
@@ -93,14 +104,22 @@ void fz_apic_destroy(struct fz_apic_sys *s, struct fz_apic_snap *snap);
  * pristine model cannot be made; the system is unusable then. */
 enum hvsim_status fz_apic_load(struct fz_apic_sys *s, struct fz_apic_snap *snap,
                                const struct fz_apic_config *cfg);
+/* a and b hold the same n bytes. Pure. Not memcmp: libFuzzer intercepts memcmp in the whole
+ * process and records its operands for its dictionary, a cost paid on every operation and noise
+ * for the mutator when the operands are model states. */
+bool fz_apic_bytes_equal(const void *a, const void *b, size_t n);
 /* Copies the system into snap, or snap back into the system. Can't fail. */
 void fz_apic_snapshot(const struct fz_apic_sys *s, struct fz_apic_snap *snap);
 void fz_apic_restore(struct fz_apic_sys *s, const struct fz_apic_snap *snap);
 
 /* Starts an operation: clears the per-operation flags. Can't fail. */
 void fz_apic_begin(struct fz_apic_sys *s);
-/* Ends it: folds the operation's IRR/ISR changes into the tracking state (before the checks). */
+/* Ends it: folds the operation's IRR/ISR changes into the tracking state (before the checks), and
+ * clears the touched flag of every model whose bytes (and, for a LAPIC, the time) are those its
+ * state invariants last passed on. Can't fail. */
 void fz_apic_end(struct fz_apic_sys *s);
+/* The state invariants of every touched model passed: remembers each as checked. Can't fail. */
+void fz_apic_checked(struct fz_apic_sys *s);
 /* Records a violation found by glue (the first one of an operation wins). Can't fail. */
 void fz_apic_flag(struct fz_apic_sys *s, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -268,8 +268,10 @@ static void check_op(struct fz_apic_sys *s, const struct fz_apic_op *op, unsigne
 		snprintf(why, sizeof(why), "%s", s->why);
 	else if (!fz_apic_check_state(s, &kind, why, sizeof(why)))
 		kind = kind ? kind : "invariant";
-	if (!kind)
+	if (!kind) {
+		fz_apic_checked(s);
 		return;
+	}
 	o->kind = kind;
 	snprintf(o->why, sizeof(o->why), "op %u (%s): %s", i, fz_apic_op_name(op->kind), why);
 }

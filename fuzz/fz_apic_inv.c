@@ -358,7 +358,7 @@ bool fz_inv_apic_lapic_same(const struct lapic *a, const struct lapic *b, uint64
 		if (a->regs[i] != b->regs[i])
 			return fz_fail(why, cap, "register %#x: %#x vs %#x", i << 4, a->regs[i],
 			               b->regs[i]);
-	if (memcmp(a, b, lapic_state_size()) != 0)
+	if (!fz_apic_bytes_equal(a, b, lapic_state_size()))
 		return fz_fail(why, cap, "state bytes differ (base %#llx vs %#llx)",
 		               (unsigned long long)lapic_get_apic_base(a),
 		               (unsigned long long)lapic_get_apic_base(b));
@@ -372,7 +372,7 @@ bool fz_inv_apic_ioapic_same(const struct ioapic *a, const struct ioapic *b, cha
 			return fz_fail(why, cap, "pin %u: entry %#llx level %u vs %#llx level %u",
 			               p, (unsigned long long)a->redtbl[p], a->level[p],
 			               (unsigned long long)b->redtbl[p], b->level[p]);
-	if (memcmp(a, b, ioapic_state_size()) != 0)
+	if (!fz_apic_bytes_equal(a, b, ioapic_state_size()))
 		return fz_fail(why, cap, "state bytes differ (IOREGSEL %#x vs %#x)", a->ioregsel,
 		               b->ioregsel);
 	return true;

@@ -6,6 +6,7 @@
  * (a count only reports one). Spec: SDM Vol. 3B 21.2, APM 13.2. */
 #include "pmu_replay_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,10 +175,19 @@ static void check_state(const struct pmu_replay_machine *m, struct pmu_replay_st
 		st->bad = "global_status";
 }
 
+/* Every field zero and why empty: the 384 bytes of why are only read once bad is set. */
+static void step_clear(struct pmu_replay_step *st)
+{
+	char *why = st->why;
+
+	memset(st, 0, offsetof(struct pmu_replay_step, why));
+	why[0] = '\0';
+}
+
 void pmu_replay_execute(struct pmu_replay_machine *m, const struct pmu_replay_op *op,
                         struct pmu_replay_step *st)
 {
-	memset(st, 0, sizeof(*st));
+	step_clear(st);
 	pmu_copy(m->before, m->pmu);
 	switch (op->kind) {
 	case PMU_REPLAY_RDMSR:

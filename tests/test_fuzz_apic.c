@@ -2,7 +2,9 @@
  * holds on a sane system and fails on a state built to break exactly its rule; the decoder and
  * encoder agree for every operation kind; each hand-made seed runs without a finding, reaches the
  * state its name promises and is deterministic; the export maps expressible inputs to scenarios
- * the real loader accepts and names the first operation that has no form. */
+ * the real loader accepts and names the first operation that has no form; after an operation
+ * the checks skip exactly the models whose bytes (and time) are those their checks last passed on.
+ */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_apic_seeds.h"
@@ -302,6 +304,80 @@ Test(fuzz_apic, snapshot_equal_detects_any_difference)
 	x.s.io->ioregsel = 3;
 	cr_assert(!fz_inv_apic_ioapic_same(x.s.io, x.snap.io, x.why, WHY),
 	          "IOREGSEL differs: wanted a violation");
+	fx_fini(&x);
+}
+
+Test(fuzz_apic, bytes_equal_sees_a_difference_in_any_byte)
+{
+	uint8_t a[21] = {0}, b[21] = {0};
+
+	cr_assert(fz_apic_bytes_equal(a, b, sizeof(a)), "equal buffers: wanted equal");
+	for (size_t k = 0; k < sizeof(a); k++) {
+		b[k] = 0x80;
+		cr_assert(!fz_apic_bytes_equal(a, b, sizeof(a)),
+		          "byte %zu of %zu differs: wanted "
+		          "not equal",
+		          k, sizeof(a));
+		b[k] = 0;
+	}
+}
+
+/* ---- Checked models: only a model whose state moved since its last check is checked again ---- */
+
+static const struct fz_apic_op read_tpr = {
+    .kind = FZ_APIC_MMIO_READ, .cpu = 0, .reg = LAPIC_REG_TPR, .size = 4};
+static const struct fz_apic_op read_io = {.kind = FZ_APIC_IO_READ, .reg = IOAPIC_IOWIN, .size = 4};
+
+Test(fuzz_apic, end_skips_a_model_unchanged_since_its_last_check)
+{
+	struct fx x;
+
+	fx_init(&x, 0);
+	enable(&x, 0);
+	fz_apic_checked(&x.s);
+	fx_op(&x, read_io);
+	fz_apic_checked(&x.s);
+	fx_op(&x, read_tpr);
+	cr_assert(!x.s.touched[0], "TPR read changed nothing: wanted cpu 0 not to be checked");
+	fx_op(&x, read_io);
+	cr_assert(!x.s.io_touched, "IOWIN read changed nothing: wanted the I/O APIC unchecked");
+	fx_fini(&x);
+}
+
+Test(fuzz_apic, end_checks_a_model_changed_since_its_last_check)
+{
+	struct fx x;
+	const char *kind = NULL;
+
+	fx_init(&x, 0);
+	enable(&x, 0);
+	fz_apic_checked(&x.s);
+	fz_apic_begin(&x.s);
+	fz_apic_execute(&x.s, &x.snap, &read_tpr);
+	cpu0(&x)->regs[SLOT(LAPIC_REG_EOI)] = 1; /* a bug of the read: a write-only register set */
+	fz_apic_end(&x.s);
+	cr_assert(x.s.touched[0], "cpu 0 changed: wanted it checked");
+	cr_assert(!fz_apic_check_state(&x.s, &kind, x.why, WHY),
+	          "EOI register holding 1 after a read: wanted a violation");
+	cr_assert_str_eq(kind, "lapic_invariants", "kind %s, wanted lapic_invariants", kind);
+	fx_fini(&x);
+}
+
+Test(fuzz_apic, end_checks_again_once_time_moved_or_after_a_restore)
+{
+	struct fx x;
+
+	fx_init(&x, 0);
+	enable(&x, 0);
+	fz_apic_snapshot(&x.s, &x.snap);
+	fz_apic_checked(&x.s);
+	x.s.now_ns++; /* as time passing without an advance operation would */
+	fx_op(&x, read_tpr);
+	cr_assert(x.s.touched[0], "time moved since the check: wanted cpu 0 checked");
+	x.s.now_ns--;
+	fx_op(&x, (struct fz_apic_op){.kind = FZ_APIC_RESTORE});
+	fx_op(&x, read_tpr);
+	cr_assert(x.s.touched[0], "after a restore: wanted cpu 0 checked");
 	fx_fini(&x);
 }
 

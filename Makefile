@@ -75,7 +75,9 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(TCFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.c
+# Objects built with a coverage ignore list (the fuzz builds) depend on it: an edit rebuilds them.
+COV_IGNORE_DEP := $(if $(findstring coverage-ignorelist,$(SAN)),fuzz/coverage-ignore.txt)
+$(BUILD)/%.o: %.c $(COV_IGNORE_DEP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

@@ -222,7 +222,11 @@ static void run_kept(struct fz_hvt_cache *cache, struct hvsim_scenario *sc,
 		return;
 	}
 	run_on(vm, sc, cfg, check_trace, input_hash, trace, o);
-	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
+	/* a code guest that ran long (self-modifying code retranslated at every instruction) filled
+	 * Unicorn's translation buffer, which only closing the engine gives back: hundreds of MiB
+	 * kept per such VM otherwise */
+	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED ||
+	    (!sc->guest.has_script && o->sum.instructions >= FZ_HVT_INSTRUCTIONS / 2))
 		fz_hvt_cache_drop(cache, vm);
 }
 

@@ -590,14 +590,27 @@ static bool listed(struct finding *f, size_t n, const char *file, const char *ki
 	return false;
 }
 
-/* Pairs each "Test unit written to FILE" of a log with the report before it. */
-static void scan_log(const char *path, struct finding *out, size_t *n)
+/* A unit libFuzzer saved for its time alone (-report_slow_units): not a finding. */
+static bool slow_unit(const char *line)
+{
+	const char *p = strstr(line, "Test unit written to ");
+
+	return p && strstr(p, "slow-unit-");
+}
+
+/* Pairs each "Test unit written to FILE" of a log with the report before it; slow units are
+ * counted in *slow instead. */
+static void scan_log(const char *path, struct finding *out, size_t *n, size_t *slow)
 {
 	FILE *f = fopen(path, "r");
 	char line[LINE_CAP], kind[160] = "unknown", tmp[160];
 	const char *p;
 
 	while (f && fgets(line, sizeof(line), f)) {
+		if (slow_unit(line)) {
+			(*slow)++;
+			continue;
+		}
 		if (report_kind(line, tmp, sizeof(tmp)) && strncmp(kind, "invariant", 9) != 0)
 			fmt(kind, sizeof(kind), "%s", tmp);
 		if (strncmp(line, "==hvsim-fuzz== FINDING", 22) == 0)
@@ -619,15 +632,19 @@ static size_t list_findings(const struct fuzz_args *a, const struct campaign *c)
 {
 	struct finding *f = calloc(FINDINGS_MAX, sizeof(*f));
 	char pat[PATH_CAP];
-	size_t n = 0;
+	size_t n = 0, slow = 0;
 	glob_t g;
 
 	fmt(pat, sizeof(pat), "%s/*.log", c->logs);
 	if (f && glob(pat, 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
-			scan_log(g.gl_pathv[i], f, &n);
+			scan_log(g.gl_pathv[i], f, &n, &slow);
 		globfree(&g);
 	}
+	if (slow)
+		printf("%zu slow input report%s (libFuzzer's -report_slow_units, not findings) in "
+		       "%s\n",
+		       slow, slow == 1 ? "" : "s", c->artifacts);
 	printf("%zu finding%s\n", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++)
 		printf("  %s\n    %s\n    export: hvsim fuzz %s --export %s\n", f[i].file,

@@ -154,5 +154,22 @@ else
 	bad "fuzz findings list"; cat out
 fi
 
+# A slow unit libFuzzer saved is reported as such, not as a finding.
+cat >fakebuild/fuzz/fuzz_pmu_msr <<'FAKE'
+#!/bin/sh
+{
+	echo "#7	DONE   cov: 5 ft: 6 corp: 2/2b lim: 4 exec/s: 7 rss: 30Mb"
+	echo "Slowest unit: 12 s:"
+	echo "artifact_prefix='./'; Test unit written to ./slow-unit-abc"
+} >fuzz-0.log
+FAKE
+chmod +x fakebuild/fuzz/fuzz_pmu_msr
+"$HVSIM" fuzz fuzz_pmu_msr --time 1 --build fakebuild >out 2>&1
+if [ $? -eq 0 ] && grep -q "^0 findings$" out && grep -q "^1 slow input report" out; then
+	ok "fuzz: a slow unit is reported, not listed as a finding"
+else
+	bad "fuzz slow unit"; cat out
+fi
+
 echo "cli: $fail failures"
 [ "$fail" -eq 0 ]

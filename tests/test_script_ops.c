@@ -1,11 +1,13 @@
-/* Verifies the scripted-guest actions for MONITOR, MWAIT, INVLPG, INVD, XSETBV, RDRAND and RDSEED
- * (docs/scenario-format.md "Scripts"): each becomes the guest operation a decoded instruction would
- * (same exit reason and operands on the generic hardware, where every operation exits), the VMX
- * model applies KVM's execution controls to them, and the loader names what a malformed one lacks.
+/* Verifies the scripted-guest actions for MONITOR, MWAIT, INVLPG, INVD, XSETBV, RDRAND, RDSEED,
+ * TDCALL and SEAMCALL (docs/scenario-format.md "Scripts"): each becomes the guest operation a
+ * decoded instruction would (same exit reason and operands on the generic hardware, where every
+ * operation exits), the VMX model applies KVM's execution controls and the CPU profile's SEAM to
+ * them, and the loader names what a malformed one lacks.
  * Each test runs an inline scenario and reads its trace. */
 #include "vm_fixture.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SCENARIO(cpu, algorithm, actions)                                                         \
@@ -97,106 +99,74 @@ Test(script_ops, loader_names_the_missing_xcr_of_xsetbv)
 	fixture_free(&f);
 }
 
-#define TDCALL_RUN(cpu, quirks)                                                                 \
-	"{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"    \
-	"\"machine\":{\"cpu\":\"" cpu                                                           \
-	"\",\"memory_mib\":1},\"hypervisor\":{\"algorithm\":\"kvm\","                           \
-	"\"quirks\":{" quirks "}},\"guest\":{\"script\":{\"main\":[{\"op\":\"tdcall\",\"rax\":" \
-	"\"0x1\"},{\"op\":\"hlt\"}]}},"                                                         \
-	"\"limits\":{\"virtual_ns\":100000,\"instructions\":1000,\"exits\":100},"               \
-	"\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}"
+/* The TDX instructions a non-TD guest may execute: the script action and the exit reason. */
+static const struct {
+	const char *op, *reason;
+} tdx_insns[] = {{"tdcall", "TDCALL"}, {"seamcall", "SEAMCALL"}};
 
-/* Intel TDX ISA TDCALL, KVM commit 9d7dfb95da2c: on a TDX-capable processor a non-TD guest's
- * TDCALL at CPL 0 is an unconditional VM exit (reason 77); KVM injects #UD. */
-Test(script_ops, tdcall_on_a_tdx_capable_processor_exits_and_kvm_injects_ud)
+static const char tdx_fmt[] =
+    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+    "\"machine\":{\"cpu\":\"%s\",\"memory_mib\":1},\"hypervisor\":{\"algorithm\":\"kvm\","
+    "\"quirks\":{%s}},\"guest\":{\"script\":{\"main\":[{\"op\":\"%s\",\"rax\":\"0x1\"},"
+    "{\"op\":\"hlt\"}]}},\"limits\":{\"virtual_ns\":100000,\"instructions\":1000,"
+    "\"exits\":100},\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}";
+
+/* Runs tdx_insns[i] on cpu with quirks; the counts of exits of its reason, #UD injections, all
+ * injections and hv_error findings. */
+static void run_tdx_insn(size_t i, const char *cpu, const char *quirks, unsigned out[4])
 {
+	char text[1024], exit_of[64];
 	struct vm_fixture f;
 
-	fixture_build(&f, TDCALL_RUN("intel-sapphirerapids", ""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
+	snprintf(text, sizeof(text), tdx_fmt, cpu, quirks, tdx_insns[i].op);
+	snprintf(exit_of, sizeof(exit_of), "\"reason\":\"%s\"", tdx_insns[i].reason);
+	fixture_build(&f, text, NULL);
+	cr_assert_not_null(f.vm, "%s: build: %s", tdx_insns[i].op, f.err.msg);
 	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"reason\":\"TDCALL\""), 1, "no TDCALL exit");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1,
-	             "no #UD injected");
-	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 0, "KVM failed on the exit");
+	out[0] = fixture_count(&f, exit_of);
+	out[1] = fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\"");
+	out[2] = fixture_count(&f, "\"ev\":\"inject\"");
+	out[3] = fixture_count(&f, "\"kind\":\"hv_error\"");
 	fixture_free(&f);
 }
 
-/* Without SEAM (Ice Lake) TDCALL is an undefined opcode: #UD in the guest, no VM exit. */
-Test(script_ops, tdcall_without_seam_is_ud_without_an_exit)
+/* Intel TDX ISA TDCALL and SEAMCALL, KVM commit 9d7dfb95da2c: on a TDX-capable processor a non-TD
+ * guest's TDCALL or SEAMCALL at CPL 0 is an unconditional VM exit (reasons 77, 76); KVM injects
+ * #UD. */
+Test(script_ops, tdx_insns_on_a_tdx_capable_processor_exit_and_kvm_injects_ud)
 {
-	struct vm_fixture f;
+	for (size_t i = 0; i < sizeof(tdx_insns) / sizeof(tdx_insns[0]); i++) {
+		unsigned n[4];
 
-	fixture_build(&f, TDCALL_RUN("intel-icelake-server", ""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
-	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"reason\":\"TDCALL\""), 0, "TDCALL exited on Ice Lake");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1, "no #UD");
-	fixture_free(&f);
+		run_tdx_insn(i, "intel-sapphirerapids", "", n);
+		cr_expect_eq(n[0], 1, "%s: wanted 1 exit, got %u", tdx_insns[i].op, n[0]);
+		cr_expect_eq(n[1], 1, "%s: wanted 1 #UD injected, got %u", tdx_insns[i].op, n[1]);
+		cr_expect_eq(n[3], 0, "%s: KVM failed on the exit", tdx_insns[i].op);
+	}
 }
 
-/* Before 9d7dfb95da2c KVM had no handler for exit 77: KVM_EXIT_INTERNAL_ERROR ends the VM. */
-Test(script_ops, tdcall_exit_without_a_handler_is_an_internal_error_before_the_fix)
+/* Without SEAM (Ice Lake) TDCALL and SEAMCALL are undefined opcodes: #UD in the guest, no exit. */
+Test(script_ops, tdx_insns_without_seam_are_ud_without_an_exit)
 {
-	struct vm_fixture f;
+	for (size_t i = 0; i < sizeof(tdx_insns) / sizeof(tdx_insns[0]); i++) {
+		unsigned n[4];
 
-	fixture_build(
-	    &f, TDCALL_RUN("intel-sapphirerapids", "\"tdx_insn_exit\":\"internal_error\""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
-	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 1, "no hv_error finding");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\""), 0, "an event was injected");
-	fixture_free(&f);
+		run_tdx_insn(i, "intel-icelake-server", "", n);
+		cr_expect_eq(n[0], 0, "%s: exited on Ice Lake", tdx_insns[i].op);
+		cr_expect_eq(n[1], 1, "%s: wanted 1 #UD, got %u", tdx_insns[i].op, n[1]);
+	}
 }
 
-#define SEAMCALL_RUN(cpu, quirks)                                                            \
-	"{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
-	"\"machine\":{\"cpu\":\"" cpu                                                        \
-	"\",\"memory_mib\":1},\"hypervisor\":{\"algorithm\":\"kvm\","                        \
-	"\"quirks\":{" quirks "}},\"guest\":{\"script\":{\"main\":[{\"op\":\"seamcall\","    \
-	"\"rax\":\"0x9\"},{\"op\":\"hlt\"}]}},"                                              \
-	"\"limits\":{\"virtual_ns\":100000,\"instructions\":1000,\"exits\":100},"            \
-	"\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}"
-
-/* Intel TDX ISA SEAMCALL, KVM commit 9d7dfb95da2c: on a TDX-capable processor a non-TD guest's
- * SEAMCALL at CPL 0 is an unconditional VM exit (reason 76); KVM injects #UD. */
-Test(script_ops, seamcall_on_a_tdx_capable_processor_exits_and_kvm_injects_ud)
+/* Before 9d7dfb95da2c KVM had no handler for exits 77 and 76: KVM_EXIT_INTERNAL_ERROR ends the
+ * VM. */
+Test(script_ops, tdx_insn_exits_without_a_handler_are_an_internal_error_before_the_fix)
 {
-	struct vm_fixture f;
+	for (size_t i = 0; i < sizeof(tdx_insns) / sizeof(tdx_insns[0]); i++) {
+		unsigned n[4];
 
-	fixture_build(&f, SEAMCALL_RUN("intel-sapphirerapids", ""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
-	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"reason\":\"SEAMCALL\""), 1, "no SEAMCALL exit");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1,
-	             "no #UD injected");
-	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 0, "KVM failed on the exit");
-	fixture_free(&f);
-}
-
-/* Without SEAM (Ice Lake) SEAMCALL is an undefined opcode: #UD in the guest, no VM exit. */
-Test(script_ops, seamcall_without_seam_is_ud_without_an_exit)
-{
-	struct vm_fixture f;
-
-	fixture_build(&f, SEAMCALL_RUN("intel-icelake-server", ""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
-	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"reason\":\"SEAMCALL\""), 0, "SEAMCALL exited");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\",\"vector\":\"0x6\""), 1, "no #UD");
-	fixture_free(&f);
-}
-
-/* Before 9d7dfb95da2c KVM had no handler for exit 76 either: KVM_EXIT_INTERNAL_ERROR. */
-Test(script_ops, seamcall_exit_without_a_handler_is_an_internal_error_before_the_fix)
-{
-	struct vm_fixture f;
-
-	fixture_build(
-	    &f, SEAMCALL_RUN("intel-sapphirerapids", "\"tdx_insn_exit\":\"internal_error\""), NULL);
-	cr_assert_not_null(f.vm, "build: %s", f.err.msg);
-	fixture_run(&f);
-	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 1, "no hv_error finding");
-	cr_expect_eq(fixture_count(&f, "\"ev\":\"inject\""), 0, "an event was injected");
-	fixture_free(&f);
+		run_tdx_insn(i, "intel-sapphirerapids", "\"tdx_insn_exit\":\"internal_error\"", n);
+		cr_expect_eq(n[3], 1, "%s: wanted 1 hv_error finding, got %u", tdx_insns[i].op,
+		             n[3]);
+		cr_expect_eq(n[2], 0, "%s: an event was injected", tdx_insns[i].op);
+	}
 }

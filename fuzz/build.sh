@@ -43,12 +43,16 @@ lib_objs+=("$obj/vmx_profiles_data.o")
 rm -f "$obj/libhvsim.a"
 ar rcs "$obj/libhvsim.a" "${lib_objs[@]}"
 
-shared=()
-for c in fuzz/fz_*.c fuzz/fuzz_common.c; do # as fuzz.mk: every fz_*.c is shared
+fz_objs=()
+for c in fuzz/fz_*.c; do # as fuzz.mk: the shared modules, an archive each harness takes from
 	o="$obj/$(basename "$c" .c).o"
 	$CC $flags -c "$c" -o "$o"
-	shared+=("$o")
+	fz_objs+=("$o")
 done
+rm -f "$obj/libfz.a"
+ar rcs "$obj/libfz.a" "${fz_objs[@]}"
+$CC $flags -c fuzz/fuzz_common.c -o "$obj/fuzz_common.o"
+shared=("$obj/fuzz_common.o" "$obj/libfz.a")
 
 # The runner image has none of the build image's shared libraries: link a static archive where
 # there is one, else link the shared library and ship it in $OUT/lib (found through $ORIGIN/lib).

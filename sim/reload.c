@@ -104,13 +104,13 @@ static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
 	return vm->code_guest ? gs_check_layout(sc, sc->guest.n_bytes, err) : HVSIM_OK;
 }
 
-/* The old image out, the new one in (memory holds the snapshot's); the backends' code_replaced
- * drops every translation, so the writes need no per-range invalidation. */
+/* The old image out, the new one in, both at guest.load_gpa (reloadable: the same in both
+ * scenarios; memory holds the snapshot's image); the backends' code_replaced drops every
+ * translation, so the writes need no per-range invalidation. */
 static void load_image(hvsim_vm *vm, const struct hvsim_scenario *sc)
 {
-	memset(vm->mem + vm->image_gpa, 0, vm->image_len);
+	memset(vm->mem + sc->guest.load_gpa, 0, vm->image_len);
 	memcpy(vm->mem + sc->guest.load_gpa, sc->guest.bytes, sc->guest.n_bytes);
-	vm->image_gpa = sc->guest.load_gpa;
 	vm->image_len = sc->guest.n_bytes;
 }
 

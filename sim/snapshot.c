@@ -91,7 +91,6 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->invariant_reported = vm->invariant_reported;
 	s->stepped = vm->stepped;
 	s->sc = vm->sc;
-	s->image_gpa = vm->image_gpa;
 	s->image_len = vm->image_len;
 	s->trace_lines = vm->trace ? trace_writer_lines(vm->trace) : 0;
 	return s;
@@ -161,7 +160,6 @@ enum hvsim_status hvsim_vm_restore(hvsim_vm *vm, const hvsim_snapshot *s)
 	vm->sum = s->sum;
 	vm->invariant_reported = s->invariant_reported;
 	vm->stepped = s->stepped;
-	vm->image_gpa = s->image_gpa;
 	vm->image_len = s->image_len;
 	if (vm->oracles && s->oracles)
 		oracles_copy(vm->oracles, s->oracles);

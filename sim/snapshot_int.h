@@ -21,7 +21,7 @@ struct hvsim_snapshot {
 	bool invariant_reported;
 	bool stepped;                    /* hvsim_vm_reload: false, the VM had not run */
 	const struct hvsim_scenario *sc; /* what the VM ran (hvsim_vm_reload compares) */
-	uint64_t image_gpa, image_len;   /* the code guest's image in mem */
+	uint64_t image_len;              /* bytes of the code guest's image in mem */
 	uint64_t trace_lines;            /* lines the trace writer had written */
 	void *vmx;                       /* vmx_snapshot_take, NULL without VMX */
 	void *hv;                        /* the algorithm's snapshot */

@@ -124,10 +124,8 @@ static void load_code(hvsim_vm *vm, const struct hvsim_vm_opts *o)
 
 	gs_clear_trampoline(vm->mem);
 	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK &&
-	    hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len) == HVSIM_OK) {
-		vm->image_gpa = vm->sc->guest.load_gpa;
+	    hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len) == HVSIM_OK)
 		vm->image_len = len;
-	}
 }
 
 /* Guest RAM comes zero-filled from anonymous pages: the host zeroes only the pages the guest

@@ -98,9 +98,9 @@ struct hvsim_vm {
 	size_t host_pages;
 	enum hvsim_vm_state state;
 	bool finished;
-	bool stepped;            /* a slice ran (hvsim_vm_reload needs a snapshot from before) */
-	uint64_t image_gpa;      /* code guests: where the image is, for hvsim_vm_reload */
-	uint64_t image_len;      /* bytes */
+	bool stepped; /* a slice ran (hvsim_vm_reload needs a snapshot from before) */
+	uint64_t
+	    image_len; /* code guests: bytes of the image at guest.load_gpa (hvsim_vm_reload) */
 	bool invariant_reported; /* oracles.invariants: a violation was reported (once a run) */
 	struct hvsim_summary sum;
 	struct hvsim_error err;

@@ -1,7 +1,8 @@
 /* Running one fuzz_hv_transitions input (fz_hvt.h): build its scenario, load the JSON text with the
- * real loader (a rejection is a builder bug), run it on the engine one slice at a time with the
- * harness invariants after every slice, then judge what the run reported: the engine's and the
- * oracles' findings (fz_hvt_finding_expected), the summary and the trace (fz_scenario.h). */
+ * real loader (a rejection is a builder bug), run it on a fresh VM or a kept one reloaded for it
+ * (fz_hvt_cache.c) one slice at a time with the harness invariants after every slice, then judge
+ * what the run reported: the engine's and the oracles' findings (fz_hvt_finding_expected), the
+ * summary and the trace (fz_scenario.h). */
 #include "fz_hvt_int.h"
 
 #include <hvsim/hv_registry.h>

@@ -93,6 +93,8 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->sc = vm->sc;
 	s->image_len = vm->image_len;
 	s->trace_lines = vm->trace ? trace_writer_lines(vm->trace) : 0;
+	s->serial = ++vm->snap_serial;
+	mem_track_reset(&vm->track, s->serial);
 	return s;
 nomem:
 	hvsim_snapshot_free(s);
@@ -122,7 +124,11 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 	 */
 	bool mmio_changed = memcmp(vm->mach.mmio, s->mmio, sizeof(s->mmio)) != 0;
 
-	snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
+	if (mem_track_knows(&vm->track, s->serial))
+		snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, vm->track.bits);
+	else
+		snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
+	mem_track_reset(&vm->track, s->serial);
 	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
 	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
 		return st;

@@ -8,6 +8,7 @@
 
 struct hvsim_snapshot {
 	const hvsim_vm *vm;  /* the VM it belongs to */
+	uint64_t serial;     /* the VM's count of snapshots when it was taken (mem_track.base) */
 	struct snap_mem mem; /* guest RAM, sparse */
 	struct sim_mmio_region mmio[SIM_MMIO_MAX];
 	sim_evq *evq;

@@ -91,6 +91,36 @@ void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size)
 	}
 }
 
+/* The kept image of page i, NULL when the page is all zero. */
+static const uint8_t *kept_page(const struct snap_mem *s, uint64_t i)
+{
+	uint32_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (s->index[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->index[lo] == i ? s->pages + (size_t)lo * SNAP_PAGE_BYTES : NULL;
+}
+
+void snap_mem_restore_marked(const struct snap_mem *s, uint8_t *mem, uint64_t size,
+                             const uint64_t *marked)
+{
+	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES;
+
+	for (uint64_t w = 0; w * 64 < pages; w++)
+		for (uint64_t bits = marked[w]; bits; bits &= bits - 1) {
+			uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+			if (i < pages)
+				restore_page(mem + i * SNAP_PAGE_BYTES, kept_page(s, i));
+		}
+}
+
 void snap_mem_free(struct snap_mem *s)
 {
 	free(s->index);

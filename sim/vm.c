@@ -123,6 +123,7 @@ static void load_code(hvsim_vm *vm, const struct hvsim_vm_opts *o)
 	size_t len;
 
 	gs_clear_trampoline(vm->mem);
+	mem_track_mark(&vm->track, 0, vm->mem_size); /* not tracked for code guests; kept exact */
 	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK &&
 	    hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len) == HVSIM_OK)
 		vm->image_len = len;
@@ -156,6 +157,9 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	vm->mach.mem_size = vm->mem_size;
 	vm->code_guest = !sc->guest.has_script;
 	vm->user = o->user;
+	/* a code guest's backend writes RAM without the engine */
+	if (vm->mem && !mem_track_init(&vm->track, vm->mem_size, !vm->code_guest))
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
 	vm->evq = sim_evq_create();
 	vm->n_vcpus = sc->machine.vcpus;
 	vm->vcpus = calloc(vm->n_vcpus, sizeof(*vm->vcpus));
@@ -232,6 +236,7 @@ void hvsim_vm_destroy(hvsim_vm *vm)
 	oracles_destroy(vm->oracles);
 	sim_evq_destroy(vm->evq);
 	guest_ram_free(vm->mem, vm->mem_size);
+	mem_track_free(&vm->track);
 	free(vm->quirk_values);
 	free(vm);
 }

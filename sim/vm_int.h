@@ -19,6 +19,7 @@
 #include <hvsim/vmx.h>
 
 #include "backend.h"
+#include "mem_track.h"
 
 /* Event kinds in the queue. */
 enum vm_event_kind {
@@ -86,6 +87,8 @@ struct hvsim_vm {
 	unsigned emit_depth; /* emit re-entry guard (oracles emitting findings) */
 	uint8_t *mem;        /* guest RAM */
 	uint64_t mem_size;
+	struct mem_track track; /* pages written since RAM equalled a snapshot (snapshot.c) */
+	uint64_t snap_serial;   /* serial of the VM's last snapshot (mem_track.base) */
 	struct be_machine mach; /* RAM and MMIO map as backends see them (mach.mem == mem) */
 	bool code_guest;        /* instruction-level guest (Unicorn), else a script */
 	void *user;             /* struct hvsim_vm_opts.user */

@@ -26,6 +26,7 @@ static enum hvsim_status rebuild_paging(hvsim_vm *vm)
 
 	if (!vm->code_guest || vm->sc->guest.mode == GUEST_MODE_REAL)
 		return HVSIM_OK;
+	mem_track_mark(&vm->track, 0, vm->mem_size); /* the tables' pages */
 	return gs_build_paging(vm->mem, vm->mem_size, h, holes(vm, h));
 }
 
@@ -104,6 +105,7 @@ enum hvsim_status hvsim_mmio_unmap(hvsim_vm *vm, unsigned id)
 
 void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len)
 {
+	mem_track_mark(&vm->track, gpa, len);
 	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++) {
 		hvsim_vcpu *v = &vm->vcpus[i];
 

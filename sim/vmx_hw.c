@@ -120,6 +120,8 @@ enum hvsim_status hvsim_host_write(hvsim_vm *vm, uint64_t hpa, const void *buf, 
 	if (!p)
 		return HVSIM_E_INPUT;
 	memcpy(p, buf, len);
+	if (hpa < vm->mem_size)
+		mem_track_mark(&vm->track, hpa, len);
 	return HVSIM_OK;
 }
 

@@ -1,0 +1,29 @@
+/* Which pages of guest RAM changed since it last equalled a snapshot's image (snapshot.c), so that
+ * restoring that snapshot rewrites only those pages instead of comparing the whole RAM. Only the
+ * engine's own write paths mark pages (hvsim_guest_write, hvsim_host_write, page-table and image
+ * loads); a guest whose backend writes RAM by itself (Unicorn) leaves the record off, and its
+ * restores compare every page as before. */
+#ifndef HVSIM_SIM_MEM_TRACK_H
+#define HVSIM_SIM_MEM_TRACK_H
+
+#include <hvsim/base.h>
+
+struct mem_track {
+	uint64_t *bits; /* one bit per page written since RAM equalled snapshot `base` */
+	uint32_t pages;
+	uint64_t base; /* serial of that snapshot; 0 when RAM equals none */
+	bool on;       /* every write to RAM goes through the engine */
+};
+
+/* Sets up t for size bytes of RAM (a multiple of the page size), equal to no snapshot. Returns
+ * false when out of memory (t then needs no free). */
+bool mem_track_init(struct mem_track *t, uint64_t size, bool on);
+void mem_track_free(struct mem_track *t);
+/* Marks the pages of [gpa, gpa+len) inside RAM as written. Can't fail. */
+void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len);
+/* Whether RAM equals snapshot serial's image outside the marked pages. */
+bool mem_track_knows(const struct mem_track *t, uint64_t serial);
+/* RAM now equals snapshot serial's image: no page is marked. Can't fail. */
+void mem_track_reset(struct mem_track *t, uint64_t serial);
+
+#endif

@@ -57,6 +57,7 @@ static enum hvsim_status run_trampoline(struct uc_cpu *c, uint8_t mode, struct h
 	uc_set_reg(c, UC_X86_REG_CR3, gs_cr3(GUEST_MODE_LONG, mem));
 	uc_set_reg(c, UC_X86_REG_CR0, GS_CR0_PG | GS_CR0_ET | GS_CR0_PE);
 	write_efer(c, 0);
+	uc_tlb_sync(c);
 	e = uc_emu_start(c->uc, GS_TRAMP_GPA, 0, 0, 0);
 	if (e != UC_ERR_OK)
 		return hvsim_error_set(

@@ -316,6 +316,7 @@ static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 	if (c->flush_pending)
 		uc_cache_flush(c);
 	uc_regs_flush(c);
+	uc_tlb_sync(c);
 	c->cur = NULL;
 	c->stop = UST_NONE;
 	c->stopping = false;
@@ -433,7 +434,8 @@ static enum hvsim_status open_engine(struct uc_cpu *c, struct hvsim_error *err)
 		return hvsim_error_set(err, HVSIM_E_INTERNAL,
 		                       "Unicorn: this build keeps its exception state where hvsim "
 		                       "cannot find it (hvsim needs Unicorn 2.0.1)");
-	if (uc_mem_map_ptr(c->uc, 0, c->m->mem_size, UC_PROT_ALL, c->m->mem) != UC_ERR_OK)
+	if (uc_mem_map_ptr(c->uc, 0, c->m->mem_size, UC_PROT_ALL, c->m->mem) != UC_ERR_OK ||
+	    uc_tlb_init(c) != HVSIM_OK)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "Unicorn: cannot map guest RAM");
 	if (uc_mmio_sync(c) != HVSIM_OK)
 		return hvsim_error_set(err, HVSIM_E_INPUT, "Unicorn: cannot map the MMIO regions");

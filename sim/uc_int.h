@@ -119,6 +119,8 @@ struct uc_cpu {
 	uint64_t bad_addr;        /* UST_BAD */
 	bool bad_write, bad_fetch;
 	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
+	bool tlb_stale;   /* a TLB flush is owed before the next uc_emu_start (uc_tlb_sync) */
+	bool scratch_rw;  /* the TLB scratch page's write permission (uc_tlb_sync flips it) */
 };
 
 /* uc_cpu.c */
@@ -175,8 +177,13 @@ bool uc_mmio_site_hits(struct uc_cpu *c, const struct uc_trap *t, uint64_t rip);
 /* Turns a page fault at c->stop_pc into an operation or a finding. */
 enum be_stop uc_handle_fault(struct uc_cpu *c, struct guest_op *op, const char **why);
 enum hvsim_status uc_add_mem_hooks(struct uc_cpu *c);
-/* Drops every softmmu TLB entry (Unicorn 2.0.1 has no call for it: mapping a page flushes). */
+/* Maps the scratch page uc_tlb_sync flips. HVSIM_E_NOMEM when Unicorn cannot. */
+enum hvsim_status uc_tlb_init(struct uc_cpu *c);
+/* Owes a drop of every softmmu TLB entry, paid by uc_tlb_sync before the guest runs again: the
+ * flushes of one VM entry (CR0, CR3, CR4, a restore) cost one. Can't fail. */
 void uc_tlb_flush(struct uc_cpu *c);
+/* Pays an owed TLB flush. Call before every uc_emu_start. Can't fail. */
+void uc_tlb_sync(struct uc_cpu *c);
 /* Drops Unicorn's translations of guest-physical [gpa, gpa+len), whatever the guest's paging
  * (uc_ctl_remove_cache translates its start through paging, so paging is lifted meanwhile).
  * Between runs only. Never uc_ctl_flush_tlb: Unicorn 2.0.1's full flush costs ~150 ms. */

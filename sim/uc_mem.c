@@ -277,10 +277,31 @@ void uc_reset_exception_state(struct uc_cpu *c)
 	uc_context_restore(c->uc, c->ctx);
 }
 
+/* Unicorn 2.0.1 has no call that drops the TLB, but every change to its memory map does (QEMU's
+ * tcg_commit). The cheapest change is one permission flip of a scratch page (a third of the cost
+ * of mapping and unmapping one). The page lies beyond the 40 physical-address bits the CPU model's
+ * page walk accepts (QEMU's TCG_PHYS_ADDR_BITS: higher address bits are reserved and fault), so no
+ * guest reaches it whatever its permission. */
+enum hvsim_status uc_tlb_init(struct uc_cpu *c)
+{
+	c->scratch_rw = false;
+	return uc_mem_map(c->uc, TLB_SCRATCH, GS_PAGE, UC_PROT_READ) == UC_ERR_OK ? HVSIM_OK
+	                                                                          : HVSIM_E_NOMEM;
+}
+
 void uc_tlb_flush(struct uc_cpu *c)
 {
-	if (uc_mem_map(c->uc, TLB_SCRATCH, GS_PAGE, UC_PROT_READ) == UC_ERR_OK)
-		uc_mem_unmap(c->uc, TLB_SCRATCH, GS_PAGE);
+	c->tlb_stale = true;
+}
+
+void uc_tlb_sync(struct uc_cpu *c)
+{
+	if (!c->tlb_stale)
+		return;
+	c->tlb_stale = false;
+	c->scratch_rw = !c->scratch_rw;
+	uc_mem_protect(c->uc, TLB_SCRATCH, GS_PAGE,
+	               UC_PROT_READ | (c->scratch_rw ? UC_PROT_WRITE : UC_PROT_NONE));
 }
 
 void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len)
@@ -291,6 +312,7 @@ void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len)
 		return;
 	uc_set_reg(c, UC_X86_REG_CR0, cr0 & ~GS_CR0_PG);
 	uc_tlb_flush(c); /* no cached translation of gpa may survive into the lookup */
+	uc_tlb_sync(c);
 	uc_ctl_remove_cache(c->uc, gpa, gpa + len);
 	uc_set_reg(c, UC_X86_REG_CR0, cr0);
 	uc_tlb_flush(c);

@@ -4,6 +4,8 @@
  * any drift. */
 #include "fz_export.h"
 
+#include "../sim/scenario_tree.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +343,15 @@ void fz_scn_expect(fz_scn *s, const char *kind)
 char *fz_scn_text(fz_scn *s)
 {
 	return s->oom ? NULL : cJSON_PrintUnformatted(s->root);
+}
+
+enum hvsim_status fz_scn_load(fz_scn *s, const char *file, const struct scenario_io *io,
+                              struct hvsim_scenario **out, struct hvsim_error *err)
+{
+	*out = NULL;
+	if (s->oom)
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the scenario");
+	return scenario_parse_tree(file, s->root, io, out, err);
 }
 
 int fz_scn_write(fz_scn *s, FILE *out)

@@ -17,6 +17,11 @@ typedef struct fz_scn fz_scn;
  * target and the reproducer. NULL when out of memory. */
 fz_scn *fz_scn_create(const char *target, uint64_t input_hash);
 void fz_scn_destroy(fz_scn *s);
+/* Loads the scenario as hvsim_scenario_parse loads its text (sim/scenario_tree.h), without
+ * printing and parsing it: HVSIM_E_NOMEM when building it ran out of memory, else the loader's
+ * result. */
+enum hvsim_status fz_scn_load(fz_scn *s, const char *file, const struct scenario_io *io,
+                              struct hvsim_scenario **out, struct hvsim_error *err);
 /* The scenario's name, for messages. */
 const char *fz_scn_name(const fz_scn *s);
 

@@ -82,7 +82,6 @@ static struct hvsim_scenario *base_scenario(const struct fz_hvt_config *cfg, boo
 	static const struct scenario_io no_io = {.exists = NULL, .check_goldens = false};
 	struct fz_hvt_input *in = calloc(1, sizeof(*in));
 	fz_scn *s = NULL;
-	char *text = NULL;
 	struct hvsim_scenario *sc = NULL;
 
 	if (in) {
@@ -90,12 +89,10 @@ static struct hvsim_scenario *base_scenario(const struct fz_hvt_config *cfg, boo
 		in->cfg.code = !script;
 		s = fz_hvt_build(in, 0);
 	}
-	if (s && (text = fz_scn_text(s)))
-		hvsim_scenario_parse("fuzz_hv_transitions-base.json", text, strlen(text), &no_io,
-		                     &sc, err);
+	if (s)
+		fz_scn_load(s, "fuzz_hv_transitions-base.json", &no_io, &sc, err);
 	else
 		hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the base scenario");
-	free(text);
 	fz_scn_destroy(s);
 	free(in);
 	return sc;

@@ -246,14 +246,21 @@ void fz_hvt_run_cached(struct fz_hvt_cache *cache, const struct fz_hvt_input *in
                        uint64_t input_hash, bool check_trace, struct fz_hvt_outcome *o)
 {
 	fz_scn *s = fz_hvt_build(in, input_hash);
-	char *text = s ? fz_scn_text(s) : NULL;
+	char *text = NULL;
 	struct hvsim_scenario *sc = NULL;
 	struct hvsim_error err = {0};
+	enum hvsim_status st = HVSIM_E_NOMEM;
 
 	memset(o, 0, sizeof(*o));
-	if (!text)
+	/* A kept machine loads the tree as built; a fresh VM (every determinism rerun under replay)
+	 * loads the text the exported reproducer holds, so that the two loads are compared too. */
+	if (s && cache)
+		st = fz_scn_load(s, FILE_NAME, &no_io, &sc, &err);
+	else if (s && (text = fz_scn_text(s)))
+		st = hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err);
+	if (st == HVSIM_E_NOMEM)
 		found(o, "out_of_memory", "building the scenario");
-	else if (hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err) != HVSIM_OK)
+	else if (st != HVSIM_OK)
 		found(o, "scenario_rejected", "the loader rejects the built scenario: %s", err.msg);
 	else if (cache)
 		run_kept(cache, sc, &in->cfg, check_trace, input_hash, o);

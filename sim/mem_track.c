@@ -20,12 +20,18 @@ bool mem_track_init(struct mem_track *t, uint64_t size, bool on)
 	t->pages = (uint32_t)(size / SNAP_PAGE_BYTES);
 	t->on = on;
 	t->bits = calloc(words(t->pages) ? words(t->pages) : 1, sizeof(*t->bits));
-	return t->bits != NULL;
+	t->touched = calloc(words(t->pages) ? words(t->pages) : 1, sizeof(*t->touched));
+	if (!t->bits || !t->touched) {
+		mem_track_free(t);
+		return false;
+	}
+	return true;
 }
 
 void mem_track_free(struct mem_track *t)
 {
 	free(t->bits);
+	free(t->touched);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -38,8 +44,15 @@ void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len)
 	last = (gpa + len - 1) / SNAP_PAGE_BYTES;
 	if (last >= t->pages || gpa + len < gpa)
 		last = t->pages - 1;
-	for (uint64_t p = first; p <= last; p++)
+	for (uint64_t p = first; p <= last; p++) {
 		t->bits[p / WORD_BITS] |= UINT64_C(1) << (p % WORD_BITS);
+		t->touched[p / WORD_BITS] |= UINT64_C(1) << (p % WORD_BITS);
+	}
+}
+
+const uint64_t *mem_track_touched(const struct mem_track *t)
+{
+	return t->on ? t->touched : NULL;
 }
 
 bool mem_track_knows(const struct mem_track *t, uint64_t serial)

@@ -2,14 +2,16 @@
  * restoring that snapshot rewrites only those pages instead of comparing the whole RAM. Only the
  * engine's own write paths mark pages (hvsim_guest_write, hvsim_host_write, page-table and image
  * loads); a guest whose backend writes RAM by itself (Unicorn) leaves the record off, and its
- * restores compare every page as before. */
+ * restores compare every page as before. The record also keeps which pages were ever written, so
+ * that a snapshot looks for non-zero bytes only there. */
 #ifndef HVSIM_SIM_MEM_TRACK_H
 #define HVSIM_SIM_MEM_TRACK_H
 
 #include <hvsim/base.h>
 
 struct mem_track {
-	uint64_t *bits; /* one bit per page written since RAM equalled snapshot `base` */
+	uint64_t *bits;    /* one bit per page written since RAM equalled snapshot `base` */
+	uint64_t *touched; /* one bit per page ever written: the others are all zero */
 	uint32_t pages;
 	uint64_t base; /* serial of that snapshot; 0 when RAM equals none */
 	bool on;       /* every write to RAM goes through the engine */
@@ -21,6 +23,9 @@ bool mem_track_init(struct mem_track *t, uint64_t size, bool on);
 void mem_track_free(struct mem_track *t);
 /* Marks the pages of [gpa, gpa+len) inside RAM as written. Can't fail. */
 void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len);
+/* The pages that may hold a non-zero byte (the others never left their initial zeros), one bit per
+ * page as in bits; NULL when the record is off. */
+const uint64_t *mem_track_touched(const struct mem_track *t);
 /* Whether RAM equals snapshot serial's image outside the marked pages. */
 bool mem_track_knows(const struct mem_track *t, uint64_t serial);
 /* RAM now equals snapshot serial's image: no page is marked. Can't fail. */

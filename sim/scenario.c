@@ -2,6 +2,7 @@
  * and runs. Guests and events are in scenario_guest.c. Validation is strict and total: any input
  * gives either a complete scenario or one error naming file, JSON path, expectation and finding. */
 #include "scenario_int.h"
+#include "scenario_tree.h"
 
 #include <hvsim/clock.h>
 
@@ -460,8 +461,8 @@ enum hvsim_status hvsim_scenario_parse(const char *file, const char *text, size_
                                        const struct scenario_io *io, struct hvsim_scenario **out,
                                        struct hvsim_error *err)
 {
-	struct loader ld = {.io = io};
 	cJSON *root;
+	enum hvsim_status st;
 
 	*out = NULL;
 	if (memchr(text, '\0', len))
@@ -470,13 +471,24 @@ enum hvsim_status hvsim_scenario_parse(const char *file, const char *text, size_
 	root = cJSON_ParseWithLength(text, len);
 	if (!root)
 		return syntax_error(file, text, len, err);
+	st = scenario_parse_tree(file, root, io, out, err);
+	cJSON_Delete(root);
+	return st;
+}
+
+enum hvsim_status scenario_parse_tree(const char *file, const cJSON *root,
+                                      const struct scenario_io *io, struct hvsim_scenario **out,
+                                      struct hvsim_error *err)
+{
+	struct loader ld = {.io = io};
+
+	*out = NULL;
 	ld.sc = calloc(1, sizeof(*ld.sc));
 	jc_init(&ld.jc, file, err);
 	if (!ld.sc || !set_dir(ld.sc, file))
 		jc_fail_nomem(&ld.jc);
 	else
 		parse_top(&ld, root);
-	cJSON_Delete(root);
 	if (ld.jc.failed) {
 		hvsim_scenario_free(ld.sc);
 		return err ? err->status : HVSIM_E_INPUT;

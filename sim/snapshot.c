@@ -76,8 +76,8 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 		goto nomem;
 	s->vm = vm;
 	s->evq = sim_evq_create();
-	if (!snap_mem_take(&s->mem, vm->mem, vm->mem_size) || !s->evq ||
-	    sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
+	if (!snap_mem_take(&s->mem, vm->mem, vm->mem_size, mem_track_touched(&vm->track)) ||
+	    !s->evq || sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
 	    (vm->oracles && !(s->oracles = oracles_clone(vm->oracles))) ||
 	    (vm->has_vmx && !(s->vmx = vmx_snapshot_take(vm))) ||
 	    !(s->hv = vm->hv->snapshot(vm->hv_priv)))

@@ -30,23 +30,31 @@ SCAN_ATTR static bool page_zero(const uint8_t *p)
 	return acc == 0;
 }
 
-static uint32_t count_nonzero(const uint8_t *mem, uint64_t pages)
+/* Whether page i may hold a non-zero byte: touched is NULL (any may) or has its bit set. */
+static bool kept(const uint8_t *mem, const uint64_t *touched, uint64_t i)
+{
+	if (touched && !(touched[i / 64] >> (i % 64) & 1))
+		return false;
+	return !page_zero(mem + i * SNAP_PAGE_BYTES);
+}
+
+static uint32_t count_nonzero(const uint8_t *mem, const uint64_t *touched, uint64_t pages)
 {
 	uint32_t n = 0;
 
 	for (uint64_t i = 0; i < pages; i++)
-		n += !page_zero(mem + i * SNAP_PAGE_BYTES);
+		n += kept(mem, touched, i);
 	return n;
 }
 
-bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size)
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched)
 {
 	uint64_t pages = size / SNAP_PAGE_BYTES;
 	uint32_t k = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->size = size;
-	s->n = count_nonzero(mem, pages);
+	s->n = count_nonzero(mem, touched, pages);
 	if (s->n == 0)
 		return true;
 	s->index = malloc(s->n * sizeof(*s->index));
@@ -56,12 +64,11 @@ bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size)
 		return false;
 	}
 	for (uint64_t i = 0; i < pages && k < s->n; i++) {
-		const uint8_t *p = mem + i * SNAP_PAGE_BYTES;
-
-		if (page_zero(p))
+		if (!kept(mem, touched, i))
 			continue;
 		s->index[k] = (uint32_t)i;
-		memcpy(s->pages + (size_t)k * SNAP_PAGE_BYTES, p, SNAP_PAGE_BYTES);
+		memcpy(s->pages + (size_t)k * SNAP_PAGE_BYTES, mem + i * SNAP_PAGE_BYTES,
+		       SNAP_PAGE_BYTES);
 		k++;
 	}
 	return true;

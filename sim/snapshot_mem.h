@@ -16,8 +16,10 @@ struct snap_mem {
 };
 
 /* Copies the non-zero pages of mem[0..size) into s. size must be a multiple of SNAP_PAGE_BYTES.
- * Returns false when out of memory (s is then empty and needs no free). */
-bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size);
+ * touched, when not NULL, has a bit set for every page that may be non-zero (bit i % 64 of word
+ * i / 64); only those are looked at. Returns false when out of memory (s is then empty and needs
+ * no free). */
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched);
 /* Makes mem[0..size) equal to what s holds (size must be the size it was taken from). Can't fail.
  */
 void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size);

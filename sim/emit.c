@@ -9,24 +9,25 @@
 
 #define EMIT_DEPTH_MAX 4
 
-static void count(hvsim_vm *vm, const struct trace_ev *e)
+static void count(hvsim_vm *vm, enum oracle_ev kind)
 {
-	if (strcmp(e->ev, "inject") == 0)
+	if (kind == ORACLE_EV_INJECT)
 		vm->sum.injections++;
-	else if (strcmp(e->ev, "eoi") == 0)
+	else if (kind == ORACLE_EV_EOI)
 		vm->sum.eois++;
-	else if (strcmp(e->ev, "timer") == 0)
+	else if (kind == ORACLE_EV_TIMER)
 		vm->sum.timer_fires++;
 }
 
 void vm_emit(hvsim_vm *vm, const struct trace_ev *e)
 {
+	enum oracle_ev kind = oracle_ev_kind(e->ev);
 	enum hvsim_status st;
 
 	if (vm->emit_depth >= EMIT_DEPTH_MAX)
 		return;
 	vm->emit_depth++;
-	count(vm, e);
+	count(vm, kind);
 	if (vm->trace) {
 		st = trace_writer_emit(vm->trace, e);
 		if (st != HVSIM_OK && vm->state == HVSIM_VM_RUNNING)
@@ -35,7 +36,8 @@ void vm_emit(hvsim_vm *vm, const struct trace_ev *e)
 	}
 	/* after the line: a finding an event triggers follows it in the trace */
 	if (vm->oracles && e->vcpu >= 0 && (unsigned)e->vcpu < vm->n_vcpus)
-		oracles_observe(vm->oracles, e, vm->vcpus[e->vcpu].insns, vm_oracle_report, vm);
+		oracles_observe_kind(vm->oracles, e, kind, vm->vcpus[e->vcpu].insns,
+		                     vm_oracle_report, vm);
 	vm->emit_depth--;
 }
 

@@ -155,15 +155,15 @@ static void isr_set_top(struct isr_track *s, uint64_t top, uint64_t now)
 }
 
 static void isr_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
-                        oracle_report_fn report, void *ctx)
+                        enum oracle_ev kind, oracle_report_fn report, void *ctx)
 {
 	struct isr_track *s = &v->isr;
 	uint64_t vec;
 
-	if (strcmp(e->ev, "inject") == 0 && field_u(e, "vector", &vec) && vec > s->top &&
+	if (kind == ORACLE_EV_INJECT && field_u(e, "vector", &vec) && vec > s->top &&
 	    vec < VECTORS) {
 		isr_set_top(s, vec, e->t);
-	} else if (strcmp(e->ev, "eoi") == 0 && field_u(e, "isr", &vec) && vec < VECTORS) {
+	} else if (kind == ORACLE_EV_EOI && field_u(e, "isr", &vec) && vec < VECTORS) {
 		isr_set_top(s, vec, e->t);
 		s->eois++;
 	}
@@ -184,34 +184,51 @@ static void timer_judge(struct oracles *o, struct timer_track *s, int32_t vcpu, 
 }
 
 static void timer_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
-                          oracle_report_fn report, void *ctx)
+                          enum oracle_ev kind, oracle_report_fn report, void *ctx)
 {
 	struct timer_track *s = &v->timer;
 
-	if (strcmp(e->ev, "lapic_timer") == 0) {
+	if (kind == ORACLE_EV_LAPIC_TIMER) {
 		bool relies = field_is(e, "mode", "periodic") && !field_b(e, "masked");
 
 		if (relies && !s->periodic_unmasked)
 			s->last_ns = e->t;
 		s->periodic_unmasked = relies;
-	} else if (strcmp(e->ev, "timer") == 0) {
+	} else if (kind == ORACLE_EV_TIMER) {
 		s->last_ns = e->t;
 	}
 	timer_judge(o, s, e->vcpu, e->t, report, ctx);
 }
 
-void oracles_observe(struct oracles *o, const struct trace_ev *e, uint64_t insns,
-                     oracle_report_fn report, void *ctx)
+enum oracle_ev oracle_ev_kind(const char *ev)
+{
+	switch (ev[0]) {
+	case 'i': return strcmp(ev, "inject") == 0 ? ORACLE_EV_INJECT : ORACLE_EV_OTHER;
+	case 'e': return strcmp(ev, "eoi") == 0 ? ORACLE_EV_EOI : ORACLE_EV_OTHER;
+	case 'l': return strcmp(ev, "lapic_timer") == 0 ? ORACLE_EV_LAPIC_TIMER : ORACLE_EV_OTHER;
+	case 't': return strcmp(ev, "timer") == 0 ? ORACLE_EV_TIMER : ORACLE_EV_OTHER;
+	default: return ORACLE_EV_OTHER;
+	}
+}
+
+void oracles_observe_kind(struct oracles *o, const struct trace_ev *e, enum oracle_ev kind,
+                          uint64_t insns, oracle_report_fn report, void *ctx)
 {
 	struct vcpu_oracles *v;
 
 	if (e->vcpu < 0 || (unsigned)e->vcpu >= o->n)
 		return;
 	v = &o->v[e->vcpu];
-	if (strcmp(e->ev, "inject") == 0)
+	if (kind == ORACLE_EV_INJECT)
 		storm_observe(o, v, e, insns, report, ctx);
-	isr_observe(o, v, e, report, ctx);
-	timer_observe(o, v, e, report, ctx);
+	isr_observe(o, v, e, kind, report, ctx);
+	timer_observe(o, v, e, kind, report, ctx);
+}
+
+void oracles_observe(struct oracles *o, const struct trace_ev *e, uint64_t insns,
+                     oracle_report_fn report, void *ctx)
+{
+	oracles_observe_kind(o, e, oracle_ev_kind(e->ev), insns, report, ctx);
 }
 
 void oracles_finish(struct oracles *o, uint64_t now, oracle_report_fn report, void *ctx)

@@ -25,9 +25,24 @@ void oracles_destroy(struct oracles *o);
  * src, a copy for the same number of vCPUs (otherwise it changes nothing). copy can't fail. */
 struct oracles *oracles_clone(const struct oracles *o);
 void oracles_copy(struct oracles *dst, const struct oracles *src);
+/* The events of the contract above, by kind. */
+enum oracle_ev {
+	ORACLE_EV_OTHER,
+	ORACLE_EV_INJECT,
+	ORACLE_EV_EOI,
+	ORACLE_EV_LAPIC_TIMER,
+	ORACLE_EV_TIMER
+};
+
+/* The kind of an event named ev: one string comparison at most (every emitted line is classified).
+ * Can't fail. */
+enum oracle_ev oracle_ev_kind(const char *ev);
 /* insns: instructions the event's vCPU has retired so far (0 for machine events). */
 void oracles_observe(struct oracles *o, const struct trace_ev *e, uint64_t insns,
                      oracle_report_fn report, void *ctx);
+/* The same for an event already classified (kind == oracle_ev_kind(e->ev)). */
+void oracles_observe_kind(struct oracles *o, const struct trace_ev *e, enum oracle_ev kind,
+                          uint64_t insns, oracle_report_fn report, void *ctx);
 /* End of run at virtual time now: conditions that were still building up are judged. */
 void oracles_finish(struct oracles *o, uint64_t now, oracle_report_fn report, void *ctx);
 

@@ -170,3 +170,23 @@ Test(oracle, timer_quiet_while_ticking_or_masked)
 	cr_assert_eq(s.n, 0, "ticking then masked is healthy (%u findings)", s.n);
 	oracles_destroy(o);
 }
+
+/* The oracles and the summary's counts key on whole event names: a prefix or a longer name is
+ * another event. */
+Test(oracle, events_are_classified_by_their_whole_name)
+{
+	static const struct {
+		const char *ev;
+		enum oracle_ev want;
+	} rows[] = {
+	    {"inject", ORACLE_EV_INJECT},  {"eoi", ORACLE_EV_EOI},
+	    {"timer", ORACLE_EV_TIMER},    {"lapic_timer", ORACLE_EV_LAPIC_TIMER},
+	    {"injected", ORACLE_EV_OTHER}, {"eo", ORACLE_EV_OTHER},
+	    {"timers", ORACLE_EV_OTHER},   {"lapic", ORACLE_EV_OTHER},
+	    {"exit", ORACLE_EV_OTHER},     {"", ORACLE_EV_OTHER},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(oracle_ev_kind(rows[i].ev), rows[i].want, "\"%s\": kind %d, wanted %d",
+		             rows[i].ev, oracle_ev_kind(rows[i].ev), rows[i].want);
+}

@@ -1,5 +1,5 @@
-/* The written-page record of guest RAM (mem_track.h): a bitmap, one bit per page, against the
- * snapshot whose image RAM last equalled. */
+/* The written-page record of guest RAM (mem_track.h): bitmaps, one bit per page, against the
+ * snapshot whose image RAM last equalled and the one taken or restored before it. */
 #include "mem_track.h"
 
 #include "snapshot_mem.h"
@@ -9,9 +9,11 @@
 
 #define WORD_BITS 64u
 
-static size_t words(uint32_t pages)
+static size_t words(const struct mem_track *t)
 {
-	return (pages + WORD_BITS - 1) / WORD_BITS;
+	size_t n = (t->pages + WORD_BITS - 1) / WORD_BITS;
+
+	return n ? n : 1;
 }
 
 bool mem_track_init(struct mem_track *t, uint64_t size, bool on)
@@ -19,9 +21,10 @@ bool mem_track_init(struct mem_track *t, uint64_t size, bool on)
 	memset(t, 0, sizeof(*t));
 	t->pages = (uint32_t)(size / SNAP_PAGE_BYTES);
 	t->on = on;
-	t->bits = calloc(words(t->pages) ? words(t->pages) : 1, sizeof(*t->bits));
-	t->touched = calloc(words(t->pages) ? words(t->pages) : 1, sizeof(*t->touched));
-	if (!t->bits || !t->touched) {
+	t->bits = calloc(words(t), sizeof(*t->bits));
+	t->prev_bits = calloc(words(t), sizeof(*t->prev_bits));
+	t->touched = calloc(words(t), sizeof(*t->touched));
+	if (!t->bits || !t->prev_bits || !t->touched) {
 		mem_track_free(t);
 		return false;
 	}
@@ -31,6 +34,7 @@ bool mem_track_init(struct mem_track *t, uint64_t size, bool on)
 void mem_track_free(struct mem_track *t)
 {
 	free(t->bits);
+	free(t->prev_bits);
 	free(t->touched);
 	memset(t, 0, sizeof(*t));
 }
@@ -55,14 +59,39 @@ const uint64_t *mem_track_touched(const struct mem_track *t)
 	return t->on ? t->touched : NULL;
 }
 
-bool mem_track_knows(const struct mem_track *t, uint64_t serial)
+const uint64_t *mem_track_diff(struct mem_track *t, uint64_t serial)
 {
-	return t->on && t->bits && serial && t->base == serial;
+	if (!t->on || !t->bits || !serial || !t->base)
+		return NULL;
+	if (serial == t->base)
+		return t->bits;
+	if (serial != t->prev)
+		return NULL;
+	/* RAM is base's image but for bits, and base's image is prev's but for prev_bits */
+	for (size_t w = 0; w < words(t); w++)
+		t->bits[w] |= t->prev_bits[w];
+	return t->bits;
 }
 
-void mem_track_reset(struct mem_track *t, uint64_t serial)
+void mem_track_took(struct mem_track *t, uint64_t serial)
 {
-	if (t->bits)
-		memset(t->bits, 0, words(t->pages) * sizeof(*t->bits));
+	if (!t->bits)
+		return;
+	t->prev = t->base; /* RAM was base's image but for bits: so is the new snapshot */
+	memcpy(t->prev_bits, t->bits, words(t) * sizeof(*t->bits));
+	memset(t->bits, 0, words(t) * sizeof(*t->bits));
+	t->base = serial;
+}
+
+void mem_track_restored(struct mem_track *t, uint64_t serial)
+{
+	if (!t->bits)
+		return;
+	if (t->base && serial == t->prev && serial != t->base) {
+		t->prev = t->base; /* prev_bits relates the two either way round */
+	} else if (serial != t->base) {
+		t->prev = 0;
+	}
+	memset(t->bits, 0, words(t) * sizeof(*t->bits));
 	t->base = serial;
 }

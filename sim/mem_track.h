@@ -2,18 +2,22 @@
  * restoring that snapshot rewrites only those pages instead of comparing the whole RAM. Only the
  * engine's own write paths mark pages (hvsim_guest_write, hvsim_host_write, page-table and image
  * loads); a guest whose backend writes RAM by itself (Unicorn) leaves the record off, and its
- * restores compare every page as before. The record also keeps which pages were ever written, so
- * that a snapshot looks for non-zero bytes only there. */
+ * restores compare every page as before. Besides the snapshot RAM last equalled, the record knows
+ * the one before it and the pages where the two differ, so that a run can snapshot itself and still
+ * go back cheaply to where it started (fuzz_hv_transitions' snapshot_rerun). It also keeps which
+ * pages were ever written, so that a snapshot looks for non-zero bytes only there. */
 #ifndef HVSIM_SIM_MEM_TRACK_H
 #define HVSIM_SIM_MEM_TRACK_H
 
 #include <hvsim/base.h>
 
 struct mem_track {
-	uint64_t *bits;    /* one bit per page written since RAM equalled snapshot `base` */
-	uint64_t *touched; /* one bit per page ever written: the others are all zero */
+	uint64_t *bits;      /* one bit per page written since RAM equalled snapshot `base` */
+	uint64_t *prev_bits; /* the pages where snapshots `prev` and `base` may differ */
+	uint64_t *touched;   /* one bit per page ever written: the others are all zero */
 	uint32_t pages;
 	uint64_t base; /* serial of that snapshot; 0 when RAM equals none */
+	uint64_t prev; /* serial of the snapshot prev_bits relates to base; 0 when none */
 	bool on;       /* every write to RAM goes through the engine */
 };
 
@@ -24,11 +28,14 @@ void mem_track_free(struct mem_track *t);
 /* Marks the pages of [gpa, gpa+len) inside RAM as written. Can't fail. */
 void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len);
 /* The pages that may hold a non-zero byte (the others never left their initial zeros), one bit per
- * page as in bits; NULL when the record is off. */
+ * page (page i in bit i % 64 of word i / 64); NULL when the record is off. */
 const uint64_t *mem_track_touched(const struct mem_track *t);
-/* Whether RAM equals snapshot serial's image outside the marked pages. */
-bool mem_track_knows(const struct mem_track *t, uint64_t serial);
-/* RAM now equals snapshot serial's image: no page is marked. Can't fail. */
-void mem_track_reset(struct mem_track *t, uint64_t serial);
+/* The pages where RAM may differ from snapshot serial's image, as touched; NULL when unknown
+ * (compare every page). Valid until the next call on t. */
+const uint64_t *mem_track_diff(struct mem_track *t, uint64_t serial);
+/* Snapshot serial was just taken of RAM. Can't fail. */
+void mem_track_took(struct mem_track *t, uint64_t serial);
+/* RAM was just made equal to snapshot serial's image. Can't fail. */
+void mem_track_restored(struct mem_track *t, uint64_t serial);
 
 #endif

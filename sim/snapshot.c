@@ -94,7 +94,7 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->image_len = vm->image_len;
 	s->trace_lines = vm->trace ? trace_writer_lines(vm->trace) : 0;
 	s->serial = ++vm->snap_serial;
-	mem_track_reset(&vm->track, s->serial);
+	mem_track_took(&vm->track, s->serial);
 	return s;
 nomem:
 	hvsim_snapshot_free(s);
@@ -116,6 +116,18 @@ static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
 	v->vmx = keep.vmx;
 }
 
+/* Guest RAM: only the pages the written-page record says may differ, when it knows. */
+static void restore_ram(hvsim_vm *vm, const hvsim_snapshot *s)
+{
+	const uint64_t *diff = mem_track_diff(&vm->track, s->serial);
+
+	if (diff)
+		snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, diff);
+	else
+		snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
+	mem_track_restored(&vm->track, s->serial);
+}
+
 static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 {
 	enum hvsim_status st;
@@ -124,11 +136,7 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 	 */
 	bool mmio_changed = memcmp(vm->mach.mmio, s->mmio, sizeof(s->mmio)) != 0;
 
-	if (mem_track_knows(&vm->track, s->serial))
-		snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, vm->track.bits);
-	else
-		snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
-	mem_track_reset(&vm->track, s->serial);
+	restore_ram(vm, s);
 	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
 	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
 		return st;

@@ -164,3 +164,34 @@ Test(mem_track, code_guest_restores_compare_every_page)
 	hvsim_snapshot_free(s);
 	close_vm(&f);
 }
+
+/* A run that snapshots itself (s2) and goes back to its start (s1), then to s2 again: each restore
+ * uses the record of how the two snapshots differ. */
+Test(mem_track, going_back_and_forth_between_two_snapshots_is_exact)
+{
+	struct fixture f;
+	hvsim_snapshot *s1, *s2;
+	uint8_t *want1, *want2;
+
+	open_vm(&f, SCRIPT);
+	guest_write(&f, 0x2000, 0x1);
+	s1 = take(&f);
+	want1 = ram_copy(&f);
+	guest_write(&f, 0x2000, 0x2);
+	guest_write(&f, 0x3000, 0x3);
+	s2 = take(&f);
+	want2 = ram_copy(&f);
+	guest_write(&f, 0x4000, 0x4);
+	cr_assert_eq(hvsim_vm_restore(f.vm, s1), HVSIM_OK);
+	assert_ram_is(&f, want1, "back at the first snapshot");
+	guest_write(&f, 0x5000, 0x5);
+	cr_assert_eq(hvsim_vm_restore(f.vm, s2), HVSIM_OK);
+	assert_ram_is(&f, want2, "back at the second snapshot");
+	cr_assert_eq(hvsim_vm_restore(f.vm, s1), HVSIM_OK);
+	assert_ram_is(&f, want1, "at the first snapshot again");
+	free(want2);
+	free(want1);
+	hvsim_snapshot_free(s2);
+	hvsim_snapshot_free(s1);
+	close_vm(&f);
+}

@@ -556,6 +556,23 @@ Test(ioapic, invariants_detect_lost_level_interrupt)
 	ioapic_destroy(io);
 }
 
+/* 82093AA 3.2.2: only the configured pins have entries; the checker names the first unused slot
+ * that holds anything, an entry or a level */
+Test(ioapic, invariants_detect_state_past_the_configured_pins)
+{
+	struct ioapic *io = mk(0x20, 24);
+	char msg[256];
+
+	io->level[100] = 1;
+	io->redtbl[90] = VEC;
+	cr_expect(!ioapic_check_invariants(io, msg, sizeof(msg)), "unused entry not detected");
+	cr_expect(strstr(msg, "pin 90") != NULL, "message names pin 90: %s", msg);
+	io->redtbl[90] = 0;
+	cr_expect(!ioapic_check_invariants(io, msg, sizeof(msg)), "unused level not detected");
+	cr_expect(strstr(msg, "pin 100") != NULL, "message names pin 100: %s", msg);
+	ioapic_destroy(io);
+}
+
 /* End to end: level IRQ -> LAPIC (TMR) -> INTA -> EOI broadcast -> IOAPIC re-delivers while the
  * line stays asserted */
 Test(ioapic, level_irq_eoi_broadcast_cycle_with_lapic)

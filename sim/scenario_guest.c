@@ -230,8 +230,9 @@ static bool parse_action(struct loader *ld, const cJSON *j, struct script_action
 		return jc_fail(c, j, "an action object");
 	if (!need(ld, j, "op", "an action name"))
 		return false;
-	for (unsigned i = 0; i < SOP_OP_MAX; i++)
-		if (cJSON_IsString(op) && strcmp(op->valuestring, op_descs[i].name) == 0)
+	for (unsigned i = 0; i < SOP_OP_MAX && !a->op && cJSON_IsString(op); i++)
+		if (op->valuestring[0] == op_descs[i].name[0] &&
+		    strcmp(op->valuestring, op_descs[i].name) == 0)
 			a->op = (uint8_t)i + 1;
 	if (!a->op) {
 		saved = jc_push_key(c, "op");

@@ -9,6 +9,9 @@
 #include "fz_hvt.h"
 
 #include <stdlib.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /* Every input runs twice under replay (CI); under a fuzzer one input in DETERMINISM_EVERY does,
  * chosen by content, and only those get the trace_wellformed and snapshot_rerun checks. The first
@@ -20,6 +23,20 @@
 
 /* The kept machines: process state of the harness, like libFuzzer's own. */
 static struct fz_hvt_cache *cache;
+
+/* Each Unicorn engine (one per code-guest VM the harness builds) gets a code buffer that the kernel
+ * backs with a 2 MiB transparent huge page and clears whole at its first write: 40% of opening an
+ * engine (313 -> 192 us measured). The harness process opts out of huge pages; nothing a run
+ * computes depends on it. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+#ifdef __linux__
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+#endif
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -107,5 +107,8 @@ extern const struct fz_target fz_target;
 
 /* libFuzzer's entry point, defined by the harness. Returns 0 (libFuzzer reserves other values). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional process set-up a harness may define (libFuzzer, AFL++'s driver and the replay driver
+ * call it once, before the first input). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #endif

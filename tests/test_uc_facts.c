@@ -5,7 +5,8 @@
  * internal state when not trapped; guest exceptions are never delivered, so a second page fault
  * turns into #DF unless hvsim resets QEMU's old_exception (uc_calibrate finds it); and an until
  * address the guest's paging does not map makes Unicorn walk the page tables after the run,
- * clobbering CR2. A failure here means the Unicorn build changed under hvsim. */
+ * clobbering CR2; and a page entry naming a physical address above 40 bits (where the TLB
+ * scratch page lives) faults. A failure here means the Unicorn build changed under hvsim. */
 #include <criterion/criterion.h>
 
 #include "../sim/uc_int.h"
@@ -252,5 +253,42 @@ Test(uc_facts, an_until_the_guest_paging_does_not_map_clobbers_cr2)
 	cr_expect_eq(reg(&e, UC_X86_REG_CR2), UINT64_C(0x7fff0000) - 1,
 	             "CR2 wanted until - 1 = 0x7ffeffff, got %#llx",
 	             (unsigned long long)reg(&e, UC_X86_REG_CR2));
+	close_engine(&e);
+}
+
+/* Long-mode paging with 4 KiB pages for linear 0x200000 (PT at 0x103000, first entry pte); the
+ * first 2 MiB identity-mapped. Code at BASE: mov al, [0x200000]; hlt. */
+static void pte_setup(struct engine *e, uint64_t pte)
+{
+	static const uint8_t code[] = {0x8a, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00, 0xf4};
+	uint64_t pml4e = 0x101000 | 3, pdpte = 0x102000 | 3, pde0 = 0x83, pde1 = 0x103000 | 3;
+	uint64_t regs[][2] = {
+	    {UC_X86_REG_CR3, 0x100000}, {UC_X86_REG_CR4, 0x20}, {UC_X86_REG_CR0, 0x80000011}};
+
+	memcpy(e->mem + BASE, code, sizeof(code));
+	memcpy(e->mem + 0x100000, &pml4e, 8);
+	memcpy(e->mem + 0x101000, &pdpte, 8);
+	memcpy(e->mem + 0x102000, &pde0, 8);
+	memcpy(e->mem + 0x102008, &pde1, 8);
+	memcpy(e->mem + 0x103000, &pte, 8);
+	for (unsigned i = 0; i < 3; i++)
+		uc_reg_write(e->uc, (int)regs[i][0], &regs[i][1]);
+}
+
+/* Why the scratch page sits at 2^47: the CPU model's page walk takes physical-address bits above
+ * 40 as reserved, so a guest entry naming it page-faults instead of reaching it. */
+Test(uc_facts, a_page_entry_naming_the_scratch_page_faults)
+{
+	struct engine e;
+	struct faults f = {0};
+	uc_hook h;
+
+	open_engine(&e, NULL, 0);
+	cr_assert_eq(uc_mem_map(e.uc, UINT64_C(1) << 47, 0x1000, UC_PROT_ALL), UC_ERR_OK);
+	uc_hook_add(e.uc, &h, UC_HOOK_INTR, (void *)note_intr, &f, 1, 0);
+	pte_setup(&e, (UINT64_C(1) << 47) | 3);
+	uc_emu_start(e.uc, BASE, 0, 0, 0);
+	cr_expect(f.n == 1 && f.vectors[0] == 14, "wanted one #PF (14), got %u events, first %u",
+	          f.n, f.vectors[0]);
 	close_engine(&e);
 }

@@ -5,6 +5,7 @@
 
 #include <hvsim/trace.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #define BUF 4096
@@ -170,4 +171,25 @@ Test(trace, too_many_fields_is_an_internal_error)
 		trace_ev_num(&e, "k", (uint64_t)i);
 	cr_assert_eq(trace_writer_emit(w, &e), HVSIM_E_INTERNAL, "a dropped field must not pass");
 	trace_writer_destroy(w);
+}
+
+/* The reader keeps what fits of an over-long event name, key or string value, terminated. */
+Test(trace, reader_truncates_long_names_and_strings_to_their_fields)
+{
+	char line[1024], longs[600];
+	struct trace_rec r;
+	struct hvsim_error err = {0};
+	int len;
+
+	memset(longs, 'k', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	len = snprintf(line, sizeof(line), "{\"t\":1,\"ev\":\"%.40s\",\"%.40s\":\"%s\"}", longs,
+	               longs, longs);
+	cr_assert_eq(trace_parse_line(line, (size_t)len, &r, &err), HVSIM_OK, "%s", err.msg);
+	cr_expect_eq(strlen(r.ev), sizeof(r.ev) - 1, "ev: %zu bytes kept", strlen(r.ev));
+	cr_expect_eq(strlen(r.f[0].key), sizeof(r.f[0].key) - 1, "key: %zu bytes kept",
+	             strlen(r.f[0].key));
+	cr_expect_eq(strlen(r.f[0].s), sizeof(r.f[0].s) - 1, "value: %zu bytes kept",
+	             strlen(r.f[0].s));
+	cr_expect(r.f[0].s[0] == 'k' && r.f[0].s[sizeof(r.f[0].s) - 2] == 'k', "value bytes kept");
 }

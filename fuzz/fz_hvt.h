@@ -183,12 +183,14 @@ struct fz_hvt_cache;
 /* NULL when out of memory. */
 struct fz_hvt_cache *fz_hvt_cache_create(void);
 void fz_hvt_cache_destroy(struct fz_hvt_cache *c);
-/* The kept VM of cfg's machine (built on a miss), reloaded for sc (hvsim_vm_reload), with *trace
- * the sink it writes to, emptied. The cache owns sc from the call on (freed at the slot's next
- * reload, also on failure). NULL with err filled when the VM cannot be built or reloaded. */
+struct fz_hvt_direct;
+/* The kept VM of cfg's machine with d's guest kind (built on a miss), reloaded for d's scenario
+ * over the slot's base (hvsim_vm_reload), with *sc that scenario and *trace the sink the VM writes
+ * to, emptied. The cache owns d from the call on (freed at the slot's next reload, also on
+ * failure). NULL with err filled when the VM cannot be built or reloaded. */
 hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *cfg,
-                            struct hvsim_scenario *sc, struct fz_trace **trace,
-                            struct hvsim_error *err);
+                            struct fz_hvt_direct *d, const struct hvsim_scenario **sc,
+                            struct fz_trace **trace, struct hvsim_error *err);
 /* Forgets vm (a run failed it): its slot is rebuilt when next needed. */
 void fz_hvt_cache_drop(struct fz_hvt_cache *c, hvsim_vm *vm);
 /* fz_hvt_run_opt on the cache's VM for the input's machine instead of a fresh one; the same run

@@ -13,8 +13,9 @@ struct fz_hvt_slot {
 	bool used;
 	struct fz_hvt_config cfg; /* key, with the guest kind the builder chose */
 	bool script;
-	uint64_t last_use;                 /* cache tick */
-	struct hvsim_scenario *base, *cur; /* built from; runs now (freed at the next reload) */
+	uint64_t last_use;           /* cache tick */
+	struct hvsim_scenario *base; /* built from */
+	struct fz_hvt_direct *cur;   /* runs now (freed at the next reload) */
 	hvsim_vm *vm;
 	hvsim_snapshot *snap;    /* before the VM ran */
 	struct fz_trace created; /* what building the VM wrote (apicv lines): every run's start */
@@ -35,7 +36,7 @@ static void slot_clear(struct fz_hvt_slot *s)
 {
 	hvsim_snapshot_free(s->snap);
 	hvsim_vm_destroy(s->vm);
-	hvsim_scenario_free(s->cur);
+	fz_hvt_direct_free(s->cur);
 	hvsim_scenario_free(s->base);
 	if (s->used) {
 		fz_trace_free(&s->trace);
@@ -126,20 +127,22 @@ static enum hvsim_status slot_build(struct fz_hvt_slot *s, const struct fz_hvt_c
 }
 
 hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *cfg,
-                            struct hvsim_scenario *sc, struct fz_trace **trace,
-                            struct hvsim_error *err)
+                            struct fz_hvt_direct *d, const struct hvsim_scenario **scp,
+                            struct fz_trace **trace, struct hvsim_error *err)
 {
-	bool script = sc->guest.has_script;
+	bool script = fz_hvt_direct_script(d);
 	struct fz_hvt_slot *s = find(c, cfg, script);
+	const struct hvsim_scenario *sc;
 	struct trace_sink sink;
 
 	if (!s->used || !same_config(&s->cfg, cfg) || s->script != script) {
 		slot_clear(s);
 		if (slot_build(s, cfg, script, err) != HVSIM_OK) {
-			hvsim_scenario_free(sc);
+			fz_hvt_direct_free(d);
 			return NULL;
 		}
 	}
+	sc = fz_hvt_direct_scenario(d, s->base);
 	s->last_use = ++c->tick;
 	fz_trace_free(&s->trace);
 	fz_trace_init(&s->trace);
@@ -147,12 +150,13 @@ hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *
 	if (s->created.len)
 		sink.write(sink.ctx, s->created.buf, s->created.len);
 	if (hvsim_vm_reload(s->vm, s->snap, sc, err) != HVSIM_OK) {
-		hvsim_scenario_free(sc);
+		fz_hvt_direct_free(d);
 		slot_clear(s);
 		return NULL;
 	}
-	hvsim_scenario_free(s->cur);
-	s->cur = sc;
+	fz_hvt_direct_free(s->cur);
+	s->cur = d;
+	*scp = sc;
 	*trace = &s->trace;
 	return s->vm;
 }

@@ -209,14 +209,15 @@ static void run_fresh(const struct hvsim_scenario *sc, const struct fz_hvt_confi
 	fz_trace_free(&trace);
 }
 
-/* sc goes to the cache, which frees it. */
-static void run_kept(struct fz_hvt_cache *cache, struct hvsim_scenario *sc,
+/* d goes to the cache, which frees it. */
+static void run_kept(struct fz_hvt_cache *cache, struct fz_hvt_direct *d,
                      const struct fz_hvt_config *cfg, bool check_trace, uint64_t input_hash,
                      struct fz_hvt_outcome *o)
 {
 	struct hvsim_error err = {0};
 	struct fz_trace *trace = NULL;
-	hvsim_vm *vm = fz_hvt_cache_take(cache, cfg, sc, &trace, &err);
+	const struct hvsim_scenario *sc = NULL;
+	hvsim_vm *vm = fz_hvt_cache_take(cache, cfg, d, &sc, &trace, &err);
 
 	if (!vm) {
 		found(o, "vm_reload", "status %d: %s", (int)err.status, err.msg);
@@ -242,32 +243,34 @@ void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool che
 	fz_hvt_run_cached(NULL, in, input_hash, check_trace, o);
 }
 
+/* A kept machine runs the scenario built without JSON (fz_hvt_direct.c); a fresh VM, which every
+ * determinism rerun under replay uses, loads the printed text the exported reproducer holds, so
+ * that the two are compared too. */
 void fz_hvt_run_cached(struct fz_hvt_cache *cache, const struct fz_hvt_input *in,
                        uint64_t input_hash, bool check_trace, struct fz_hvt_outcome *o)
 {
-	fz_scn *s = fz_hvt_build(in, input_hash);
+	struct fz_hvt_direct *d;
+	fz_scn *s;
 	char *text = NULL;
 	struct hvsim_scenario *sc = NULL;
 	struct hvsim_error err = {0};
-	enum hvsim_status st = HVSIM_E_NOMEM;
 
 	memset(o, 0, sizeof(*o));
-	/* A kept machine loads the tree as built; a fresh VM (every determinism rerun under replay)
-	 * loads the text the exported reproducer holds, so that the two loads are compared too. */
-	if (s && cache)
-		st = fz_scn_load(s, FILE_NAME, &no_io, &sc, &err);
-	else if (s && (text = fz_scn_text(s)))
-		st = hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err);
-	if (st == HVSIM_E_NOMEM)
+	if (cache) {
+		if ((d = fz_hvt_direct_build(in, input_hash)) != NULL)
+			run_kept(cache, d, &in->cfg, check_trace, input_hash, o);
+		else
+			found(o, "out_of_memory", "building the scenario");
+		return;
+	}
+	s = fz_hvt_build(in, input_hash);
+	if (!s || !(text = fz_scn_text(s)))
 		found(o, "out_of_memory", "building the scenario");
-	else if (st != HVSIM_OK)
+	else if (hvsim_scenario_parse(FILE_NAME, text, strlen(text), &no_io, &sc, &err) != HVSIM_OK)
 		found(o, "scenario_rejected", "the loader rejects the built scenario: %s", err.msg);
-	else if (cache)
-		run_kept(cache, sc, &in->cfg, check_trace, input_hash, o);
 	else
 		run_fresh(sc, &in->cfg, check_trace, input_hash, o);
-	if (!cache)
-		hvsim_scenario_free(sc);
+	hvsim_scenario_free(sc);
 	free(text);
 	fz_scn_destroy(s);
 }

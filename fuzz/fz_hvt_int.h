@@ -27,6 +27,21 @@ void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink);
 /* Guest RAM of the configuration's machine, MiB. */
 unsigned fz_hvt_memory_mib(const struct fz_hvt_config *cfg);
 
+/* ---- fz_hvt_direct.c: a kept machine's scenario, built without JSON ---- */
+
+struct fz_hvt_direct;
+/* in's guest program (its code image when its configuration has a code guest and the image fits,
+ * as fz_hvt_build decides, else its script) and its events, holding what fz_hvt_build's JSON
+ * gives the loader. NULL when out of memory. */
+struct fz_hvt_direct *fz_hvt_direct_build(const struct fz_hvt_input *in, uint64_t input_hash);
+/* Whether d's guest is a script. */
+bool fz_hvt_direct_script(const struct fz_hvt_direct *d);
+/* The scenario: base's (the same configuration's, with no operations; it must outlive d's use)
+ * but for d's guest program and events. Valid until the next call with d or its free. */
+const struct hvsim_scenario *fz_hvt_direct_scenario(struct fz_hvt_direct *d,
+                                                    const struct hvsim_scenario *base);
+void fz_hvt_direct_free(struct fz_hvt_direct *d);
+
 /* ---- fz_hvt_snap.c, the invariant snapshot_rerun ---- */
 
 /* A snapshot of a run in progress and where its trace stood. */

@@ -199,6 +199,127 @@ Test(fuzz_hvt, kept_machines_run_each_input_as_a_fresh_vm)
 	fz_hvt_cache_destroy(cache);
 }
 
+static bool same_actions(const struct script_action *a, size_t na, const struct script_action *b,
+                         size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].op != b[i].op || a[i].size != b[i].size || a[i].cr != b[i].cr ||
+		    a[i].index != b[i].index || a[i].sub != b[i].sub || a[i].addr != b[i].addr ||
+		    a[i].value != b[i].value || a[i].count != b[i].count ||
+		    !same_actions(a[i].body, a[i].n_body, b[i].body, b[i].n_body))
+			return false;
+	return true;
+}
+
+static bool same_events(const struct hvsim_scenario *a, const struct hvsim_scenario *b)
+{
+	if (a->n_events != b->n_events)
+		return false;
+	for (size_t i = 0; i < a->n_events; i++) {
+		const struct scenario_event *x = &a->events[i], *y = &b->events[i];
+
+		if (x->at_ns != y->at_ns || x->kind != y->kind || x->gsi != y->gsi ||
+		    x->level != y->level || x->msi_addr != y->msi_addr ||
+		    x->msi_data != y->msi_data || x->vcpu != y->vcpu || x->arg != y->arg ||
+		    (x->kind == SEV_HOST && strcmp(x->action, y->action) != 0))
+			return false;
+	}
+	return true;
+}
+
+static bool same_guest(const struct hvsim_scenario *a, const struct hvsim_scenario *b)
+{
+	const struct guest_script *x = &a->guest.script, *y = &b->guest.script;
+
+	if (a->guest.has_script != b->guest.has_script || a->guest.n_bytes != b->guest.n_bytes ||
+	    (a->guest.n_bytes && memcmp(a->guest.bytes, b->guest.bytes, a->guest.n_bytes) != 0) ||
+	    !same_actions(x->main, x->n_main, y->main, y->n_main) || x->n_handlers != y->n_handlers)
+		return false;
+	for (size_t i = 0; i < x->n_handlers; i++)
+		if (x->handlers[i].vector != y->handlers[i].vector ||
+		    !same_actions(x->handlers[i].actions, x->handlers[i].n, y->handlers[i].actions,
+		                  y->handlers[i].n))
+			return false;
+	return true;
+}
+
+static struct hvsim_scenario *load_text(fz_scn *s)
+{
+	static const struct scenario_io io = {.exists = NULL, .check_goldens = false};
+	struct hvsim_scenario *sc = NULL;
+	struct hvsim_error err = {0};
+	char *text = fz_scn_text(s);
+
+	cr_assert_not_null(text);
+	cr_assert_eq(hvsim_scenario_parse("t.json", text, strlen(text), &io, &sc, &err), HVSIM_OK,
+	             "%s", err.msg);
+	free(text);
+	return sc;
+}
+
+/* fz_hvt_direct.c: the scenario a kept machine runs, built without JSON, holds the guest program
+ * and events the loader reads from the JSON a fresh VM runs, for every seed (scripted and code
+ * guests, handlers, repeats, every event kind). */
+static unsigned count_repeats(const struct script_action *a, size_t n)
+{
+	unsigned r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		r += a[i].op == SOP_REPEAT;
+	return r;
+}
+
+Test(fuzz_hvt, direct_scenarios_hold_what_the_loader_reads_from_the_json)
+{
+	unsigned code = 0, handlers = 0, repeats = 0, kinds[3] = {0};
+
+	for (size_t k = 0; k < fz_hvt_seed_count(); k++) {
+		const struct fz_hvt_seed *seed = fz_hvt_seed_at(k);
+		struct fz_hvt_input *in = malloc(sizeof(*in)), *empty = malloc(sizeof(*empty));
+		uint8_t bytes[SEED_MAX];
+		size_t n = fz_hvt_seed_bytes(seed, bytes, sizeof(bytes));
+		struct fz_hvt_direct *d;
+		fz_scn *full, *base_scn;
+		struct hvsim_scenario *want, *base;
+		const struct hvsim_scenario *got;
+
+		cr_assert(in && empty);
+		fz_hvt_decode(bytes, n, in);
+		d = fz_hvt_direct_build(in, 0);
+		cr_assert_not_null(d);
+		*empty = *in;
+		empty->n_ops = 0;
+		empty->cfg.code = !fz_hvt_direct_script(d);
+		full = fz_hvt_build(in, 0);
+		base_scn = fz_hvt_build(empty, 0);
+		want = load_text(full);
+		base = load_text(base_scn);
+		got = fz_hvt_direct_scenario(d, base);
+		cr_expect(same_guest(got, want), "%s: the guest program differs", seed->name);
+		cr_expect(same_events(got, want), "%s: the events differ (%zu against %zu)",
+		          seed->name, got->n_events, want->n_events);
+		code += !want->guest.has_script;
+		handlers += (unsigned)want->guest.script.n_handlers;
+		repeats += count_repeats(want->guest.script.main, want->guest.script.n_main);
+		for (size_t e = 0; e < want->n_events; e++)
+			kinds[want->events[e].kind % 3]++;
+		fz_hvt_direct_free(d);
+		hvsim_scenario_free(base);
+		hvsim_scenario_free(want);
+		fz_scn_destroy(base_scn);
+		fz_scn_destroy(full);
+		free(empty);
+		free(in);
+	}
+	cr_expect(code && handlers && repeats && kinds[SEV_IRQ_LINE] && kinds[SEV_MSI] &&
+	              kinds[SEV_HOST],
+	          "the seeds cover too little: %u code guests, %u handlers, %u repeats, events "
+	          "%u/%u/%u",
+	          code, handlers, repeats, kinds[0], kinds[1], kinds[2]);
+}
+
 Test(fuzz_hvt, code_guest_runs_the_script_actions_as_instructions)
 {
 	const struct fz_hvt_seed *s = NULL;

@@ -23,6 +23,7 @@ enum hvsim_status tdx_replay_machine_create(struct tdx_replay_machine *mc)
 {
 	memset(mc, 0, sizeof(*mc));
 	memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+	mc->full = true;
 	if (tdx_create(&initial, &mc->m, NULL) != HVSIM_OK ||
 	    tdx_create(&initial, &mc->before, NULL) != HVSIM_OK)
 		return HVSIM_E_NOMEM;
@@ -72,6 +73,74 @@ static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
 	s->lp = lp % TDX_LP_MAX;
 	if (!mc->checked)
 		tdx_copy(mc->before, mc->m);
+	tdx_wrote_clear(mc->m);
+}
+
+/* The bytes [lo, hi) of the module: where m differs from before there widens [*first, *end)
+ * (empty when !*any). */
+static void widen(const struct tdx_replay_machine *mc, size_t lo, size_t hi, bool *any,
+                  size_t *first, size_t *end)
+{
+	size_t f, e;
+
+	if (!tdx_replay_diff_range(mc->m, mc->before, lo, hi, &f, &e))
+		return;
+	*first = *any && *first < f ? *first : f;
+	*end = *any && *end > e ? *end : e;
+	*any = true;
+}
+
+/* The bytes of PAMT entry i of m. */
+static size_t pamt_at(uint32_t i)
+{
+	return offsetof(struct tdx_module, pamt) + i * sizeof(struct tdx_pamt);
+}
+
+/* Where m differs from before in the header and what the call recorded writing (the TD slots and
+ * the span of PAMT entries): as tdx_replay_diff when the record is complete. */
+static bool recorded_diff(const struct tdx_replay_machine *mc, size_t *first, size_t *end)
+{
+	const struct tdx_wrote *w = &mc->m->wrote;
+	const size_t td0 = offsetof(struct tdx_module, td), tdsz = sizeof(struct tdx_td);
+	int lo = -1, hi = -1;
+	bool any = false;
+
+	widen(mc, 0, td0, &any, first, end);
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (w->tds >> t & 1)
+			widen(mc, td0 + t * tdsz, td0 + (t + 1) * tdsz, &any, first, end);
+	for (int k = 0; k < (int)(TDX_MEM_PAGES_MAX / 64); k++)
+		if (w->pamt[k]) {
+			lo = lo < 0 ? k * 64 + __builtin_ctzll(w->pamt[k]) : lo;
+			hi = k * 64 + 64 - __builtin_clzll(w->pamt[k]);
+		}
+	if (lo >= 0)
+		widen(mc, pamt_at((uint32_t)lo), pamt_at((uint32_t)hi), &any, first, end);
+	return any;
+}
+
+/* write_recorded: the first byte where m differs from before outside what recorded_diff reads,
+ * or SIZE_MAX when none. */
+static size_t unrecorded(const struct tdx_replay_machine *mc)
+{
+	const struct tdx_wrote *w = &mc->m->wrote;
+	const size_t td0 = offsetof(struct tdx_module, td), tdsz = sizeof(struct tdx_td);
+	const uint32_t n =
+	    mc->m->cfg.mem_pages < TDX_MEM_PAGES_MAX ? mc->m->cfg.mem_pages : TDX_MEM_PAGES_MAX;
+	size_t f, e;
+
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (!(w->tds >> t & 1) && tdx_replay_diff_range(mc->m, mc->before, td0 + t * tdsz,
+		                                                td0 + (t + 1) * tdsz, &f, &e))
+			return f;
+	for (uint32_t i = 0, j; i < n; i = j + 1) { /* each run [i, j) of entries not recorded */
+		for (j = i; j < n && !(w->pamt[j / 64] >> j % 64 & 1); j++)
+			;
+		if (j > i &&
+		    tdx_replay_diff_range(mc->m, mc->before, pamt_at(i), pamt_at(j), &f, &e))
+			return f;
+	}
+	return SIZE_MAX;
 }
 
 /* The PAMT entries [*lo, *hi) that bytes [first, end) of a module touch; true when they touch the
@@ -116,13 +185,26 @@ static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t s
 {
 	char why[TDX_REPLAY_WHY_MAX];
 	bool same, ok = true;
+	size_t at;
 
-	/* a failed call changes nothing (or breaks failure_without_effect): the library's memcmp,
+	/* fast: the header and what the call recorded writing; full: the whole module, where a
+	 * failed call changes nothing (or breaks failure_without_effect): the library's memcmp,
 	 * which libFuzzer's hook records only when it differs, sees that fastest */
-	same = ((status & TDX_STATUS_MASK) != TDX_SUCCESS && tdx_replay_same(mc->m, mc->before)) ||
-	       !tdx_replay_diff(mc->m, mc->before, first, end);
+	if (!mc->full)
+		same = !recorded_diff(mc, first, end);
+	else
+		same = ((status & TDX_STATUS_MASK) != TDX_SUCCESS &&
+		        tdx_replay_same(mc->m, mc->before)) ||
+		       !tdx_replay_diff(mc->m, mc->before, first, end);
 	if (same)
 		*first = *end = 0;
+	/* after an error or warning, any change is failure_without_effect's (below) */
+	if (mc->full && !same && (status & TDX_STATUS_MASK) == TDX_SUCCESS &&
+	    (at = unrecorded(mc)) != SIZE_MAX) {
+		snprintf(why, sizeof(why),
+		         "the module changed at byte %zu, which it did not record", at);
+		flag(s, "write_recorded", why);
+	}
 	if (same && mc->checked)
 		return false;
 	if (!same && mc->checked && holds_since(mc, leaf, status, *first, *end))

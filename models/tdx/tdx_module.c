@@ -62,6 +62,12 @@ static void reset(struct tdx_module *m, const struct tdx_config *cfg)
 	fill(m->kot, TDX_HKID_MAX, sizeof(m->kot[0]));
 	m->pamt[0].td = m->pamt[0].vcpu = TDX_NONE;
 	fill(m->pamt, cfg->mem_pages, sizeof(m->pamt[0]));
+	memset(&m->wrote, 0xff, sizeof(m->wrote));
+}
+
+void tdx_wrote_clear(struct tdx_module *m)
+{
+	memset(&m->wrote, 0, sizeof(m->wrote));
 }
 
 enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **out,
@@ -159,21 +165,21 @@ uint64_t tdx_tdvpr_operand(const struct tdx_module *m, uint64_t pa, unsigned ope
 
 void tdx_page_assign(struct tdx_module *m, uint32_t page, uint8_t pt, unsigned td, unsigned vcpu)
 {
-	struct tdx_pamt *e = &m->pamt[page];
+	struct tdx_pamt *e = tdx_pamt_w(m, page);
 
 	memset(e, 0, sizeof(*e));
 	e->pt = pt;
 	e->td = (uint8_t)td;
 	e->vcpu = (uint8_t)vcpu;
 	if (pt != PT_TDR)
-		m->td[td].chldcnt++;
+		tdx_td_w(m, td)->chldcnt++;
 }
 
 void tdx_page_free(struct tdx_module *m, uint32_t page)
 {
-	struct tdx_pamt *e = &m->pamt[page];
+	struct tdx_pamt *e = tdx_pamt_w(m, page);
 
-	struct tdx_td *t = e->td < TDX_TD_MAX ? &m->td[e->td] : NULL;
+	struct tdx_td *t = e->td < TDX_TD_MAX ? tdx_td_w(m, e->td) : NULL;
 
 	if (t && e->pt != PT_TDR && t->chldcnt)
 		t->chldcnt--;

@@ -120,8 +120,8 @@ static bool recorded_diff(const struct tdx_replay_machine *mc, size_t *first, si
 }
 
 /* write_recorded: the first byte where m differs from before outside what recorded_diff reads,
- * or SIZE_MAX when none. */
-static size_t unrecorded(const struct tdx_replay_machine *mc)
+ * or SIZE_MAX when none; [first, end) spans every difference. */
+static size_t unrecorded(const struct tdx_replay_machine *mc, size_t first, size_t end)
 {
 	const struct tdx_wrote *w = &mc->m->wrote;
 	const size_t td0 = offsetof(struct tdx_module, td), tdsz = sizeof(struct tdx_td);
@@ -130,13 +130,14 @@ static size_t unrecorded(const struct tdx_replay_machine *mc)
 	size_t f, e;
 
 	for (unsigned t = 0; t < TDX_TD_MAX; t++)
-		if (!(w->tds >> t & 1) && tdx_replay_diff_range(mc->m, mc->before, td0 + t * tdsz,
-		                                                td0 + (t + 1) * tdsz, &f, &e))
+		if (!(w->tds >> t & 1) && td0 + (t + 1) * tdsz > first && td0 + t * tdsz < end &&
+		    tdx_replay_diff_range(mc->m, mc->before, td0 + t * tdsz, td0 + (t + 1) * tdsz,
+		                          &f, &e))
 			return f;
-	for (uint32_t i = 0, j; i < n; i = j + 1) { /* each run [i, j) of entries not recorded */
+	for (uint32_t i = 0, j; i < n && pamt_at(i) < end; i = j + 1) { /* runs [i, j) unrecorded */
 		for (j = i; j < n && !(w->pamt[j / 64] >> j % 64 & 1); j++)
 			;
-		if (j > i &&
+		if (j > i && pamt_at(j) > first &&
 		    tdx_replay_diff_range(mc->m, mc->before, pamt_at(i), pamt_at(j), &f, &e))
 			return f;
 	}
@@ -200,7 +201,7 @@ static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t s
 		*first = *end = 0;
 	/* after an error or warning, any change is failure_without_effect's (below) */
 	if (mc->full && !same && (status & TDX_STATUS_MASK) == TDX_SUCCESS &&
-	    (at = unrecorded(mc)) != SIZE_MAX) {
+	    (at = unrecorded(mc, *first, *end)) != SIZE_MAX) {
 		snprintf(why, sizeof(why),
 		         "the module changed at byte %zu, which it did not record", at);
 		flag(s, "write_recorded", why);

@@ -37,6 +37,36 @@ void tdx_replay_machine_destroy(struct tdx_replay_machine *mc)
 	mc->m = mc->before = NULL;
 }
 
+static bool same_config(const struct tdx_config *a, const struct tdx_config *b)
+{
+	return a->lps == b->lps && a->packages == b->packages && a->mem_pages == b->mem_pages &&
+	       a->hkid_first == b->hkid_first && a->hkid_count == b->hkid_count &&
+	       a->tdcs_pages == b->tdcs_pages && a->tdvps_pages == b->tdvps_pages;
+}
+
+/* Fast mode, m just reset to cfg: true when before is now the same reset state, on which the
+ * state invariants hold (checked once per configuration, then known: reset_ok). */
+static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+{
+	uint64_t h = cfg->lps;
+	unsigned k;
+
+	h = h * 31 + cfg->packages;
+	h = h * 31 + cfg->mem_pages;
+	h = h * 31 + cfg->hkid_first;
+	h = h * 31 + cfg->hkid_count;
+	h = h * 31 + cfg->tdcs_pages;
+	h = h * 31 + cfg->tdvps_pages;
+	k = (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
+	if (!(mc->reset_known[k / 64] >> k % 64 & 1) || !same_config(&mc->reset_ok[k], cfg)) {
+		if (!tdx_check(mc->m, NULL, 0) || !tdx_replay_inv_page_owner(mc->m, NULL, 0))
+			return false;
+		mc->reset_ok[k] = *cfg;
+		mc->reset_known[k / 64] |= UINT64_C(1) << k % 64;
+	}
+	return tdx_reset(mc->before, cfg, NULL) == HVSIM_OK;
+}
+
 enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct tdx_config *cfg,
                                    struct hvsim_error *err)
 {
@@ -44,7 +74,7 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 
 	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
-		mc->checked = false;
+		mc->checked = !mc->full && reset_checked(mc, cfg);
 	}
 	return st;
 }

@@ -22,6 +22,7 @@
 #include "../models/tdx/tdx_int.h"
 
 #define TDX_REPLAY_WHY_MAX  384     /* bytes of an invariant's failure reason */
+#define TDX_REPLAY_RESETS   256     /* configurations whose reset state the fast mode knows */
 #define TDX_REPLAY_NOT_LEAF 0xffffu /* the "leaf" of a TDCALL or exit for the PAMT rule */
 
 struct tdx_replay_machine {
@@ -41,6 +42,12 @@ struct tdx_replay_machine {
 	 * recorded are compared, so a change it did not record goes unseen: the fuzzer's first run
 	 * of an input, whose rerun (fuzz/fuzz_tdx_seamcall.c) and every replay are full. */
 	bool full;
+	/* Fast mode only: configurations whose reset state the state invariants (tdx_check,
+	 * page_owner_function) held on. A reset state is a function of its configuration alone, so
+	 * after a reset to one of them before is reset too and counts as checked (no copy, and the
+	 * first call is checked on what it changed). Slot: a hash of the configuration. */
+	struct tdx_config reset_ok[TDX_REPLAY_RESETS];
+	uint64_t reset_known[TDX_REPLAY_RESETS / 64]; /* bit per slot of reset_ok in use */
 };
 
 /* The calls a replay executes. */

@@ -1,8 +1,10 @@
 /* The machine of the tdx-replay algorithm and fuzz_tdx_seamcall (tdx_replay_int.h): a TDX module
  * model with the state before each call, and the executor that runs one SEAMCALL, TDCALL or
  * asynchronous TD exit with concrete registers and then every named invariant that applies
- * (tdx_replay_inv.c and the model's own tdx_check). How the registers were chosen (the harness's
- * operand shapes, KVM's next step) is the caller's business. TDX module ABI spec names. */
+ * (tdx_replay_inv.c and the model's own tdx_check), finding what the call changed either in the
+ * whole module or, in fast mode, where the model recorded writing (tdx_replay_int.h, "full"). How
+ * the registers were chosen (the harness's operand shapes, KVM's next step) is the caller's
+ * business. TDX module ABI spec names. */
 #include "tdx_replay_int.h"
 
 #include <stdio.h>
@@ -165,8 +167,9 @@ static size_t unrecorded(const struct tdx_replay_machine *mc, size_t first, size
 		                          &f, &e))
 			return f;
 	for (uint32_t i = 0, j; i < n && pamt_at(i) < end; i = j + 1) { /* runs [i, j) unrecorded */
-		for (j = i; j < n && !(w->pamt[j / 64] >> j % 64 & 1); j++)
-			;
+		j = i;
+		while (j < n && !(w->pamt[j / 64] >> j % 64 & 1))
+			j++;
 		if (j > i && pamt_at(j) > first &&
 		    tdx_replay_diff_range(mc->m, mc->before, pamt_at(i), pamt_at(j), &f, &e))
 			return f;

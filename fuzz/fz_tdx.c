@@ -297,13 +297,13 @@ static bool next_memory(const struct tdx_module *m, unsigned t, struct tdx_regs 
 	uint64_t tdr = (uint64_t)m->td[t].tdr * TDX_PAGE_SIZE;
 
 	for (unsigned l = 3; l >= 1; l--)
-		if (!tdx_sept_walk(m, t, FZ_TDX_GPA_BASE, l)) {
+		if (!fz_tdx_sept_walk(m, t, FZ_TDX_GPA_BASE, l)) {
 			set(r, TDH_MEM_SEPT_ADD,
 			    (FZ_TDX_GPA_BASE & ~((UINT64_C(1) << (12 + 9 * l)) - 1)) | l, tdr,
 			    fz_tdx_nth_page(m, 0, false), 0);
 			return true;
 		}
-	if (tdx_sept_leaf(m, t, FZ_TDX_GPA_BASE) == UINT32_MAX) {
+	if (!fz_tdx_sept_mapped(m, t, FZ_TDX_GPA_BASE)) {
 		set(r, TDH_MEM_PAGE_ADD, FZ_TDX_GPA_BASE, tdr, fz_tdx_nth_page(m, 0, false),
 		    HOST_PA(m));
 		return true;
@@ -318,7 +318,7 @@ static bool next_enter(const struct tdx_module *m, unsigned t, unsigned *lp, str
 	for (unsigned v = 0; v < TDX_VCPU_MAX; v++) {
 		const struct tdx_vcpu *vc = &m->td[t].vcpu[v];
 
-		if (!vc->used || vc->state != TDX_VCPU_READY || tdx_vcpu_running(m, t, v))
+		if (!vc->used || vc->state != TDX_VCPU_READY || fz_tdx_vcpu_running(m, t, v))
 			continue;
 		*lp = vc->assoc_lp;
 		for (unsigned i = 0; i < m->cfg.lps && *lp == TDX_NONE; i++)

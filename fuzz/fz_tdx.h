@@ -122,6 +122,12 @@ uint64_t fz_tdx_nth_page(const struct tdx_module *m, uint64_t n, bool owned);
 uint64_t fz_tdx_nth_td_page(const struct tdx_module *m, uint64_t n, bool tdvpr);
 /* The first page TD slot td owns besides its TDR, UINT32_MAX when none. Pure. */
 uint32_t fz_tdx_first_child(const struct tdx_module *m, unsigned td);
+/* The next step's own reads of the Secure EPT and the LPs, as the model's tdx_sept_walk,
+ * tdx_sept_leaf and tdx_vcpu_running answer them, kept here so that the model's instrumented code
+ * runs only for the calls (its edges and comparisons are the fuzzer's signal). Pure. */
+bool fz_tdx_sept_walk(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level);
+bool fz_tdx_sept_mapped(const struct tdx_module *m, unsigned td, uint64_t gpa);
+bool fz_tdx_vcpu_running(const struct tdx_module *m, unsigned td, unsigned v);
 /* KVM's next step for the sel-th TD (build: init the module, create, keys, TDCS, init, vCPU,
  * Secure EPT, page, finalize, enter; teardown: exit, flush, flushdone, write-back, freeid,
  * reclaim) as a SEAMCALL on the right LP: regs and lp. False when there is nothing to do. Pure. */

@@ -1,7 +1,8 @@
 /* fuzz_tdx_seamcall's pure scans of the model's state (fz_tdx.h): the n-th free or owned page, the
- * n-th TDR or TDVPR, a TD's first child page. Operand shaping and the next step call them for
- * every operation; the fuzzing builds leave this file uninstrumented (fuzz/coverage-ignore.txt):
- * a loop over the PAMT says nothing about the model that the leaf's own branches do not. */
+ * n-th TDR or TDVPR, a TD's first child page, and the next step's Secure-EPT and LP reads. Operand
+ * shaping and the next step call them for every operation; the fuzzing builds leave this file
+ * uninstrumented (fuzz/coverage-ignore.txt): a loop over the PAMT says nothing about the model that
+ * the leaf's own branches do not. */
 #include "fz_tdx.h"
 
 static bool usable(const struct tdx_module *m, uint32_t i)
@@ -58,4 +59,40 @@ uint32_t fz_tdx_first_child(const struct tdx_module *m, unsigned td)
 		if (m->pamt[i].td == td && m->pamt[i].pt != PT_TDR)
 			return i;
 	return UINT32_MAX;
+}
+
+/* A Secure-EPT page of TD td at level covering gpa (tdx_mem.c's walk: the initialized TDMR). */
+static bool sept_page(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level)
+{
+	uint64_t base = gpa & ~((UINT64_C(1) << (12 + 9 * level)) - 1);
+
+	for (uint32_t i = m->tdmr_base; i < m->tdmr_base + m->tdmr_done; i++)
+		if (m->pamt[i].pt == PT_EPT && m->pamt[i].td == td && m->pamt[i].state == level &&
+		    m->pamt[i].gpa == base)
+			return true;
+	return false;
+}
+
+bool fz_tdx_sept_walk(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level)
+{
+	for (unsigned l = level; l <= 3; l++)
+		if (!sept_page(m, td, gpa, l))
+			return false;
+	return true;
+}
+
+bool fz_tdx_sept_mapped(const struct tdx_module *m, unsigned td, uint64_t gpa)
+{
+	for (uint32_t i = m->tdmr_base; i < m->tdmr_base + m->tdmr_done; i++)
+		if (m->pamt[i].pt == PT_REG && m->pamt[i].td == td && m->pamt[i].gpa == gpa)
+			return true;
+	return false;
+}
+
+bool fz_tdx_vcpu_running(const struct tdx_module *m, unsigned td, unsigned v)
+{
+	for (unsigned i = 0; i < m->cfg.lps; i++)
+		if (m->lp[i].in_td == td && m->lp[i].in_vcpu == v)
+			return true;
+	return false;
 }

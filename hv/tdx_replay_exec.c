@@ -1,8 +1,10 @@
 /* The machine of the tdx-replay algorithm and fuzz_tdx_seamcall (tdx_replay_int.h): a TDX module
  * model with the state before each call, and the executor that runs one SEAMCALL, TDCALL or
  * asynchronous TD exit with concrete registers and then every named invariant that applies
- * (tdx_replay_inv.c and the model's own tdx_check). How the registers were chosen (the harness's
- * operand shapes, KVM's next step) is the caller's business. TDX module ABI spec names. */
+ * (tdx_replay_inv.c and the model's own tdx_check), finding what the call changed either in the
+ * whole module or, in fast mode, where the model recorded writing (tdx_replay_int.h, "full"). How
+ * the registers were chosen (the harness's operand shapes, KVM's next step) is the caller's
+ * business. TDX module ABI spec names. */
 #include "tdx_replay_int.h"
 
 #include <stdio.h>
@@ -23,6 +25,7 @@ enum hvsim_status tdx_replay_machine_create(struct tdx_replay_machine *mc)
 {
 	memset(mc, 0, sizeof(*mc));
 	memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
+	mc->full = true;
 	if (tdx_create(&initial, &mc->m, NULL) != HVSIM_OK ||
 	    tdx_create(&initial, &mc->before, NULL) != HVSIM_OK)
 		return HVSIM_E_NOMEM;
@@ -36,6 +39,36 @@ void tdx_replay_machine_destroy(struct tdx_replay_machine *mc)
 	mc->m = mc->before = NULL;
 }
 
+static bool same_config(const struct tdx_config *a, const struct tdx_config *b)
+{
+	return a->lps == b->lps && a->packages == b->packages && a->mem_pages == b->mem_pages &&
+	       a->hkid_first == b->hkid_first && a->hkid_count == b->hkid_count &&
+	       a->tdcs_pages == b->tdcs_pages && a->tdvps_pages == b->tdvps_pages;
+}
+
+/* Fast mode, m just reset to cfg: true when before is now the same reset state, on which the
+ * state invariants hold (checked once per configuration, then known: reset_ok). */
+static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+{
+	uint64_t h = cfg->lps;
+	unsigned k;
+
+	h = h * 31 + cfg->packages;
+	h = h * 31 + cfg->mem_pages;
+	h = h * 31 + cfg->hkid_first;
+	h = h * 31 + cfg->hkid_count;
+	h = h * 31 + cfg->tdcs_pages;
+	h = h * 31 + cfg->tdvps_pages;
+	k = (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
+	if (!(mc->reset_known[k / 64] >> k % 64 & 1) || !same_config(&mc->reset_ok[k], cfg)) {
+		if (!tdx_check(mc->m, NULL, 0) || !tdx_replay_inv_page_owner(mc->m, NULL, 0))
+			return false;
+		mc->reset_ok[k] = *cfg;
+		mc->reset_known[k / 64] |= UINT64_C(1) << k % 64;
+	}
+	return tdx_reset(mc->before, cfg, NULL) == HVSIM_OK;
+}
+
 enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct tdx_config *cfg,
                                    struct hvsim_error *err)
 {
@@ -43,7 +76,7 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 
 	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
-		mc->checked = false;
+		mc->checked = !mc->full && reset_checked(mc, cfg);
 	}
 	return st;
 }
@@ -72,6 +105,76 @@ static void begin(struct tdx_replay_machine *mc, uint8_t call, unsigned lp,
 	s->lp = lp % TDX_LP_MAX;
 	if (!mc->checked)
 		tdx_copy(mc->before, mc->m);
+	tdx_wrote_clear(mc->m);
+}
+
+/* The bytes [lo, hi) of the module: where m differs from before there widens [*first, *end)
+ * (empty when !*any). */
+static void widen(const struct tdx_replay_machine *mc, size_t lo, size_t hi, bool *any,
+                  size_t *first, size_t *end)
+{
+	size_t f, e;
+
+	if (!tdx_replay_diff_range(mc->m, mc->before, lo, hi, &f, &e))
+		return;
+	*first = *any && *first < f ? *first : f;
+	*end = *any && *end > e ? *end : e;
+	*any = true;
+}
+
+/* The bytes of PAMT entry i of m. */
+static size_t pamt_at(uint32_t i)
+{
+	return offsetof(struct tdx_module, pamt) + i * sizeof(struct tdx_pamt);
+}
+
+/* Where m differs from before in the header and what the call recorded writing (the TD slots and
+ * the span of PAMT entries): as tdx_replay_diff when the record is complete. */
+static bool recorded_diff(const struct tdx_replay_machine *mc, size_t *first, size_t *end)
+{
+	const struct tdx_wrote *w = &mc->m->wrote;
+	const size_t td0 = offsetof(struct tdx_module, td), tdsz = sizeof(struct tdx_td);
+	int lo = -1, hi = -1;
+	bool any = false;
+
+	widen(mc, 0, td0, &any, first, end);
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (w->tds >> t & 1)
+			widen(mc, td0 + t * tdsz, td0 + (t + 1) * tdsz, &any, first, end);
+	for (int k = 0; k < (int)(TDX_MEM_PAGES_MAX / 64); k++)
+		if (w->pamt[k]) {
+			lo = lo < 0 ? k * 64 + __builtin_ctzll(w->pamt[k]) : lo;
+			hi = k * 64 + 64 - __builtin_clzll(w->pamt[k]);
+		}
+	if (lo >= 0)
+		widen(mc, pamt_at((uint32_t)lo), pamt_at((uint32_t)hi), &any, first, end);
+	return any;
+}
+
+/* write_recorded: the first byte where m differs from before outside what recorded_diff reads,
+ * or SIZE_MAX when none; [first, end) spans every difference. */
+static size_t unrecorded(const struct tdx_replay_machine *mc, size_t first, size_t end)
+{
+	const struct tdx_wrote *w = &mc->m->wrote;
+	const size_t td0 = offsetof(struct tdx_module, td), tdsz = sizeof(struct tdx_td);
+	const uint32_t n =
+	    mc->m->cfg.mem_pages < TDX_MEM_PAGES_MAX ? mc->m->cfg.mem_pages : TDX_MEM_PAGES_MAX;
+	size_t f, e;
+
+	for (unsigned t = 0; t < TDX_TD_MAX; t++)
+		if (!(w->tds >> t & 1) && td0 + (t + 1) * tdsz > first && td0 + t * tdsz < end &&
+		    tdx_replay_diff_range(mc->m, mc->before, td0 + t * tdsz, td0 + (t + 1) * tdsz,
+		                          &f, &e))
+			return f;
+	for (uint32_t i = 0, j; i < n && pamt_at(i) < end; i = j + 1) { /* runs [i, j) unrecorded */
+		j = i;
+		while (j < n && !(w->pamt[j / 64] >> j % 64 & 1))
+			j++;
+		if (j > i && pamt_at(j) > first &&
+		    tdx_replay_diff_range(mc->m, mc->before, pamt_at(i), pamt_at(j), &f, &e))
+			return f;
+	}
+	return SIZE_MAX;
 }
 
 /* The PAMT entries [*lo, *hi) that bytes [first, end) of a module touch; true when they touch the
@@ -116,13 +219,26 @@ static bool check_state(struct tdx_replay_machine *mc, unsigned leaf, uint64_t s
 {
 	char why[TDX_REPLAY_WHY_MAX];
 	bool same, ok = true;
+	size_t at;
 
-	/* a failed call changes nothing (or breaks failure_without_effect): the library's memcmp,
+	/* fast: the header and what the call recorded writing; full: the whole module, where a
+	 * failed call changes nothing (or breaks failure_without_effect): the library's memcmp,
 	 * which libFuzzer's hook records only when it differs, sees that fastest */
-	same = ((status & TDX_STATUS_MASK) != TDX_SUCCESS && tdx_replay_same(mc->m, mc->before)) ||
-	       !tdx_replay_diff(mc->m, mc->before, first, end);
+	if (!mc->full)
+		same = !recorded_diff(mc, first, end);
+	else
+		same = ((status & TDX_STATUS_MASK) != TDX_SUCCESS &&
+		        tdx_replay_same(mc->m, mc->before)) ||
+		       !tdx_replay_diff(mc->m, mc->before, first, end);
 	if (same)
 		*first = *end = 0;
+	/* after an error or warning, any change is failure_without_effect's (below) */
+	if (mc->full && !same && (status & TDX_STATUS_MASK) == TDX_SUCCESS &&
+	    (at = unrecorded(mc, *first, *end)) != SIZE_MAX) {
+		snprintf(why, sizeof(why),
+		         "the module changed at byte %zu, which it did not record", at);
+		flag(s, "write_recorded", why);
+	}
 	if (same && mc->checked)
 		return false;
 	if (!same && mc->checked && holds_since(mc, leaf, status, *first, *end))

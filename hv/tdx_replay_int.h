@@ -11,7 +11,7 @@
  * concrete registers and run every named invariant that applies after it (the names fuzz
  * findings and the run's invariant_violation findings carry): tdx_check, page_owner_function,
  * pamt_type_consistent, status_known, failure_without_effect, lifecycle_order,
- * vcpu_lp_association. */
+ * vcpu_lp_association; and, checking the executor's own shortcut, write_recorded. */
 #ifndef HVSIM_TDX_REPLAY_INT_H
 #define HVSIM_TDX_REPLAY_INT_H
 
@@ -22,6 +22,7 @@
 #include "../models/tdx/tdx_int.h"
 
 #define TDX_REPLAY_WHY_MAX  384     /* bytes of an invariant's failure reason */
+#define TDX_REPLAY_RESETS   256     /* configurations whose reset state the fast mode knows */
 #define TDX_REPLAY_NOT_LEAF 0xffffu /* the "leaf" of a TDCALL or exit for the PAMT rule */
 
 struct tdx_replay_machine {
@@ -35,6 +36,18 @@ struct tdx_replay_machine {
 	 * only by the calls and tdx_replay_reset: a write between two calls counts as the next
 	 * call's. False: the next call copies m into before and checks in full. */
 	bool checked;
+	/* How a call's changes are found. True (the default): the whole module is compared with
+	 * before, and a change the model did not record (tdx_int.h, m->wrote) in a call that
+	 * succeeded is the finding write_recorded. False: only the header and what the model
+	 * recorded are compared, so a change it did not record goes unseen: the fuzzer's first run
+	 * of an input, whose rerun (fuzz/fuzz_tdx_seamcall.c) and every replay are full. */
+	bool full;
+	/* Fast mode only: configurations whose reset state the state invariants (tdx_check,
+	 * page_owner_function) held on. A reset state is a function of its configuration alone, so
+	 * after a reset to one of them before is reset too and counts as checked (no copy, and the
+	 * first call is checked on what it changed). Slot: a hash of the configuration. */
+	struct tdx_config reset_ok[TDX_REPLAY_RESETS];
+	uint64_t reset_known[TDX_REPLAY_RESETS / 64]; /* bit per slot of reset_ok in use */
 };
 
 /* The calls a replay executes. */
@@ -135,6 +148,9 @@ bool tdx_replay_inv_pamt_types(const struct tdx_module *b, const struct tdx_modu
                                unsigned leaf, uint64_t status, char *why, size_t cap);
 /* status_known: the status is one the TDX ABI defines (tdx_status_known). */
 bool tdx_replay_inv_status_known(uint64_t status, char *why, size_t cap);
+/* tdx_replay_diff over the bytes [lo, hi) (clipped to a's used ones) only. Pure. */
+bool tdx_replay_diff_range(const struct tdx_module *a, const struct tdx_module *b, size_t lo,
+                           size_t hi, size_t *first, size_t *end);
 /* True when a and b hold the same bytes up to a's used ones (tdx_used_bytes). Pure. */
 bool tdx_replay_same(const struct tdx_module *a, const struct tdx_module *b);
 /* Where a and b differ, up to a's used bytes: false when nowhere; else true with [*first, *end)

@@ -290,11 +290,10 @@ static size_t stride_of(const uint8_t *x, const uint8_t *y, size_t n, size_t fro
 	return i;
 }
 
-bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
-                     size_t *end)
+/* Where the n bytes at x and y differ: false when nowhere; else true with [*first, *end). */
+static bool diff_bytes(const uint8_t *x, const uint8_t *y, size_t n, size_t *first, size_t *end)
 {
-	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-	size_t n = used(a), i, j, last;
+	size_t i, j, last;
 
 	if (n == 0 || (i = stride_of(x, y, n, 0, false)) >= n)
 		return false;
@@ -306,6 +305,48 @@ bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, siz
 		(*first)++;
 	while (x[*end - 1] == y[*end - 1])
 		(*end)--;
+	return true;
+}
+
+bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, size_t *first,
+                     size_t *end)
+{
+	return diff_bytes((const uint8_t *)a, (const uint8_t *)b, used(a), first, end);
+}
+
+/* The first (last, when back) of the 8-byte words [0, w) of x and y that differs; one must. */
+DIFF_ATTR static size_t word_of(const uint8_t *x, const uint8_t *y, size_t w, bool back)
+{
+	size_t i = back ? w - 1 : 0;
+	uint64_t u, v;
+
+	for (;; i = back ? i - 1 : i + 1) {
+		memcpy(&u, x + 8 * i, sizeof(u));
+		memcpy(&v, y + 8 * i, sizeof(v));
+		if (u != v)
+			return i;
+	}
+}
+
+bool tdx_replay_diff_range(const struct tdx_module *a, const struct tdx_module *b, size_t lo,
+                           size_t hi, size_t *first, size_t *end)
+{
+	const uint8_t *x = (const uint8_t *)a + lo, *y = (const uint8_t *)b + lo;
+	size_t n = used(a), w;
+
+	/* a few hundred bytes: one pass that tells whether they differ, then the words */
+	n = (hi < n ? hi : n) > lo ? (hi < n ? hi : n) - lo : 0;
+	if (n == 0 || !differs(x, y, 0, n))
+		return false;
+	w = n / 8;
+	*first = w && differs(x, y, 0, w * 8) ? 8 * word_of(x, y, w, false) : 8 * w;
+	*end = n > 8 * w && differs(x, y, 8 * w, n - 8 * w) ? n : 8 * word_of(x, y, w, true) + 8;
+	while (x[*first] == y[*first])
+		(*first)++;
+	while (x[*end - 1] == y[*end - 1])
+		(*end)--;
+	*first += lo;
+	*end += lo;
 	return true;
 }
 

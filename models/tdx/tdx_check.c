@@ -168,10 +168,19 @@ static bool td_pages_ok(const struct tdx_module *m, const struct tally *c, unsig
 	return true;
 }
 
+/* tdx_kot_peek's answer, here so that the checks (which fuzzing builds leave uninstrumented) run
+ * no instrumented model code. */
+static const struct tdx_kot *kot_at(const struct tdx_module *m, unsigned hkid)
+{
+	if (hkid < m->cfg.hkid_first || hkid >= m->cfg.hkid_first + m->cfg.hkid_count)
+		return NULL;
+	return &m->kot[hkid - m->cfg.hkid_first];
+}
+
 static bool td_key_ok(const struct tdx_module *m, unsigned td, char *why, size_t cap)
 {
 	const struct tdx_td *t = &m->td[td];
-	const struct tdx_kot *k = tdx_kot_peek(m, t->hkid);
+	const struct tdx_kot *k = kot_at(m, t->hkid);
 	uint8_t want = t->lifecycle == TD_BLOCKED ? KOT_HKID_FLUSHED : KOT_HKID_ASSIGNED;
 
 	if (t->lifecycle > TD_TEARDOWN || t->op_state > TDX_OP_RUNNABLE)

@@ -38,7 +38,7 @@ void tdx_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *r)
 	r->rax = enter_check(m, lp, r, &o);
 	if (r->rax != TDX_SUCCESS)
 		return;
-	v = &m->td[o.td].vcpu[o.vcpu];
+	v = &tdx_td_w(m, o.td)->vcpu[o.vcpu];
 	v->assoc_lp = (uint8_t)lp;
 	v->entered_epoch = m->td[o.td].epoch;
 	m->lp[lp].in_td = (uint8_t)o.td;
@@ -110,7 +110,7 @@ static bool mem_accept(struct tdx_module *m, unsigned lp, struct tdx_regs *g, st
 	if (m->pamt[page].state == SEPT_MAPPED) /* TDX ABI TDG.MEM.PAGE.ACCEPT: a warning */
 		g->rax = TDX_PAGE_ALREADY_ACCEPTED | level;
 	else {
-		m->pamt[page].state = SEPT_MAPPED;
+		tdx_pamt_w(m, page)->state = SEPT_MAPPED;
 		g->rax = TDX_SUCCESS;
 	}
 	return false;

@@ -85,7 +85,15 @@ struct tdx_module {
 	struct tdx_lp lp[TDX_LP_MAX];
 	struct tdx_kot kot[TDX_HKID_MAX]; /* index: HKID - cfg.hkid_first */
 	struct tdx_td td[TDX_TD_MAX];
-	struct tdx_pamt pamt[TDX_MEM_PAGES_MAX]; /* last: entries past cfg.mem_pages are unused */
+	struct tdx_pamt pamt[TDX_MEM_PAGES_MAX]; /* entries past cfg.mem_pages are unused */
+	/* Not state (copies and comparisons stop before it): what the calls since tdx_wrote_clear
+	 * wrote outside the header. Every write to a TD slot (its vCPUs included) or a PAMT entry
+	 * takes its pointer from tdx_td_w or tdx_pamt_w, which record it; the header (everything
+	 * before td[]) is not recorded. tdx_reset records everything. */
+	struct tdx_wrote {
+		uint8_t tds;                           /* bit per TD slot */
+		uint64_t pamt[TDX_MEM_PAGES_MAX / 64]; /* bit per PAMT entry */
+	} wrote;
 };
 
 /* The bytes of m that hold state: everything up to the PAMT entries of configured memory. Copies
@@ -94,6 +102,23 @@ static inline size_t tdx_used_bytes(const struct tdx_module *m)
 {
 	return offsetof(struct tdx_module, pamt) + m->cfg.mem_pages * sizeof(struct tdx_pamt);
 }
+
+/* The TD slot td (< TDX_TD_MAX) for writing: recorded in m->wrote. */
+static inline struct tdx_td *tdx_td_w(struct tdx_module *m, unsigned td)
+{
+	m->wrote.tds |= (uint8_t)(1u << td % TDX_TD_MAX);
+	return &m->td[td];
+}
+
+/* The PAMT entry of page (< TDX_MEM_PAGES_MAX) for writing: recorded in m->wrote. */
+static inline struct tdx_pamt *tdx_pamt_w(struct tdx_module *m, uint32_t page)
+{
+	m->wrote.pamt[page / 64 % (TDX_MEM_PAGES_MAX / 64)] |= UINT64_C(1) << page % 64;
+	return &m->pamt[page];
+}
+
+/* Starts a new record of writes (m->wrote empty). Can't fail. */
+void tdx_wrote_clear(struct tdx_module *m);
 
 /* tdx_check(a) (true when every invariant holds), given that tdx_check(b) held and that a holds
  * b's bytes except in its header (everything before the PAMT; header false: none there either) and

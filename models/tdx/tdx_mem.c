@@ -106,8 +106,8 @@ static uint64_t sept_add(struct tdx_module *m, const struct tdx_regs *r)
 	if (st != TDX_SUCCESS)
 		return st;
 	tdx_page_assign(m, o.page, PT_EPT, o.td, TDX_NONE);
-	m->pamt[o.page].state = (uint8_t)o.level;
-	m->pamt[o.page].gpa = o.gpa;
+	tdx_pamt_w(m, o.page)->state = (uint8_t)o.level;
+	tdx_pamt_w(m, o.page)->gpa = o.gpa;
 	return TDX_SUCCESS;
 }
 
@@ -146,9 +146,9 @@ static uint64_t page_map(struct tdx_module *m, const struct tdx_regs *r, bool au
 	if (st != TDX_SUCCESS)
 		return st;
 	tdx_page_assign(m, o.page, PT_REG, o.td, TDX_NONE);
-	m->pamt[o.page].gpa = o.gpa;
-	m->pamt[o.page].state = aug ? SEPT_PENDING : SEPT_MAPPED;
-	t = &m->td[o.td];
+	tdx_pamt_w(m, o.page)->gpa = o.gpa;
+	tdx_pamt_w(m, o.page)->state = aug ? SEPT_PENDING : SEPT_MAPPED;
+	t = tdx_td_w(m, o.td);
 	if (!aug)
 		t->mrtd = (t->mrtd ^ o.gpa) * UINT64_C(0x100000001b3);
 	return TDX_SUCCESS;
@@ -200,7 +200,7 @@ static uint64_t range_block(struct tdx_module *m, const struct tdx_regs *r)
 
 	if (st != TDX_SUCCESS)
 		return st;
-	e = &m->pamt[o.page];
+	e = tdx_pamt_w(m, o.page);
 	if (blocked(e->state)) /* TDX ABI TDH.MEM.RANGE.BLOCK: a warning, nothing changes */
 		return TDX_GPA_RANGE_ALREADY_BLOCKED;
 	e->state = e->state == SEPT_PENDING ? SEPT_PENDING_BLOCKED : SEPT_BLOCKED;
@@ -216,7 +216,7 @@ static uint64_t range_unblock(struct tdx_module *m, const struct tdx_regs *r)
 
 	if (st != TDX_SUCCESS)
 		return st;
-	e = &m->pamt[o.page];
+	e = tdx_pamt_w(m, o.page);
 	if (!blocked(e->state)) /* TDX ABI TDH.MEM.RANGE.UNBLOCK */
 		return tdx_err(TDX_GPA_RANGE_NOT_BLOCKED, TDX_OPERAND_ID_RCX);
 	if (!tlb_tracked(m, o.td, e->bepoch))
@@ -246,7 +246,7 @@ static uint64_t mem_track(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 
 	if (st != TDX_SUCCESS || (st = tdx_td_keyed(t)) != TDX_SUCCESS)
 		return st;

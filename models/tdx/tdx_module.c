@@ -62,6 +62,12 @@ static void reset(struct tdx_module *m, const struct tdx_config *cfg)
 	fill(m->kot, TDX_HKID_MAX, sizeof(m->kot[0]));
 	m->pamt[0].td = m->pamt[0].vcpu = TDX_NONE;
 	fill(m->pamt, cfg->mem_pages, sizeof(m->pamt[0]));
+	memset(&m->wrote, 0xff, sizeof(m->wrote));
+}
+
+void tdx_wrote_clear(struct tdx_module *m)
+{
+	memset(&m->wrote, 0, sizeof(m->wrote));
 }
 
 enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **out,
@@ -159,21 +165,21 @@ uint64_t tdx_tdvpr_operand(const struct tdx_module *m, uint64_t pa, unsigned ope
 
 void tdx_page_assign(struct tdx_module *m, uint32_t page, uint8_t pt, unsigned td, unsigned vcpu)
 {
-	struct tdx_pamt *e = &m->pamt[page];
+	struct tdx_pamt *e = tdx_pamt_w(m, page);
 
 	memset(e, 0, sizeof(*e));
 	e->pt = pt;
 	e->td = (uint8_t)td;
 	e->vcpu = (uint8_t)vcpu;
 	if (pt != PT_TDR)
-		m->td[td].chldcnt++;
+		tdx_td_w(m, td)->chldcnt++;
 }
 
 void tdx_page_free(struct tdx_module *m, uint32_t page)
 {
-	struct tdx_pamt *e = &m->pamt[page];
+	struct tdx_pamt *e = tdx_pamt_w(m, page);
 
-	struct tdx_td *t = e->td < TDX_TD_MAX ? &m->td[e->td] : NULL;
+	struct tdx_td *t = e->td < TDX_TD_MAX ? tdx_td_w(m, e->td) : NULL;
 
 	if (t && e->pt != PT_TDR && t->chldcnt)
 		t->chldcnt--;
@@ -217,48 +223,49 @@ uint64_t tdx_td_keyed(const struct tdx_td *t)
 
 /* ---- The dispatcher ---- */
 
-/* Leaves a module that is not ready accepts (TDX ABI "TDX Module Lifecycle") */
-static bool allowed_before_ready(unsigned leaf)
-{
-	return leaf == TDH_SYS_INIT || leaf == TDH_SYS_LP_INIT || leaf == TDH_SYS_RD ||
-	       leaf == TDH_SYS_RDALL || leaf == TDH_SYS_CONFIG || leaf == TDH_SYS_KEY_CONFIG;
-}
+/* The leaf groups of the dispatcher. GRP_EARLY: the leaves a module that is not ready accepts (TDX
+ * ABI "TDX Module Lifecycle"); GRP_SYS: the rest of module initialization. */
+enum leaf_group { GRP_NONE = 0, GRP_EARLY, GRP_SYS, GRP_TD, GRP_MEM, GRP_TEARDOWN, GRP_ENTER };
 
-static bool is_sys_leaf(unsigned leaf)
-{
-	return allowed_before_ready(leaf) || leaf == TDH_SYS_TDMR_INIT;
-}
+/* Each modelled leaf's group, indexed by leaf number (one lookup, not a chain of compares). */
+static const uint8_t leaf_groups[TDH_SYS_CONFIG + 1] = {
+    [TDH_SYS_INIT] = GRP_EARLY,
+    [TDH_SYS_LP_INIT] = GRP_EARLY,
+    [TDH_SYS_RD] = GRP_EARLY,
+    [TDH_SYS_RDALL] = GRP_EARLY,
+    [TDH_SYS_CONFIG] = GRP_EARLY,
+    [TDH_SYS_KEY_CONFIG] = GRP_EARLY,
+    [TDH_SYS_TDMR_INIT] = GRP_SYS,
+    [TDH_MNG_CREATE] = GRP_TD,
+    [TDH_MNG_KEY_CONFIG] = GRP_TD,
+    [TDH_MNG_ADDCX] = GRP_TD,
+    [TDH_MNG_INIT] = GRP_TD,
+    [TDH_VP_CREATE] = GRP_TD,
+    [TDH_VP_ADDCX] = GRP_TD,
+    [TDH_VP_INIT] = GRP_TD,
+    [TDH_MR_EXTEND] = GRP_TD,
+    [TDH_MR_FINALIZE] = GRP_TD,
+    [TDH_MNG_RD] = GRP_TD,
+    [TDH_VP_RD] = GRP_TD,
+    [TDH_MEM_SEPT_ADD] = GRP_MEM,
+    [TDH_MEM_PAGE_ADD] = GRP_MEM,
+    [TDH_MEM_PAGE_AUG] = GRP_MEM,
+    [TDH_MEM_RANGE_BLOCK] = GRP_MEM,
+    [TDH_MEM_RANGE_UNBLOCK] = GRP_MEM,
+    [TDH_MEM_TRACK] = GRP_MEM,
+    [TDH_MEM_PAGE_REMOVE] = GRP_MEM,
+    [TDH_VP_FLUSH] = GRP_TEARDOWN,
+    [TDH_MNG_VPFLUSHDONE] = GRP_TEARDOWN,
+    [TDH_PHYMEM_CACHE_WB] = GRP_TEARDOWN,
+    [TDH_MNG_KEY_FREEID] = GRP_TEARDOWN,
+    [TDH_PHYMEM_PAGE_RECLAIM] = GRP_TEARDOWN,
+    [TDH_PHYMEM_PAGE_WBINVD] = GRP_TEARDOWN,
+    [TDH_VP_ENTER] = GRP_ENTER,
+};
 
-static bool is_td_leaf(unsigned leaf)
+static unsigned group_of(unsigned leaf)
 {
-	switch (leaf) {
-	case TDH_MNG_CREATE:
-	case TDH_MNG_KEY_CONFIG:
-	case TDH_MNG_ADDCX:
-	case TDH_MNG_INIT:
-	case TDH_VP_CREATE:
-	case TDH_VP_ADDCX:
-	case TDH_VP_INIT:
-	case TDH_MR_EXTEND:
-	case TDH_MR_FINALIZE:
-	case TDH_MNG_RD:
-	case TDH_VP_RD: return true;
-	default: return false;
-	}
-}
-
-static bool is_mem_leaf(unsigned leaf)
-{
-	return leaf == TDH_MEM_SEPT_ADD || leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MEM_PAGE_AUG ||
-	       leaf == TDH_MEM_RANGE_BLOCK || leaf == TDH_MEM_RANGE_UNBLOCK ||
-	       leaf == TDH_MEM_TRACK || leaf == TDH_MEM_PAGE_REMOVE;
-}
-
-static bool is_teardown_leaf(unsigned leaf)
-{
-	return leaf == TDH_VP_FLUSH || leaf == TDH_MNG_VPFLUSHDONE || leaf == TDH_PHYMEM_CACHE_WB ||
-	       leaf == TDH_MNG_KEY_FREEID || leaf == TDH_PHYMEM_PAGE_RECLAIM ||
-	       leaf == TDH_PHYMEM_PAGE_WBINVD;
+	return leaf < sizeof(leaf_groups) ? leaf_groups[leaf] : GRP_NONE;
 }
 
 /* The highest version each leaf accepts: TDH.VP.INIT version 1 takes the x2APIC ID in R8. */
@@ -267,40 +274,33 @@ static unsigned max_version(unsigned leaf)
 	return leaf == TDH_VP_INIT ? 1 : 0;
 }
 
-static bool leaf_known(unsigned leaf)
-{
-	return leaf == TDH_VP_ENTER || is_sys_leaf(leaf) || is_td_leaf(leaf) || is_mem_leaf(leaf) ||
-	       is_teardown_leaf(leaf);
-}
-
 void tdx_seamcall(struct tdx_module *m, unsigned lp, struct tdx_regs *r)
 {
 	unsigned leaf = (unsigned)(r->rax & RAX_LEAF_MASK);
 	unsigned version = (unsigned)(r->rax >> RAX_VERSION_SHIFT) & 0xff;
+	unsigned group = group_of(leaf);
 
 	/* SEAMCALL in VMX non-root operation (inside a TD) is not a SEAMCALL */
 	if (lp >= m->cfg.lps || m->lp[lp].in_td != TDX_NONE) {
 		r->rax = TDX_SW_UD;
 		return;
 	}
-	if ((r->rax & RAX_RESERVED_MASK) || !leaf_known(leaf) || version > max_version(leaf)) {
+	if ((r->rax & RAX_RESERVED_MASK) || group == GRP_NONE || version > max_version(leaf)) {
 		r->rax = tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
 		return;
 	}
-	if (m->sys_state != TDX_SYS_READY && !allowed_before_ready(leaf)) {
+	if (m->sys_state != TDX_SYS_READY && group != GRP_EARLY) {
 		r->rax = TDX_SYS_NOT_READY;
 		return;
 	}
-	if (is_sys_leaf(leaf))
-		tdx_sys_leaf(m, lp, leaf, r);
-	else if (is_td_leaf(leaf))
-		tdx_td_leaf(m, lp, leaf, r);
-	else if (is_mem_leaf(leaf))
-		tdx_mem_leaf(m, lp, leaf, r);
-	else if (is_teardown_leaf(leaf))
-		tdx_teardown_leaf(m, lp, leaf, r);
-	else
-		tdx_vp_enter(m, lp, r);
+	switch (group) {
+	case GRP_EARLY:
+	case GRP_SYS: tdx_sys_leaf(m, lp, leaf, r); break;
+	case GRP_TD: tdx_td_leaf(m, lp, leaf, r); break;
+	case GRP_MEM: tdx_mem_leaf(m, lp, leaf, r); break;
+	case GRP_TEARDOWN: tdx_teardown_leaf(m, lp, leaf, r); break;
+	default: tdx_vp_enter(m, lp, r); break;
+	}
 }
 
 /* ---- Queries ---- */

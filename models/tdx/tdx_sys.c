@@ -115,7 +115,7 @@ static uint64_t sys_config(struct tdx_module *m, const struct tdx_regs *r)
 	m->global_hkid = (uint16_t)r->r8;
 	tdx_kot_of(m, m->global_hkid)->state = KOT_HKID_RESERVED;
 	for (uint32_t i = 0; i < m->rsvd_pages; i++)
-		m->pamt[m->tdmr_base + i].pt = PT_RSVD;
+		tdx_pamt_w(m, m->tdmr_base + i)->pt = PT_RSVD;
 	m->sys_state = TDX_SYSCONFIG_DONE;
 	return TDX_SUCCESS;
 }

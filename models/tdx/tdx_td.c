@@ -59,7 +59,7 @@ static uint64_t mng_create(struct tdx_module *m, const struct tdx_regs *r)
 
 	if (st != TDX_SUCCESS)
 		return st;
-	t = &m->td[o.td];
+	t = tdx_td_w(m, o.td);
 	memset(t, 0, sizeof(*t));
 	t->used = true;
 	t->tdr = o.page;
@@ -81,7 +81,7 @@ static uint64_t mng_key_config(struct tdx_module *m, unsigned lp, const struct t
 	unsigned td = 0;
 	uint8_t bit = (uint8_t)(1u << m->lp[lp].pkg);
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 
 	if (st != TDX_SUCCESS)
 		return st;
@@ -120,7 +120,7 @@ static uint64_t mng_addcx(struct tdx_module *m, const struct tdx_regs *r)
 	if (st != TDX_SUCCESS)
 		return st;
 	tdx_page_assign(m, o.page, PT_TDCX, o.td, TDX_NONE);
-	m->td[o.td].tdcx++;
+	tdx_td_w(m, o.td)->tdcx++;
 	return TDX_SUCCESS;
 }
 
@@ -137,7 +137,7 @@ static uint64_t mng_init(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 
 	if (st != TDX_SUCCESS || (st = tdx_td_keyed(t)) != TDX_SUCCESS)
 		return st;
@@ -181,7 +181,7 @@ static uint64_t vp_create(struct tdx_module *m, const struct tdx_regs *r)
 
 	if (st != TDX_SUCCESS)
 		return st;
-	v = &m->td[o.td].vcpu[o.vcpu];
+	v = &tdx_td_w(m, o.td)->vcpu[o.vcpu];
 	memset(v, 0, sizeof(*v));
 	v->used = true;
 	v->tdvpr = o.page;
@@ -216,7 +216,7 @@ static uint64_t vp_addcx(struct tdx_module *m, const struct tdx_regs *r)
 	if (st != TDX_SUCCESS)
 		return st;
 	tdx_page_assign(m, o.page, PT_TDCX, o.td, o.vcpu);
-	m->td[o.td].vcpu[o.vcpu].tdvpx++;
+	tdx_td_w(m, o.td)->vcpu[o.vcpu].tdvpx++;
 	return TDX_SUCCESS;
 }
 
@@ -226,7 +226,7 @@ static uint64_t vp_init(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0, vc = 0;
 	uint64_t st = tdx_tdvpr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td, &vc);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 	struct tdx_vcpu *v = &t->vcpu[vc];
 
 	if (st != TDX_SUCCESS || (st = tdx_td_keyed(t)) != TDX_SUCCESS)
@@ -250,7 +250,7 @@ static uint64_t mr_extend(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rdx, TDX_OPERAND_ID_RDX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 	uint32_t page;
 
 	if (st != TDX_SUCCESS || (st = tdx_td_keyed(t)) != TDX_SUCCESS)
@@ -274,7 +274,7 @@ static uint64_t mr_finalize(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 
 	if (st != TDX_SUCCESS || (st = tdx_td_keyed(t)) != TDX_SUCCESS)
 		return st;

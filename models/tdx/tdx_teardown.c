@@ -18,7 +18,7 @@ static uint64_t vp_flush(struct tdx_module *m, unsigned lp, const struct tdx_reg
 {
 	unsigned td = 0, vc = 0;
 	uint64_t st = tdx_tdvpr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td, &vc);
-	struct tdx_vcpu *v = &m->td[td].vcpu[vc];
+	struct tdx_vcpu *v = &tdx_td_w(m, td)->vcpu[vc];
 
 	if (st != TDX_SUCCESS)
 		return st;
@@ -38,7 +38,7 @@ static uint64_t vpflushdone(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 	struct tdx_kot *k;
 
 	if (st != TDX_SUCCESS)
@@ -81,7 +81,7 @@ static uint64_t key_freeid(struct tdx_module *m, const struct tdx_regs *r)
 {
 	unsigned td = 0;
 	uint64_t st = tdx_tdr_operand(m, r->rcx, TDX_OPERAND_ID_RCX, &td);
-	struct tdx_td *t = &m->td[td];
+	struct tdx_td *t = tdx_td_w(m, td);
 	struct tdx_kot *k;
 
 	if (st != TDX_SUCCESS)
@@ -129,14 +129,14 @@ static uint64_t reclaim(struct tdx_module *m, struct tdx_regs *r)
 
 	if (st != TDX_SUCCESS)
 		return st;
-	e = &m->pamt[o.page];
+	e = tdx_pamt_w(m, o.page);
 	r->rcx = e->pt;
 	r->rdx = (uint64_t)m->td[o.td].tdr * TDX_PAGE_SIZE;
 	r->r8 = 0; /* 4 KiB */
 	if (e->pt == PT_TDR)
-		memset(&m->td[o.td], 0, sizeof(m->td[o.td]));
+		memset(tdx_td_w(m, o.td), 0, sizeof(m->td[o.td]));
 	else if (e->pt == PT_TDVPR)
-		m->td[o.td].vcpu[e->vcpu].used = false;
+		tdx_td_w(m, o.td)->vcpu[e->vcpu].used = false;
 	tdx_page_free(m, o.page);
 	return TDX_SUCCESS;
 }

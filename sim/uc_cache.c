@@ -61,7 +61,10 @@ void uc_cache_flush(struct uc_cpu *c)
 	c->flush_pending = false;
 	if (c->code_pages)
 		memset(c->code_pages, 0, CODE_PAGES / 8);
-	uc_invalidate_phys(c, 0, c->m->mem_size);
+	/* Unicorn translated only blocks on_block saw, all inside the marked span */
+	if (c->code_hi)
+		uc_invalidate_phys(c, c->code_lo << 12, (c->code_hi - c->code_lo) << 12);
+	c->code_lo = c->code_hi = 0;
 }
 
 void uc_traps_clear(struct uc_cpu *c)
@@ -289,19 +292,26 @@ static uint32_t decode_into(struct uc_cpu *c, uint64_t pc, const uint8_t *buf, u
 	return n;
 }
 
-/* Code pages are tracked by linear address, which hvsim's identity paging makes physical. */
+/* Code pages are tracked by linear address, which hvsim's identity paging makes physical. The span
+ * is kept even when the bitmap cannot be allocated (then every write counts as touching code). */
 static void mark_code(struct uc_cpu *c, uint64_t pc, uint32_t size)
 {
+	uint64_t first = pc >> 12, last = (pc + size - 1) >> 12;
+
+	if (!c->code_hi || first < c->code_lo)
+		c->code_lo = first;
+	if (last + 1 > c->code_hi)
+		c->code_hi = last + 1;
 	if (!c->code_pages && !(c->code_pages = calloc(1, CODE_PAGES / 8)))
 		return;
-	for (uint64_t p = pc >> 12; p <= (pc + size - 1) >> 12 && p < CODE_PAGES; p++)
+	for (uint64_t p = first; p <= last && p < CODE_PAGES; p++)
 		c->code_pages[p / 8] |= (uint8_t)(1u << (p % 8));
 }
 
 bool uc_code_touched(const struct uc_cpu *c, uint64_t gpa, uint64_t len)
 {
 	if (!c->code_pages)
-		return false;
+		return c->code_hi != 0; /* code but no bitmap: assume it */
 	for (uint64_t p = gpa >> 12; len && p <= (gpa + len - 1) >> 12 && p < CODE_PAGES; p++)
 		if (c->code_pages[p / 8] & (1u << (p % 8)))
 			return true;
@@ -321,6 +331,7 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 		         (unsigned long long)pc);
 		return NULL;
 	}
+	mark_code(c, pc, size); /* Unicorn holds its translation even if decoding it fails below */
 	if (((c->blocks_used + 1) * 2 > c->blocks_cap && !blocks_grow(c)) ||
 	    !offs_reserve(c, size)) {
 		c->flush_pending =

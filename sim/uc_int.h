@@ -82,10 +82,11 @@ struct uc_cpu {
 	size_t offs_used, offs_cap;
 	struct uc_trap *traps; /* open addressing on addr, never shrinks */
 	size_t traps_cap, traps_used;
-	uint32_t stop_mask;  /* GOP_BIT kinds that stop (set_stop_mask) */
-	uint8_t *code_buf;   /* bytes of the block being decoded */
-	bool flush_pending;  /* flush before the next run (cache full, code written) */
-	uint8_t *code_pages; /* bitmap of pages holding decoded code, NULL: none yet */
+	uint32_t stop_mask;        /* GOP_BIT kinds that stop (set_stop_mask) */
+	uint8_t *code_buf;         /* bytes of the block being decoded */
+	bool flush_pending;        /* flush before the next run (cache full, code written) */
+	uint8_t *code_pages;       /* bitmap of pages holding decoded code, NULL: none yet */
+	uint64_t code_lo, code_hi; /* pages [code_lo, code_hi) span every mark; code_hi 0: none */
 
 	/* the current run */
 	uint64_t budget, done;      /* instructions allowed; retired, the executing block whole */

@@ -42,13 +42,59 @@ const char *vmx_replay_mode_action(unsigned change)
 	return change < VMX_REPLAY_MODE_COUNT ? mode_actions[change] : NULL;
 }
 
-static void run_insn(struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op, struct vmx_result *r)
+/* The fields a VM entry writes (SDM 27.8, 31.4): not part of the state its checks are run on. */
+static bool entry_output(size_t i)
 {
+	return i == VMCS_IDX_VM_INSTRUCTION_ERROR || i == VMCS_IDX_VM_EXIT_REASON ||
+	       i == VMCS_IDX_EXIT_QUALIFICATION;
+}
+
+/* True when b (with insn) is the state the instrumented checks last ran on (vmx_replay_seen). */
+static bool seen_before(const struct vmx_replay_machine *m, unsigned insn,
+                        const struct vmx_replay_before *b)
+{
+	const struct vmx_replay_before *s = &m->seen.b;
+	uint64_t d = 0;
+
+	if (!m->seen.valid || m->seen.insn != insn || s->in_vmx != b->in_vmx ||
+	    s->vmxon_ptr != b->vmxon_ptr || s->current != b->current ||
+	    s->n_regions != b->n_regions || s->has_current != b->has_current)
+		return false;
+	for (size_t i = 0; i < b->n_regions && i < VMX_REPLAY_STORE_CAP; i++)
+		if (s->region_pa[i] != b->region_pa[i] || s->launched[i] != b->launched[i])
+			return false;
+	for (size_t i = 0; b->has_current && i < VMCS_IDX_COUNT; i++)
+		d |= entry_output(i) ? 0 : s->fields[i] ^ b->fields[i];
+	return d == 0;
+}
+
+/* VMLAUNCH/VMRESUME: the instrumented model on a state not seen yet, its second compilation on
+ * the state it last ran on (vmx_replay_seen). */
+static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct vmx_replay_before *b,
+                     struct vmx_result *r)
+{
+	bool launch = insn == VMX_REPLAY_VMLAUNCH;
+
+	if (seen_before(m, insn, b)) {
+		(launch ? vmx_plain_vmlaunch : vmx_plain_vmresume)(m->cpu, r);
+		return;
+	}
+	(launch ? vmx_vmlaunch : vmx_vmresume)(m->cpu, r);
+	m->seen.valid = true;
+	m->seen.insn = (uint8_t)insn;
+	m->seen.b = *b;
+}
+
+static void run_insn(struct vmx_replay_machine *m, const struct vmx_replay_insn_op *op,
+                     const struct vmx_replay_before *b, struct vmx_result *r)
+{
+	struct vmx_cpu *cpu = m->cpu;
+
 	switch (op->insn) {
 	case VMX_REPLAY_VMWRITE: vmx_vmwrite(cpu, op->field, op->value, r); break;
 	case VMX_REPLAY_VMREAD: vmx_vmread(cpu, op->field, r); break;
-	case VMX_REPLAY_VMLAUNCH: vmx_vmlaunch(cpu, r); break;
-	case VMX_REPLAY_VMRESUME: vmx_vmresume(cpu, r); break;
+	case VMX_REPLAY_VMLAUNCH:
+	case VMX_REPLAY_VMRESUME: vm_entry(m, op->insn, b, r); break;
 	case VMX_REPLAY_VMCLEAR: vmx_vmclear(cpu, op->value, r); break;
 	case VMX_REPLAY_VMPTRLD: vmx_vmptrld(cpu, op->value, r); break;
 	case VMX_REPLAY_VMXOFF: vmx_vmxoff(cpu, r); break;
@@ -129,7 +175,7 @@ void vmx_replay_execute(struct vmx_replay_machine *m, const struct vmx_replay_in
 	out->bad = NULL;
 	out->why[0] = '\0';
 	vmx_replay_before_take(m->cpu, &b);
-	run_insn(m->cpu, op, &out->res);
+	run_insn(m, op, &b, &out->res);
 	check_insn(m->cpu, op, &b, out);
 	if (op->insn == VMX_REPLAY_VMLAUNCH || op->insn == VMX_REPLAY_VMRESUME)
 		check_entry(m->cpu, out);
@@ -160,6 +206,7 @@ void vmx_replay_mode(struct vmx_replay_machine *m, unsigned change, uint64_t arg
 	default: md = *fixture; break;
 	}
 	vmx_cpu_set_mode(m->cpu, &md);
+	m->seen.valid = false;
 }
 
 void vmx_replay_describe_entry(const struct vmx_result *r, char *buf, size_t cap)

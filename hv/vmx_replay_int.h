@@ -54,12 +54,36 @@
 #define VMX_REPLAY_PA_HOST_CR3    UINT64_C(0x20000)
 #define VMX_REPLAY_PA_GUEST_CR3   UINT64_C(0x30000) /* also the PDPT of a 32-bit PAE guest */
 
+/* What an instruction may change: taken before it, compared after. */
+struct vmx_replay_before {
+	bool in_vmx;
+	uint64_t vmxon_ptr, current;
+	size_t n_regions;
+	uint64_t region_pa[VMX_REPLAY_STORE_CAP];
+	bool launched[VMX_REPLAY_STORE_CAP];
+	bool has_current;
+	uint64_t fields[256]; /* the current VMCS's fields by dense index, when has_current */
+};
+
+/* The last state a VMLAUNCH/VMRESUME ran the coverage-instrumented VM-entry checks on
+ * (vmx_replay_exec.c). An entry that finds the machine in it again (same instruction, processor,
+ * mode, launch state and fields but the three an entry writes, no memory written since) runs the
+ * checks' second compilation (vmx_plain_vmlaunch, models/vmx/vmx_int.h), whose results and
+ * effects are the same: a fuzzer then does not count the same check edges and comparisons twice
+ * in one input. Nothing else reads it. */
+struct vmx_replay_seen {
+	bool valid; /* false after a copy, a memory write or a mode change */
+	uint8_t insn;
+	struct vmx_replay_before b;
+};
+
 struct vmx_replay_machine {
 	uint8_t *mem;   /* VMX_REPLAY_MEM_BYTES */
 	uint64_t dirty; /* bit p: page p written since the last vmx_replay_copy into it */
 	struct vmx_mem memops;
 	struct vmcs_store *store;
 	struct vmx_cpu *cpu;
+	struct vmx_replay_seen seen;
 };
 
 /* ---- The machine and its fixture (vmx_replay_fixture.c) ---- */
@@ -205,17 +229,6 @@ struct vmx_replay {
 
 /* ---- Named invariants (vmx_replay_inv.c) ---- */
 
-/* What an instruction may change: taken before it, compared after. */
-struct vmx_replay_before {
-	bool in_vmx;
-	uint64_t vmxon_ptr, current;
-	size_t n_regions;
-	uint64_t region_pa[VMX_REPLAY_STORE_CAP];
-	bool launched[VMX_REPLAY_STORE_CAP];
-	bool has_current;
-	uint64_t fields[256]; /* the current VMCS's fields by dense index, when has_current */
-};
-
 /* Copies what vmx_replay_inv_* compare. Can't fail. */
 void vmx_replay_before_take(const struct vmx_cpu *cpu, struct vmx_replay_before *b);
 
@@ -240,8 +253,9 @@ bool vmx_replay_inv_error(const struct vmx_cpu *cpu, const struct vmx_replay_bef
 bool vmx_replay_inv_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                                 size_t cap);
 /* "entry_checks_pure": after VMLAUNCH/VMRESUME reached the VM-entry checks, running them again
- * (vmx_check_entry) gives the same outcome, error, exit information and failing check: no check
- * both passes and fails for one VMCS, and an entry that passed passes again. */
+ * (vmx_plain_check_entry: the same source compiled a second time, not coverage-instrumented)
+ * gives the same outcome, error, exit information and failing check: no check both passes and
+ * fails for one VMCS, and an entry that passed passes again. */
 bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                                 size_t cap);
 /* "entered_state_consistent": a VM entry that passed every check left a VMCS that satisfies a

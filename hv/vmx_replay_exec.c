@@ -42,47 +42,82 @@ const char *vmx_replay_mode_action(unsigned change)
 	return change < VMX_REPLAY_MODE_COUNT ? mode_actions[change] : NULL;
 }
 
-/* The fields a VM entry writes (SDM 27.8, 31.4): not part of the state its checks are run on. */
-static bool entry_output(size_t i)
+/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
+static uint64_t fields_diff(const uint64_t *a, const uint64_t *b, size_t from, size_t to)
 {
-	return i == VMCS_IDX_VM_INSTRUCTION_ERROR || i == VMCS_IDX_VM_EXIT_REASON ||
-	       i == VMCS_IDX_EXIT_QUALIFICATION;
-}
-
-/* True when b (with insn) is the state the instrumented checks last ran on (vmx_replay_seen). */
-static bool seen_before(const struct vmx_replay_machine *m, unsigned insn,
-                        const struct vmx_replay_before *b)
-{
-	const struct vmx_replay_before *s = &m->seen.b;
 	uint64_t d = 0;
 
-	if (!m->seen.valid || m->seen.insn != insn || s->in_vmx != b->in_vmx ||
+	for (size_t i = from; i < to; i++)
+		d |= a[i] ^ b[i];
+	return d;
+}
+
+/* The fields a VM entry writes (SDM 27.8, 31.4), and the ranges between them. */
+#define IDX_ERR  VMCS_IDX_VM_INSTRUCTION_ERROR
+#define IDX_QUAL VMCS_IDX_EXIT_QUALIFICATION
+_Static_assert(VMCS_IDX_VM_EXIT_REASON == IDX_ERR + 1 && IDX_ERR + 1 < IDX_QUAL,
+               "same_inputs: the error and exit-reason fields are adjacent, before the "
+               "qualification");
+
+/* Fields a and b equal, but for the three an entry writes unless outputs. */
+static bool same_fields(const uint64_t *a, const uint64_t *b, bool outputs)
+{
+	uint64_t d = fields_diff(a, b, 0, IDX_ERR) | fields_diff(a, b, IDX_ERR + 2, IDX_QUAL) |
+	             fields_diff(a, b, IDX_QUAL + 1, VMCS_IDX_COUNT);
+
+	if (outputs)
+		d |= fields_diff(a, b, IDX_ERR, IDX_ERR + 2) | (a[IDX_QUAL] ^ b[IDX_QUAL]);
+	return d == 0;
+}
+
+static bool same_mode(const struct vmx_cpu_mode *a, const struct vmx_cpu_mode *b)
+{
+	return a->cpl == b->cpl && a->cr0 == b->cr0 && a->cr4 == b->cr4 && a->efer == b->efer &&
+	       a->rflags == b->rflags && a->cs_l == b->cs_l && a->in_smm == b->in_smm &&
+	       a->blocked_by_mov_ss == b->blocked_by_mov_ss && a->x2apic_mode == b->x2apic_mode &&
+	       a->feature_control == b->feature_control;
+}
+
+/* True when the machine, in state b before insn, is in the state k records. */
+static bool seen_before(const struct vmx_replay_checked *k, const struct vmx_cpu *cpu,
+                        unsigned insn, const struct vmx_replay_before *b)
+{
+	const struct vmx_replay_before *s = &k->b;
+
+	if (!k->valid || k->insn != insn || s->in_vmx != b->in_vmx ||
 	    s->vmxon_ptr != b->vmxon_ptr || s->current != b->current ||
-	    s->n_regions != b->n_regions || s->has_current != b->has_current)
+	    s->n_regions != b->n_regions || s->has_current != b->has_current ||
+	    !same_mode(&k->mode, vmx_cpu_mode(cpu)))
 		return false;
 	for (size_t i = 0; i < b->n_regions && i < VMX_REPLAY_STORE_CAP; i++)
 		if (s->region_pa[i] != b->region_pa[i] || s->launched[i] != b->launched[i])
 			return false;
-	for (size_t i = 0; b->has_current && i < VMCS_IDX_COUNT; i++)
-		d |= entry_output(i) ? 0 : s->fields[i] ^ b->fields[i];
-	return d == 0;
+	return !b->has_current || same_fields(s->fields, b->fields, false);
+}
+
+static void remember(struct vmx_replay_checked *k, const struct vmx_cpu *cpu, unsigned insn,
+                     const struct vmx_replay_before *b, const struct vmx_result *res)
+{
+	k->valid = true;
+	k->insn = (uint8_t)insn;
+	k->mode = *vmx_cpu_mode(cpu);
+	k->b = *b;
+	k->res = *res;
 }
 
 /* VMLAUNCH/VMRESUME: the instrumented model on a state not seen yet, its second compilation on
- * the state it last ran on (vmx_replay_seen). */
+ * the state it last ran on (m->seen). */
 static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct vmx_replay_before *b,
                      struct vmx_result *r)
 {
 	bool launch = insn == VMX_REPLAY_VMLAUNCH;
 
-	if (seen_before(m, insn, b)) {
+	if (seen_before(&m->seen, m->cpu, insn, b)) {
 		(launch ? vmx_plain_vmlaunch : vmx_plain_vmresume)(m->cpu, r);
 		return;
 	}
 	(launch ? vmx_vmlaunch : vmx_vmresume)(m->cpu, r);
-	m->seen.valid = true;
-	m->seen.insn = (uint8_t)insn;
-	m->seen.b = *b;
+	remember(&m->seen, m->cpu, insn, b, r);
 }
 
 static void run_insn(struct vmx_replay_machine *m, const struct vmx_replay_insn_op *op,
@@ -138,8 +173,47 @@ static void check_insn(const struct vmx_cpu *cpu, const struct vmx_replay_insn_o
 		flag(out, "launch_state_legal", "%s: %s", name, why);
 }
 
-static void check_entry(const struct vmx_cpu *cpu, struct vmx_replay_step *out)
+/* True when the entry gave m->verified's result and left every input of the checks as it was
+ * there: the current VMCS's fields (all of them), the VMXON and current pointers, the mode
+ * (memory: a write clears valid; the capabilities are the machine's own). */
+static bool rerun_made(const struct vmx_replay_machine *m, const struct vmx_result *r)
 {
+	const struct vmx_replay_checked *k = &m->verified;
+	const struct vmx_cpu *cpu = m->cpu;
+	const struct vmcs *v = vmx_current_const(cpu);
+
+	return k->valid && v && k->b.has_current && k->b.current == cpu->current_vmcs &&
+	       k->b.vmxon_ptr == cpu->vmxon_ptr && vmx_replay_same_result(r, &k->res) &&
+	       same_mode(&k->mode, vmx_cpu_mode(cpu)) && same_fields(k->b.fields, v->f, true);
+}
+
+/* entry_checks_pure, unless the rerun it would make has been made (rerun_made); a rerun that
+ * agreed becomes m->verified. */
+static void check_pure(struct vmx_replay_machine *m, struct vmx_replay_step *out)
+{
+	struct vmx_replay_checked *k = &m->verified;
+	char why[VMX_REPLAY_WHY_MAX];
+
+	const struct vmx_result *r = &out->res;
+
+	if (rerun_made(m, r))
+		return;
+	if (!vmx_replay_inv_checks_pure(m->cpu, r, why, sizeof(why))) {
+		flag(out, "entry_checks_pure", "%s", why);
+		k->valid = false;
+		return;
+	}
+	if (r->outcome != VMX_ENTERED && (r->group == VMX_GROUP_PRE || !r->check))
+		return; /* stopped before the checks: nothing was rerun */
+	vmx_replay_before_take(m->cpu, &k->b);
+	k->valid = true;
+	k->mode = *vmx_cpu_mode(m->cpu);
+	k->res = out->res;
+}
+
+static void check_entry(struct vmx_replay_machine *m, struct vmx_replay_step *out)
+{
+	const struct vmx_cpu *cpu = m->cpu;
 	const struct vmx_result *r = &out->res;
 	char why[VMX_REPLAY_WHY_MAX];
 
@@ -147,8 +221,7 @@ static void check_entry(const struct vmx_cpu *cpu, struct vmx_replay_step *out)
 		return;
 	if (!vmx_replay_inv_entry_group(cpu, r, why, sizeof(why)))
 		flag(out, "entry_outcome_group", "%s", why);
-	if (!vmx_replay_inv_checks_pure(cpu, r, why, sizeof(why)))
-		flag(out, "entry_checks_pure", "%s", why);
+	check_pure(m, out);
 	if (!vmx_replay_inv_entered(cpu, r, why, sizeof(why)))
 		flag(out, "entered_state_consistent", "%s", why);
 }
@@ -178,7 +251,7 @@ void vmx_replay_execute(struct vmx_replay_machine *m, const struct vmx_replay_in
 	run_insn(m, op, &b, &out->res);
 	check_insn(m->cpu, op, &b, out);
 	if (op->insn == VMX_REPLAY_VMLAUNCH || op->insn == VMX_REPLAY_VMRESUME)
-		check_entry(m->cpu, out);
+		check_entry(m, out);
 	check_access(m->cpu, op, &b, out);
 }
 

@@ -65,16 +65,15 @@ struct vmx_replay_before {
 	uint64_t fields[256]; /* the current VMCS's fields by dense index, when has_current */
 };
 
-/* The last state a VMLAUNCH/VMRESUME ran the coverage-instrumented VM-entry checks on
- * (vmx_replay_exec.c). An entry that finds the machine in it again (same instruction, processor,
- * mode, launch state and fields but the three an entry writes, no memory written since) runs the
- * checks' second compilation (vmx_plain_vmlaunch, models/vmx/vmx_int.h), whose results and
- * effects are the same: a fuzzer then does not count the same check edges and comparisons twice
- * in one input. Nothing else reads it. */
-struct vmx_replay_seen {
-	bool valid; /* false after a copy, a memory write or a mode change */
-	uint8_t insn;
+/* A state the VM-entry checks ran on (vmx_replay_exec.c): the processor's pointers, mode,
+ * regions and launch states, and the current VMCS's fields. Memory is not copied: a write to it
+ * makes every record invalid. */
+struct vmx_replay_checked {
+	bool valid;   /* false after a copy into the machine or a memory write */
+	uint8_t insn; /* the VMLAUNCH or VMRESUME that ran them */
+	struct vmx_cpu_mode mode;
 	struct vmx_replay_before b;
+	struct vmx_result res; /* what they gave */
 };
 
 struct vmx_replay_machine {
@@ -83,7 +82,17 @@ struct vmx_replay_machine {
 	struct vmx_mem memops;
 	struct vmcs_store *store;
 	struct vmx_cpu *cpu;
-	struct vmx_replay_seen seen;
+	/* The state a VMLAUNCH/VMRESUME last ran the coverage-instrumented checks on. An entry that
+	 * finds the machine in it again (same instruction, processor, mode, launch states and
+	 * fields but the three an entry writes) runs the checks' second compilation
+	 * (vmx_plain_vmlaunch, models/vmx/vmx_int.h), whose results and effects are the same: a
+	 * fuzzer does not count the same check edges and comparisons twice in one input. */
+	struct vmx_replay_checked seen;
+	/* The state entry_checks_pure last reran the checks on, and their result. An entry that
+	 * gave that result and left every input of the checks (fields, pointers, mode; memory
+	 * unwritten) byte for byte as it was there is not rerun: that second evaluation of the same
+	 * bytes has been made and agreed. */
+	struct vmx_replay_checked verified;
 };
 
 /* ---- The machine and its fixture (vmx_replay_fixture.c) ---- */
@@ -252,6 +261,9 @@ bool vmx_replay_inv_error(const struct vmx_cpu *cpu, const struct vmx_replay_bef
  * VMfailInvalid are instruction pre-checks. */
 bool vmx_replay_inv_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                                 size_t cap);
+/* True when a and b are the same VM-entry result: outcome, error, exit reason and qualification,
+ * failing check, condition and item (equal strings). Can't fail. */
+bool vmx_replay_same_result(const struct vmx_result *a, const struct vmx_result *b);
 /* "entry_checks_pure": after VMLAUNCH/VMRESUME reached the VM-entry checks, running them again
  * (vmx_plain_check_entry: the same source compiled a second time, not coverage-instrumented)
  * gives the same outcome, error, exit information and failing check: no check both passes and

@@ -176,7 +176,7 @@ static bool same_str(const char *a, const char *b)
 	return *a == *b;
 }
 
-static bool same_result(const struct vmx_result *a, const struct vmx_result *b)
+bool vmx_replay_same_result(const struct vmx_result *a, const struct vmx_result *b)
 {
 	return a->outcome == b->outcome && a->error == b->error &&
 	       a->exit_reason == b->exit_reason && a->exit_qual == b->exit_qual &&
@@ -192,7 +192,7 @@ bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_resu
 	if (res->outcome != VMX_ENTERED && (res->group == VMX_GROUP_PRE || !res->check))
 		return true;                /* stopped before the VM-entry checks */
 	vmx_plain_check_entry(cpu, &again); /* the same checks, not coverage-instrumented */
-	if (!same_result(&again, res))
+	if (!vmx_replay_same_result(&again, res))
 		return fail(why, cap,
 		            "the entry gave %s from %s [%s], the checks rerun give %s from "
 		            "%s [%s]",

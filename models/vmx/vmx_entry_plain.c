@@ -14,6 +14,7 @@
 #define vmx_vmlaunch                 vmx_plain_vmlaunch
 #define vmx_vmresume                 vmx_plain_vmresume
 #define vmx_vmentry_with_caps        vmx_plain_vmentry_with_caps
+#define vmx_vmentry_known            vmx_plain_vmentry_known
 #define vmx_eptp_invalid             vmx_plain_eptp_invalid
 #define vmx_checks_ctrl              vmx_plain_checks_ctrl
 #define vmx_checks_ctrl_count        vmx_plain_checks_ctrl_count

@@ -3,7 +3,10 @@
  * fuzz_vmcs_entry harness and the vmx-replay algorithm report them: the processor, the error
  * number, no effect of a failure, launch states; for VMLAUNCH/VMRESUME the check group, the
  * checks' purity and the entered state; the accessed field's width or round trip. The first
- * broken one is the finding. SDM Vol. 3C ch. 31 for the instructions. */
+ * broken one is the finding. VM entries on a state the checks already ran on in this machine
+ * since its last copy take the shortcuts of vmx_replay_machine's seen and verified records (the
+ * checks' uninstrumented compilation, a result run and rerun in agreement); results and effects
+ * are those of the checks. SDM Vol. 3C ch. 31 for the instructions. */
 #include "vmx_replay_int.h"
 
 #include "../models/vmx/vmx_int.h"

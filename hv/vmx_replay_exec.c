@@ -46,7 +46,8 @@ const char *vmx_replay_mode_action(unsigned change)
 }
 
 /* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
-static uint64_t fields_diff(const uint64_t *a, const uint64_t *b, size_t from, size_t to)
+VMX_REPLAY_FIELDS_LOOP static uint64_t fields_diff(const uint64_t *a, const uint64_t *b,
+                                                   size_t from, size_t to)
 {
 	uint64_t d = 0;
 

@@ -31,7 +31,7 @@ struct fz_vmx_sys {
 	unsigned profile;            /* index into vmx_profile_names() */
 	struct vmx_replay_machine m; /* the live machine (hv/vmx_replay_int.h) */
 	struct fz_vmx_stats stats;
-	uint64_t hash; /* FNV-1a of every result: the determinism check compares it */
+	uint64_t hash; /* every result mixed in (fz_vmx_mix): the determinism check compares it */
 	struct vmx_result last_entry; /* the last VMLAUNCH/VMRESUME's result (outcome 0: none) */
 	bool entry_seen;
 	/* The first violation found while running an operation: kind or NULL, and why. */

@@ -3,7 +3,10 @@
  * fuzz_vmcs_entry harness and the vmx-replay algorithm report them: the processor, the error
  * number, no effect of a failure, launch states; for VMLAUNCH/VMRESUME the check group, the
  * checks' purity and the entered state; the accessed field's width or round trip. The first
- * broken one is the finding. SDM Vol. 3C ch. 31 for the instructions. */
+ * broken one is the finding. VM entries on a state the checks already ran on in this machine
+ * since its last copy take the shortcuts of vmx_replay_machine's seen and verified records (the
+ * checks' uninstrumented compilation, a result run and rerun in agreement); results and effects
+ * are those of the checks. SDM Vol. 3C ch. 31 for the instructions. */
 #include "vmx_replay_int.h"
 
 #include "../models/vmx/vmx_int.h"
@@ -42,13 +45,111 @@ const char *vmx_replay_mode_action(unsigned change)
 	return change < VMX_REPLAY_MODE_COUNT ? mode_actions[change] : NULL;
 }
 
-static void run_insn(struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op, struct vmx_result *r)
+/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
+VMX_REPLAY_FIELDS_LOOP static uint64_t fields_diff(const uint64_t *a, const uint64_t *b,
+                                                   size_t from, size_t to)
 {
+	uint64_t d = 0;
+
+	for (size_t i = from; i < to; i++)
+		d |= a[i] ^ b[i];
+	return d;
+}
+
+/* The fields a VM entry writes (SDM 27.8, 31.4), and the ranges between them. */
+#define IDX_ERR  VMCS_IDX_VM_INSTRUCTION_ERROR
+#define IDX_QUAL VMCS_IDX_EXIT_QUALIFICATION
+_Static_assert(VMCS_IDX_VM_EXIT_REASON == IDX_ERR + 1 && IDX_ERR + 1 < IDX_QUAL,
+               "same_inputs: the error and exit-reason fields are adjacent, before the "
+               "qualification");
+
+/* Fields a and b equal, but for the three an entry writes unless outputs. */
+static bool same_fields(const uint64_t *a, const uint64_t *b, bool outputs)
+{
+	uint64_t d = fields_diff(a, b, 0, IDX_ERR) | fields_diff(a, b, IDX_ERR + 2, IDX_QUAL) |
+	             fields_diff(a, b, IDX_QUAL + 1, VMCS_IDX_COUNT);
+
+	if (outputs)
+		d |= fields_diff(a, b, IDX_ERR, IDX_ERR + 2) | (a[IDX_QUAL] ^ b[IDX_QUAL]);
+	return d == 0;
+}
+
+static bool same_mode(const struct vmx_cpu_mode *a, const struct vmx_cpu_mode *b)
+{
+	return a->cpl == b->cpl && a->cr0 == b->cr0 && a->cr4 == b->cr4 && a->efer == b->efer &&
+	       a->rflags == b->rflags && a->cs_l == b->cs_l && a->in_smm == b->in_smm &&
+	       a->blocked_by_mov_ss == b->blocked_by_mov_ss && a->x2apic_mode == b->x2apic_mode &&
+	       a->feature_control == b->feature_control;
+}
+
+/* True when the machine, in state b before insn, is in the state k records. */
+static bool seen_before(const struct vmx_replay_checked *k, const struct vmx_cpu *cpu,
+                        unsigned insn, const struct vmx_replay_before *b)
+{
+	const struct vmx_replay_before *s = &k->b;
+
+	if (!k->valid || k->insn != insn || s->in_vmx != b->in_vmx ||
+	    s->vmxon_ptr != b->vmxon_ptr || s->current != b->current ||
+	    s->n_regions != b->n_regions || s->has_current != b->has_current ||
+	    !same_mode(&k->mode, vmx_cpu_mode(cpu)))
+		return false;
+	for (size_t i = 0; i < b->n_regions && i < VMX_REPLAY_STORE_CAP; i++)
+		if (s->region_pa[i] != b->region_pa[i] || s->launched[i] != b->launched[i])
+			return false;
+	return !b->has_current || same_fields(s->fields, b->fields, false);
+}
+
+static void remember(struct vmx_replay_checked *k, const struct vmx_cpu *cpu, unsigned insn,
+                     const struct vmx_replay_before *b, const struct vmx_result *res)
+{
+	k->valid = true;
+	k->insn = (uint8_t)insn;
+	k->mode = *vmx_cpu_mode(cpu);
+	k->b = *b;
+	k->res = *res;
+}
+
+/* True when b, every input of the checks (all fields, the pointers, the mode; memory unwritten),
+ * is byte for byte the state m->verified's checks ran on twice and agreed. */
+static bool verified_state(const struct vmx_replay_machine *m, const struct vmx_replay_before *b)
+{
+	const struct vmx_replay_checked *k = &m->verified;
+
+	return k->valid && b->has_current && k->b.current == b->current &&
+	       k->b.vmxon_ptr == b->vmxon_ptr && same_mode(&k->mode, vmx_cpu_mode(m->cpu)) &&
+	       same_fields(k->b.fields, b->fields, true);
+}
+
+/* VMLAUNCH/VMRESUME: the instrumented model on a state not seen yet, its second compilation on
+ * the state it last ran on (m->seen), and the known result on the state the checks were run
+ * and rerun on in agreement (m->verified). */
+static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct vmx_replay_before *b,
+                     struct vmx_result *r)
+{
+	bool launch = insn == VMX_REPLAY_VMLAUNCH;
+
+	if (verified_state(m, b)) {
+		vmx_vmentry_known(m->cpu, launch, &m->verified.res, r);
+		return;
+	}
+	if (seen_before(&m->seen, m->cpu, insn, b)) {
+		(launch ? vmx_plain_vmlaunch : vmx_plain_vmresume)(m->cpu, r);
+		return;
+	}
+	(launch ? vmx_vmlaunch : vmx_vmresume)(m->cpu, r);
+	remember(&m->seen, m->cpu, insn, b, r);
+}
+
+static void run_insn(struct vmx_replay_machine *m, const struct vmx_replay_insn_op *op,
+                     const struct vmx_replay_before *b, struct vmx_result *r)
+{
+	struct vmx_cpu *cpu = m->cpu;
+
 	switch (op->insn) {
 	case VMX_REPLAY_VMWRITE: vmx_vmwrite(cpu, op->field, op->value, r); break;
 	case VMX_REPLAY_VMREAD: vmx_vmread(cpu, op->field, r); break;
-	case VMX_REPLAY_VMLAUNCH: vmx_vmlaunch(cpu, r); break;
-	case VMX_REPLAY_VMRESUME: vmx_vmresume(cpu, r); break;
+	case VMX_REPLAY_VMLAUNCH:
+	case VMX_REPLAY_VMRESUME: vm_entry(m, op->insn, b, r); break;
 	case VMX_REPLAY_VMCLEAR: vmx_vmclear(cpu, op->value, r); break;
 	case VMX_REPLAY_VMPTRLD: vmx_vmptrld(cpu, op->value, r); break;
 	case VMX_REPLAY_VMXOFF: vmx_vmxoff(cpu, r); break;
@@ -92,8 +193,47 @@ static void check_insn(const struct vmx_cpu *cpu, const struct vmx_replay_insn_o
 		flag(out, "launch_state_legal", "%s: %s", name, why);
 }
 
-static void check_entry(const struct vmx_cpu *cpu, struct vmx_replay_step *out)
+/* True when the entry gave m->verified's result and left every input of the checks as it was
+ * there: the current VMCS's fields (all of them), the VMXON and current pointers, the mode
+ * (memory: a write clears valid; the capabilities are the machine's own). */
+static bool rerun_made(const struct vmx_replay_machine *m, const struct vmx_result *r)
 {
+	const struct vmx_replay_checked *k = &m->verified;
+	const struct vmx_cpu *cpu = m->cpu;
+	const struct vmcs *v = vmx_current_const(cpu);
+
+	return k->valid && v && k->b.has_current && k->b.current == cpu->current_vmcs &&
+	       k->b.vmxon_ptr == cpu->vmxon_ptr && vmx_replay_same_result(r, &k->res) &&
+	       same_mode(&k->mode, vmx_cpu_mode(cpu)) && same_fields(k->b.fields, v->f, true);
+}
+
+/* entry_checks_pure, unless the rerun it would make has been made (rerun_made); a rerun that
+ * agreed becomes m->verified. */
+static void check_pure(struct vmx_replay_machine *m, struct vmx_replay_step *out)
+{
+	struct vmx_replay_checked *k = &m->verified;
+	char why[VMX_REPLAY_WHY_MAX];
+
+	const struct vmx_result *r = &out->res;
+
+	if (rerun_made(m, r))
+		return;
+	if (!vmx_replay_inv_checks_pure(m->cpu, r, why, sizeof(why))) {
+		flag(out, "entry_checks_pure", "%s", why);
+		k->valid = false;
+		return;
+	}
+	if (r->outcome != VMX_ENTERED && (r->group == VMX_GROUP_PRE || !r->check))
+		return; /* stopped before the checks: nothing was rerun */
+	vmx_replay_before_take(m->cpu, &k->b);
+	k->valid = true;
+	k->mode = *vmx_cpu_mode(m->cpu);
+	k->res = out->res;
+}
+
+static void check_entry(struct vmx_replay_machine *m, struct vmx_replay_step *out)
+{
+	const struct vmx_cpu *cpu = m->cpu;
 	const struct vmx_result *r = &out->res;
 	char why[VMX_REPLAY_WHY_MAX];
 
@@ -101,8 +241,7 @@ static void check_entry(const struct vmx_cpu *cpu, struct vmx_replay_step *out)
 		return;
 	if (!vmx_replay_inv_entry_group(cpu, r, why, sizeof(why)))
 		flag(out, "entry_outcome_group", "%s", why);
-	if (!vmx_replay_inv_checks_pure(cpu, r, why, sizeof(why)))
-		flag(out, "entry_checks_pure", "%s", why);
+	check_pure(m, out);
 	if (!vmx_replay_inv_entered(cpu, r, why, sizeof(why)))
 		flag(out, "entered_state_consistent", "%s", why);
 }
@@ -129,10 +268,10 @@ void vmx_replay_execute(struct vmx_replay_machine *m, const struct vmx_replay_in
 	out->bad = NULL;
 	out->why[0] = '\0';
 	vmx_replay_before_take(m->cpu, &b);
-	run_insn(m->cpu, op, &out->res);
+	run_insn(m, op, &b, &out->res);
 	check_insn(m->cpu, op, &b, out);
 	if (op->insn == VMX_REPLAY_VMLAUNCH || op->insn == VMX_REPLAY_VMRESUME)
-		check_entry(m->cpu, out);
+		check_entry(m, out);
 	check_access(m->cpu, op, &b, out);
 }
 
@@ -160,6 +299,7 @@ void vmx_replay_mode(struct vmx_replay_machine *m, unsigned change, uint64_t arg
 	default: md = *fixture; break;
 	}
 	vmx_cpu_set_mode(m->cpu, &md);
+	m->seen.valid = false;
 }
 
 void vmx_replay_describe_entry(const struct vmx_result *r, char *buf, size_t cap)

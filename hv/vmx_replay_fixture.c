@@ -213,6 +213,7 @@ void vmx_replay_copy(struct vmx_replay_machine *dst, const struct vmx_replay_mac
 	if (!vmcs_store_assign(dst->store, src->store))
 		dst->store->count = 0;
 	vmx_cpu_assign(dst->cpu, src->cpu);
+	dst->seen.valid = dst->verified.valid = false;
 }
 
 bool vmx_replay_mem_write(struct vmx_replay_machine *m, uint64_t pa, const void *buf, size_t len)
@@ -222,6 +223,7 @@ bool vmx_replay_mem_write(struct vmx_replay_machine *m, uint64_t pa, const void 
 	memcpy(m->mem + pa, buf, len);
 	for (uint64_t pg = pa / PAGE; pg <= (pa + len - 1) / PAGE; pg++)
 		m->dirty |= UINT64_C(1) << pg;
+	m->seen.valid = m->verified.valid = false;
 	return true;
 }
 

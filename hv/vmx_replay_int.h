@@ -54,12 +54,58 @@
 #define VMX_REPLAY_PA_HOST_CR3    UINT64_C(0x20000)
 #define VMX_REPLAY_PA_GUEST_CR3   UINT64_C(0x30000) /* also the PDPT of a 32-bit PAE guest */
 
+/* For the word loops that compare two whole VMCS field arrays (the executor's state records,
+ * failure_without_effect): ASan's and UBSan's checks per load (address, alignment, pointer
+ * overflow) made them a fifth of a sanitized fuzzing run, and they read only inside the two
+ * arrays, whose bounds the callers fix. */
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize)
+#define VMX_REPLAY_FIELDS_LOOP __attribute__((no_sanitize("address", "undefined")))
+#endif
+#endif
+#ifndef VMX_REPLAY_FIELDS_LOOP
+#define VMX_REPLAY_FIELDS_LOOP
+#endif
+
+/* What an instruction may change: taken before it, compared after. */
+struct vmx_replay_before {
+	bool in_vmx;
+	uint64_t vmxon_ptr, current;
+	size_t n_regions;
+	uint64_t region_pa[VMX_REPLAY_STORE_CAP];
+	bool launched[VMX_REPLAY_STORE_CAP];
+	bool has_current;
+	uint64_t fields[256]; /* the current VMCS's fields by dense index, when has_current */
+};
+
+/* A state the VM-entry checks ran on (vmx_replay_exec.c): the processor's pointers, mode,
+ * regions and launch states, and the current VMCS's fields. Memory is not copied: a write to it
+ * makes every record invalid. */
+struct vmx_replay_checked {
+	bool valid;   /* false after a copy into the machine or a memory write */
+	uint8_t insn; /* the VMLAUNCH or VMRESUME that ran them */
+	struct vmx_cpu_mode mode;
+	struct vmx_replay_before b;
+	struct vmx_result res; /* what they gave */
+};
+
 struct vmx_replay_machine {
 	uint8_t *mem;   /* VMX_REPLAY_MEM_BYTES */
 	uint64_t dirty; /* bit p: page p written since the last vmx_replay_copy into it */
 	struct vmx_mem memops;
 	struct vmcs_store *store;
 	struct vmx_cpu *cpu;
+	/* The state a VMLAUNCH/VMRESUME last ran the coverage-instrumented checks on. An entry that
+	 * finds the machine in it again (same instruction, processor, mode, launch states and
+	 * fields but the three an entry writes) runs the checks' second compilation
+	 * (vmx_plain_vmlaunch, models/vmx/vmx_int.h), whose results and effects are the same: a
+	 * fuzzer does not count the same check edges and comparisons twice in one input. */
+	struct vmx_replay_checked seen;
+	/* The state entry_checks_pure last reran the checks on, and their result. An entry that
+	 * gave that result and left every input of the checks (fields, pointers, mode; memory
+	 * unwritten) byte for byte as it was there is not rerun: that second evaluation of the same
+	 * bytes has been made and agreed. */
+	struct vmx_replay_checked verified;
 };
 
 /* ---- The machine and its fixture (vmx_replay_fixture.c) ---- */
@@ -205,17 +251,6 @@ struct vmx_replay {
 
 /* ---- Named invariants (vmx_replay_inv.c) ---- */
 
-/* What an instruction may change: taken before it, compared after. */
-struct vmx_replay_before {
-	bool in_vmx;
-	uint64_t vmxon_ptr, current;
-	size_t n_regions;
-	uint64_t region_pa[VMX_REPLAY_STORE_CAP];
-	bool launched[VMX_REPLAY_STORE_CAP];
-	bool has_current;
-	uint64_t fields[256]; /* the current VMCS's fields by dense index, when has_current */
-};
-
 /* Copies what vmx_replay_inv_* compare. Can't fail. */
 void vmx_replay_before_take(const struct vmx_cpu *cpu, struct vmx_replay_before *b);
 
@@ -239,9 +274,13 @@ bool vmx_replay_inv_error(const struct vmx_cpu *cpu, const struct vmx_replay_bef
  * VMfailInvalid are instruction pre-checks. */
 bool vmx_replay_inv_entry_group(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                                 size_t cap);
+/* True when a and b are the same VM-entry result: outcome, error, exit reason and qualification,
+ * failing check, condition and item (equal strings). Can't fail. */
+bool vmx_replay_same_result(const struct vmx_result *a, const struct vmx_result *b);
 /* "entry_checks_pure": after VMLAUNCH/VMRESUME reached the VM-entry checks, running them again
- * (vmx_check_entry) gives the same outcome, error, exit information and failing check: no check
- * both passes and fails for one VMCS, and an entry that passed passes again. */
+ * (vmx_plain_check_entry: the same source compiled a second time, not coverage-instrumented)
+ * gives the same outcome, error, exit information and failing check: no check both passes and
+ * fails for one VMCS, and an entry that passed passes again. */
 bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
                                 size_t cap);
 /* "entered_state_consistent": a VM entry that passed every check left a VMCS that satisfies a

@@ -164,11 +164,24 @@ bool vmx_replay_inv_entry_group(const struct vmx_cpu *cpu, const struct vmx_resu
 	return true;
 }
 
-static bool same_result(const struct vmx_result *a, const struct vmx_result *b)
+/* Equal strings (or both NULL): the rerun's compilation has its own copies of the names. */
+static bool same_str(const char *a, const char *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b)
+		return false;
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+bool vmx_replay_same_result(const struct vmx_result *a, const struct vmx_result *b)
 {
 	return a->outcome == b->outcome && a->error == b->error &&
 	       a->exit_reason == b->exit_reason && a->exit_qual == b->exit_qual &&
-	       a->check == b->check && a->cond == b->cond && a->item == b->item;
+	       same_str(a->check, b->check) && same_str(a->cond, b->cond) &&
+	       same_str(a->item, b->item);
 }
 
 bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_result *res, char *why,
@@ -177,9 +190,9 @@ bool vmx_replay_inv_checks_pure(const struct vmx_cpu *cpu, const struct vmx_resu
 	struct vmx_result again;
 
 	if (res->outcome != VMX_ENTERED && (res->group == VMX_GROUP_PRE || !res->check))
-		return true; /* stopped before the VM-entry checks */
-	vmx_check_entry(cpu, &again);
-	if (!same_result(&again, res))
+		return true;                /* stopped before the VM-entry checks */
+	vmx_plain_check_entry(cpu, &again); /* the same checks, not coverage-instrumented */
+	if (!vmx_replay_same_result(&again, res))
 		return fail(why, cap,
 		            "the entry gave %s from %s [%s], the checks rerun give %s from "
 		            "%s [%s]",
@@ -260,7 +273,8 @@ static bool may_change(size_t i, const struct vmx_result *res)
 }
 
 /* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
-static uint64_t fields_diff(const uint64_t *a, const uint64_t *b, size_t from, size_t to)
+VMX_REPLAY_FIELDS_LOOP static uint64_t fields_diff(const uint64_t *a, const uint64_t *b,
+                                                   size_t from, size_t to)
 {
 	uint64_t d = 0;
 

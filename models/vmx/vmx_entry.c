@@ -209,9 +209,9 @@ static void apply(struct vmcs *v, bool launch, const struct vmx_result *res)
 }
 
 /* VMLAUNCH/VMRESUME whose VM-entry checks read check_caps (the processor's own for the real
- * instructions). */
+ * instructions), or whose checks gave known (vmx_vmentry_known; NULL: run them). */
 static void vm_entry(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
-                     struct vmx_result *res)
+                     const struct vmx_result *known, struct vmx_result *res)
 {
 	struct vmcs *v = NULL;
 	struct vmx_entry_ctx c;
@@ -226,24 +226,34 @@ static void vm_entry(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, boo
 			v->f[VMCS_IDX_VM_INSTRUCTION_ERROR] = res->error;
 		return;
 	}
-	vmx_entry_ctx_init(&c, cpu, v);
-	c.caps = check_caps;
-	run_checks(&c, res);
+	if (known) {
+		*res = *known;
+	} else {
+		vmx_entry_ctx_init(&c, cpu, v);
+		c.caps = check_caps;
+		run_checks(&c, res);
+	}
 	apply(v, launch, res);
 }
 
 void vmx_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res)
 {
-	vm_entry(cpu, &cpu->caps, true, res);
+	vm_entry(cpu, &cpu->caps, true, NULL, res);
 }
 
 void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res)
 {
-	vm_entry(cpu, &cpu->caps, false, res);
+	vm_entry(cpu, &cpu->caps, false, NULL, res);
 }
 
 void vmx_vmentry_with_caps(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
                            struct vmx_result *res)
 {
-	vm_entry(cpu, check_caps ? check_caps : &cpu->caps, launch, res);
+	vm_entry(cpu, check_caps ? check_caps : &cpu->caps, launch, NULL, res);
+}
+
+void vmx_vmentry_known(struct vmx_cpu *cpu, bool launch, const struct vmx_result *checks,
+                       struct vmx_result *res)
+{
+	vm_entry(cpu, &cpu->caps, launch, checks, res);
 }

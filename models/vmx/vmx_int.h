@@ -274,6 +274,21 @@ extern const size_t vmx_checks_msr_count;
 /* The EPTP rules of SDM 27.2.1.1, shared with INVEPT: true when VM entry would reject eptp. */
 bool vmx_eptp_invalid(const struct vmx_caps *caps, uint64_t eptp);
 
+/* vmx_check_entry, vmx_vmlaunch and vmx_vmresume compiled a second time from the same source
+ * (vmx_entry_plain.c), which fuzzing builds do not coverage-instrument: for evaluating the checks
+ * again on a state they already ran on. Same results, effects and failure contracts; the check
+ * names and conditions they return are equal as strings, not as pointers. */
+void vmx_plain_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res);
+void vmx_plain_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
+void vmx_plain_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
+
+/* VMLAUNCH (launch) or VMRESUME as vmx_vmlaunch/vmx_vmresume, the VM-entry checks' result taken
+ * from *checks instead of running them: for a caller that ran them, and reran them in agreement,
+ * on inputs byte for byte those of the current state (hv/vmx_replay_exec.c). The instruction's
+ * own pre-checks and every state change run as in vmx_vmlaunch. Can't fail. */
+void vmx_vmentry_known(struct vmx_cpu *cpu, bool launch, const struct vmx_result *checks,
+                       struct vmx_result *res);
+
 /* Builds the view of the VMCS v for cpu. */
 void vmx_entry_ctx_init(struct vmx_entry_ctx *c, const struct vmx_cpu *cpu, const struct vmcs *v);
 /* A VMCS field of the checked VMCS: F(GUEST_RIP). */

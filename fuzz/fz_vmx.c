@@ -10,7 +10,6 @@
 
 #define PAGE       UINT64_C(0x1000)
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
 
 /* A pristine machine per profile: process state of the harness (one input at a time). */
 struct pristine {
@@ -128,9 +127,8 @@ void fz_vmx_flag(struct fz_vmx_sys *s, const char *kind, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One multiply per value (fz_mix takes eight, byte by byte): each step is a bijection of the
- * hash for a given value, so two runs that differ in one value alone differ in the end. */
+/* fz_mix on the system's hash. */
 void fz_vmx_mix(struct fz_vmx_sys *s, uint64_t v)
 {
-	s->hash = (s->hash ^ v) * FNV_PRIME;
+	fz_mix(&s->hash, v);
 }

@@ -42,8 +42,8 @@ size_t fz_bytes(struct fz_in *in, void *dst, size_t max);
 bool fz_more(struct fz_in *in, unsigned *iter, unsigned max);
 /* FNV-1a 64 of size bytes: names reproducers after their content. Can't fail. */
 uint64_t fz_hash(const void *data, size_t size);
-/* Folds the 8 bytes of v, low first, into the FNV-1a 64 hash *h: the run hashes the determinism
- * checks compare. Can't fail. */
+/* Folds v into *h with one multiply (a bijection of *h for a given v): the run hashes the
+ * determinism checks compare. Can't fail. */
 void fz_mix(uint64_t *h, uint64_t v);
 
 /* ---- The byte writer: the reader's inverse, for seed generators and round-trip tests ---- */

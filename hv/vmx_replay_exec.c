@@ -45,17 +45,6 @@ const char *vmx_replay_mode_action(unsigned change)
 	return change < VMX_REPLAY_MODE_COUNT ? mode_actions[change] : NULL;
 }
 
-/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
-VMX_REPLAY_FIELDS_LOOP static uint64_t fields_diff(const uint64_t *a, const uint64_t *b,
-                                                   size_t from, size_t to)
-{
-	uint64_t d = 0;
-
-	for (size_t i = from; i < to; i++)
-		d |= a[i] ^ b[i];
-	return d;
-}
-
 /* The fields a VM entry writes (SDM 27.8, 31.4), and the ranges between them. */
 #define IDX_ERR  VMCS_IDX_VM_INSTRUCTION_ERROR
 #define IDX_QUAL VMCS_IDX_EXIT_QUALIFICATION
@@ -66,11 +55,13 @@ _Static_assert(VMCS_IDX_VM_EXIT_REASON == IDX_ERR + 1 && IDX_ERR + 1 < IDX_QUAL,
 /* Fields a and b equal, but for the three an entry writes unless outputs. */
 static bool same_fields(const uint64_t *a, const uint64_t *b, bool outputs)
 {
-	uint64_t d = fields_diff(a, b, 0, IDX_ERR) | fields_diff(a, b, IDX_ERR + 2, IDX_QUAL) |
-	             fields_diff(a, b, IDX_QUAL + 1, VMCS_IDX_COUNT);
+	uint64_t d = vmx_replay_fields_diff(a, b, 0, IDX_ERR) |
+	             vmx_replay_fields_diff(a, b, IDX_ERR + 2, IDX_QUAL) |
+	             vmx_replay_fields_diff(a, b, IDX_QUAL + 1, VMCS_IDX_COUNT);
 
 	if (outputs)
-		d |= fields_diff(a, b, IDX_ERR, IDX_ERR + 2) | (a[IDX_QUAL] ^ b[IDX_QUAL]);
+		d |= vmx_replay_fields_diff(a, b, IDX_ERR, IDX_ERR + 2) |
+		     (a[IDX_QUAL] ^ b[IDX_QUAL]);
 	return d == 0;
 }
 

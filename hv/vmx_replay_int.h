@@ -67,6 +67,17 @@
 #define VMX_REPLAY_FIELDS_LOOP
 #endif
 
+/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
+VMX_REPLAY_FIELDS_LOOP static inline uint64_t
+vmx_replay_fields_diff(const uint64_t *a, const uint64_t *b, size_t from, size_t to)
+{
+	uint64_t d = 0;
+
+	for (size_t i = from; i < to; i++)
+		d |= a[i] ^ b[i];
+	return d;
+}
+
 /* What an instruction may change: taken before it, compared after. */
 struct vmx_replay_before {
 	bool in_vmx;

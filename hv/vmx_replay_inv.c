@@ -272,17 +272,6 @@ static bool may_change(size_t i, const struct vmx_result *res)
 	       (i == VMCS_IDX_VM_EXIT_REASON || i == VMCS_IDX_EXIT_QUALIFICATION);
 }
 
-/* The bits that differ between fields [from, to) of a and b, ORed together (0: all equal). */
-VMX_REPLAY_FIELDS_LOOP static uint64_t fields_diff(const uint64_t *a, const uint64_t *b,
-                                                   size_t from, size_t to)
-{
-	uint64_t d = 0;
-
-	for (size_t i = from; i < to; i++)
-		d |= a[i] ^ b[i];
-	return d;
-}
-
 /* The fields a failure may write, and the ranges between them. */
 #define IDX_ERR  VMCS_IDX_VM_INSTRUCTION_ERROR
 #define IDX_QUAL VMCS_IDX_EXIT_QUALIFICATION
@@ -297,9 +286,9 @@ static bool fields_as_allowed(const struct vmcs *v, const struct vmx_replay_befo
 {
 	static const size_t special[] = {IDX_ERR, IDX_ERR + 1, IDX_QUAL};
 
-	if (fields_diff(v->f, b->fields, 0, IDX_ERR) |
-	    fields_diff(v->f, b->fields, IDX_ERR + 2, IDX_QUAL) |
-	    fields_diff(v->f, b->fields, IDX_QUAL + 1, VMCS_IDX_COUNT))
+	if (vmx_replay_fields_diff(v->f, b->fields, 0, IDX_ERR) |
+	    vmx_replay_fields_diff(v->f, b->fields, IDX_ERR + 2, IDX_QUAL) |
+	    vmx_replay_fields_diff(v->f, b->fields, IDX_QUAL + 1, VMCS_IDX_COUNT))
 		return false;
 	for (size_t k = 0; k < 3; k++)
 		if (v->f[special[k]] != b->fields[special[k]] && !may_change(special[k], res))

@@ -203,9 +203,8 @@ static bool rerun_made(const struct vmx_replay_machine *m, const struct vmx_resu
 static void check_pure(struct vmx_replay_machine *m, struct vmx_replay_step *out)
 {
 	struct vmx_replay_checked *k = &m->verified;
-	char why[VMX_REPLAY_WHY_MAX];
-
 	const struct vmx_result *r = &out->res;
+	char why[VMX_REPLAY_WHY_MAX];
 
 	if (rerun_made(m, r))
 		return;

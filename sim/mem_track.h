@@ -1,11 +1,12 @@
 /* Which pages of guest RAM changed since it last equalled a snapshot's image (snapshot.c), so that
  * restoring that snapshot rewrites only those pages instead of comparing the whole RAM. Only the
- * engine's own write paths mark pages (hvsim_guest_write, hvsim_host_write, page-table and image
- * loads); a guest whose backend writes RAM by itself (Unicorn) leaves the record off, and its
- * restores compare every page as before. Besides the snapshot RAM last equalled, the record knows
- * the one before it and the pages where the two differ, so that a run can snapshot itself and still
- * go back cheaply to where it started (fuzz_hv_transitions' snapshot_rerun). It also keeps which
- * pages were ever written, so that a snapshot looks for non-zero bytes only there. */
+ * engine's write services mark pages (hvsim_guest_write, hvsim_host_write); the record is on only
+ * for scripted guests, whose RAM nothing else writes after creation. A code guest's backend
+ * (Unicorn) writes RAM by itself, as do its image and page-table loads, so its record is off and
+ * its restores compare every page as before. Besides the snapshot RAM last equalled, the record
+ * knows the one before it and the pages where the two differ, so that a run can snapshot itself and
+ * still go back cheaply to where it started (fuzz_hv_transitions' snapshot_rerun). It also keeps
+ * which pages were ever written, so that a snapshot looks for non-zero bytes only there. */
 #ifndef HVSIM_SIM_MEM_TRACK_H
 #define HVSIM_SIM_MEM_TRACK_H
 

@@ -123,7 +123,6 @@ static void load_code(hvsim_vm *vm, const struct hvsim_vm_opts *o)
 	size_t len;
 
 	gs_clear_trampoline(vm->mem);
-	mem_track_mark(&vm->track, 0, vm->mem_size); /* not tracked for code guests; kept exact */
 	if (guest_image(vm, o, &img, &len, NULL) == HVSIM_OK &&
 	    hvsim_guest_write(vm, vm->sc->guest.load_gpa, img, len) == HVSIM_OK)
 		vm->image_len = len;

@@ -26,7 +26,6 @@ static enum hvsim_status rebuild_paging(hvsim_vm *vm)
 
 	if (!vm->code_guest || vm->sc->guest.mode == GUEST_MODE_REAL)
 		return HVSIM_OK;
-	mem_track_mark(&vm->track, 0, vm->mem_size); /* the tables' pages */
 	return gs_build_paging(vm->mem, vm->mem_size, h, holes(vm, h));
 }
 

@@ -84,14 +84,16 @@ static void check_run(const struct hvsim_scenario *sc, const struct run_out *o)
 static void check_same(const struct run_out *a, const struct run_out *b)
 {
 	if (a->created != b->created || a->trace.total != b->trace.total ||
-	    a->trace.hash != b->trace.hash || a->sum.instructions != b->sum.instructions ||
-	    a->sum.exits != b->sum.exits || a->sum.virtual_ns != b->sum.virtual_ns)
+	    fz_trace_digest(&a->trace) != fz_trace_digest(&b->trace) ||
+	    a->sum.instructions != b->sum.instructions || a->sum.exits != b->sum.exits ||
+	    a->sum.virtual_ns != b->sum.virtual_ns)
 		fz_finding(
 		    "trace_deterministic",
 		    "two runs of one scenario differ: %llu vs %llu trace bytes, hash %016llx vs "
 		    "%016llx",
 		    (unsigned long long)a->trace.total, (unsigned long long)b->trace.total,
-		    (unsigned long long)a->trace.hash, (unsigned long long)b->trace.hash);
+		    (unsigned long long)fz_trace_digest(&a->trace),
+		    (unsigned long long)fz_trace_digest(&b->trace));
 }
 
 static void run_scenario(struct hvsim_scenario *sc)

@@ -183,7 +183,7 @@ static void run_on(hvsim_vm *vm, const struct hvsim_scenario *sc, const struct f
 	if (check_trace && !fz_inv_trace_wellformed(trace, sc, &o->sum, why, sizeof(why)))
 		found(o, "trace_wellformed", "%s", why);
 	judge_findings(cfg, o);
-	o->hash = trace->hash;
+	o->hash = fz_trace_digest(trace);
 	fz_mix(&o->hash, trace->total);
 	fz_mix(&o->hash, o->sum.instructions);
 	fz_mix(&o->hash, o->sum.exits);

@@ -46,9 +46,9 @@ void fz_hvt_direct_free(struct fz_hvt_direct *d);
 
 /* A snapshot of a run in progress and where its trace stood. */
 struct fz_hvt_snap {
-	hvsim_snapshot *s; /* NULL: none (out of memory) */
-	unsigned at;       /* slices run before it */
-	uint64_t hash, total;
+	hvsim_snapshot *s;          /* NULL: none (out of memory) */
+	unsigned at;                /* slices run before it */
+	uint64_t hash, pend, total; /* the trace's state at the snapshot */
 	size_t len;
 };
 /* Snapshots vm (writing to t) after slice at; false with why when the engine refuses (out of

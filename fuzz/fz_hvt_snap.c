@@ -38,6 +38,7 @@ bool fz_hvt_snap_take(hvsim_vm *vm, const struct fz_trace *t, unsigned at, struc
 	sn->at = at;
 	sn->s = hvsim_vm_snapshot(vm, &err); /* flushes the trace: t is at the snapshot */
 	sn->hash = t->hash;
+	sn->pend = t->pend;
 	sn->total = t->total;
 	sn->len = t->len;
 	if (!sn->s && err.status != HVSIM_E_NOMEM)
@@ -55,6 +56,7 @@ void fz_hvt_snap_free(struct fz_hvt_snap *sn)
 static void rewind_trace(struct fz_trace *t, const struct fz_hvt_snap *sn)
 {
 	t->hash = sn->hash;
+	t->pend = sn->pend;
 	t->total = sn->total;
 	if (t->len > sn->len)
 		t->len = sn->len;
@@ -64,7 +66,7 @@ bool fz_hvt_snap_rerun(hvsim_vm *vm, const struct fz_hvt_snap *sn, struct fz_tra
                        size_t cap)
 {
 	struct hvsim_summary sa = *hvsim_vm_summary(vm), sb;
-	uint64_t hash = t->hash, total = t->total;
+	uint64_t hash = fz_trace_digest(t), total = t->total;
 
 	if (!sn->s)
 		return true;
@@ -76,13 +78,14 @@ bool fz_hvt_snap_rerun(hvsim_vm *vm, const struct fz_hvt_snap *sn, struct fz_tra
 		return fz_fail(why, cap, "the rerun from the snapshot after slice %u failed: %s",
 		               sn->at, hvsim_vm_error(vm)->msg);
 	sb = *hvsim_vm_summary(vm);
-	if (hash != t->hash || total != t->total)
+	if (hash != fz_trace_digest(t) || total != t->total)
 		return fz_fail(
 		    why, cap,
 		    "from the snapshot after slice %u: trace suffix %llu bytes hash %016llx, "
 		    "after restore %llu bytes hash %016llx",
 		    sn->at, (unsigned long long)(total - sn->total), (unsigned long long)hash,
-		    (unsigned long long)(t->total - sn->total), (unsigned long long)t->hash);
+		    (unsigned long long)(t->total - sn->total),
+		    (unsigned long long)fz_trace_digest(t));
 	if (!same_summary(&sa, &sb))
 		return fz_fail(
 		    why, cap,

@@ -44,14 +44,17 @@ struct fz_trace {
 	size_t len;     /* bytes kept */
 	size_t cap;     /* bytes allocated: doubles from 16 KiB up to FZ_TRACE_KEEP */
 	uint64_t total; /* bytes written */
-	uint64_t hash;
-	bool oom; /* the buffer could not grow (kept bytes stop there) */
+	uint64_t hash;  /* over the complete 8-byte words written (fz_trace_digest: all of it) */
+	uint64_t pend;  /* the bytes of the incomplete word, total % 8 of them, little-endian */
+	bool oom;       /* the buffer could not grow (kept bytes stop there) */
 };
 
 void fz_trace_init(struct fz_trace *t);
 void fz_trace_free(struct fz_trace *t);
 /* The sink to hand to hvsim_vm_opts.trace. Never fails (the hash covers what was not kept). */
 struct trace_sink fz_trace_sink(struct fz_trace *t);
+/* A hash of every byte written, and of their count. */
+uint64_t fz_trace_digest(const struct fz_trace *t);
 
 /* Loader contract (include/hvsim/scenario.h): OK with a scenario, or E_INPUT/E_NOMEM without one
  * and a message "FILE: $PATH: expected WHAT, found WHAT". */

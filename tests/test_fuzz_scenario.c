@@ -158,3 +158,50 @@ Test(fuzz_scenario, trace_wellformed_takes_host_lines_at_the_engines_time)
 	             0, why),
 	    "a vCPU line behind the vCPU's own earlier line passed");
 }
+
+static uint64_t digest_in_chunks(const char *text, size_t len, size_t chunk)
+{
+	struct fz_trace t;
+	struct trace_sink sink;
+	uint64_t d;
+
+	fz_trace_init(&t);
+	sink = fz_trace_sink(&t);
+	for (size_t i = 0; i < len; i += chunk)
+		sink.write(sink.ctx, text + i, len - i < chunk ? len - i : chunk);
+	d = fz_trace_digest(&t);
+	fz_trace_free(&t);
+	return d;
+}
+
+/* The determinism checks compare digests of traces the writer hands over in differently sized
+ * pieces (a kept machine's trace starts with the lines of its creation): the digest is the same
+ * however the bytes are split. */
+Test(fuzz_scenario, trace_digest_does_not_depend_on_how_writes_split_the_bytes)
+{
+	const char *text = "{\"t\":1,\"vcpu\":0,\"ev\":\"exit\",\"reason\":\"HLT\"}\n{\"t\":9}\n";
+	size_t len = strlen(text);
+	uint64_t whole = digest_in_chunks(text, len, len);
+
+	for (size_t chunk = 1; chunk < len; chunk++)
+		cr_assert_eq(digest_in_chunks(text, len, chunk), whole,
+		             "chunks of %zu bytes: %016llx, whole: %016llx", chunk,
+		             (unsigned long long)digest_in_chunks(text, len, chunk),
+		             (unsigned long long)whole);
+}
+
+/* ... and it changes with any one byte, and with the length (a trailing NUL byte). */
+Test(fuzz_scenario, trace_digest_changes_with_any_byte_and_the_length)
+{
+	char text[] = "{\"t\":1,\"vcpu\":0,\"ev\":\"exit\"}\n";
+	size_t len = strlen(text);
+	uint64_t base = digest_in_chunks(text, len, 5);
+
+	for (size_t i = 0; i < len; i++) {
+		text[i] ^= 1;
+		cr_assert_neq(digest_in_chunks(text, len, 5), base, "byte %zu flipped, same digest",
+		              i);
+		text[i] ^= 1;
+	}
+	cr_assert_neq(digest_in_chunks(text, len + 1, 5), base, "a NUL byte appended, same digest");
+}

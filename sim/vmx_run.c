@@ -89,15 +89,22 @@ const struct guest_op *hvsim_vcpu_exit_op(const hvsim_vcpu *v)
 	return v->vmx_exited && v->vmx_has_op ? &v->vmx_op : NULL;
 }
 
+/* The VM entries an algorithm makes run the checks' second compilation (vmx_plain_vmlaunch), the
+ * same source, which fuzzing builds leave uninstrumented. fuzz_vmcs_entry fuzzes the checks
+ * themselves, with their edges and comparisons as its signal. In a whole-VM run every entry of a
+ * correct algorithm passes them all, and what an input steers reaches the VMCS only through the
+ * algorithm, whose code stays instrumented; there the checks' instrumentation cost 18% of a
+ * scripted input's CPU under libFuzzer. A failing check is still a failed entry, and a finding of
+ * fuzz_hv_transitions. */
 static void enter(hvsim_vcpu *v, bool launch, struct vmx_result *res)
 {
 	if (!v->vmx) {
 		memset(res, 0, sizeof(*res));
 		res->outcome = VMX_FAULT_UD;
 	} else if (launch) {
-		vmx_vmlaunch(v->vmx, res);
+		vmx_plain_vmlaunch(v->vmx, res);
 	} else {
-		vmx_vmresume(v->vmx, res);
+		vmx_plain_vmresume(v->vmx, res);
 	}
 	vmx_hw_trace_result(v, launch ? "VMLAUNCH" : "VMRESUME", 0, res);
 	/* The non-root runtime (loading guest state, running, exits) is wired in vmx_nonroot.c. */

@@ -238,6 +238,12 @@ void vmx_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value, struct 
  * vmx_entry_load (hvsim/vmx_runtime.h). */
 void vmx_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
 void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
+/* vmx_vmlaunch and vmx_vmresume compiled a second time from the same source
+ * (models/vmx/vmx_entry_plain.c), which fuzzing builds leave out of coverage instrumentation. Same
+ * results, effects and failure contracts; the check names and conditions they return are equal
+ * as strings, not as pointers. */
+void vmx_plain_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
+void vmx_plain_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
 /* VMLAUNCH (launch) or VMRESUME whose VM-entry checks use check_caps instead of the processor's
  * own capability MSRs (NULL: its own); everything else, state changes included, as
  * vmx_vmlaunch/vmx_vmresume. Models an implementation that validates a VMCS against other

@@ -274,13 +274,11 @@ extern const size_t vmx_checks_msr_count;
 /* The EPTP rules of SDM 27.2.1.1, shared with INVEPT: true when VM entry would reject eptp. */
 bool vmx_eptp_invalid(const struct vmx_caps *caps, uint64_t eptp);
 
-/* vmx_check_entry, vmx_vmlaunch and vmx_vmresume compiled a second time from the same source
- * (vmx_entry_plain.c), which fuzzing builds do not coverage-instrument: for evaluating the checks
- * again on a state they already ran on. Same results, effects and failure contracts; the check
- * names and conditions they return are equal as strings, not as pointers. */
+/* vmx_check_entry compiled a second time from the same source (vmx_entry_plain.c), which fuzzing
+ * builds do not coverage-instrument: for evaluating the checks again on a state they already ran
+ * on. Same results; the check names and conditions it returns are equal as strings, not as
+ * pointers. vmx_plain_vmlaunch and vmx_plain_vmresume: hvsim/vmx.h. */
 void vmx_plain_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res);
-void vmx_plain_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
-void vmx_plain_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
 
 /* VMLAUNCH (launch) or VMRESUME as vmx_vmlaunch/vmx_vmresume, the VM-entry checks' result taken
  * from *checks instead of running them: for a caller that ran them, and reran them in agreement,

@@ -27,12 +27,20 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 # ---- VMX CPU profiles embedded into the library (begin) ----
 # profiles/*.json become string literals in a generated source (tools/embed.c, built first with
-# the same compiler), so models never read files. The loader is models/vmx/vmx_profile.c.
+# the same compiler), so models never read files; tools/profile_tables.c, linked with the strict
+# parser (models/vmx/vmx_profile.c), parses them once at build time into a const table of parsed
+# capabilities that models/vmx/vmx_profile_table.c loads (a profile that does not parse fails the
+# build). The generators are built without the build's sanitizer flags.
 PROFILE_JSON := $(sort $(wildcard profiles/*.json))
 PROFILE_GEN  := $(BUILD)/gen/vmx_profiles_data.c
 PROFILE_OBJ  := $(BUILD)/gen/vmx_profiles_data.o
 EMBED_TOOL   := $(BUILD)/tools/embed
-LIB_OBJ      += $(PROFILE_OBJ)
+PROFILE_CAPS_GEN := $(BUILD)/gen/vmx_profiles_caps.c
+PROFILE_CAPS_OBJ := $(BUILD)/gen/vmx_profiles_caps.o
+PROFILE_TOOL     := $(BUILD)/tools/profile_tables
+PROFILE_TOOL_SRC := tools/profile_tables.c models/vmx/vmx_profile.c models/vmx/vmx_caps.c \
+		    models/vmx/vmcs_fields.c sim/base.c
+LIB_OBJ      += $(PROFILE_OBJ) $(PROFILE_CAPS_OBJ)
 # (rules: see the second part of this block, after the object rules)
 # ---- VMX CPU profiles embedded into the library (end) ----
 CLI_SRC  := $(sort $(wildcard runner/*.c))
@@ -92,6 +100,16 @@ $(PROFILE_GEN): $(EMBED_TOOL) $(PROFILE_JSON)
 	$(EMBED_TOOL) $@ $(PROFILE_JSON)
 
 $(PROFILE_OBJ): $(PROFILE_GEN)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(PROFILE_TOOL): $(PROFILE_TOOL_SRC) $(PROFILE_GEN) $(wildcard include/hvsim/*.h models/vmx/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 -o $@ $(PROFILE_TOOL_SRC) $(PROFILE_GEN) -lcjson
+
+$(PROFILE_CAPS_GEN): $(PROFILE_TOOL)
+	$(PROFILE_TOOL) $@
+
+$(PROFILE_CAPS_OBJ): $(PROFILE_CAPS_GEN)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 # ---- VMX CPU profiles embedded into the library, rules (end) ----
 

@@ -178,7 +178,7 @@ void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool che
                     struct fz_hvt_outcome *out);
 /* ---- Built machines kept between inputs (fz_hvt_cache.c) ---- */
 
-#define FZ_HVT_CACHE_SLOTS 16 /* configurations kept, least recently used replaced */
+#define FZ_HVT_CACHE_SLOTS 32 /* configurations kept, least recently used replaced */
 struct fz_hvt_cache;
 /* NULL when out of memory. */
 struct fz_hvt_cache *fz_hvt_cache_create(void);

@@ -6,6 +6,8 @@
  * on one in eight under a fuzzer. Slots are replaced least recently used first. */
 #include "fz_hvt_int.h"
 
+#include <hvsim/hv_registry.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +27,20 @@ struct fz_hvt_slot {
 struct fz_hvt_cache {
 	struct fz_hvt_slot slot[FZ_HVT_CACHE_SLOTS];
 	uint64_t tick;
+	/* the kvm quirks a kept VM takes again at reload (struct hvsim_quirk_desc reload): no part
+	 * of the key, the input's scenario carries them (fz_hvt_direct.c) */
+	bool reload_quirk[FZ_HVT_QUIRK_SLOTS];
 };
 
 struct fz_hvt_cache *fz_hvt_cache_create(void)
 {
-	return calloc(1, sizeof(struct fz_hvt_cache));
+	const struct hvsim_hv_ops *kvm = hvsim_hv_builtin("kvm");
+	struct fz_hvt_cache *c = calloc(1, sizeof(struct fz_hvt_cache));
+
+	for (size_t q = 0; c && kvm && kvm->reload && q < kvm->n_quirks && q < FZ_HVT_QUIRK_SLOTS;
+	     q++)
+		c->reload_quirk[q] = kvm->quirks[q].reload;
+	return c;
 }
 
 static void slot_clear(struct fz_hvt_slot *s)
@@ -52,11 +63,14 @@ void fz_hvt_cache_destroy(struct fz_hvt_cache *c)
 	free(c);
 }
 
-static bool same_config(const struct fz_hvt_config *a, const struct fz_hvt_config *b)
+static bool same_config(const struct fz_hvt_cache *c, const struct fz_hvt_config *a,
+                        const struct fz_hvt_config *b)
 {
+	for (size_t q = 0; q < FZ_HVT_QUIRK_SLOTS; q++)
+		if (a->quirk[q] != b->quirk[q] && !c->reload_quirk[q])
+			return false;
 	return a->vcpus == b->vcpus && a->split == b->split && a->apicv == b->apicv &&
-	       a->ioapic_11 == b->ioapic_11 && a->code == b->code && a->cpu == b->cpu &&
-	       memcmp(a->quirk, b->quirk, sizeof(a->quirk)) == 0;
+	       a->ioapic_11 == b->ioapic_11 && a->code == b->code && a->cpu == b->cpu;
 }
 
 /* The slot of cfg's machine, or the one to replace (free, else least recently used). */
@@ -68,7 +82,7 @@ static struct fz_hvt_slot *find(struct fz_hvt_cache *c, const struct fz_hvt_conf
 	for (size_t i = 0; i < FZ_HVT_CACHE_SLOTS; i++) {
 		struct fz_hvt_slot *s = &c->slot[i];
 
-		if (s->used && s->script == script && same_config(&s->cfg, cfg))
+		if (s->used && s->script == script && same_config(c, &s->cfg, cfg))
 			return s;
 		if (victim->used && (!s->used || s->last_use < victim->last_use))
 			victim = s;
@@ -135,7 +149,7 @@ hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *
 	const struct hvsim_scenario *sc;
 	struct trace_sink sink;
 
-	if (!s->used || !same_config(&s->cfg, cfg) || s->script != script) {
+	if (!s->used || !same_config(c, &s->cfg, cfg) || s->script != script) {
 		slot_clear(s);
 		if (slot_build(s, cfg, script, err) != HVSIM_OK) {
 			fz_hvt_direct_free(d);

@@ -1,12 +1,15 @@
 /* The scenario of an input for a kept machine (fz_hvt_int.h), built straight into the loader's
  * structures instead of as JSON that the loader parses back: an input changes only the guest
- * program and the events, and the machine, hypervisor, limits, oracles and run are those of the
- * kept VM's base scenario, which the loader made from the same configuration. Each action and
+ * program, the events and the kvm quirks the VM takes again at reload (the cache keys machines
+ * without them), and the machine, algorithm, limits, oracles and run are those of the kept VM's
+ * base scenario, which the loader made from the same configuration. Each quirk, action and
  * event holds what fz_hvt_build's JSON carries for it (fz_export.c writes those fields only) as
  * the loader reads them (sim/scenario_guest.c). A fresh VM loads the printed JSON instead
  * (fz_hvt_exec.c), and the determinism rerun compares the two runs: every input under replay,
  * one in 64 under a fuzzer. */
 #include "fz_hvt_int.h"
+
+#include <hvsim/hv_registry.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,9 @@ struct fz_hvt_direct {
 	size_t n_bytes;
 	bool oom;
 	char name[96];
+	struct hvsim_quirk_setting quirks[FZ_HVT_QUIRK_SLOTS]; /* as fz_hvt_build sets them */
+	char quirk_path[FZ_HVT_QUIRK_SLOTS][64];
+	size_t n_quirks;
 };
 
 static void free_actions(struct script_action *a, size_t n)
@@ -173,6 +179,25 @@ static bool build_code(struct fz_hvt_direct *d, const struct fz_hvt_input *in)
 	return false;
 }
 
+/* Every kvm quirk with the configuration's value, in table order, as fz_hvt_build writes them. */
+static void set_quirks(struct fz_hvt_direct *d, const struct fz_hvt_config *c)
+{
+	const struct hvsim_hv_ops *kvm = hvsim_hv_builtin("kvm");
+
+	for (size_t q = 0; kvm && q < kvm->n_quirks && q < FZ_HVT_QUIRK_SLOTS; q++) {
+		const struct hvsim_quirk_desc *k = &kvm->quirks[q];
+
+		snprintf(d->quirk_path[q], sizeof(d->quirk_path[q]), "$.hypervisor.quirks.%s",
+		         k->name);
+		d->quirks[q] = (struct hvsim_quirk_setting){
+		    .name = (char *)k->name,
+		    .value = (char *)k->values[c->quirk[q] % k->n_values],
+		    .json_path = d->quirk_path[q],
+		};
+		d->n_quirks = q + 1;
+	}
+}
+
 struct fz_hvt_direct *fz_hvt_direct_build(const struct fz_hvt_input *in, uint64_t input_hash)
 {
 	struct fz_hvt_direct *d = calloc(1, sizeof(*d));
@@ -182,6 +207,7 @@ struct fz_hvt_direct *fz_hvt_direct_build(const struct fz_hvt_input *in, uint64_
 		return NULL;
 	snprintf(d->name, sizeof(d->name), "fuzz-hv-transitions-%016llx",
 	         (unsigned long long)input_hash);
+	set_quirks(d, &in->cfg);
 	if (in->cfg.code && build_code(d, in))
 		sink.action = NULL; /* the actions are in the code */
 	fz_hvt_walk(in, &sink);
@@ -219,6 +245,8 @@ const struct hvsim_scenario *fz_hvt_direct_scenario(struct fz_hvt_direct *d,
 	d->sc.name = d->name;
 	d->sc.events = d->ev;
 	d->sc.n_events = d->n_ev;
+	d->sc.hv.quirks = d->quirks;
+	d->sc.hv.n_quirks = d->n_quirks;
 	if (d->bytes) {
 		d->sc.guest.bytes = d->bytes;
 		d->sc.guest.n_bytes = d->n_bytes;

@@ -215,6 +215,14 @@ static uint32_t lvr_value(const struct lapic *l)
 	       (l->cfg.directed_eoi ? LAPIC_LVR_DIRECTED_EOI : 0);
 }
 
+void lapic_set_directed_eoi(struct lapic *l, bool supported)
+{
+	l->cfg.directed_eoi = supported;
+	l->regs[SLOT(LAPIC_REG_LVR)] = lvr_value(l);
+	if (!supported) /* SDM 11.8.5: SVR[12] is reserved without EOI-broadcast suppression */
+		l->regs[SLOT(LAPIC_REG_SVR)] &= ~LAPIC_SVR_SUPPRESS_EOI;
+}
+
 /* SDM 11.4.7.1 "Local APIC State After Power-Up or Reset": every register but the ID and the
  * version to its reset value; the ID follows the current mode. */
 void lapic_reset_regs(struct lapic *l)

@@ -2,8 +2,10 @@
  * is restored and the new scenario's guest program and events take the place of the old ones, so
  * a fuzzer reuses one built machine (VMX processors, VMCS, algorithm, Unicorn engine) for many
  * inputs instead of building one per input. The new scenario must describe the same machine
- * (reload_compatible); everything the VM took from the old scenario at creation then holds for
- * the new one, and the run is the one a VM created from the new scenario gives. */
+ * (reload_difference); everything the VM took from the old scenario at creation then holds for
+ * the new one, and the run is the one a VM created from the new scenario gives. Quirks the
+ * algorithm marks reload (struct hvsim_quirk_desc) may change: the engine selects the new values
+ * and the algorithm's reload callback takes them; any other quirk must keep its value. */
 #include "guest_setup.h"
 #include "snapshot_int.h"
 
@@ -12,17 +14,6 @@
 static bool same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_quirks(const struct hvsim_quirk_setting *a, size_t na,
-                        const struct hvsim_quirk_setting *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!same_str(a[i].name, b[i].name) || !same_str(a[i].value, b[i].value))
-			return false;
-	return true;
 }
 
 static bool same_machine(const struct hvsim_scenario *a, const struct hvsim_scenario *b)
@@ -57,9 +48,7 @@ static bool same_guest_frame(const struct hvsim_scenario *a, const struct hvsim_
 
 static bool same_run(const struct hvsim_scenario *a, const struct hvsim_scenario *b, size_t run)
 {
-	return run < a->n_runs && run < b->n_runs && a->runs[run].seed == b->runs[run].seed &&
-	       same_quirks(a->runs[run].quirks, a->runs[run].n_quirks, b->runs[run].quirks,
-	                   b->runs[run].n_quirks);
+	return run < a->n_runs && run < b->n_runs && a->runs[run].seed == b->runs[run].seed;
 }
 
 /* The first part of the machine description where b differs from a (run run), NULL when none. */
@@ -68,9 +57,8 @@ static const char *reload_difference(const struct hvsim_scenario *a, const struc
 {
 	if (!same_machine(a, b))
 		return "$.machine";
-	if (!same_str(a->hv.algorithm, b->hv.algorithm) ||
-	    !same_quirks(a->hv.quirks, a->hv.n_quirks, b->hv.quirks, b->hv.n_quirks))
-		return "$.hypervisor";
+	if (!same_str(a->hv.algorithm, b->hv.algorithm))
+		return "$.hypervisor.algorithm";
 	if (!same_guest_frame(a, b))
 		return "$.guest (kind, mode, load_gpa, entry or program)";
 	if (a->limits.virtual_ns != b->limits.virtual_ns ||
@@ -79,8 +67,95 @@ static const char *reload_difference(const struct hvsim_scenario *a, const struc
 	if (!same_oracles(&a->oracles, &b->oracles))
 		return "$.oracles";
 	if (!same_run(a, b, run))
-		return "$.runs (seed or quirks of the VM's run)";
+		return "$.runs (the seed of the VM's run)";
 	return NULL;
+}
+
+/* Where q is set in sc's run (the run's override first, as vm.c lets it win), NULL when nowhere.
+ */
+static const struct hvsim_quirk_setting *
+quirk_setting(const hvsim_vm *vm, const struct hvsim_scenario *sc, const struct hvsim_quirk_desc *q)
+{
+	if (!same_str(vm->hv->name, sc->hv.algorithm))
+		return NULL; /* another algorithm stands in: not its quirks (vm.c select_quirks) */
+	return hvsim_scenario_quirk(sc, vm->run, q->name);
+}
+
+/* The value of q that sc selects (its setting, else the default), as q's own string; NULL when
+ * the setting names no value of q. */
+static const char *quirk_value(const struct hvsim_quirk_desc *q,
+                               const struct hvsim_quirk_setting *set)
+{
+	if (!set)
+		return q->def;
+	for (size_t k = 0; k < q->n_values; k++)
+		if (strcmp(q->values[k], set->value) == 0)
+			return q->values[k];
+	return NULL;
+}
+
+/* Every quirk setting of sc names a quirk of the algorithm, as VM creation requires. */
+static enum hvsim_status settings_known(const hvsim_vm *vm, const char *sc_file,
+                                        const struct hvsim_quirk_setting *set, size_t n,
+                                        struct hvsim_error *err)
+{
+	const struct hvsim_hv_ops *hv = vm->hv;
+
+	for (size_t i = 0; i < n; i++) {
+		bool known = false;
+
+		for (size_t q = 0; q < hv->n_quirks && !known; q++)
+			known = strcmp(hv->quirks[q].name, set[i].name) == 0 &&
+			        quirk_value(&hv->quirks[q], &set[i]) != NULL;
+		if (!known)
+			return hvsim_error_set(
+			    err, HVSIM_E_INPUT,
+			    "%s: %s: expected a quirk of algorithm \"%s\" and one of its values "
+			    "(see hvsim list --quirks), found %s = \"%s\"",
+			    sc_file, set[i].json_path ? set[i].json_path : "$.hypervisor.quirks",
+			    hv->name, set[i].name, set[i].value);
+	}
+	return HVSIM_OK;
+}
+
+/* sc's quirks are ones VM creation accepts, and each quirk the algorithm does not take again at
+ * reload keeps the value the VM was created with. */
+static enum hvsim_status quirks_reloadable(const hvsim_vm *vm, const struct hvsim_scenario *sc,
+                                           struct hvsim_error *err)
+{
+	const struct hvsim_hv_ops *hv = vm->hv;
+	enum hvsim_status st;
+
+	if (same_str(hv->name, sc->hv.algorithm) &&
+	    ((st = settings_known(vm, sc->file, sc->hv.quirks, sc->hv.n_quirks, err)) != HVSIM_OK ||
+	     (st = settings_known(vm, sc->file, sc->runs[vm->run].quirks,
+	                          sc->runs[vm->run].n_quirks, err)) != HVSIM_OK))
+		return st;
+	for (size_t q = 0; q < hv->n_quirks; q++) {
+		const struct hvsim_quirk_desc *d = &hv->quirks[q];
+		const char *v = quirk_value(d, quirk_setting(vm, sc, d));
+
+		if ((!d->reload || !hv->reload) && strcmp(v, vm->quirk_values[q]) != 0)
+			return hvsim_error_set(
+			    err, HVSIM_E_INPUT,
+			    "%s: $.hypervisor.quirks.%s: expected \"%s\", the value the VM was "
+			    "created with (algorithm %s reads this quirk only at VM creation), "
+			    "found "
+			    "\"%s\"",
+			    sc->file, d->name, vm->quirk_values[q], hv->name, v);
+	}
+	return HVSIM_OK;
+}
+
+/* The quirk values of sc (quirks_reloadable held), taken by the algorithm. */
+static enum hvsim_status select_quirks(hvsim_vm *vm, const struct hvsim_scenario *sc)
+{
+	const struct hvsim_hv_ops *hv = vm->hv;
+
+	for (size_t q = 0; q < hv->n_quirks; q++)
+		vm->quirk_values[q] =
+		    quirk_value(&hv->quirks[q], quirk_setting(vm, sc, &hv->quirks[q]));
+	return hv->reload ? hv->reload(vm->hv_priv) : HVSIM_OK;
 }
 
 /* Whether s can be reloaded for sc: HVSIM_OK, else the status with err saying why not. */
@@ -88,6 +163,7 @@ static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
                                     const struct hvsim_scenario *sc, struct hvsim_error *err)
 {
 	const char *diff;
+	enum hvsim_status st;
 
 	if (!s || s->vm != vm)
 		return hvsim_error_set(err, HVSIM_E_INPUT, "the snapshot belongs to another VM");
@@ -97,6 +173,8 @@ static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
 		    "%s: %s: expected the machine of the VM's scenario, found another", sc->file,
 		    diff);
 	/* the queue holds the old scenario's events, nothing the algorithm armed behind them */
+	if ((st = quirks_reloadable(vm, sc, err)) != HVSIM_OK)
+		return st;
 	if (s->stepped || sim_evq_len(s->evq) != s->sc->n_events)
 		return hvsim_error_set(
 		    err, HVSIM_E_UNSUPPORTED,
@@ -144,7 +222,7 @@ enum hvsim_status hvsim_vm_reload(hvsim_vm *vm, const hvsim_snapshot *s,
 	if (vm->trace)
 		trace_writer_set_lines(vm->trace, s->trace_lines);
 	sim_evq_reset(vm->evq); /* the old scenario's events (reloadable) */
-	if ((st = load_program(vm, sc)) != HVSIM_OK ||
+	if ((st = select_quirks(vm, sc)) != HVSIM_OK || (st = load_program(vm, sc)) != HVSIM_OK ||
 	    (st = vm_schedule_events(vm, err)) != HVSIM_OK) {
 		vm_fail(vm, st, "reloading the scenario failed");
 		return hvsim_error_set(err, st, "reloading the scenario failed");

@@ -2,11 +2,17 @@
  * scenario of the same machine runs that scenario exactly as a VM created from it does (same
  * trace bytes, same summary), for scripted and code guests under the kvm algorithm, in either
  * order and again after a reload; and it refuses another machine, a snapshot taken after the VM
- * ran, and a snapshot of another VM, leaving the VM usable. Scenarios are inline. */
+ * ran, and a snapshot of another VM, leaving the VM usable. Quirks: a change of one the kvm
+ * algorithm takes again at reload (struct hvsim_quirk_desc reload; from the hypervisor or the
+ * run) gives the fresh VM's run with the new value, which the guest makes visible in the trace
+ * (CPUID, RDMSR and LVR values written to port 0xe9, a TDCALL's fate); a change of a quirk the
+ * algorithm reads only at creation (no reload callback, or no reload flag), or a setting VM
+ * creation refuses, is refused with its name. Scenarios are inline. */
 #include <criterion/criterion.h>
 
 #include "trace_buf.h"
 
+#include <hvsim/hv_registry.h>
 #include <hvsim/scenario.h>
 #include <hvsim/vm.h>
 
@@ -63,6 +69,43 @@
 #define CODE(bytes) HEAD MACHINE("1") "\"guest\":{\"mode\":\"long\",\"bytes\":\"" bytes "\"}," TAIL
 #define CODE_C      CODE("0f a2 0f a2 31 c0 0f a2 b0 07 e6 80 0f a2 f4")
 #define CODE_D      CODE("8b 05 03 00 00 00 0f a2 f4")
+
+/* Code guests under the kvm algorithm with quirk settings (JSON members, may be empty) at the
+ * hypervisor and in the run, and events (JSON array members). */
+#define QHEAD(quirks)                                                                             \
+	"{\"hvsim\":1,\"name\":\"reload\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
+	"\"hypervisor\":{\"algorithm\":\"kvm\",\"quirks\":{" quirks "}},"
+#define QTAIL(run_quirks)                                                            \
+	"\"limits\":{\"virtual_ns\":2000000,\"instructions\":20000,\"exits\":1000}," \
+	"\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\",\"quirks\":{" run_quirks "}}]}"
+#define QCODE(quirks, run_quirks, cpu, nested, events, bytes)                              \
+	QHEAD(quirks)                                                                      \
+	"\"machine\":{\"cpu\":\"" cpu "\",\"memory_mib\":1,\"vcpus\":1,\"nested\":" nested \
+	",\"quantum_insns\":200},\"guest\":{\"mode\":\"long\",\"bytes\":\"" bytes          \
+	"\"},\"events\":[" events "]," QTAIL(run_quirks)
+/* mov eax, 0x40000010; cpuid; out 0xe9, eax; hlt: the timing leaf's EAX (TSC kHz) or nothing */
+#define TIMING(quirks, run_quirks)                                     \
+	QCODE(quirks, run_quirks, "intel-icelake-server", "false", "", \
+	      "b8 10 00 00 40 0f a2 e7 e9 f4")
+/* mov ecx, 0x485; rdmsr; out 0xe9, eax; hlt, after userspace cleared IA32_VMX_MISC bit 6 (HLT
+ * activity): L1 sees the bit again only under nvmx_vmx_misc_hlt "always". */
+#define MISC(quirks)                                                                            \
+	QCODE(quirks, "", "intel-icelake-server", "true",                                       \
+	      "{\"at_ns\":0,\"host\":{\"action\":\"nested_vmx_misc_clear\",\"arg\":\"0x40\"}}", \
+	      "b9 85 04 00 00 0f 32 e7 e9 f4")
+/* mov ebx, 0xfee00030; mov eax, [rbx]; out 0xe9, eax; hlt: the xAPIC's LVR, whose bit 24
+ * (EOI-broadcast suppression) split_irqchip_eoi_broadcast "disable" withdraws. */
+#define LVR(quirks) \
+	QCODE(quirks, "", "intel-icelake-server", "false", "", "bb 30 00 e0 fe 8b 03 e7 e9 f4")
+/* A scripted guest under the minimal algorithm (quirks without a reload callback). */
+#define MINIMAL(quirks)                                                                           \
+	"{\"hvsim\":1,\"name\":\"reload\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"}," \
+	"\"hypervisor\":{\"algorithm\":\"minimal\",\"quirks\":{" quirks                           \
+	"}}," MACHINE("1") "\"guest\":{\"script\":{\"main\":[{\"op\":\"rdtsc\"},{\"op\":"         \
+	                   "\"cpuid\",\"leaf\":\"0x1\"}]}}," TAIL
+/* TDCALL in a non-TD guest on a TDX-capable processor: #UD or KVM's internal error. */
+#define TDCALL(quirks) \
+	QCODE(quirks, "", "intel-sapphirerapids", "false", "", "b8 01 00 00 00 66 0f 01 cc f4")
 
 struct run {
 	struct trace_buf trace;
@@ -234,4 +277,158 @@ Test(reload, snapshot_of_another_vm_is_refused)
 	hvsim_scenario_free(base);
 	free(t1.p);
 	free(t2.p);
+}
+
+/* The fresh runs of a and b differ: the guest makes the quirk visible. */
+static void quirk_visible(const char *a, const char *b, const char *what)
+{
+	struct run ra, rb;
+
+	fresh(a, &ra);
+	fresh(b, &rb);
+	cr_assert(ra.trace.len != rb.trace.len || strcmp(ra.trace.p, rb.trace.p) != 0,
+	          "%s: both values give the same trace:\n%s", what, ra.trace.p);
+	free(ra.trace.p);
+	free(rb.trace.p);
+}
+
+Test(reload, cpuid_timing_leaf_change_runs_as_a_fresh_vm_with_the_new_value)
+{
+	const char *const texts[] = {
+	    TIMING("\"cpuid_timing_leaf\":\"present\"", ""),
+	    TIMING("", ""),
+	    TIMING("\"cpuid_timing_leaf\":\"absent\"", "\"cpuid_timing_leaf\":\"present\""),
+	    TIMING("\"cpuid_timing_leaf\":\"absent\"", ""),
+	};
+
+	quirk_visible(texts[0], texts[1], "cpuid_timing_leaf");
+	reload_chain(TIMING("", ""), texts, 4);
+}
+
+/* L1's capabilities, computed when the vCPU is created, follow the quirk after a reload. */
+Test(reload, nvmx_vmx_misc_hlt_change_runs_as_a_fresh_vm_with_the_new_value)
+{
+	const char *const texts[] = {MISC("\"nvmx_vmx_misc_hlt\":\"userspace\""),
+	                             MISC("\"nvmx_vmx_misc_hlt\":\"always\""),
+	                             MISC("\"nvmx_vmx_misc_hlt\":\"userspace\"")};
+
+	quirk_visible(texts[0], texts[1], "nvmx_vmx_misc_hlt");
+	reload_chain(MISC(""), texts, 3);
+}
+
+Test(reload, tdx_insn_exit_change_runs_as_a_fresh_vm_with_the_new_value)
+{
+	const char *const texts[] = {TDCALL("\"tdx_insn_exit\":\"internal_error\""), TDCALL(""),
+	                             TDCALL("\"tdx_insn_exit\":\"internal_error\"")};
+
+	quirk_visible(texts[0], texts[1], "tdx_insn_exit");
+	reload_chain(TDCALL(""), texts, 3);
+}
+
+/* The LAPIC, built when the vCPU is created, advertises what the new value says after a reload. */
+Test(reload, split_irqchip_eoi_broadcast_change_runs_as_a_fresh_vm_with_the_new_value)
+{
+	const char *const texts[] = {LVR("\"split_irqchip_eoi_broadcast\":\"disable\""),
+	                             LVR("\"split_irqchip_eoi_broadcast\":\"quirked\""),
+	                             LVR("\"split_irqchip_eoi_broadcast\":\"disable\"")};
+
+	quirk_visible(texts[0], texts[1], "split_irqchip_eoi_broadcast");
+	reload_chain(LVR(""), texts, 3);
+}
+
+/* Reloads vm (snapshot snap) for text: the status, with the error in err. */
+static enum hvsim_status try_reload(hvsim_vm *vm, hvsim_snapshot *snap, const char *text,
+                                    struct hvsim_error *err)
+{
+	struct hvsim_scenario *sc = parse(text);
+	enum hvsim_status st = hvsim_vm_reload(vm, snap, sc, err);
+
+	hvsim_scenario_free(sc);
+	return st;
+}
+
+/* The minimal algorithm has no reload callback: its quirks shape the VM at creation, and a kept VM
+ * refuses another value, naming the quirk and the rule. The VM stays reloadable. */
+Test(reload, creation_time_quirk_change_is_refused_naming_the_quirk)
+{
+	struct hvsim_scenario *base = parse(MINIMAL(""));
+	struct trace_buf trace = {0};
+	struct hvsim_error err = {0};
+	hvsim_vm *vm = create(base, &trace);
+	hvsim_snapshot *snap = hvsim_vm_snapshot(vm, &err);
+
+	cr_assert(snap, "snapshot: %s", err.msg);
+	cr_assert_eq(try_reload(vm, snap, MINIMAL("\"rdtsc_exiting\":\"off\""), &err),
+	             HVSIM_E_INPUT, "a new rdtsc_exiting was accepted");
+	cr_assert(strstr(err.msg, "$.hypervisor.quirks.rdtsc_exiting") &&
+	              strstr(err.msg, "only at VM creation") && strstr(err.msg, "\"off\""),
+	          "the error names the quirk, the rule and the value: %s", err.msg);
+	cr_assert_eq(try_reload(vm, snap, MINIMAL("\"rdtsc_exiting\":\"on\""), &err), HVSIM_OK,
+	             "the default set explicitly: %s", err.msg);
+	hvsim_snapshot_free(snap);
+	hvsim_vm_destroy(vm);
+	hvsim_scenario_free(base);
+	free(trace.p);
+}
+
+/* A quirk the algorithm does not mark reload keeps its value even when the algorithm has a reload
+ * callback (the kvm table with cpuid_timing_leaf's flag cleared); the others may change. */
+Test(reload, quirk_not_marked_reload_is_refused_while_marked_ones_change)
+{
+	const struct hvsim_hv_ops *kvm = hvsim_hv_builtin("kvm");
+	struct hvsim_quirk_desc q[16];
+	struct hvsim_hv_ops ops = *kvm;
+	struct hvsim_scenario *base = parse(TIMING("", ""));
+	struct trace_buf trace = {0};
+	struct hvsim_vm_opts o = {.trace = {.write = trace_buf_write, .ctx = &trace}, .hv = &ops};
+	struct hvsim_error err = {0};
+	hvsim_vm *vm;
+	hvsim_snapshot *snap;
+	size_t timing = kvm->n_quirks;
+
+	cr_assert_leq(kvm->n_quirks, 16);
+	memcpy(q, kvm->quirks, kvm->n_quirks * sizeof(q[0]));
+	for (size_t i = 0; i < kvm->n_quirks; i++)
+		if (strcmp(q[i].name, "cpuid_timing_leaf") == 0)
+			timing = i;
+	cr_assert_lt(timing, kvm->n_quirks, "kvm has cpuid_timing_leaf");
+	q[timing].reload = false;
+	ops.quirks = q;
+	cr_assert(vm = hvsim_vm_create(base, 0, &o, &err), "create: %s", err.msg);
+	cr_assert(snap = hvsim_vm_snapshot(vm, &err), "snapshot: %s", err.msg);
+	cr_assert_eq(try_reload(vm, snap, TIMING("\"cpuid_timing_leaf\":\"present\"", ""), &err),
+	             HVSIM_E_INPUT, "cpuid_timing_leaf changed without its reload flag");
+	cr_assert(strstr(err.msg, "cpuid_timing_leaf"), "the error names the quirk: %s", err.msg);
+	cr_assert_eq(
+	    try_reload(vm, snap, TIMING("\"lvtt_periodic_restart\":\"restart\"", ""), &err),
+	    HVSIM_OK, "lvtt_periodic_restart (marked reload): %s", err.msg);
+	hvsim_snapshot_free(snap);
+	hvsim_vm_destroy(vm);
+	hvsim_scenario_free(base);
+	free(trace.p);
+}
+
+/* What VM creation refuses (an unknown quirk or value), a reload refuses too. */
+Test(reload, quirk_setting_vm_creation_refuses_is_refused)
+{
+	static const char *const bad[] = {
+	    TIMING("\"cpuid_timing_leaf\":\"sometimes\"", ""),
+	    TIMING("", "\"no_such_quirk\":\"absent\""),
+	};
+	struct hvsim_scenario *base = parse(TIMING("", ""));
+	struct trace_buf trace = {0};
+	struct hvsim_error err = {0};
+	hvsim_vm *vm = create(base, &trace);
+	hvsim_snapshot *snap = hvsim_vm_snapshot(vm, &err);
+
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_eq(try_reload(vm, snap, bad[i], &err), HVSIM_E_INPUT,
+		             "bad setting %zu accepted: %s", i, bad[i]);
+		cr_assert(strstr(err.msg, "expected a quirk of algorithm"), "setting %zu: %s", i,
+		          err.msg);
+	}
+	hvsim_snapshot_free(snap);
+	hvsim_vm_destroy(vm);
+	hvsim_scenario_free(base);
+	free(trace.p);
 }

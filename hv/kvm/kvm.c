@@ -26,6 +26,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
         .provenance = "KVM: x86: skip userspace IOAPIC EOI exit when Directed EOI is enabled "
                       "(https://lore.kernel.org/kvm/"
                       "7D497EF1-607D-4D37-98E7-DAF95F099342@nutanix.com/)",
+        .reload = true,
     },
     {
         .name = "lvtt_periodic_restart",
@@ -36,6 +37,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
                "upstream); restart: the switch re-arms the count from TMICT",
         .provenance = "KVM: lapic: restart counter on change to periodic mode (2019, not "
                       "merged; https://patchwork.kernel.org/patch/11102341/)",
+        .reload = true,
     },
     {
         .name = "cpuid_timing_leaf",
@@ -45,6 +47,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
         .doc = "present: CPUID 0x40000010 gives EAX = TSC kHz, EBX = APIC bus kHz",
         .provenance = "Support \"generic\" CPUID timing leaf as KVM guest and host (v2, "
                       "David Woodhouse)",
+        .reload = true,
     },
     {
         .name = "apicv_activation_svi",
@@ -55,6 +58,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
                "in-service vector; stale: it does not, so the guest's EOI cannot clear it",
         .provenance = "KVM: VMX: Update SVI during runtime APICv activation "
                       "(https://patch.msgid.link/20251110063212.34902-1-dongli.zhang@oracle.com)",
+        .reload = true,
     },
     {
         .name = "nvmx_vmx_misc_hlt",
@@ -66,6 +70,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
                "still accepts GUEST_ACTIVITY_HLT in vmcs12",
         .provenance = "KVM: nVMX: Always indicate HLT activity support in VMX_MISC MSR "
                       "(Nikita Leshenko, 2019; https://patchwork.kernel.org/patch/11102023/)",
+        .reload = true,
     },
     {
         .name = "tdx_insn_exit",
@@ -78,6 +83,7 @@ static const struct hvsim_quirk_desc kvm_quirks[] = {
         .provenance = "KVM: VMX: Inject #UD if guest tries to execute SEAMCALL or TDCALL "
                       "(Sean Christopherson, 2025, commit 9d7dfb95da2c; "
                       "https://lore.kernel.org/r/20251016182148.69085-2-seanjc@google.com)",
+        .reload = true,
     },
 };
 
@@ -105,6 +111,22 @@ static void read_quirks(struct kvm_vm *kvm)
 	kvm->svi_update = quirk_index(kvm->vm, "apicv_activation_svi", svi_values, 2) == 0;
 	kvm->misc_hlt_always = quirk_index(kvm->vm, "nvmx_vmx_misc_hlt", misc_hlt_values, 2) == 0;
 	kvm->tdx_insn_ud = quirk_index(kvm->vm, "tdx_insn_exit", tdx_insn_values, 2) == 0;
+}
+
+/* hvsim_vm_reload restored the state of a VM that had not run and selected new quirk values: every
+ * quirk is taken again. Most are read only while the VM runs; what vcpu_create derived from the
+ * others is derived again: the LAPIC's directed-EOI capability (split_irqchip_eoi_broadcast; the
+ * LAPIC is still in its RESET state) and L1's capabilities (nvmx_vmx_misc_hlt). */
+static enum hvsim_status vm_reload(void *priv)
+{
+	struct kvm_vm *kvm = priv;
+
+	read_quirks(kvm);
+	for (unsigned i = 0; i < kvm->n; i++) {
+		kvm_lapic_set_directed_eoi(&kvm->vcpus[i]);
+		kvm_nested_vcpu_init(&kvm->vcpus[i]);
+	}
+	return HVSIM_OK;
 }
 
 static enum hvsim_status vm_create(hvsim_vm *vm, void **priv)
@@ -296,4 +318,5 @@ const struct hvsim_hv_ops hv_kvm_ops = {
     .restore = kvm_restore,
     .snapshot_free = kvm_snapshot_free,
     .check_invariants = kvm_check_invariants,
+    .reload = vm_reload,
 };

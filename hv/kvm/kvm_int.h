@@ -166,6 +166,8 @@ void kvm_inject_ud(struct kvm_vcpu *kv);
 
 /* kvm_lapic.c */
 enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv);
+/* LVR[24] follows split_irqchip_eoi_broadcast again (hvsim_vm_reload, before the VM ran). */
+void kvm_lapic_set_directed_eoi(struct kvm_vcpu *kv);
 bool kvm_lapic_msr_read(struct kvm_vcpu *kv, uint32_t msr, uint64_t *value);
 bool kvm_lapic_msr_write(struct kvm_vcpu *kv, uint32_t msr, uint64_t value);
 void kvm_lapic_mmio(struct kvm_vcpu *kv, uint64_t offset, unsigned size, bool write,

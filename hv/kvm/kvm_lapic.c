@@ -6,6 +6,13 @@
 
 #include <stdio.h>
 
+/* KVM advertises EOI-broadcast suppression (LVR[24]); the split-irqchip quirk "disable" withdraws
+ * it (KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST). */
+static bool directed_eoi(const struct kvm_vm *kvm)
+{
+	return kvm->split_eoi != SPLIT_EOI_DISABLE;
+}
+
 enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv)
 {
 	const struct hvsim_scenario *sc = hvsim_vm_scenario(kv->kvm->vm);
@@ -17,10 +24,13 @@ enum hvsim_status kvm_lapic_create(struct kvm_vcpu *kv)
 	cfg.bsp = kv->index == 0;
 	cfg.apic_bus_khz = sc->machine.apic_bus_khz;
 	cfg.tsc_khz = sc->machine.tsc_khz;
-	/* KVM advertises EOI-broadcast suppression (LVR[24]); the split-irqchip quirk "disable"
-	 * withdraws it (KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST). */
-	cfg.directed_eoi = kv->kvm->split_eoi != SPLIT_EOI_DISABLE;
+	cfg.directed_eoi = directed_eoi(kv->kvm);
 	return lapic_create(&cfg, &kv->lapic, &err);
+}
+
+void kvm_lapic_set_directed_eoi(struct kvm_vcpu *kv)
+{
+	lapic_set_directed_eoi(kv->lapic, directed_eoi(kv->kvm));
 }
 
 static const char *timer_mode_name(uint32_t lvtt)

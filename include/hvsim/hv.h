@@ -15,8 +15,9 @@
  * 2: snapshot/restore/snapshot_free callbacks; intercept, TSC, CR and MMIO-map services.
  * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services; check_invariants
  *    callback (hvsim_vm_check_invariants, scenario oracles.invariants). Compatible additions
- *    since: GOP_SEAMCALL (after the existing kinds), hvsim_vcpu_instructions. */
-#define HVSIM_HV_ABI_VERSION 3
+ *    since: GOP_SEAMCALL (after the existing kinds), hvsim_vcpu_instructions.
+ * 4: struct hvsim_quirk_desc reload flag; reload callback (hvsim_vm_reload changes such quirks). */
+#define HVSIM_HV_ABI_VERSION 4
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"
 
@@ -28,6 +29,10 @@ struct hvsim_quirk_desc {
 	const char *def;        /* one of values */
 	const char *doc;        /* what each value does, one line */
 	const char *provenance; /* the patch or thread it comes from */
+	/* true: the algorithm takes the value again in its reload callback, so hvsim_vm_reload may
+	 * give a kept VM another value; false: the value shapes the VM at creation, and a reload
+	 * for a scenario selecting another value is refused. */
+	bool reload;
 };
 
 struct hvsim_hv_ops {
@@ -74,6 +79,12 @@ struct hvsim_hv_ops {
 	 * reports an invariant_violation finding; fuzzers and tests call
 	 * hvsim_vm_check_invariants(). */
 	const char *(*check_invariants)(void *priv, char *why, size_t cap);
+	/* Optional, for hvsim_vm_reload: called after the engine restored a snapshot taken before
+	 * the VM ran and selected the new scenario's quirks (hvsim_vm_quirk gives them). The
+	 * algorithm takes the values of its quirks marked reload again, so that its state is the
+	 * one vm_create and vcpu_create give with them. Non-HVSIM_OK fails the reload (the VM is
+	 * then failed). Without it, no quirk is reloadable. */
+	enum hvsim_status (*reload)(void *priv);
 };
 
 /* ---- Engine services: the VM ---- */

@@ -203,6 +203,11 @@ size_t lapic_state_size(void);
 void lapic_copy(struct lapic *dst, const struct lapic *src);
 /* The configuration the LAPIC was built with. Pure, can't fail. */
 const struct lapic_config *lapic_get_config(const struct lapic *l);
+/* Sets the configuration's directed_eoi and LVR[24] with it, as a hypervisor changes the version
+ * register when the VMM changes what the vCPU is told (KVM's kvm_apic_set_version); withdrawing it
+ * clears SVR[12], reserved then (SDM 11.8.5). On a LAPIC in its RESET state the result is the
+ * LAPIC lapic_create gives with that configuration. Can't fail. */
+void lapic_set_directed_eoi(struct lapic *l, bool supported);
 /* RESET (power-up) state, SDM 11.4.7.1. Can't fail. */
 void lapic_reset(struct lapic *l);
 /* INIT: SDM 11.4.7.3 and 11.12.5.1 (ID and mode kept, other registers reset). Can't fail. */

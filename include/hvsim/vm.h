@@ -82,9 +82,11 @@ void hvsim_snapshot_free(hvsim_snapshot *s);
 /* Reuses a built machine for another scenario of the same machine (fuzzers: one VM for many
  * inputs). s must have been taken from vm before its first hvsim_vm_step() slice, with no event
  * queued; sc must describe the same machine as the scenario vm was created from (machine,
- * hypervisor and quirks, guest kind, mode, load address and entry, limits, oracles, the run's
- * seed and quirks; no guest.program). vm is restored to s (also after hvsim_vm_finish), then
- * takes sc's script or code bytes and events: the run is the one hvsim_vm_create(sc) gives, and
+ * hypervisor, the values of quirks not marked reload in struct hvsim_quirk_desc, guest kind,
+ * mode, load address and entry, limits, oracles, the run's seed; no guest.program). vm is
+ * restored to s (also after hvsim_vm_finish), selects sc's quirks (the algorithm's reload
+ * callback takes them), then takes sc's script or code bytes and events: the run is the one
+ * hvsim_vm_create(sc) gives, and
  * its trace starts where s's did. vm then reads sc until the next reload or hvsim_vm_destroy.
  * HVSIM_E_INPUT (another machine or a snapshot of another VM; vm unchanged),
  * HVSIM_E_UNSUPPORTED (s was taken after the VM ran), or the restore's failure (vm failed). */

@@ -1,18 +1,15 @@
 /* CPU profiles: the VMX capability MSRs and the few CPU facts the VM-entry checks need, parsed
- * from profiles/<name>.json, which the build embeds (tools/embed.c). Strict: unknown or repeated
- * keys, bad hex, missing keys and an MSR set that contradicts SDM Appendix A (an MSR present that
- * cannot exist or absent that must) are errors naming the profile and the key. Format:
- * docs/vmx-model.md. */
+ * from JSON text (profiles/<name>.json; the build parses the embedded ones once with this parser,
+ * tools/profile_tables.c, and vmx_profile_table.c loads them from the table). Strict: unknown or
+ * repeated keys, bad hex, missing keys and an MSR set that contradicts SDM Appendix A (an MSR
+ * present that cannot exist or absent that must) are errors naming the profile and the key.
+ * Format: docs/vmx-model.md. */
 #include "vmx_int.h"
 
 #include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <string.h>
-
-extern const char *const vmx_profile_data_names[];
-extern const char *const vmx_profile_data_texts[];
-extern const size_t vmx_profile_data_count;
 
 /* Defaults for the optional CPU facts: Intel IA32_EFER bits SCE, LME, LMA, NXE; IA32_DEBUGCTL
  * bits 1:0 and 15:6; IA32_PERF_GLOBAL_CTRL with 8 general-purpose and 4 fixed counters. */
@@ -271,30 +268,4 @@ enum hvsim_status vmx_profile_parse(const char *label, const char *json, struct 
 	if (st == HVSIM_OK)
 		*caps = tmp;
 	return st;
-}
-
-const char *const *vmx_profile_names(void)
-{
-	return vmx_profile_data_names;
-}
-
-enum hvsim_status vmx_profile_load(const char *name, struct vmx_caps *caps, struct hvsim_error *err)
-{
-	struct pctx p = {name ? name : "(null)", err};
-	enum hvsim_status st;
-
-	struct vmx_caps tmp;
-
-	for (size_t i = 0; name && i < vmx_profile_data_count; i++) {
-		if (strcmp(vmx_profile_data_names[i], name) != 0)
-			continue;
-		st = vmx_profile_parse(name, vmx_profile_data_texts[i], &tmp, err);
-		if (st != HVSIM_OK)
-			return st;
-		if (strcmp(tmp.name, name) != 0)
-			return perr(&p, "name", "does not match the profile's file name");
-		*caps = tmp;
-		return HVSIM_OK;
-	}
-	return perr(&p, "$", "no such embedded profile (see vmx_profile_names)");
 }

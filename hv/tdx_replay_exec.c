@@ -46,8 +46,9 @@ static bool same_config(const struct tdx_config *a, const struct tdx_config *b)
 	       a->tdcs_pages == b->tdcs_pages && a->tdvps_pages == b->tdvps_pages;
 }
 
-/* Fast mode, m just reset to cfg: true when before is now the same reset state, on which the
- * state invariants hold (checked once per configuration, then known: reset_ok). */
+/* m just reset to cfg (fast mode, or full with keep_resets): true when before is now the same reset
+ * state, on which the state invariants hold (checked once per configuration, then known:
+ * reset_ok). */
 static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
 {
 	uint64_t h = cfg->lps;
@@ -76,7 +77,7 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 
 	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
-		mc->checked = !mc->full && reset_checked(mc, cfg);
+		mc->checked = (!mc->full || mc->keep_resets) && reset_checked(mc, cfg);
 	}
 	return st;
 }

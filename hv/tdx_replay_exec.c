@@ -46,13 +46,13 @@ static bool same_config(const struct tdx_config *a, const struct tdx_config *b)
 	       a->tdcs_pages == b->tdcs_pages && a->tdvps_pages == b->tdvps_pages;
 }
 
-/* m just reset to cfg (fast mode, or full with keep_resets): true when before is now the same reset
- * state, on which the state invariants hold (checked once per configuration, then known:
- * reset_ok). */
-static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+/* Slots of reset_ok a configuration may take: its home slot and the next ones (no slot is ever
+ * emptied, so a look-up stops at the first empty one). */
+#define RESET_PROBES 8u
+
+static unsigned reset_home(const struct tdx_config *cfg)
 {
 	uint64_t h = cfg->lps;
-	unsigned k;
 
 	h = h * 31 + cfg->packages;
 	h = h * 31 + cfg->mem_pages;
@@ -60,8 +60,37 @@ static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config
 	h = h * 31 + cfg->hkid_count;
 	h = h * 31 + cfg->tdcs_pages;
 	h = h * 31 + cfg->tdvps_pages;
-	k = (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
-	if (!(mc->reset_known[k / 64] >> k % 64 & 1) || !same_config(&mc->reset_ok[k], cfg)) {
+	return (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
+}
+
+/* The slot of reset_ok holding cfg: true; else false and *slot the one to record it in (the first
+ * empty slot of its probes, or its home slot when they are all taken). */
+static bool reset_slot(const struct tdx_replay_machine *mc, const struct tdx_config *cfg,
+                       unsigned *slot)
+{
+	unsigned home = reset_home(cfg);
+
+	for (unsigned p = 0; p < RESET_PROBES; p++) {
+		unsigned k = (home + p) % TDX_REPLAY_RESETS;
+
+		*slot = k;
+		if (!(mc->reset_known[k / 64] >> k % 64 & 1))
+			return false;
+		if (same_config(&mc->reset_ok[k], cfg))
+			return true;
+	}
+	*slot = home;
+	return false;
+}
+
+/* m just reset to cfg (fast mode, or full with keep_resets): true when before is now the same reset
+ * state, on which the state invariants hold (checked once per configuration, then known:
+ * reset_ok). */
+static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+{
+	unsigned k;
+
+	if (!reset_slot(mc, cfg, &k)) {
 		if (!tdx_check(mc->m, NULL, 0) || !tdx_replay_inv_page_owner(mc->m, NULL, 0))
 			return false;
 		mc->reset_ok[k] = *cfg;

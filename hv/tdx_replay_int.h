@@ -51,7 +51,8 @@ struct tdx_replay_machine {
 	 * invariants (tdx_check, page_owner_function) held on. A reset state is a function of its
 	 * configuration alone, so after a reset to one of them before is reset too and counts as
 	 * checked (no copy, and the first call is checked on what it changed; a full-mode call
-	 * still compares the whole module). Slot: a hash of the configuration. */
+	 * still compares the whole module). Slot: a hash of the configuration, or one of the
+	 * next 7 when that is taken. */
 	struct tdx_config reset_ok[TDX_REPLAY_RESETS];
 	uint64_t reset_known[TDX_REPLAY_RESETS / 64]; /* bit per slot of reset_ok in use */
 };

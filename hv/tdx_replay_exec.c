@@ -326,7 +326,7 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 	if (in->rax >> 16) /* a version or reserved bit: no leaf ran */
 		leaf = TDX_REPLAY_NOT_LEAF;
 	*r = out->in;
-	tdx_seamcall(mc->m, out->lp, r);
+	(mc->plain ? tdx_plain_seamcall : tdx_seamcall)(mc->m, out->lp, r);
 	if (!tdx_replay_inv_status_known(r->rax, why, sizeof(why)))
 		flag(out, "status_known", why);
 	if (!tdx_replay_inv_lifecycle(mc->before, leaf, &out->in, r->rax, why, sizeof(why)))
@@ -349,7 +349,7 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 	begin(mc, TDX_REPLAY_TDCALL, lp, out);
 	out->in = (struct tdx_regs){.rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r11 = in->r11};
 	*g = out->in;
-	out->exited = tdx_tdcall(mc->m, out->lp, g, &out->host);
+	out->exited = (mc->plain ? tdx_plain_tdcall : tdx_tdcall)(mc->m, out->lp, g, &out->host);
 	if (!tdx_replay_inv_status_known(tdx_replay_status(out), why, sizeof(why)))
 		flag(out, "status_known", why);
 	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
@@ -366,7 +366,7 @@ void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_r
 	bool copy;
 
 	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
-	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
+	out->exited = (mc->plain ? tdx_plain_td_exit : tdx_td_exit)(mc->m, out->lp, &out->host);
 	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out, &first, &end);
 	finish(mc, copy, first, end);
 }

@@ -42,6 +42,10 @@ struct tdx_replay_machine {
 	 * recorded are compared, so a change it did not record goes unseen: the fuzzer's first run
 	 * of an input, whose rerun (fuzz/fuzz_tdx_seamcall.c) and every replay are full. */
 	bool full;
+	/* The calls run the model's second, uninstrumented compilation (tdx_plain_*,
+	 * models/tdx/tdx_int.h): same results and effects. fuzz_tdx_seamcall's determinism rerun
+	 * sets it, so that the rerun adds no edge counts or comparisons to the input's coverage. */
+	bool plain;
 	/* Full mode: a reset to a configuration of reset_ok counts as checked, as in fast mode (the
 	 * fuzzer's runs, whose first run of an input checked it). False (the default): a full-mode
 	 * reset is checked in full after the next call, and a write to m before it counts as the

@@ -176,6 +176,15 @@ void tdx_mem_leaf(struct tdx_module *m, unsigned lp, unsigned leaf, struct tdx_r
 void tdx_teardown_leaf(struct tdx_module *m, unsigned lp, unsigned leaf, struct tdx_regs *r);
 void tdx_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *r);
 
+/* ---- The calls compiled a second time (tdx_plain.c) ---- */
+/* tdx_seamcall, tdx_tdcall and tdx_td_exit from the same source, which fuzzing builds do not
+ * coverage-instrument (fuzz_tdx_seamcall's determinism rerun): same results, effects and failure
+ * contracts. */
+void tdx_plain_seamcall(struct tdx_module *m, unsigned lp, struct tdx_regs *r);
+bool tdx_plain_tdcall(struct tdx_module *m, unsigned lp, struct tdx_regs *guest,
+                      struct tdx_regs *host);
+bool tdx_plain_td_exit(struct tdx_module *m, unsigned lp, struct tdx_regs *host);
+
 /* ---- Secure EPT (tdx_sept.c: the searches; tdx_mem.c: the operand) ---- */
 /* The PT_REG page of TD td mapping gpa (4 KiB aligned), or UINT32_MAX. */
 uint32_t tdx_sept_leaf(const struct tdx_module *m, unsigned td, uint64_t gpa);

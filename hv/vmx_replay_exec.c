@@ -113,15 +113,18 @@ static bool verified_state(const struct vmx_replay_machine *m, const struct vmx_
 
 /* VMLAUNCH/VMRESUME: the instrumented model on a state not seen yet, its second compilation on
  * the state it last ran on (m->seen), and the known result on the state the checks were run
- * and rerun on in agreement (m->verified). */
+ * and rerun on in agreement (m->verified), its pre-checks and state changes in the second
+ * compilation too when m->seen is that state. */
 static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct vmx_replay_before *b,
                      struct vmx_result *r)
 {
 	bool launch = insn == VMX_REPLAY_VMLAUNCH;
 
 	if (verified_state(m, b)) {
-		(m->plain ? vmx_plain_vmentry_known : vmx_vmentry_known)(m->cpu, launch,
-		                                                         &m->verified.res, r);
+		bool plain = m->plain || seen_before(&m->seen, m->cpu, insn, b);
+
+		(plain ? vmx_plain_vmentry_known : vmx_vmentry_known)(m->cpu, launch,
+		                                                      &m->verified.res, r);
 		return;
 	}
 	if (m->plain || seen_before(&m->seen, m->cpu, insn, b)) {

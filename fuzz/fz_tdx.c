@@ -2,6 +2,7 @@
  * shaping against the model's state, and "the usual next step" of KVM's TD build and teardown,
  * which lets inputs reach deep states in a few bytes. */
 #include "fz_tdx.h"
+#include "fz_small.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static const uint64_t seam_leaves[] = {
 static const uint64_t td_leaves[] = {TDG_VP_VMCALL,       TDG_VP_INFO, TDG_VP_VEINFO_GET,
                                      TDG_MEM_PAGE_ACCEPT, TDG_VM_RD,   2 /* TDG.MR.RTMR.EXTEND */};
 #define N_TDG (sizeof(td_leaves) / sizeof(td_leaves[0]))
+_Static_assert(N_SEAM < 256 && N_TDG < 256, "fz_small_pick: one choice byte");
 
 static const uint64_t fields[] = {
     TDX_MD_SYS_NUM_PKGS,
@@ -111,7 +113,7 @@ const char *fz_tdx_op_name(uint8_t kind)
 
 static void decode_opnd(struct fz_in *in, struct fz_tdx_opnd *x)
 {
-	x->shape = (uint8_t)fz_choose(in, FZ_TDX_SHAPE_COUNT);
+	x->shape = (uint8_t)fz_small_choose(in, FZ_TDX_SHAPE_COUNT);
 	x->v = x->shape == FZ_TDX_RAW ? fz_u64(in) : fz_u16(in);
 }
 
@@ -124,13 +126,13 @@ static void encode_opnd(struct fz_out *o, const struct fz_tdx_opnd *x)
 void fz_tdx_decode(struct fz_in *in, struct fz_tdx_op *op)
 {
 	memset(op, 0, sizeof(*op));
-	op->kind = (uint8_t)fz_choose(in, FZ_TDX_OP_COUNT);
+	op->kind = (uint8_t)fz_small_choose(in, FZ_TDX_OP_COUNT);
 	switch (op->kind) {
 	case FZ_TDX_SEAMCALL:
 	case FZ_TDX_TDCALL:
 		op->lp = fz_u8(in);
-		op->leaf = op->kind == FZ_TDX_SEAMCALL ? fz_pick(in, seam_leaves, N_SEAM)
-		                                       : fz_pick(in, td_leaves, N_TDG);
+		op->leaf = op->kind == FZ_TDX_SEAMCALL ? fz_small_pick(in, seam_leaves, N_SEAM)
+		                                       : fz_small_pick(in, td_leaves, N_TDG);
 		for (unsigned i = 0; i < (op->kind == FZ_TDX_SEAMCALL ? 4u : 3u); i++)
 			decode_opnd(in, &op->opnd[i]);
 		break;

@@ -3,6 +3,7 @@
  * value, the allowed-0/allowed-1 boundary of the control MSR (or VMX-fixed CR bits) that governs
  * the field, the known-good value, or addresses around MAXPHYADDR and the canonical boundary. */
 #include "fz_vmx_ops.h"
+#include "fz_small.h"
 
 #include "../models/vmx/vmx_int.h"
 
@@ -55,7 +56,7 @@ static uint64_t dec_field(struct fz_in *in)
 {
 	size_t n = vmcs_field_count();
 
-	switch (fz_choose(in, 4)) {
+	switch (fz_small_choose(in, 4)) {
 	case 0: return vmcs_field_at(fz_choose(in, n))->encoding;
 	case 1: return vmcs_field_at(fz_choose(in, n))->encoding | VMCS_ENC_HIGH;
 	case 2: return fz_u32(in);
@@ -65,21 +66,21 @@ static uint64_t dec_field(struct fz_in *in)
 
 static void dec_mem(struct fz_in *in, struct fz_vmx_op *op)
 {
-	op->src = (uint8_t)fz_choose(in, FZ_VMX_MEM_COUNT);
+	op->src = (uint8_t)fz_small_choose(in, FZ_VMX_MEM_COUNT);
 	switch (op->src) {
 	case FZ_VMX_MEM_REVISION:
-		op->addr = fz_pick(in, region_pas, N(region_pas));
-		op->enc = fz_choose(in, 3); /* revision, revision | shadow bit, raw */
+		op->addr = fz_small_pick(in, region_pas, N(region_pas));
+		op->enc = fz_small_choose(in, 3); /* revision, revision | shadow bit, raw */
 		op->value = op->enc == 2 ? fz_u32(in) : 0;
 		break;
 	case FZ_VMX_MEM_MSR_LOAD:
 		op->addr = fz_u8(in) % 32;
-		op->enc = fz_pick(in, msr_indexes, N(msr_indexes));
-		op->value = fz_pick(in, msr_values, N(msr_values));
+		op->enc = fz_small_pick(in, msr_indexes, N(msr_indexes));
+		op->value = fz_small_pick(in, msr_values, N(msr_values));
 		break;
 	case FZ_VMX_MEM_PDPTE:
 		op->addr = fz_u8(in) & 3;
-		op->value = fz_pick(in, pdpte_values, N(pdpte_values));
+		op->value = fz_small_pick(in, pdpte_values, N(pdpte_values));
 		break;
 	default:
 		op->addr = fz_u32(in);
@@ -91,31 +92,31 @@ static void dec_mem(struct fz_in *in, struct fz_vmx_op *op)
 void fz_vmx_decode(struct fz_in *in, struct fz_vmx_op *op)
 {
 	memset(op, 0, sizeof(*op));
-	op->kind = (uint8_t)fz_choose(in, FZ_VMX_OP_COUNT);
+	op->kind = (uint8_t)fz_small_choose(in, FZ_VMX_OP_COUNT);
 	switch (op->kind) {
 	case FZ_VMX_VMWRITE:
 		op->enc = dec_field(in);
-		op->src = (uint8_t)fz_choose(in, FZ_VMX_SRC_COUNT);
+		op->src = (uint8_t)fz_small_choose(in, FZ_VMX_SRC_COUNT);
 		op->value = op->src == FZ_VMX_SRC_RAW ? fz_u64(in) : fz_u8(in);
 		break;
 	case FZ_VMX_VMREAD: op->enc = dec_field(in); break;
 	case FZ_VMX_VMCLEAR:
 	case FZ_VMX_VMPTRLD:
-	case FZ_VMX_VMXON: op->value = fz_pick(in, region_pas, N(region_pas)); break;
+	case FZ_VMX_VMXON: op->value = fz_small_pick(in, region_pas, N(region_pas)); break;
 	case FZ_VMX_MODE:
-		op->src = (uint8_t)fz_choose(in, VMX_REPLAY_MODE_COUNT);
+		op->src = (uint8_t)fz_small_choose(in, VMX_REPLAY_MODE_COUNT);
 		op->value = fz_u8(in);
 		break;
 	case FZ_VMX_MEM: dec_mem(in, op); break;
 	case FZ_VMX_INVEPT:
 		op->enc = fz_u8(in);
-		op->value = fz_pick(in, eptp_values, N(eptp_values));
+		op->value = fz_small_pick(in, eptp_values, N(eptp_values));
 		op->addr = fz_u64(in);
 		break;
 	case FZ_VMX_INVVPID:
 		op->enc = fz_u8(in);
-		op->value = fz_pick(in, vpid_descs, N(vpid_descs));
-		op->addr = fz_pick(in, linear_addrs, N(linear_addrs));
+		op->value = fz_small_pick(in, vpid_descs, N(vpid_descs));
+		op->addr = fz_small_pick(in, linear_addrs, N(linear_addrs));
 		break;
 	default: break;
 	}

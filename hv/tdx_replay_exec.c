@@ -46,12 +46,13 @@ static bool same_config(const struct tdx_config *a, const struct tdx_config *b)
 	       a->tdcs_pages == b->tdcs_pages && a->tdvps_pages == b->tdvps_pages;
 }
 
-/* Fast mode, m just reset to cfg: true when before is now the same reset state, on which the
- * state invariants hold (checked once per configuration, then known: reset_ok). */
-static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+/* Slots of reset_ok a configuration may take: its home slot and the next ones (no slot is ever
+ * emptied, so a look-up stops at the first empty one). */
+#define RESET_PROBES 8u
+
+static unsigned reset_home(const struct tdx_config *cfg)
 {
 	uint64_t h = cfg->lps;
-	unsigned k;
 
 	h = h * 31 + cfg->packages;
 	h = h * 31 + cfg->mem_pages;
@@ -59,8 +60,37 @@ static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config
 	h = h * 31 + cfg->hkid_count;
 	h = h * 31 + cfg->tdcs_pages;
 	h = h * 31 + cfg->tdvps_pages;
-	k = (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
-	if (!(mc->reset_known[k / 64] >> k % 64 & 1) || !same_config(&mc->reset_ok[k], cfg)) {
+	return (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56) % TDX_REPLAY_RESETS;
+}
+
+/* The slot of reset_ok holding cfg: true; else false and *slot the one to record it in (the first
+ * empty slot of its probes, or its home slot when they are all taken). */
+static bool reset_slot(const struct tdx_replay_machine *mc, const struct tdx_config *cfg,
+                       unsigned *slot)
+{
+	unsigned home = reset_home(cfg);
+
+	for (unsigned p = 0; p < RESET_PROBES; p++) {
+		unsigned k = (home + p) % TDX_REPLAY_RESETS;
+
+		*slot = k;
+		if (!(mc->reset_known[k / 64] >> k % 64 & 1))
+			return false;
+		if (same_config(&mc->reset_ok[k], cfg))
+			return true;
+	}
+	*slot = home;
+	return false;
+}
+
+/* m just reset to cfg (fast mode, or full with keep_resets): true when before is now the same reset
+ * state, on which the state invariants hold (checked once per configuration, then known:
+ * reset_ok). */
+static bool reset_checked(struct tdx_replay_machine *mc, const struct tdx_config *cfg)
+{
+	unsigned k;
+
+	if (!reset_slot(mc, cfg, &k)) {
 		if (!tdx_check(mc->m, NULL, 0) || !tdx_replay_inv_page_owner(mc->m, NULL, 0))
 			return false;
 		mc->reset_ok[k] = *cfg;
@@ -76,7 +106,7 @@ enum hvsim_status tdx_replay_reset(struct tdx_replay_machine *mc, const struct t
 
 	if (st == HVSIM_OK) {
 		memset(mc->assoc, TDX_NONE, sizeof(mc->assoc));
-		mc->checked = !mc->full && reset_checked(mc, cfg);
+		mc->checked = (!mc->full || mc->keep_resets) && reset_checked(mc, cfg);
 	}
 	return st;
 }
@@ -296,7 +326,7 @@ void tdx_replay_seamcall(struct tdx_replay_machine *mc, unsigned lp, const struc
 	if (in->rax >> 16) /* a version or reserved bit: no leaf ran */
 		leaf = TDX_REPLAY_NOT_LEAF;
 	*r = out->in;
-	tdx_seamcall(mc->m, out->lp, r);
+	(mc->plain ? tdx_plain_seamcall : tdx_seamcall)(mc->m, out->lp, r);
 	if (!tdx_replay_inv_status_known(r->rax, why, sizeof(why)))
 		flag(out, "status_known", why);
 	if (!tdx_replay_inv_lifecycle(mc->before, leaf, &out->in, r->rax, why, sizeof(why)))
@@ -319,7 +349,7 @@ void tdx_replay_tdcall(struct tdx_replay_machine *mc, unsigned lp, const struct 
 	begin(mc, TDX_REPLAY_TDCALL, lp, out);
 	out->in = (struct tdx_regs){.rax = in->rax, .rcx = in->rcx, .rdx = in->rdx, .r11 = in->r11};
 	*g = out->in;
-	out->exited = tdx_tdcall(mc->m, out->lp, g, &out->host);
+	out->exited = (mc->plain ? tdx_plain_tdcall : tdx_tdcall)(mc->m, out->lp, g, &out->host);
 	if (!tdx_replay_inv_status_known(tdx_replay_status(out), why, sizeof(why)))
 		flag(out, "status_known", why);
 	if (!tdx_replay_inv_association(mc, out->lp, TDX_REPLAY_NOT_LEAF, g, g->rax, why,
@@ -336,7 +366,7 @@ void tdx_replay_td_exit(struct tdx_replay_machine *mc, unsigned lp, struct tdx_r
 	bool copy;
 
 	begin(mc, TDX_REPLAY_TD_EXIT, lp, out);
-	out->exited = tdx_td_exit(mc->m, out->lp, &out->host);
+	out->exited = (mc->plain ? tdx_plain_td_exit : tdx_td_exit)(mc->m, out->lp, &out->host);
 	copy = check_state(mc, TDX_REPLAY_NOT_LEAF, TDX_SUCCESS, out, &first, &end);
 	finish(mc, copy, first, end);
 }

@@ -42,10 +42,21 @@ struct tdx_replay_machine {
 	 * recorded are compared, so a change it did not record goes unseen: the fuzzer's first run
 	 * of an input, whose rerun (fuzz/fuzz_tdx_seamcall.c) and every replay are full. */
 	bool full;
-	/* Fast mode only: configurations whose reset state the state invariants (tdx_check,
-	 * page_owner_function) held on. A reset state is a function of its configuration alone, so
-	 * after a reset to one of them before is reset too and counts as checked (no copy, and the
-	 * first call is checked on what it changed). Slot: a hash of the configuration. */
+	/* The calls run the model's second, uninstrumented compilation (tdx_plain_*,
+	 * models/tdx/tdx_int.h): same results and effects. fuzz_tdx_seamcall's determinism rerun
+	 * sets it, so that the rerun adds no edge counts or comparisons to the input's coverage. */
+	bool plain;
+	/* Full mode: a reset to a configuration of reset_ok counts as checked, as in fast mode (the
+	 * fuzzer's runs, whose first run of an input checked it). False (the default): a full-mode
+	 * reset is checked in full after the next call, and a write to m before it counts as the
+	 * reset's (a replay's module is checked as it stands). */
+	bool keep_resets;
+	/* Fast mode (full mode with keep_resets): configurations whose reset state the state
+	 * invariants (tdx_check, page_owner_function) held on. A reset state is a function of its
+	 * configuration alone, so after a reset to one of them before is reset too and counts as
+	 * checked (no copy, and the first call is checked on what it changed; a full-mode call
+	 * still compares the whole module). Slot: a hash of the configuration, or one of the
+	 * next 7 when that is taken. */
 	struct tdx_config reset_ok[TDX_REPLAY_RESETS];
 	uint64_t reset_known[TDX_REPLAY_RESETS / 64]; /* bit per slot of reset_ok in use */
 };

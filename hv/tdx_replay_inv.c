@@ -314,39 +314,46 @@ bool tdx_replay_diff(const struct tdx_module *a, const struct tdx_module *b, siz
 	return diff_bytes((const uint8_t *)a, (const uint8_t *)b, used(a), first, end);
 }
 
-/* The first (last, when back) of the 8-byte words [0, w) of x and y that differs; one must. */
-DIFF_ATTR static size_t word_of(const uint8_t *x, const uint8_t *y, size_t w, bool back)
+/* The first and last differing byte within the 8 bytes at x and y, which differ. */
+static size_t byte_in_word(const uint8_t *x, const uint8_t *y, bool last)
 {
-	size_t i = back ? w - 1 : 0;
-	uint64_t u, v;
+	size_t k = last ? 7 : 0;
 
-	for (;; i = back ? i - 1 : i + 1) {
-		memcpy(&u, x + 8 * i, sizeof(u));
-		memcpy(&v, y + 8 * i, sizeof(v));
-		if (u != v)
-			return i;
-	}
+	while (x[k] == y[k])
+		k = last ? k - 1 : k + 1;
+	return k;
 }
 
-bool tdx_replay_diff_range(const struct tdx_module *a, const struct tdx_module *b, size_t lo,
-                           size_t hi, size_t *first, size_t *end)
+/* One pass over the words (a few hundred bytes: the header, a TD slot, recorded PAMT entries),
+ * noting the first and last that differ, then the bytes within those two. */
+DIFF_ATTR bool tdx_replay_diff_range(const struct tdx_module *a, const struct tdx_module *b,
+                                     size_t lo, size_t hi, size_t *first, size_t *end)
 {
 	const uint8_t *x = (const uint8_t *)a + lo, *y = (const uint8_t *)b + lo;
-	size_t n = used(a), w;
+	size_t n = used(a), w, f = SIZE_MAX, l = 0;
+	uint64_t u, v;
 
-	/* a few hundred bytes: one pass that tells whether they differ, then the words */
 	n = (hi < n ? hi : n) > lo ? (hi < n ? hi : n) - lo : 0;
-	if (n == 0 || !differs(x, y, 0, n))
-		return false;
 	w = n / 8;
-	*first = w && differs(x, y, 0, w * 8) ? 8 * word_of(x, y, w, false) : 8 * w;
-	*end = n > 8 * w && differs(x, y, 8 * w, n - 8 * w) ? n : 8 * word_of(x, y, w, true) + 8;
-	while (x[*first] == y[*first])
-		(*first)++;
-	while (x[*end - 1] == y[*end - 1])
-		(*end)--;
-	*first += lo;
-	*end += lo;
+	for (size_t i = 0; i < w; i++) {
+		memcpy(&u, x + 8 * i, sizeof(u));
+		memcpy(&v, y + 8 * i, sizeof(v));
+		if (u != v) {
+			f = f == SIZE_MAX ? 8 * i + byte_in_word(x + 8 * i, y + 8 * i, false) : f;
+			l = 8 * i;
+		}
+	}
+	if (f != SIZE_MAX)
+		l += byte_in_word(x + l, y + l, true) + 1;
+	for (size_t i = 8 * w; i < n; i++)
+		if (x[i] != y[i]) {
+			f = f == SIZE_MAX ? i : f;
+			l = i + 1;
+		}
+	if (f == SIZE_MAX)
+		return false;
+	*first = lo + f;
+	*end = lo + l;
 	return true;
 }
 

@@ -113,17 +113,21 @@ static bool verified_state(const struct vmx_replay_machine *m, const struct vmx_
 
 /* VMLAUNCH/VMRESUME: the instrumented model on a state not seen yet, its second compilation on
  * the state it last ran on (m->seen), and the known result on the state the checks were run
- * and rerun on in agreement (m->verified). */
+ * and rerun on in agreement (m->verified), its pre-checks and state changes in the second
+ * compilation too when m->seen is that state. */
 static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct vmx_replay_before *b,
                      struct vmx_result *r)
 {
 	bool launch = insn == VMX_REPLAY_VMLAUNCH;
 
 	if (verified_state(m, b)) {
-		vmx_vmentry_known(m->cpu, launch, &m->verified.res, r);
+		bool plain = m->plain || seen_before(&m->seen, m->cpu, insn, b);
+
+		(plain ? vmx_plain_vmentry_known : vmx_vmentry_known)(m->cpu, launch,
+		                                                      &m->verified.res, r);
 		return;
 	}
-	if (seen_before(&m->seen, m->cpu, insn, b)) {
+	if (m->plain || seen_before(&m->seen, m->cpu, insn, b)) {
 		(launch ? vmx_plain_vmlaunch : vmx_plain_vmresume)(m->cpu, r);
 		return;
 	}
@@ -131,11 +135,32 @@ static void vm_entry(struct vmx_replay_machine *m, unsigned insn, const struct v
 	remember(&m->seen, m->cpu, insn, b, r);
 }
 
+/* run_insn's instructions in the model's second compilation (m->plain). */
+static void run_plain(struct vmx_cpu *cpu, const struct vmx_replay_insn_op *op,
+                      struct vmx_result *r)
+{
+	switch (op->insn) {
+	case VMX_REPLAY_VMWRITE: vmx_plain_vmwrite(cpu, op->field, op->value, r); break;
+	case VMX_REPLAY_VMREAD: vmx_plain_vmread(cpu, op->field, r); break;
+	case VMX_REPLAY_VMCLEAR: vmx_plain_vmclear(cpu, op->value, r); break;
+	case VMX_REPLAY_VMPTRLD: vmx_plain_vmptrld(cpu, op->value, r); break;
+	case VMX_REPLAY_VMXOFF: vmx_plain_vmxoff(cpu, r); break;
+	case VMX_REPLAY_VMXON: vmx_plain_vmxon(cpu, op->value, r); break;
+	case VMX_REPLAY_VMPTRST: vmx_plain_vmptrst(cpu, r); break;
+	case VMX_REPLAY_INVEPT: vmx_plain_invept(cpu, op->field, op->value, op->desc_hi, r); break;
+	default: vmx_plain_invvpid(cpu, op->field, op->value, op->desc_hi, r); break;
+	}
+}
+
 static void run_insn(struct vmx_replay_machine *m, const struct vmx_replay_insn_op *op,
                      const struct vmx_replay_before *b, struct vmx_result *r)
 {
 	struct vmx_cpu *cpu = m->cpu;
 
+	if (m->plain && op->insn != VMX_REPLAY_VMLAUNCH && op->insn != VMX_REPLAY_VMRESUME) {
+		run_plain(cpu, op, r);
+		return;
+	}
 	switch (op->insn) {
 	case VMX_REPLAY_VMWRITE: vmx_vmwrite(cpu, op->field, op->value, r); break;
 	case VMX_REPLAY_VMREAD: vmx_vmread(cpu, op->field, r); break;

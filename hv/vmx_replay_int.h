@@ -117,6 +117,11 @@ struct vmx_replay_machine {
 	 * unwritten) byte for byte as it was there is not rerun: that second evaluation of the same
 	 * bytes has been made and agreed. */
 	struct vmx_replay_checked verified;
+	/* Every instruction and VM entry runs the model's second, uninstrumented compilation
+	 * (vmx_plain_*, models/vmx/vmx_int.h): same results and effects. fuzz_vmcs_entry's
+	 * determinism rerun sets it, so that the rerun adds no edge counts or comparisons to the
+	 * input's coverage; vmx_replay_copy keeps it. */
+	bool plain;
 };
 
 /* ---- The machine and its fixture (vmx_replay_fixture.c) ---- */

@@ -4,7 +4,9 @@
  * repeated slices (tens of thousands of calls), an input's outcome (operations, result hash, first
  * finding and its reason) is the same in both modes, and the whole-module compare never finds a
  * change the model did not record (write_recorded); a change made outside the calls is
- * write_recorded in full mode. Each failure message names the input and both outcomes. */
+ * write_recorded in full mode. The model's second compilation (tdx_plain.c, the fuzzer's
+ * determinism rerun) gives every such input the outcome of the first, in both modes. Each
+ * failure message names the input and both outcomes. */
 #include <criterion/criterion.h>
 
 #include "../fuzz/fz_tdx.h"
@@ -108,4 +110,35 @@ Test(tdx_wrote, a_change_outside_the_record_is_write_recorded_in_full_mode)
 	          "TDH.SYS.LP.INIT after an unrecorded write: status %#llx, finding %s (%s)",
 	          (unsigned long long)st.out.rax, st.bad ? st.bad : "none", st.why);
 	tdx_replay_machine_destroy(&mc);
+}
+
+Test(tdx_wrote, the_plain_compilation_gives_every_input_the_same_outcome)
+{
+	struct fz_tdx_sys s;
+	unsigned inputs = 0;
+
+	cr_assert_eq(fz_tdx_create(&s), HVSIM_OK, "fz_tdx_create");
+	for (size_t i = 0; i < fz_tdx_seed_count(); i++)
+		for (unsigned k = 0; k <= MUTANTS; k++, inputs++) {
+			struct fz_tdx_outcome a, b;
+			uint8_t buf[BYTES];
+			size_t n = input(i, k, buf);
+			bool full = k % 2;
+
+			s.mc.plain = false;
+			run(&s, full, buf, n, &a);
+			s.mc.plain = true;
+			run(&s, full, buf, n, &b);
+			cr_assert(
+			    a.ops == b.ops && a.hash == b.hash && a.kind == b.kind &&
+			        strcmp(a.why, b.why) == 0,
+			    "seed %s input %u (%s mode): %u ops hash %016llx %s (%s), plain %u ops "
+			    "hash %016llx %s (%s)",
+			    fz_tdx_seed_at(i)->name, k, full ? "full" : "fast", a.ops,
+			    (unsigned long long)a.hash, a.kind ? a.kind : "no finding", a.why,
+			    b.ops, (unsigned long long)b.hash, b.kind ? b.kind : "no finding",
+			    b.why);
+		}
+	cr_assert_gt(inputs, 200, "only %u inputs", inputs);
+	fz_tdx_destroy(&s);
 }

@@ -5,7 +5,10 @@
  * with the result VMLAUNCH gave leaves the same result and VMCS; and the executor gives every
  * instruction of entry-heavy sequences (repeated VMLAUNCH/VMRESUME, failures in between, memory
  * and mode changes) the result, VMCS and findings of a machine whose records are cleared before
- * each instruction, so that it always runs the instrumented checks and reruns them. */
+ * each instruction, so that it always runs the instrumented checks and reruns them; a machine
+ * running the second compilation of every instruction (plain, fuzz_vmcs_entry's determinism
+ * rerun) gives every instruction of those sequences and one of each kind, succeeding and failing,
+ * the result, VMCS and findings of a machine that does not. */
 #include <criterion/criterion.h>
 
 #include "../hv/vmx_replay_int.h"
@@ -202,4 +205,74 @@ Test(vmx_replay_memo, entries_give_what_fresh_checks_give)
 	             known);
 	vmx_replay_machine_destroy(&a);
 	vmx_replay_machine_destroy(&b);
+}
+
+/* Every instruction, succeeding and failing (bad operands, no current VMCS, outside VMX). */
+static const struct step each_insn[] = {
+    INSN(VMX_REPLAY_VMREAD, VMCS_GUEST_RIP, 0),
+    INSN(VMX_REPLAY_VMREAD, 0x7fff, 0),
+    INSN(VMX_REPLAY_VMPTRST, 0, 0),
+    INSN(VMX_REPLAY_INVEPT, 1, VMX_REPLAY_PA_EPT_PML4 | 0x1e),
+    INSN(VMX_REPLAY_INVEPT, 1, 0),
+    INSN(VMX_REPLAY_INVVPID, 0, 1),
+    INSN(VMX_REPLAY_INVVPID, 9, 1),
+    INSN(VMX_REPLAY_VMXON, 0, VMX_REPLAY_PA_VMXON),
+    INSN(VMX_REPLAY_VMPTRLD, 0, VMX_REPLAY_PA_VMCS2),
+    INSN(VMX_REPLAY_VMPTRLD, 0, VMX_REPLAY_PA_VMCS + 8),
+    INSN(VMX_REPLAY_VMCLEAR, 0, VMX_REPLAY_PA_VMCS2),
+    WRITE(VMCS_GUEST_RIP, 0x1000),
+    INSN(VMX_REPLAY_VMCLEAR, 0, VMX_REPLAY_PA_VMXON),
+    INSN(VMX_REPLAY_VMPTRLD, 0, VMX_REPLAY_PA_VMCS),
+    WRITE(VMCS_GUEST_RIP | VMCS_ENC_HIGH, 0x1),
+    WRITE(VMCS_VM_EXIT_REASON, 1),
+    LAUNCH,
+    RESUME,
+    {.mode = VMX_REPLAY_MODE_CPL},
+    INSN(VMX_REPLAY_VMREAD, VMCS_GUEST_RIP, 0),
+    {.mode = VMX_REPLAY_MODE_FIXTURE},
+    INSN(VMX_REPLAY_VMXOFF, 0, 0),
+    INSN(VMX_REPLAY_VMPTRST, 0, 0),
+    LAUNCH,
+    INSN(VMX_REPLAY_VMXON, 0, VMX_REPLAY_PA_VMXON),
+    INSN(VMX_REPLAY_VMPTRST, 0, 0),
+};
+
+static void plain_agrees(const struct step *steps, size_t n, const char *name)
+{
+	struct vmx_replay_machine a, b;
+	struct vmx_replay_step sa, sb;
+	struct vmx_cpu_mode fixture;
+
+	make_machine(&a);
+	make_machine(&b);
+	b.plain = true;
+	fixture = *vmx_cpu_mode(a.cpu);
+	for (size_t i = 0; i < n; i++) {
+		const struct vmcs *va, *vb;
+
+		apply(&a, &steps[i], &fixture, &sa);
+		apply(&b, &steps[i], &fixture, &sb);
+		va = vmx_current_const(a.cpu);
+		vb = vmx_current_const(b.cpu);
+		cr_assert(vmx_replay_same_result(&sa.res, &sb.res) && sa.res.value == sb.res.value,
+		          "%s step %zu (%s): %s from %s, plain %s from %s", name, i,
+		          vmx_replay_insn_name(steps[i].op.insn), vmx_outcome_name(sa.res.outcome),
+		          str(sa.res.check), vmx_outcome_name(sb.res.outcome), str(sb.res.check));
+		cr_assert(!sa.bad && !sb.bad, "%s step %zu: findings %s (%s) and %s (%s)", name, i,
+		          str(sa.bad), sa.why, str(sb.bad), sb.why);
+		cr_assert(a.cpu->in_vmx == b.cpu->in_vmx &&
+		              a.cpu->current_vmcs == b.cpu->current_vmcs && !va == !vb &&
+		              (!va || (memcmp(va->f, vb->f, sizeof(va->f)) == 0 &&
+		                       va->launched == vb->launched)),
+		          "%s step %zu: the processor or VMCS differs from the instrumented run's",
+		          name, i);
+	}
+	vmx_replay_machine_destroy(&a);
+	vmx_replay_machine_destroy(&b);
+}
+
+Test(vmx_replay_memo, plain_machine_gives_every_instructions_result)
+{
+	plain_agrees(sequence, sizeof(sequence) / sizeof(sequence[0]), "entries");
+	plain_agrees(each_insn, sizeof(each_insn) / sizeof(each_insn[0]), "each instruction");
 }

@@ -176,11 +176,22 @@ void tdx_mem_leaf(struct tdx_module *m, unsigned lp, unsigned leaf, struct tdx_r
 void tdx_teardown_leaf(struct tdx_module *m, unsigned lp, unsigned leaf, struct tdx_regs *r);
 void tdx_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *r);
 
-/* ---- Secure EPT (tdx_mem.c) ---- */
+/* ---- The calls compiled a second time (tdx_plain.c) ---- */
+/* tdx_seamcall, tdx_tdcall and tdx_td_exit from the same source, which fuzzing builds do not
+ * coverage-instrument (fuzz_tdx_seamcall's determinism rerun): same results, effects and failure
+ * contracts. */
+void tdx_plain_seamcall(struct tdx_module *m, unsigned lp, struct tdx_regs *r);
+bool tdx_plain_tdcall(struct tdx_module *m, unsigned lp, struct tdx_regs *guest,
+                      struct tdx_regs *host);
+bool tdx_plain_td_exit(struct tdx_module *m, unsigned lp, struct tdx_regs *host);
+
+/* ---- Secure EPT (tdx_sept.c: the searches; tdx_mem.c: the operand) ---- */
 /* The PT_REG page of TD td mapping gpa (4 KiB aligned), or UINT32_MAX. */
 uint32_t tdx_sept_leaf(const struct tdx_module *m, unsigned td, uint64_t gpa);
 /* True when the Secure-EPT walk to gpa reaches level `level` (every table above it present). */
 bool tdx_sept_walk(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level);
+/* True when TD td has the Secure-EPT page of level `level` (1-3) covering gpa. */
+bool tdx_sept_present(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level);
 /* GPA/level operand (RCX of the memory leaves): bits 2:0 level, 51:12 GPA, others reserved; the
  * GPA must be private (below the shared bit) and aligned to the level. */
 uint64_t tdx_gpa_operand(uint64_t rcx, unsigned max_level, uint64_t *gpa, unsigned *level);

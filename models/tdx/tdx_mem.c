@@ -2,11 +2,11 @@
  * (after it), TDH.MEM.RANGE.BLOCK, TDH.MEM.TRACK, TDH.MEM.RANGE.UNBLOCK, TDH.MEM.PAGE.REMOVE, and
  * the walk the other leaves share. The Secure EPT is 4-level (GPAW 48); its root lives in the TDCS.
  * A Secure-EPT page is kept in its PAMT entry (level, GPA base) and a 4-KiB leaf in its page's
- * entry (GPA, state), so a walk is a scan of the PAMT. Left out: 2-MiB and 1-GiB leaves
- * (promote/demote), TDH.MEM.SEPT.REMOVE and TDH.MEM.SEPT.RD, page contents, blocking of non-leaf
- * entries. TLB tracking follows the TDX base spec "TLB Tracking": a blocked page may go once the
- * TD epoch advanced past its block epoch and no vCPU that entered before still runs. TDX ABI as
- * pinned in docs/spec-versions.md. */
+ * entry (GPA, state), so a walk is a scan of the PAMT (tdx_sept.c). Left out: 2-MiB and 1-GiB
+ * leaves (promote/demote), TDH.MEM.SEPT.REMOVE and TDH.MEM.SEPT.RD, page contents, blocking of
+ * non-leaf entries. TLB tracking follows the TDX base spec "TLB Tracking": a blocked page may go
+ * once the TD epoch advanced past its block epoch and no vCPU that entered before still runs. TDX
+ * ABI as pinned in docs/spec-versions.md. */
 #include "tdx_int.h"
 
 #define GPA_MASK    UINT64_C(0x000FFFFFFFFFF000) /* bits 51:12 */
@@ -32,38 +32,6 @@ uint64_t tdx_gpa_operand(uint64_t rcx, unsigned max_level, uint64_t *gpa, unsign
 	*gpa = g;
 	*level = l;
 	return TDX_SUCCESS;
-}
-
-static bool sept_page_present(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level)
-{
-	uint64_t base = gpa & ~(span(level) - 1);
-
-	for (uint32_t i = m->tdmr_base; i < m->tdmr_base + m->tdmr_done; i++) {
-		const struct tdx_pamt *e = &m->pamt[i];
-
-		if (e->pt == PT_EPT && e->td == td && e->state == level && e->gpa == base)
-			return true;
-	}
-	return false;
-}
-
-bool tdx_sept_walk(const struct tdx_module *m, unsigned td, uint64_t gpa, unsigned level)
-{
-	for (unsigned l = level; l <= SEPT_LEVELS; l++)
-		if (!sept_page_present(m, td, gpa, l))
-			return false;
-	return true;
-}
-
-uint32_t tdx_sept_leaf(const struct tdx_module *m, unsigned td, uint64_t gpa)
-{
-	for (uint32_t i = m->tdmr_base; i < m->tdmr_base + m->tdmr_done; i++) {
-		const struct tdx_pamt *e = &m->pamt[i];
-
-		if (e->pt == PT_REG && e->td == td && e->gpa == gpa)
-			return i;
-	}
-	return UINT32_MAX;
 }
 
 /* TDR in RDX, the TD's keys configured and its TDCS initialized (op_state at least min). */
@@ -93,7 +61,7 @@ static uint64_t sept_add_check(const struct tdx_module *m, const struct tdx_regs
 		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	if (!tdx_sept_walk(m, o->td, o->gpa, o->level + 1)) /* TDX ABI TDH.MEM.SEPT.ADD */
 		return tdx_err(TDX_EPT_WALK_FAILED, TDX_OPERAND_ID_RCX);
-	if (sept_page_present(m, o->td, o->gpa, o->level)) /* the parent entry is not FREE */
+	if (tdx_sept_present(m, o->td, o->gpa, o->level)) /* the parent entry is not FREE */
 		return tdx_err(TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX);
 	return tdx_free_page_operand(m, r->r8, TDX_OPERAND_ID_R8, &o->page);
 }

@@ -14,7 +14,7 @@
 #define RAX_RESERVED_MASK UINT64_C(0xFFFFFFFFFF000000) /* TDX ABI "SEAMCALL": RAX[63:24] */
 #define HKID_MASK         (UINT64_C(0xFFF) << TDX_HKID_SHIFT)
 
-static bool config_ok(const struct tdx_config *c, struct hvsim_error *err)
+static bool tdx_config_ok(const struct tdx_config *c, struct hvsim_error *err)
 {
 	if (c->lps < 1 || c->lps > TDX_LP_MAX)
 		return hvsim_error_set(err, HVSIM_E_INPUT, "tdx: lps %u not in 1..%u", c->lps,
@@ -41,7 +41,7 @@ static bool config_ok(const struct tdx_config *c, struct hvsim_error *err)
 
 /* Copies element 0 of the n-element array at base (elements of size bytes) over the others,
  * doubling the copied run each time. */
-static void fill(void *base, size_t n, size_t size)
+static void tdx_fill(void *base, size_t n, size_t size)
 {
 	uint8_t *b = base;
 
@@ -50,7 +50,7 @@ static void fill(void *base, size_t n, size_t size)
 }
 
 /* Only the used bytes (tdx_used_bytes): PAMT entries past the configured memory are never read. */
-static void reset(struct tdx_module *m, const struct tdx_config *cfg)
+static void tdx_reset_state(struct tdx_module *m, const struct tdx_config *cfg)
 {
 	memset(m, 0, offsetof(struct tdx_module, pamt) + cfg->mem_pages * sizeof(struct tdx_pamt));
 	m->cfg = *cfg;
@@ -59,9 +59,9 @@ static void reset(struct tdx_module *m, const struct tdx_config *cfg)
 		m->lp[i].in_td = m->lp[i].in_vcpu = TDX_NONE;
 	}
 	m->kot[0].td = TDX_NONE;
-	fill(m->kot, TDX_HKID_MAX, sizeof(m->kot[0]));
+	tdx_fill(m->kot, TDX_HKID_MAX, sizeof(m->kot[0]));
 	m->pamt[0].td = m->pamt[0].vcpu = TDX_NONE;
-	fill(m->pamt, cfg->mem_pages, sizeof(m->pamt[0]));
+	tdx_fill(m->pamt, cfg->mem_pages, sizeof(m->pamt[0]));
 	memset(&m->wrote, 0xff, sizeof(m->wrote));
 }
 
@@ -76,12 +76,12 @@ enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **o
 	struct tdx_module *m;
 
 	*out = NULL;
-	if (!config_ok(cfg, err))
+	if (!tdx_config_ok(cfg, err))
 		return HVSIM_E_INPUT;
 	m = calloc(1, sizeof(*m)); /* the bytes past the used ones too: copies may compare them */
 	if (!m)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "tdx: out of memory");
-	reset(m, cfg);
+	tdx_reset_state(m, cfg);
 	*out = m;
 	return HVSIM_OK;
 }
@@ -89,9 +89,9 @@ enum hvsim_status tdx_create(const struct tdx_config *cfg, struct tdx_module **o
 enum hvsim_status tdx_reset(struct tdx_module *m, const struct tdx_config *cfg,
                             struct hvsim_error *err)
 {
-	if (!config_ok(cfg, err))
+	if (!tdx_config_ok(cfg, err))
 		return HVSIM_E_INPUT;
-	reset(m, cfg);
+	tdx_reset_state(m, cfg);
 	return HVSIM_OK;
 }
 

@@ -33,11 +33,16 @@ struct sim_mmio_region {
 	uint64_t gpa, size; /* page-aligned; size 0: unused */
 };
 
+struct mem_track;
+
 /* The machine as a backend sees it: owned by the VM, read by the backends. */
 struct be_machine {
 	uint8_t *mem;      /* guest RAM, identity at guest-physical 0 */
 	uint64_t mem_size; /* bytes */
 	struct sim_mmio_region mmio[SIM_MMIO_MAX];
+	/* the VM's written-page record (mem_track.h): a backend that writes RAM itself marks every
+	 * page it writes there */
+	struct mem_track *track;
 };
 
 struct guest_backend_ops {

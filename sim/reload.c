@@ -111,6 +111,8 @@ static void load_image(hvsim_vm *vm, const struct hvsim_scenario *sc)
 {
 	memset(vm->mem + sc->guest.load_gpa, 0, vm->image_len);
 	memcpy(vm->mem + sc->guest.load_gpa, sc->guest.bytes, sc->guest.n_bytes);
+	mem_track_mark(&vm->track, sc->guest.load_gpa,
+	               vm->image_len > sc->guest.n_bytes ? vm->image_len : sc->guest.n_bytes);
 	vm->image_len = sc->guest.n_bytes;
 }
 

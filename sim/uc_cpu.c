@@ -428,6 +428,8 @@ static enum hvsim_status open_engine(struct uc_cpu *c, struct hvsim_error *err)
 		c->uc = NULL;
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "Unicorn: cannot open an x86-64 engine");
 	}
+	if (uc_track_init(c) != HVSIM_OK)
+		return hvsim_error_set(err, HVSIM_E_INTERNAL, "Unicorn: cannot install hooks");
 	if (uc_context_alloc(c->uc, &c->ctx) != UC_ERR_OK || uc_cache_init(c) != HVSIM_OK)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory creating a vCPU");
 	if (uc_calibrate(c) != HVSIM_OK)
@@ -461,6 +463,7 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
 		goto fail;
 	}
 	uc_invalidate_phys(c, GS_TRAMP_GPA, GS_PAGE); /* the trampoline's code goes away */
+	uc_track_start(c);
 	return c;
 fail:
 	destroy(c);

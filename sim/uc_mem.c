@@ -130,6 +130,8 @@ static bool piece_write(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, voi
 {
 	memcpy(c->m->mem + pa, (const uint8_t *)arg + off, n);
 	mem_track_mark(c->m->track, pa, n);
+	if (uc_code_touched(c, pa, n))
+		c->flush_pending = true; /* an event's frame over translated code */
 	return true;
 }
 

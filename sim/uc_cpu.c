@@ -464,7 +464,6 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
 		goto fail;
 	}
 	uc_invalidate_phys(c, GS_TRAMP_GPA, GS_PAGE); /* the trampoline's code goes away */
-	uc_track_start(c);
 	return c;
 fail:
 	destroy(c);

@@ -126,7 +126,6 @@ struct uc_cpu {
 	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
 	bool tlb_stale;   /* a TLB flush is owed before the next uc_emu_start (uc_tlb_sync) */
 	bool scratch_rw;  /* the TLB scratch page's write permission (uc_tlb_sync flips it) */
-	bool tracking;    /* set-up done: stores mark the written-page record (uc_track.c) */
 };
 
 /* uc_cpu.c */
@@ -207,13 +206,10 @@ void uc_keep_sync(struct uc_cpu *c);
 void uc_keep_forget(struct uc_cpu *c);
 
 /* uc_track.c */
-/* Adds the store hook, inert until uc_track_start. Call before any code is translated: Unicorn
- * compiles the slow store path that calls it only into blocks translated after it exists.
- * HVSIM_E_INTERNAL when Unicorn refuses it. */
+/* Marks the pages hvsim's set-up wrote and adds the store hook. Call before any code is
+ * translated: Unicorn compiles the slow store path that calls the hook only into blocks translated
+ * after it exists. HVSIM_E_INTERNAL when Unicorn refuses it. */
 enum hvsim_status uc_track_init(struct uc_cpu *c);
-/* The set-up is done: counts all of RAM as written once and marks every store from now on.
- * Can't fail. */
-void uc_track_start(struct uc_cpu *c);
 
 /* uc_regs.c */
 uint64_t uc_gpr(struct uc_cpu *c, unsigned gpr);

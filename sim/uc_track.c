@@ -10,6 +10,7 @@
  * state saves, which cannot happen (EFER.SVME is never set, no SMI is raised). */
 #include "uc_int.h"
 
+#include "guest_setup.h"
 #include "mem_track.h"
 
 static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -18,22 +19,19 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	struct uc_cpu *c = ud;
 
 	(void)uc, (void)type, (void)value;
-	if (c->tracking)
-		mem_track_mark(c->m->track, addr, (uint64_t)size);
+	mem_track_mark(c->m->track, addr, (uint64_t)size); /* outside RAM: no mark */
 }
 
+/* Before the engine existed, hvsim's set-up wrote the system pages and the paging area
+ * (guest_setup.h); the engine's set-up run is hooked already. */
 enum hvsim_status uc_track_init(struct uc_cpu *c)
 {
 	uc_hook h;
+	uint64_t pt = gs_pt_base(c->m->mem_size);
 
-	c->tracking = false;
+	mem_track_mark(c->m->track, 0, GS_LOW_END);
+	mem_track_mark(c->m->track, pt, c->m->mem_size - pt);
 	return uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c, 1, 0) == UC_ERR_OK
 	           ? HVSIM_OK
 	           : HVSIM_E_INTERNAL;
-}
-
-void uc_track_start(struct uc_cpu *c)
-{
-	mem_track_mark_all(c->m->track); /* the set-up wrote RAM before the hook counted */
-	c->tracking = true;
 }

@@ -265,3 +265,28 @@ Test(uc_track, a_short_identity_paged_run_names_few_pages)
 	assert_ram_is(r.t.vm, r.want[0], "after the restore", 0, 0);
 	close_all(&r);
 }
+
+/* A snapshot looks for non-zero bytes only in pages the record calls touched: right after
+ * creation that must cover everything hvsim's set-up and the vCPUs' set-up runs wrote, in each
+ * mode (two vCPUs: two stacks, two set-up runs). */
+Test(uc_track, after_creation_every_non_zero_page_counts_as_touched)
+{
+	static const char *const modes[] = {"long", "protected", "real"};
+
+	for (unsigned m = 0; m < 3; m++) {
+		struct tv t;
+		const uint64_t *touched;
+
+		memset(&t, 0, sizeof(t));
+		cr_assert(tv_open_code(&t, modes[m], "f4",
+		                       "\"machine\": {\"memory_mib\": 2, \"vcpus\": 2}"),
+		          "%s: open: %s", modes[m], t.err.msg);
+		touched = mem_track_touched(&t.vm->track);
+		cr_assert_not_null(touched, "%s: the record is off", modes[m]);
+		for (uint32_t p = 0; p < t.vm->track.pages; p++)
+			cr_expect(page_zero(t.vm, (uint64_t)p * 4096) ||
+			              (touched[p / 64] >> (p % 64) & 1),
+			          "%s: page 0x%x is non-zero but not touched", modes[m], p);
+		tv_close(&t);
+	}
+}

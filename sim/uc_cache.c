@@ -356,45 +356,57 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 	return b;
 }
 
-/* Rebuilds the block table from the blocks keep says to keep (open addressing has no deletion). */
+static bool overlaps(uint64_t addr, uint64_t len, uint64_t lo, uint64_t hi)
+{
+	return addr < hi && addr + len > lo;
+}
+
+/* Drops the blocks whose decoded bytes overlap [lo, hi) by rebuilding the table (open addressing
+ * has no deletion). Out of memory, drops every block: a block that runs again undecoded is
+ * decoded in the block hook (block_slow), its trap sites still armed. */
 static void blocks_filter(struct uc_cpu *c, uint64_t lo, uint64_t hi)
 {
 	struct uc_block *old = c->blocks, *fresh = calloc(c->blocks_cap, sizeof(*fresh));
 
-	if (!fresh) { /* keep nothing instead */
+	c->blocks_used = 0;
+	if (!fresh) {
 		memset(c->blocks, 0, c->blocks_cap * sizeof(*c->blocks));
-		c->blocks_used = 0;
 		return;
 	}
 	c->blocks = fresh;
-	c->blocks_used = 0;
 	for (size_t i = 0; i < c->blocks_cap; i++)
-		if (old[i].size && !(old[i].pc < hi && old[i].pc + old[i].span > lo)) {
+		if (old[i].size && !overlaps(old[i].pc, old[i].span, lo, hi)) {
 			*block_slot(c, old[i].pc) = old[i];
 			c->blocks_used++;
 		}
 	free(old);
 }
 
+/* Drops the trap sites whose bytes overlap [lo, hi) with their hooks (every translation holding
+ * them is gone). Out of memory, retires them in place instead: a retired site's hook does
+ * nothing, and decoding its block again refreshes it. */
 static void traps_filter(struct uc_cpu *c, uint64_t lo, uint64_t hi)
 {
 	struct uc_trap *old = c->traps, *fresh = calloc(c->traps_cap, sizeof(*fresh));
 
-	for (size_t i = 0; i < c->traps_cap; i++)
-		if (old[i].used && old[i].hooked &&
-		    (!fresh || (old[i].addr < hi && old[i].addr + old[i].nbytes > lo)))
-			uc_hook_del(c->uc, old[i].hook);
-	c->traps_used = 0;
 	if (!fresh) {
-		memset(c->traps, 0, c->traps_cap * sizeof(*c->traps));
+		for (size_t i = 0; i < c->traps_cap; i++)
+			if (old[i].used && overlaps(old[i].addr, old[i].nbytes, lo, hi))
+				old[i].cls = DEC_NONE;
 		return;
 	}
 	c->traps = fresh;
-	for (size_t i = 0; i < c->traps_cap; i++)
-		if (old[i].used && !(old[i].addr < hi && old[i].addr + old[i].nbytes > lo)) {
+	c->traps_used = 0;
+	for (size_t i = 0; i < c->traps_cap; i++) {
+		if (!old[i].used)
+			continue;
+		if (!overlaps(old[i].addr, old[i].nbytes, lo, hi)) {
 			*trap_slot(c, old[i].addr) = old[i];
 			c->traps_used++;
+		} else if (old[i].hooked) {
+			uc_hook_del(c->uc, old[i].hook);
 		}
+	}
 	free(old);
 }
 

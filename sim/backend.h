@@ -33,11 +33,16 @@ struct sim_mmio_region {
 	uint64_t gpa, size; /* page-aligned; size 0: unused */
 };
 
+struct mem_track;
+
 /* The machine as a backend sees it: owned by the VM, read by the backends. */
 struct be_machine {
 	uint8_t *mem;      /* guest RAM, identity at guest-physical 0 */
 	uint64_t mem_size; /* bytes */
 	struct sim_mmio_region mmio[SIM_MMIO_MAX];
+	/* the VM's written-page record (mem_track.h): a backend that writes RAM itself marks every
+	 * page it writes there */
+	struct mem_track *track;
 };
 
 struct guest_backend_ops {
@@ -80,10 +85,10 @@ struct guest_backend_ops {
 	enum hvsim_status (*mmio_changed)(void *ctx);
 	/* Optional. The guest's code was replaced wholesale before the vCPU ran it
 	 * (hvsim_vm_reload, the vCPU not stopped at an operation): drop every translation and trap
-	 * site, as a new backend has none. */
+	 * site of code that changed, so that the vCPU runs as a new backend would. */
 	void (*code_replaced)(void *ctx);
 	/* A copy of the backend's state, NULL when out of memory; restore loads one back and drops
-	 * every cached translation. */
+	 * every cached translation of code the restored memory changed. */
 	void *(*snapshot)(void *ctx);
 	enum hvsim_status (*restore)(void *ctx, const void *snap);
 	void (*snapshot_free)(void *snap);

@@ -54,6 +54,12 @@ void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len)
 	}
 }
 
+void mem_track_mark_all(struct mem_track *t)
+{
+	if (t->bits)
+		mem_track_mark(t, 0, (uint64_t)t->pages * SNAP_PAGE_BYTES);
+}
+
 const uint64_t *mem_track_touched(const struct mem_track *t)
 {
 	return t->on ? t->touched : NULL;
@@ -73,17 +79,33 @@ const uint64_t *mem_track_diff(struct mem_track *t, uint64_t serial)
 	return t->bits;
 }
 
-void mem_track_took(struct mem_track *t, uint64_t serial)
+/* RAM equals an image now: the pages that may be non-zero are its non-zero pages, and the ones
+ * that count as written from now on are those its page walker may write. */
+static void equal_to(struct mem_track *t, const uint64_t *nonzero, const uint64_t *walked)
+{
+	size_t n = words(t) * sizeof(*t->bits);
+
+	if (nonzero)
+		memcpy(t->touched, nonzero, n);
+	if (walked)
+		memcpy(t->bits, walked, n);
+	else
+		memset(t->bits, 0, n);
+}
+
+void mem_track_took(struct mem_track *t, uint64_t serial, const uint64_t *nonzero,
+                    const uint64_t *walked)
 {
 	if (!t->bits)
 		return;
 	t->prev = t->base; /* RAM was base's image but for bits: so is the new snapshot */
 	memcpy(t->prev_bits, t->bits, words(t) * sizeof(*t->bits));
-	memset(t->bits, 0, words(t) * sizeof(*t->bits));
+	equal_to(t, nonzero, walked);
 	t->base = serial;
 }
 
-void mem_track_restored(struct mem_track *t, uint64_t serial)
+void mem_track_restored(struct mem_track *t, uint64_t serial, const uint64_t *nonzero,
+                        const uint64_t *walked)
 {
 	if (!t->bits)
 		return;
@@ -92,6 +114,6 @@ void mem_track_restored(struct mem_track *t, uint64_t serial)
 	} else if (serial != t->base) {
 		t->prev = 0;
 	}
-	memset(t->bits, 0, words(t) * sizeof(*t->bits));
+	equal_to(t, nonzero, walked);
 	t->base = serial;
 }

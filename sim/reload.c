@@ -183,12 +183,14 @@ static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
 }
 
 /* The old image out, the new one in, both at guest.load_gpa (reloadable: the same in both
- * scenarios; memory holds the snapshot's image); the backends' code_replaced drops every
- * translation, so the writes need no per-range invalidation. */
+ * scenarios; memory holds the snapshot's image); the backends' code_replaced drops the
+ * translations of code that changed, so the writes need no per-range invalidation. */
 static void load_image(hvsim_vm *vm, const struct hvsim_scenario *sc)
 {
 	memset(vm->mem + sc->guest.load_gpa, 0, vm->image_len);
 	memcpy(vm->mem + sc->guest.load_gpa, sc->guest.bytes, sc->guest.n_bytes);
+	mem_track_mark(&vm->track, sc->guest.load_gpa,
+	               vm->image_len > sc->guest.n_bytes ? vm->image_len : sc->guest.n_bytes);
 	vm->image_len = sc->guest.n_bytes;
 }
 

@@ -76,7 +76,9 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 		goto nomem;
 	s->vm = vm;
 	s->evq = sim_evq_create();
-	if (!snap_mem_take(&s->mem, vm->mem, vm->mem_size, mem_track_touched(&vm->track)) ||
+	/* a code guest's CPU walks page tables in RAM (mem_track.h) */
+	if (!snap_mem_take(&s->mem, vm->mem, vm->mem_size, mem_track_touched(&vm->track),
+	                   vm->code_guest) ||
 	    !s->evq || sim_evq_copy(s->evq, vm->evq) != HVSIM_OK || !take_vcpus(vm, s) ||
 	    (vm->oracles && !(s->oracles = oracles_clone(vm->oracles))) ||
 	    (vm->has_vmx && !(s->vmx = vmx_snapshot_take(vm))) ||
@@ -94,7 +96,7 @@ hvsim_snapshot *hvsim_vm_snapshot(hvsim_vm *vm, struct hvsim_error *err)
 	s->image_len = vm->image_len;
 	s->trace_lines = vm->trace ? trace_writer_lines(vm->trace) : 0;
 	s->serial = ++vm->snap_serial;
-	mem_track_took(&vm->track, s->serial);
+	mem_track_took(&vm->track, s->serial, s->mem.kept, s->mem.walked);
 	return s;
 nomem:
 	hvsim_snapshot_free(s);
@@ -125,7 +127,7 @@ static void restore_ram(hvsim_vm *vm, const hvsim_snapshot *s)
 		snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, diff);
 	else
 		snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
-	mem_track_restored(&vm->track, s->serial);
+	mem_track_restored(&vm->track, s->serial, s->mem.kept, s->mem.walked);
 }
 
 static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)

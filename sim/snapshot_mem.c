@@ -47,7 +47,41 @@ static uint32_t count_nonzero(const uint8_t *mem, const uint64_t *touched, uint6
 	return n;
 }
 
-bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched)
+/* Whether the page holds a present paging-structure entry whose accessed or dirty flag a page
+ * walk could set (snapshot_mem.h walked). */
+SCAN_ATTR static bool page_walkable(const uint8_t *p)
+{
+	const uint32_t *d = (const uint32_t *)(const void *)p;
+
+	for (unsigned i = 0; i < SNAP_PAGE_BYTES / sizeof(*d); i++)
+		if ((d[i] & 0x61u) != 0x61u && (d[i] & 1u))
+			return true;
+	return false;
+}
+
+static bool bitmaps_alloc(struct snap_mem *s, uint64_t pages, bool walk)
+{
+	size_t words = (size_t)((pages + 63) / 64);
+
+	if (!words)
+		words = 1;
+	s->kept = calloc(words, sizeof(*s->kept));
+	if (walk)
+		s->walked = calloc(words, sizeof(*s->walked));
+	return s->kept && (!walk || s->walked);
+}
+
+static void keep_page(struct snap_mem *s, uint32_t k, uint64_t i, const uint8_t *page)
+{
+	s->index[k] = (uint32_t)i;
+	memcpy(s->pages + (size_t)k * SNAP_PAGE_BYTES, page, SNAP_PAGE_BYTES);
+	s->kept[i / 64] |= UINT64_C(1) << (i % 64);
+	if (s->walked && page_walkable(page))
+		s->walked[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched,
+                   bool walk)
 {
 	uint64_t pages = size / SNAP_PAGE_BYTES;
 	uint32_t k = 0;
@@ -55,23 +89,21 @@ bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const 
 	memset(s, 0, sizeof(*s));
 	s->size = size;
 	s->n = count_nonzero(mem, touched, pages);
+	if (!bitmaps_alloc(s, pages, walk))
+		goto nomem;
 	if (s->n == 0)
 		return true;
 	s->index = malloc(s->n * sizeof(*s->index));
 	s->pages = malloc((size_t)s->n * SNAP_PAGE_BYTES);
-	if (!s->index || !s->pages) {
-		snap_mem_free(s);
-		return false;
-	}
-	for (uint64_t i = 0; i < pages && k < s->n; i++) {
-		if (!kept(mem, touched, i))
-			continue;
-		s->index[k] = (uint32_t)i;
-		memcpy(s->pages + (size_t)k * SNAP_PAGE_BYTES, mem + i * SNAP_PAGE_BYTES,
-		       SNAP_PAGE_BYTES);
-		k++;
-	}
+	if (!s->index || !s->pages)
+		goto nomem;
+	for (uint64_t i = 0; i < pages && k < s->n; i++)
+		if (kept(mem, touched, i))
+			keep_page(s, k++, i, mem + i * SNAP_PAGE_BYTES);
 	return true;
+nomem:
+	snap_mem_free(s);
+	return false;
 }
 
 static void restore_page(uint8_t *dst, const uint8_t *src)
@@ -132,5 +164,7 @@ void snap_mem_free(struct snap_mem *s)
 {
 	free(s->index);
 	free(s->pages);
+	free(s->kept);
+	free(s->walked);
 	memset(s, 0, sizeof(*s));
 }

@@ -13,13 +13,19 @@ struct snap_mem {
 	uint32_t n;      /* pages kept */
 	uint32_t *index; /* page numbers of the kept pages, ascending */
 	uint8_t *pages;  /* n * SNAP_PAGE_BYTES bytes, in index order */
+	uint64_t *kept;  /* the kept pages as a bitmap (page i in bit i % 64 of word i / 64) */
+	/* NULL, or the pages where a page walker may set an accessed or dirty bit: those holding an
+	 * aligned doubleword with bit 0 (P) set and bit 5 (A) or 6 (D) clear, the low half of every
+	 * paging-structure entry a walk can update (SDM 4.8 "Accessed and Dirty Flags") */
+	uint64_t *walked;
 };
 
 /* Copies the non-zero pages of mem[0..size) into s. size must be a multiple of SNAP_PAGE_BYTES.
  * touched, when not NULL, has a bit set for every page that may be non-zero (bit i % 64 of word
- * i / 64); only those are looked at. Returns false when out of memory (s is then empty and needs
- * no free). */
-bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched);
+ * i / 64); only those are looked at. walk: also fill s->walked. Returns false when out of memory
+ * (s is then empty and needs no free). */
+bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched,
+                   bool walk);
 /* Makes mem[0..size) equal to what s holds (size must be the size it was taken from). Can't fail.
  */
 void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size);

@@ -39,6 +39,7 @@ enum hvsim_status uc_cache_init(struct uc_cpu *c)
 
 void uc_cache_fini(struct uc_cpu *c)
 {
+	uc_keep_forget(c);
 	free(c->code_pages);
 	c->code_pages = NULL;
 	free(c->blocks);
@@ -59,21 +60,14 @@ void uc_cache_flush(struct uc_cpu *c)
 	c->cur = NULL;
 	memset(c->recent, 0, sizeof(c->recent));
 	c->flush_pending = false;
+	c->flush_all = false;
+	uc_keep_forget(c);
 	if (c->code_pages)
 		memset(c->code_pages, 0, CODE_PAGES / 8);
 	/* Unicorn translated only blocks on_block saw, all inside the marked span */
 	if (c->code_hi)
 		uc_invalidate_phys(c, c->code_lo << 12, (c->code_hi - c->code_lo) << 12);
 	c->code_lo = c->code_hi = 0;
-}
-
-void uc_traps_clear(struct uc_cpu *c)
-{
-	for (size_t i = 0; i < c->traps_cap; i++)
-		if (c->traps[i].used && c->traps[i].hooked)
-			uc_hook_del(c->uc, c->traps[i].hook);
-	memset(c->traps, 0, c->traps_cap * sizeof(*c->traps));
-	c->traps_used = 0;
 }
 
 static struct uc_block *block_slot(const struct uc_cpu *c, uint64_t pc)
@@ -331,11 +325,12 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 		         (unsigned long long)pc);
 		return NULL;
 	}
-	mark_code(c, pc, size); /* Unicorn holds its translation even if decoding it fails below */
+	/* Unicorn holds its translation even if decoding it fails below */
+	mark_code(c, pc, size);
+	uc_keep_note(c, pc, size);
 	if (((c->blocks_used + 1) * 2 > c->blocks_cap && !blocks_grow(c)) ||
 	    !offs_reserve(c, size)) {
-		c->flush_pending =
-		    true; /* the run loop flushes between runs, never inside a hook */
+		c->flush_all = true; /* the run loop flushes between runs, never inside a hook */
 		return NULL;
 	}
 	n = decode_into(c, pc, buf, size, restart, &tail);
@@ -348,12 +343,105 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 		return NULL;
 	}
 	mark_code(c, pc, size + tail);
+	uc_keep_note(c, pc, size + tail);
 	b = block_slot(c, pc);
 	if (!b->size)
 		c->blocks_used++;
-	*b = (struct uc_block){.pc = pc, .size = size, .icount = n, .off = (uint32_t)c->offs_used};
+	*b = (struct uc_block){.pc = pc,
+	                       .size = size,
+	                       .icount = n,
+	                       .off = (uint32_t)c->offs_used,
+	                       .span = size + tail};
 	c->offs_used += n;
 	return b;
+}
+
+static bool overlaps(uint64_t addr, uint64_t len, uint64_t lo, uint64_t hi)
+{
+	return addr < hi && addr + len > lo;
+}
+
+/* Drops the blocks whose decoded bytes overlap [lo, hi) by rebuilding the table (open addressing
+ * has no deletion). Out of memory, drops every block: a block that runs again undecoded is
+ * decoded in the block hook (block_slow), its trap sites still armed. */
+static void blocks_filter(struct uc_cpu *c, uint64_t lo, uint64_t hi)
+{
+	struct uc_block *old = c->blocks, *fresh = calloc(c->blocks_cap, sizeof(*fresh));
+
+	c->blocks_used = 0;
+	if (!fresh) {
+		memset(c->blocks, 0, c->blocks_cap * sizeof(*c->blocks));
+		return;
+	}
+	c->blocks = fresh;
+	for (size_t i = 0; i < c->blocks_cap; i++)
+		if (old[i].size && !overlaps(old[i].pc, old[i].span, lo, hi)) {
+			*block_slot(c, old[i].pc) = old[i];
+			c->blocks_used++;
+		}
+	free(old);
+}
+
+/* Drops the trap sites whose bytes overlap [lo, hi) with their hooks (every translation holding
+ * them is gone). Out of memory, retires them in place instead: a retired site's hook does
+ * nothing, and decoding its block again refreshes it. */
+static void traps_filter(struct uc_cpu *c, uint64_t lo, uint64_t hi)
+{
+	struct uc_trap *old = c->traps, *fresh = calloc(c->traps_cap, sizeof(*fresh));
+
+	if (!fresh) {
+		for (size_t i = 0; i < c->traps_cap; i++)
+			if (old[i].used && overlaps(old[i].addr, old[i].nbytes, lo, hi))
+				old[i].cls = DEC_NONE;
+		return;
+	}
+	c->traps = fresh;
+	c->traps_used = 0;
+	for (size_t i = 0; i < c->traps_cap; i++) {
+		if (!old[i].used)
+			continue;
+		if (!overlaps(old[i].addr, old[i].nbytes, lo, hi)) {
+			*trap_slot(c, old[i].addr) = old[i];
+			c->traps_used++;
+		} else if (old[i].hooked) {
+			uc_hook_del(c->uc, old[i].hook);
+		}
+	}
+	free(old);
+}
+
+/* Moves the live blocks' offsets together once dropped ones fill most of the array. */
+static void offs_compact(struct uc_cpu *c)
+{
+	size_t live = 0, k = 0;
+	uint16_t *fresh;
+
+	for (size_t i = 0; i < c->blocks_cap; i++)
+		live += c->blocks[i].size ? c->blocks[i].icount : 0;
+	if (c->offs_used <= 2 * live + OFFS_INITIAL / 2 ||
+	    !(fresh = malloc(c->offs_cap * sizeof(*fresh))))
+		return;
+	for (size_t i = 0; i < c->blocks_cap; i++) {
+		struct uc_block *b = &c->blocks[i];
+
+		if (!b->size)
+			continue;
+		memcpy(fresh + k, c->offs + b->off, b->icount * sizeof(*fresh));
+		b->off = (uint32_t)k;
+		k += b->icount;
+	}
+	free(c->offs);
+	c->offs = fresh;
+	c->offs_used = k;
+}
+
+void uc_cache_drop(struct uc_cpu *c, uint64_t lo, uint64_t hi)
+{
+	blocks_filter(c, lo, hi);
+	traps_filter(c, lo, hi);
+	offs_compact(c);
+	c->cur = NULL;
+	memset(c->recent, 0, sizeof(c->recent));
 }
 
 bool uc_block_index(const struct uc_cpu *c, const struct uc_block *b, uint64_t addr,

@@ -37,7 +37,7 @@ static bool admit(struct uc_cpu *c, uint64_t pc, uint32_t size, uint32_t icount,
 
 	*out = uc_block_decode(c, pc, size, c->precise ? 0 : icount, &restart);
 	if (!*out) {
-		uc_request_stop(c, c->flush_pending ? UST_ARM : UST_INTERNAL, pc);
+		uc_request_stop(c, c->flush_all ? UST_ARM : UST_INTERNAL, pc);
 		return false;
 	}
 	if (restart) {
@@ -313,8 +313,10 @@ static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 {
 	uc_err err;
 
-	if (c->flush_pending)
+	if (c->flush_all)
 		uc_cache_flush(c);
+	else if (c->flush_pending)
+		uc_keep_sync(c);
 	uc_regs_flush(c);
 	uc_tlb_sync(c);
 	c->cur = NULL;
@@ -380,15 +382,14 @@ static void mem_written(void *ctx, uint64_t gpa, uint64_t len)
 	struct uc_cpu *c = ctx;
 
 	if (uc_code_touched(c, gpa, len))
-		c->flush_pending = true; /* drop every translation before the next run */
+		c->flush_pending = true; /* drop what changed before the next run */
 }
 
 static void code_replaced(void *ctx)
 {
 	struct uc_cpu *c = ctx;
 
-	c->flush_pending = true;
-	uc_traps_clear(c);
+	c->flush_pending = true; /* keeps what the new image has in common with the old */
 }
 
 static enum hvsim_status mmio_changed(void *ctx)
@@ -428,6 +429,8 @@ static enum hvsim_status open_engine(struct uc_cpu *c, struct hvsim_error *err)
 		c->uc = NULL;
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "Unicorn: cannot open an x86-64 engine");
 	}
+	if (uc_track_init(c) != HVSIM_OK)
+		return hvsim_error_set(err, HVSIM_E_INTERNAL, "Unicorn: cannot install hooks");
 	if (uc_context_alloc(c->uc, &c->ctx) != UC_ERR_OK || uc_cache_init(c) != HVSIM_OK)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory creating a vCPU");
 	if (uc_calibrate(c) != HVSIM_OK)
@@ -516,7 +519,7 @@ static enum hvsim_status restore(void *ctx, const void *snap)
 	c->stop_mask = s->stop_mask;
 	c->pass_addr = s->pass_addr;
 	c->pass_armed = s->pass_armed;
-	c->flush_pending = true; /* memory was restored under the translations */
+	c->flush_pending = true; /* memory was restored under the translations: compare */
 	uc_tlb_flush(c);
 	return HVSIM_OK;
 }

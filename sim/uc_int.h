@@ -56,6 +56,7 @@ struct uc_block {
 	uint32_t size;   /* bytes, as Unicorn reports them */
 	uint32_t icount; /* instructions */
 	uint32_t off;    /* index of its first instruction offset in uc_cpu.offs */
+	uint32_t span;   /* bytes decoded: size and a last instruction's bytes past it */
 };
 
 struct uc_trap {
@@ -82,11 +83,14 @@ struct uc_cpu {
 	size_t offs_used, offs_cap;
 	struct uc_trap *traps; /* open addressing on addr, never shrinks */
 	size_t traps_cap, traps_used;
-	uint32_t stop_mask;        /* GOP_BIT kinds that stop (set_stop_mask) */
-	uint8_t *code_buf;         /* bytes of the block being decoded */
-	bool flush_pending;        /* flush before the next run (cache full, code written) */
-	uint8_t *code_pages;       /* bitmap of pages holding decoded code, NULL: none yet */
+	uint32_t stop_mask;  /* GOP_BIT kinds that stop (set_stop_mask) */
+	uint8_t *code_buf;   /* bytes of the block being decoded */
+	bool flush_pending;  /* memory changed under the code: uc_keep_sync before the next run */
+	bool flush_all;      /* the cache is full: uc_cache_flush before the next run */
+	uint8_t *code_pages; /* bitmap of pages holding decoded code, NULL: none yet */
 	uint64_t code_lo, code_hi; /* pages [code_lo, code_hi) span every mark; code_hi 0: none */
+	uint8_t *shadow;           /* uc_keep.c: pages [shadow_lo, shadow_hi) as translated */
+	uint64_t shadow_lo, shadow_hi; /* shadow NULL: none */
 
 	/* the current run */
 	uint64_t budget, done;      /* instructions allowed; retired, the executing block whole */
@@ -134,10 +138,11 @@ void uc_cache_fini(struct uc_cpu *c);
 /* Forgets every decoded block (not the traps' hooks) and every Unicorn translation. Never inside a
  * hook: it frees the code Unicorn is running. */
 void uc_cache_flush(struct uc_cpu *c);
-/* Forgets every trap site and deletes its hook, as in a new engine (the code was replaced:
- * Unicorn scans every code hook at each hooked instruction, so stale sites cost). Sites come back
- * as blocks are decoded again, MMIO sites at their next fault. Call outside uc_emu_start. */
-void uc_traps_clear(struct uc_cpu *c);
+/* Forgets the decoded blocks whose bytes overlap linear [lo, hi) and the trap sites there,
+ * deleting their hooks (Unicorn scans every code hook at each hooked instruction, so stale sites
+ * cost); sites come back as blocks are decoded again, MMIO sites at their next fault. The caller
+ * drops Unicorn's translations of the range. Outside uc_emu_start only. Can't fail. */
+void uc_cache_drop(struct uc_cpu *c, uint64_t lo, uint64_t hi);
 const struct uc_block *uc_block_find(const struct uc_cpu *c, uint64_t pc);
 /* Decodes the block Unicorn translated at pc (size bytes, icount 0 when unknown) and arms its
  * traps; *restart is set when a new hook means the block must be retranslated first. NULL when
@@ -189,6 +194,22 @@ void uc_tlb_sync(struct uc_cpu *c);
  * (uc_ctl_remove_cache translates its start through paging, so paging is lifted meanwhile).
  * Between runs only. Never uc_ctl_flush_tlb: Unicorn 2.0.1's full flush costs ~150 ms. */
 void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len);
+
+/* uc_keep.c */
+/* Unicorn translated linear [la, la+len) from the bytes RAM holds now: keeps a copy. Can't fail
+ * (out of memory, every code page counts as changed at the next sync). */
+void uc_keep_note(struct uc_cpu *c, uint64_t la, uint64_t len);
+/* Drops the translations, decoded blocks and trap sites of the code bytes that changed since they
+ * were noted or last synced. Between runs only. Can't fail. */
+void uc_keep_sync(struct uc_cpu *c);
+/* Forgets every noted byte (after a full flush). Can't fail. */
+void uc_keep_forget(struct uc_cpu *c);
+
+/* uc_track.c */
+/* Marks the pages hvsim's set-up wrote and adds the store hook. Call before any code is
+ * translated: Unicorn compiles the slow store path that calls the hook only into blocks translated
+ * after it exists. HVSIM_E_INTERNAL when Unicorn refuses it. */
+enum hvsim_status uc_track_init(struct uc_cpu *c);
 
 /* uc_regs.c */
 uint64_t uc_gpr(struct uc_cpu *c, unsigned gpr);

@@ -8,6 +8,7 @@
 #include "uc_int.h"
 
 #include "guest_setup.h"
+#include "mem_track.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -128,6 +129,9 @@ static bool piece_read(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, void
 static bool piece_write(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, void *arg)
 {
 	memcpy(c->m->mem + pa, (const uint8_t *)arg + off, n);
+	mem_track_mark(c->m->track, pa, n);
+	if (uc_code_touched(c, pa, n))
+		c->flush_pending = true; /* an event's frame over translated code */
 	return true;
 }
 

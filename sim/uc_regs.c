@@ -294,12 +294,17 @@ uint64_t uc_be_get_cr(void *ctx, unsigned cr)
 void uc_be_set_cr(void *ctx, unsigned cr, uint64_t value)
 {
 	struct uc_cpu *c = ctx;
+	uint64_t before;
 
 	if (cr >= 9 || !cr_ids[cr])
 		return;
 	if (cr == 2)
 		c->cr2 = value;
+	before = uc_reg(c, cr_ids[cr]);
 	uc_set_reg(c, cr_ids[cr], value);
-	if (cr != 2 && cr != 8)
+	/* The TLB holds translations made under the value the CPU held: only a change makes them
+	 * stale. Compared as Unicorn holds it (it drops CR4.VMXE), so a write of the same value,
+	 * which most VM entries make, costs no flush (uc_tlb_sync: a memory-map change each). */
+	if (cr != 2 && cr != 8 && uc_reg(c, cr_ids[cr]) != before)
 		uc_tlb_flush(c);
 }

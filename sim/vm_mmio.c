@@ -26,6 +26,7 @@ static enum hvsim_status rebuild_paging(hvsim_vm *vm)
 
 	if (!vm->code_guest || vm->sc->guest.mode == GUEST_MODE_REAL)
 		return HVSIM_OK;
+	mem_track_mark(&vm->track, gs_pt_base(vm->mem_size), (uint64_t)GS_PT_PAGES * GS_PAGE);
 	return gs_build_paging(vm->mem, vm->mem_size, h, holes(vm, h));
 }
 

@@ -1,9 +1,9 @@
 /* Verifies the written-page record behind snapshot restores (sim/mem_track.h): a restore that
  * rewrites only the pages the engine wrote since RAM last equalled the snapshot still gives RAM
- * byte for byte equal to the snapshot's, whichever snapshot was taken or restored last; and for a
- * code guest, whose backend writes RAM by itself, every page is compared. Each test builds a VM,
- * keeps a copy of its RAM at the snapshot, writes through the engine's services (or, for the code
- * guest, directly), restores and compares the whole RAM with the copy. */
+ * byte for byte equal to the snapshot's, whichever snapshot was taken or restored last (code
+ * guests, whose CPU writes RAM too: test_uc_track.c). Each test builds a VM, keeps a copy of its
+ * RAM at the snapshot, writes through the engine's services, restores and compares the whole RAM
+ * with the copy. */
 #include <criterion/criterion.h>
 
 #include "../sim/snapshot_int.h"
@@ -24,7 +24,6 @@
 	HEAD "\"guest\":{\"script\":{\"main\":[{\"op\":\"compute\",\"insns\":10},{\"op\":\"hlt\"}" \
 	     "],"                                                                                  \
 	     "\"handlers\":{}}}," TAIL
-#define CODE HEAD "\"guest\":{\"mode\":\"long\",\"bytes\":\"f4\"}," TAIL
 
 struct fixture {
 	struct hvsim_scenario *sc;
@@ -141,25 +140,6 @@ Test(mem_track, each_restore_undoes_what_was_written_since_the_last)
 	guest_write(&f, 0xa000, 0x2);
 	cr_assert_eq(hvsim_vm_restore(f.vm, s), HVSIM_OK);
 	assert_ram_is(&f, want, "after the second restore");
-	free(want);
-	hvsim_snapshot_free(s);
-	close_vm(&f);
-}
-
-/* Unicorn writes a code guest's RAM without the engine: nothing may rely on the record there. */
-Test(mem_track, code_guest_restores_compare_every_page)
-{
-	struct fixture f;
-	hvsim_snapshot *s;
-	uint8_t *want;
-
-	open_vm(&f, CODE);
-	s = take(&f);
-	want = ram_copy(&f);
-	f.vm->mem[0x2345] ^= 0x5a; /* as a guest store would */
-	f.vm->mem[0xf0000] = 0x77;
-	cr_assert_eq(hvsim_vm_restore(f.vm, s), HVSIM_OK);
-	assert_ram_is(&f, want, "after the restore");
 	free(want);
 	hvsim_snapshot_free(s);
 	close_vm(&f);

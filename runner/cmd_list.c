@@ -48,7 +48,8 @@ static void list_algorithms(bool quirks)
 			printf("  quirk %s: ", d->name);
 			for (size_t v = 0; v < d->n_values; v++)
 				printf("%s%s", v ? " | " : "", d->values[v]);
-			printf("  (default %s)\n    %s\n    from: %s\n", d->def, d->doc,
+			printf("  (default %s%s)\n    %s\n    from: %s\n", d->def,
+			       d->reload && hv->reload ? "; a reload may change it" : "", d->doc,
 			       d->provenance);
 		}
 	}

@@ -92,6 +92,11 @@ done
 "$HVSIM" run >/dev/null 2>&1
 [ $? -eq 2 ] && ok "run without a scenario: exit 2" || bad "run without scenario"
 "$HVSIM" list --quirks | grep -q "halt_with_if_clear" && ok "list --quirks" || bad "list --quirks"
+# kvm takes every quirk again at hvsim_vm_reload; minimal has no reload callback
+"$HVSIM" list --quirks | grep -q "quirk tdx_insn_exit: .*; a reload may change it)" &&
+	! "$HVSIM" list --quirks | grep "quirk rdtsc_exiting" | grep -q "reload" &&
+	ok "list --quirks marks the quirks a reload may change" ||
+	bad "list --quirks marks the quirks a reload may change"
 
 # 8. Plug-in algorithms: the example runs the smoke scenario; a wrong ABI version is refused.
 "$HVSIM" run --no-trace --run default --hv "$EXAMPLES/libexample_hv.so" scenarios/smoke.json >out 2>&1

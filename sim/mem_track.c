@@ -16,11 +16,10 @@ static size_t words(const struct mem_track *t)
 	return n ? n : 1;
 }
 
-bool mem_track_init(struct mem_track *t, uint64_t size, bool on)
+bool mem_track_init(struct mem_track *t, uint64_t size)
 {
 	memset(t, 0, sizeof(*t));
 	t->pages = (uint32_t)(size / SNAP_PAGE_BYTES);
-	t->on = on;
 	t->bits = calloc(words(t), sizeof(*t->bits));
 	t->prev_bits = calloc(words(t), sizeof(*t->prev_bits));
 	t->touched = calloc(words(t), sizeof(*t->touched));
@@ -54,20 +53,14 @@ void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len)
 	}
 }
 
-void mem_track_mark_all(struct mem_track *t)
-{
-	if (t->bits)
-		mem_track_mark(t, 0, (uint64_t)t->pages * SNAP_PAGE_BYTES);
-}
-
 const uint64_t *mem_track_touched(const struct mem_track *t)
 {
-	return t->on ? t->touched : NULL;
+	return t->touched;
 }
 
 const uint64_t *mem_track_diff(struct mem_track *t, uint64_t serial)
 {
-	if (!t->on || !t->bits || !serial || !t->base)
+	if (!t->bits || !serial || !t->base)
 		return NULL;
 	if (serial == t->base)
 		return t->bits;

@@ -22,19 +22,16 @@ struct mem_track {
 	uint32_t pages;
 	uint64_t base; /* serial of that snapshot; 0 when RAM equals none */
 	uint64_t prev; /* serial of the snapshot prev_bits relates to base; 0 when none */
-	bool on;       /* every write to RAM marks its pages */
 };
 
 /* Sets up t for size bytes of RAM (a multiple of the page size), equal to no snapshot. Returns
  * false when out of memory (t then needs no free). */
-bool mem_track_init(struct mem_track *t, uint64_t size, bool on);
+bool mem_track_init(struct mem_track *t, uint64_t size);
 void mem_track_free(struct mem_track *t);
 /* Marks the pages of [gpa, gpa+len) inside RAM as written. Can't fail. */
 void mem_track_mark(struct mem_track *t, uint64_t gpa, uint64_t len);
-/* Marks every page of RAM as written (a writer that does not know where it wrote). Can't fail. */
-void mem_track_mark_all(struct mem_track *t);
 /* The pages that may hold a non-zero byte (the others never left their initial zeros), one bit per
- * page (page i in bit i % 64 of word i / 64); NULL when the record is off. */
+ * page (page i in bit i % 64 of word i / 64); NULL for a VM without RAM. */
 const uint64_t *mem_track_touched(const struct mem_track *t);
 /* The pages where RAM may differ from snapshot serial's image, as touched; NULL when unknown
  * (compare every page). Valid until the next call on t. */

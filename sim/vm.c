@@ -158,7 +158,7 @@ static enum hvsim_status build(hvsim_vm *vm, const struct hvsim_vm_opts *o, stru
 	vm->code_guest = !sc->guest.has_script;
 	vm->user = o->user;
 	/* a code guest's backend marks its own writes (mem_track.h) */
-	if (vm->mem && !mem_track_init(&vm->track, vm->mem_size, true))
+	if (vm->mem && !mem_track_init(&vm->track, vm->mem_size))
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
 	vm->evq = sim_evq_create();
 	vm->n_vcpus = sc->machine.vcpus;

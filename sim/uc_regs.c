@@ -302,9 +302,10 @@ void uc_be_set_cr(void *ctx, unsigned cr, uint64_t value)
 		c->cr2 = value;
 	before = uc_reg(c, cr_ids[cr]);
 	uc_set_reg(c, cr_ids[cr], value);
-	/* The TLB holds translations made under the value the CPU held: only a change makes them
-	 * stale. Compared as Unicorn holds it (it drops CR4.VMXE), so a write of the same value,
-	 * which most VM entries make, costs no flush (uc_tlb_sync: a memory-map change each). */
-	if (cr != 2 && cr != 8 && uc_reg(c, cr_ids[cr]) != before)
+	/* SDM 4.10.4.1: a MOV to CR3 invalidates the TLB whatever its value; a MOV to CR0 or CR4
+	 * only when it changes the register (compared as Unicorn holds it: it drops CR4.VMXE). Most
+	 * VM entries write CR0 and CR4 unchanged, and each flush costs a memory-map change
+	 * (uc_tlb_sync). */
+	if (cr == 3 || ((cr == 0 || cr == 4) && uc_reg(c, cr_ids[cr]) != before))
 		uc_tlb_flush(c);
 }

@@ -190,8 +190,9 @@ uint64_t hvsim_vcpu_tsc(const hvsim_vcpu *v);
 /* IA32_TSC_AUX as RDTSCP returns it in ECX (default 0). */
 void hvsim_vcpu_set_tsc_aux(hvsim_vcpu *v, uint32_t aux);
 /* Control registers 0, 2, 3, 4, 8 as the CPU holds them (0 for others or a scripted guest).
- * set_cr stores a raw value and flushes the TLB without mode switching; MOV to CR completion is
- * the way to let the guest switch modes. */
+ * set_cr stores a raw value and flushes the TLB as a MOV to CR would (SDM 4.10.4.1: for CR3
+ * always, for CR0 and CR4 when the value changes), without mode switching; MOV to CR completion
+ * is the way to let the guest switch modes. */
 uint64_t hvsim_vcpu_cr(hvsim_vcpu *v, unsigned cr);
 void hvsim_vcpu_set_cr(hvsim_vcpu *v, unsigned cr, uint64_t value);
 

@@ -1,7 +1,8 @@
 /* The machine's VMX hardware: the CPU profile, one VMX logical processor per vCPU, the VMCS store
  * and the host pages algorithms allocate for VMX regions, bitmaps and virtual-APIC pages. The VMX
- * instruction services hand the architectural outcome back and trace failures; the VM-entry and
- * VM-exit runtime lives in vmx_run.c. */
+ * instruction services run the instructions' second compilation (vmx_plain_*, hvsim/vmx.h: same
+ * source, not coverage-instrumented in fuzzing builds), hand the architectural outcome back and
+ * trace failures; the VM-entry and VM-exit runtime lives in vmx_run.c. */
 #include "vmx_hw.h"
 
 #include <hvsim/hv_vmx.h>
@@ -162,42 +163,42 @@ static bool no_vmx(hvsim_vcpu *v, struct vmx_result *res)
 void hvsim_vmxon(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmxon(v->vmx, pa, res);
+		vmx_plain_vmxon(v->vmx, pa, res);
 	vmx_hw_trace_result(v, "VMXON", pa, res);
 }
 
 void hvsim_vmxoff(hvsim_vcpu *v, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmxoff(v->vmx, res);
+		vmx_plain_vmxoff(v->vmx, res);
 	vmx_hw_trace_result(v, "VMXOFF", 0, res);
 }
 
 void hvsim_vmclear(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmclear(v->vmx, pa, res);
+		vmx_plain_vmclear(v->vmx, pa, res);
 	vmx_hw_trace_result(v, "VMCLEAR", pa, res);
 }
 
 void hvsim_vmptrld(hvsim_vcpu *v, uint64_t pa, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmptrld(v->vmx, pa, res);
+		vmx_plain_vmptrld(v->vmx, pa, res);
 	vmx_hw_trace_result(v, "VMPTRLD", pa, res);
 }
 
 void hvsim_vmptrst(hvsim_vcpu *v, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmptrst(v->vmx, res);
+		vmx_plain_vmptrst(v->vmx, res);
 	vmx_hw_trace_result(v, "VMPTRST", 0, res);
 }
 
 void hvsim_vmread(hvsim_vcpu *v, uint64_t field, struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_vmread(v->vmx, field, res);
+		vmx_plain_vmread(v->vmx, field, res);
 	vmx_hw_trace_result(v, "VMREAD", field, res);
 }
 
@@ -206,7 +207,7 @@ void hvsim_vmwrite(hvsim_vcpu *v, uint64_t field, uint64_t value, struct vmx_res
 	struct trace_ev e;
 
 	if (!no_vmx(v, res))
-		vmx_vmwrite(v->vmx, field, value, res);
+		vmx_plain_vmwrite(v->vmx, field, value, res);
 	vmx_hw_trace_result(v, "VMWRITE", field, res);
 	if (res->outcome != VMX_SUCCEED)
 		return;
@@ -221,7 +222,7 @@ void hvsim_invept(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc_
                   struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_invept(v->vmx, type, desc_lo, desc_hi, res);
+		vmx_plain_invept(v->vmx, type, desc_lo, desc_hi, res);
 	vmx_hw_trace_result(v, "INVEPT", type, res);
 }
 
@@ -229,7 +230,7 @@ void hvsim_invvpid(hvsim_vcpu *v, uint64_t type, uint64_t desc_lo, uint64_t desc
                    struct vmx_result *res)
 {
 	if (!no_vmx(v, res))
-		vmx_invvpid(v->vmx, type, desc_lo, desc_hi, res);
+		vmx_plain_invvpid(v->vmx, type, desc_lo, desc_hi, res);
 	vmx_hw_trace_result(v, "INVVPID", type, res);
 }
 

@@ -244,6 +244,22 @@ void vmx_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
  * as strings, not as pointers. */
 void vmx_plain_vmlaunch(struct vmx_cpu *cpu, struct vmx_result *res);
 void vmx_plain_vmresume(struct vmx_cpu *cpu, struct vmx_result *res);
+/* The other instructions compiled a second time the same way (models/vmx/vmx_insn_plain.c): same
+ * results, effects and failure contracts as vmx_vmxon ... vmx_invvpid. The engine's VMX services
+ * (hvsim/hv.h hvsim_vmread ...) run these: what an algorithm does with the VMCS shows in its own
+ * code, while fuzz_vmcs_entry fuzzes the instrumented compilation. */
+void vmx_plain_vmxon(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
+void vmx_plain_vmxoff(struct vmx_cpu *cpu, struct vmx_result *res);
+void vmx_plain_vmptrld(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
+void vmx_plain_vmptrst(struct vmx_cpu *cpu, struct vmx_result *res);
+void vmx_plain_vmclear(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
+void vmx_plain_vmread(struct vmx_cpu *cpu, uint64_t encoding, struct vmx_result *res);
+void vmx_plain_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value,
+                       struct vmx_result *res);
+void vmx_plain_invept(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
+                      struct vmx_result *res);
+void vmx_plain_invvpid(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
+                       struct vmx_result *res);
 /* VMLAUNCH (launch) or VMRESUME whose VM-entry checks use check_caps instead of the processor's
  * own capability MSRs (NULL: its own); everything else, state changes included, as
  * vmx_vmlaunch/vmx_vmresume. Models an implementation that validates a VMCS against other

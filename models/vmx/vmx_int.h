@@ -277,25 +277,12 @@ bool vmx_eptp_invalid(const struct vmx_caps *caps, uint64_t eptp);
 /* vmx_check_entry compiled a second time from the same source (vmx_entry_plain.c), which fuzzing
  * builds do not coverage-instrument: for evaluating the checks again on a state they already ran
  * on. Same results; the check names and conditions it returns are equal as strings, not as
- * pointers. vmx_plain_vmlaunch and vmx_plain_vmresume: hvsim/vmx.h. */
+ * pointers. vmx_plain_vmlaunch, vmx_plain_vmresume and the other instructions' second
+ * compilation (vmx_plain_vmxon ...): hvsim/vmx.h. */
 void vmx_plain_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res);
 /* VMLAUNCH/VMRESUME with known checks (vmx_vmentry_known), from the same second compilation. */
 void vmx_plain_vmentry_known(struct vmx_cpu *cpu, bool launch, const struct vmx_result *checks,
                              struct vmx_result *res);
-/* The instructions of vmx_insn.c and vmx_inv.c compiled a second time (vmx_insn_plain.c, not
- * coverage-instrumented either): same results, effects and failure contracts as vmx_vmxon ... */
-void vmx_plain_vmxon(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
-void vmx_plain_vmxoff(struct vmx_cpu *cpu, struct vmx_result *res);
-void vmx_plain_vmptrld(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
-void vmx_plain_vmptrst(struct vmx_cpu *cpu, struct vmx_result *res);
-void vmx_plain_vmclear(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res);
-void vmx_plain_vmread(struct vmx_cpu *cpu, uint64_t encoding, struct vmx_result *res);
-void vmx_plain_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value,
-                       struct vmx_result *res);
-void vmx_plain_invept(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-                      struct vmx_result *res);
-void vmx_plain_invvpid(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
-                       struct vmx_result *res);
 
 /* VMLAUNCH (launch) or VMRESUME as vmx_vmlaunch/vmx_vmresume, the VM-entry checks' result taken
  * from *checks instead of running them: for a caller that ran them, and reran them in agreement,

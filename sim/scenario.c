@@ -553,15 +553,21 @@ int hvsim_scenario_find_run(const struct hvsim_scenario *sc, const char *name)
 	return -1;
 }
 
+/* A scenario built in memory (the fuzz harness's) names quirks with the algorithm's own strings. */
+static bool same_name(const char *a, const char *b)
+{
+	return a == b || strcmp(a, b) == 0;
+}
+
 const struct hvsim_quirk_setting *hvsim_scenario_quirk(const struct hvsim_scenario *sc, size_t r,
                                                        const char *name)
 {
 	if (r < sc->n_runs)
 		for (size_t i = 0; i < sc->runs[r].n_quirks; i++)
-			if (strcmp(sc->runs[r].quirks[i].name, name) == 0)
+			if (same_name(sc->runs[r].quirks[i].name, name))
 				return &sc->runs[r].quirks[i];
 	for (size_t i = 0; i < sc->hv.n_quirks; i++)
-		if (strcmp(sc->hv.quirks[i].name, name) == 0)
+		if (same_name(sc->hv.quirks[i].name, name))
 			return &sc->hv.quirks[i];
 	return NULL;
 }

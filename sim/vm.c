@@ -490,8 +490,8 @@ void hvsim_vm_refuse(hvsim_vm *vm, const char *why)
 const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name)
 {
 	for (size_t i = 0; i < vm->hv->n_quirks; i++)
-		if (strcmp(vm->hv->quirks[i].name, name) == 0)
-			return vm->quirk_values[i];
+		if (vm->hv->quirks[i].name == name || strcmp(vm->hv->quirks[i].name, name) == 0)
+			return vm->quirk_values[i]; /* algorithms pass their table's own names */
 	return NULL;
 }
 

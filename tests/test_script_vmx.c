@@ -1,12 +1,15 @@
 /* Verifies the scripted guest's vmx and store actions (docs/scenario-format.md "Scripts"): a vmx
  * action produces the guest operation the decoder builds for the real instruction in the form
  * fuzz/fz_hvt_code.c assembles (SDM 28.2.4: same operands, registers and length; only RIP
- * differs), stores its memory operand into guest RAM first; a store outside RAM stops the vCPU;
- * the loader names what a malformed vmx action lacks or has too much. The guest operations come
- * from the script backend and the decoder directly, the loader's messages from inline
- * scenarios. */
+ * differs), stores its memory operand into guest RAM first, and gets the same handling from KVM's
+ * nested VMX as the code form (the same exits and nested_* trace lines, time and RIP aside); a
+ * store outside RAM stops the vCPU; the loader names what a malformed vmx action lacks or has too
+ * much. The guest operations come from the script backend and the decoder directly; the handling
+ * from inline scenarios and the fuzz harness's builder, run through the loader and the engine. */
 #include "vm_fixture.h"
 
+#include "../fuzz/fz_hvt_int.h"
+#include "../fuzz/fz_hvt_seeds.h"
 #include "../sim/backend.h"
 #include "../sim/decode.h"
 
@@ -171,6 +174,93 @@ Test(script_vmx, store_outside_ram_is_a_bad_access)
 	             "a 4-byte store at RAM top - 2 must stop with a bad access");
 	cr_expect(why && strstr(why, "outside RAM"), "why: %s", why ? why : "(none)");
 	script_fx_fini(&f);
+}
+
+/* ---- KVM's handling of both forms ---- */
+
+/* The VMX exit and nested_* lines of a trace, without "t" and the exit's "rip", one per line. */
+static char *vmx_lines(const char *trace)
+{
+	size_t cap = strlen(trace) + 1, n = 0;
+	char *out = calloc(1, cap);
+
+	for (const char *p = trace; p && *p;) {
+		const char *e = strchr(p, '\n'), *ev = strstr(p, "\"ev\":");
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		bool want = ev && ev < p + len &&
+		            (strncmp(ev, "\"ev\":\"nested", 12) == 0 ||
+		             (strncmp(ev, "\"ev\":\"exit\"", 11) == 0 &&
+		              memmem(p, len, "\"insn\":", 7) != NULL));
+
+		if (want) {
+			const char *rip = memmem(ev, len - (size_t)(ev - p), "\"rip\":\"", 7);
+			const char *after = rip ? strchr(rip + 7, '"') + 2 : NULL;
+			bool exit = strncmp(ev, "\"ev\":\"exit\"", 11) == 0;
+
+			if (exit && rip) {
+				memcpy(out + n, ev, (size_t)(rip - ev));
+				n += (size_t)(rip - ev);
+				memcpy(out + n, after, (size_t)(p + len - after));
+				n += (size_t)(p + len - after);
+			} else {
+				memcpy(out + n, ev, (size_t)(p + len - ev));
+				n += (size_t)(p + len - ev);
+			}
+			out[n++] = '\n';
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return out;
+}
+
+/* The trace of seed's operations on a script or a code guest of its configuration. */
+static char *seed_trace(const struct fz_hvt_seed *s, bool code)
+{
+	struct fz_hvt_input *in = calloc(1, sizeof(*in));
+	struct vm_fixture f;
+	fz_scn *scn;
+	char *text, *lines;
+
+	cr_assert(fz_hvt_seed_config(s, &in->cfg), "%s: configuration", s->name);
+	in->cfg.code = code;
+	memcpy(in->ops, s->ops, s->n_ops * sizeof(*s->ops));
+	in->n_ops = (unsigned)s->n_ops;
+	scn = fz_hvt_build(in, 1);
+	text = fz_scn_text(scn);
+	cr_assert(code == (strstr(text, "\"bytes\"") != NULL), "%s: the guest form built", s->name);
+	fixture_build(&f, text, NULL);
+	cr_assert_not_null(f.vm, "%s: build: %s", s->name, f.err.msg);
+	fixture_run(&f);
+	lines = vmx_lines(f.trace);
+	fixture_free(&f);
+	free(text);
+	fz_scn_destroy(scn);
+	free(in);
+	return lines;
+}
+
+static const struct fz_hvt_seed *seed_named(const char *name)
+{
+	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
+		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
+			return fz_hvt_seed_at(i);
+	cr_assert_fail("no seed %s", name);
+	return NULL;
+}
+
+Test(script_vmx, script_and_code_forms_get_the_same_nested_vmx_handling)
+{
+	static const char *const names[] = {"nvmx-l1-launch", "nvmx-l1-vmfail"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct fz_hvt_seed *s = seed_named(names[i]);
+		char *script = seed_trace(s, false), *code = seed_trace(s, true);
+
+		cr_expect(strstr(script, "\"ev\":\"nested_") != NULL, "%s: nested lines", s->name);
+		cr_expect_str_eq(script, code, "%s: script\n%s\ncode\n%s", s->name, script, code);
+		free(script);
+		free(code);
+	}
 }
 
 /* ---- the loader ---- */

@@ -75,6 +75,32 @@ Test(fuzz_hvt_vmx, committed_inputs_keep_the_kind_count_they_were_made_with)
 	cr_assert_geq(n, 20, "committed inputs checked: %u", n);
 }
 
+/* Byte 0 bits 7:6: 01 nested VMX and vmx operations, 10 vmx operations alone, 00 neither. */
+Test(fuzz_hvt_vmx, nested_configurations_round_trip)
+{
+	static const struct {
+		bool nested, vmx_ops;
+	} cases[] = {{true, true}, {false, true}, {false, false}};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fz_hvt_config cfg;
+		struct fz_hvt_input *in = malloc(sizeof(*in));
+		uint8_t b[FZ_HVT_CONFIG_BYTES];
+		struct fz_out o;
+
+		fz_hvt_config_default(&cfg);
+		cfg.nested = cases[i].nested;
+		cfg.vmx_ops = cases[i].vmx_ops;
+		fz_out_init(&o, b, sizeof(b));
+		fz_hvt_encode_config(&o, &cfg);
+		fz_hvt_decode(b, o.len, in);
+		cr_expect(in->cfg.nested == cfg.nested && in->cfg.vmx_ops == cfg.vmx_ops,
+		          "nested %d vmx_ops %d: decoded nested %d vmx_ops %d (byte 0 = %#x)",
+		          cfg.nested, cfg.vmx_ops, in->cfg.nested, in->cfg.vmx_ops, b[0]);
+		free(in);
+	}
+}
+
 static void random_input(struct sim_prng *p, uint8_t *b, size_t n, uint8_t bits76)
 {
 	for (size_t i = 0; i < n; i++)

@@ -6,6 +6,8 @@
 
 #include "../sim/scenario_tree.h"
 
+#include <hvsim/guest_op.h>
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,8 @@ static const char *const op_names[SOP_OP_MAX] = {
     [SOP_RDRAND] = "rdrand",
     [SOP_RDSEED] = "rdseed",
     [SOP_SEAMCALL] = "seamcall",
+    [SOP_STORE] = "store",
+    [SOP_VMX] = "vmx",
 };
 
 /* Adds item to obj under key (or to an array when key is NULL); records an allocation failure. */
@@ -166,6 +170,49 @@ void fz_scn_quirk(fz_scn *s, const char *name, const char *value)
 
 static cJSON *action_json(fz_scn *s, const struct script_action *a);
 
+/* Whether insn always has a memory operand (m64, m128; SDM ch. 31). */
+static bool vmx_has_mem(unsigned insn)
+{
+	return insn == GVMX_VMXON || insn == GVMX_VMCLEAR || insn == GVMX_VMPTRLD ||
+	       insn == GVMX_VMPTRST || insn == GVMX_INVEPT || insn == GVMX_INVVPID;
+}
+
+/* A vmx action's operands as the loader takes them (docs/scenario-format.md "Scripts"). */
+static void vmx_operands(fz_scn *s, cJSON *j, const struct script_action *a)
+{
+	bool mem = a->flags & SCRIPT_VMX_MEM, st = a->flags & SCRIPT_VMX_STORE;
+	unsigned insn = a->sub < GVMX_COUNT ? a->sub : GVMX_VMXOFF; /* as the script backend */
+
+	put(s, j, "insn", cJSON_CreateString(guest_vmx_insn_name(insn)));
+	mem = insn == GVMX_VMREAD || insn == GVMX_VMWRITE ? mem : vmx_has_mem(insn);
+	st = st && mem;
+	if (mem)
+		put(s, j, "addr", hex(a->addr));
+	switch (insn) {
+	case GVMX_VMXON:
+	case GVMX_VMCLEAR:
+	case GVMX_VMPTRLD:
+		if (st)
+			put(s, j, "pointer", hex(a->value));
+		break;
+	case GVMX_VMREAD: put(s, j, "field", hex(a->field)); break;
+	case GVMX_VMWRITE:
+		put(s, j, "field", hex(a->field));
+		if (!mem || st)
+			put(s, j, "value", hex(a->value));
+		break;
+	case GVMX_INVEPT:
+	case GVMX_INVVPID:
+		put(s, j, "type", hex(a->field));
+		if (st) {
+			put(s, j, "desc_lo", hex(a->value));
+			put(s, j, "desc_hi", hex(a->value2));
+		}
+		break;
+	default: break;
+	}
+}
+
 static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
 {
 	switch (a->op) {
@@ -180,7 +227,8 @@ static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
 		put(s, j, "port", hex(a->index & 0xffff));
 		put(s, j, "size", cJSON_CreateNumber(a->size));
 		break;
-	case SOP_MMIO_WRITE: put(s, j, "value", hex(a->value)); /* fall through */
+	case SOP_MMIO_WRITE:
+	case SOP_STORE: put(s, j, "value", hex(a->value)); /* fall through */
 	case SOP_MMIO_READ:
 		put(s, j, "gpa", hex(a->addr));
 		put(s, j, "size", cJSON_CreateNumber(a->size));
@@ -204,6 +252,7 @@ static void operands(fz_scn *s, cJSON *j, const struct script_action *a)
 		put(s, j, "xcr", hex(a->index));
 		put(s, j, "value", hex(a->value));
 		break;
+	case SOP_VMX: vmx_operands(s, j, a); break;
 	case SOP_REPEAT: {
 		cJSON *body = cJSON_CreateArray();
 

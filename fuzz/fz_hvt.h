@@ -12,8 +12,10 @@
  * never gets (hv_error, vmentry_failure), trace and summary consistency, and determinism.
  *
  * Input layout: FZ_HVT_CONFIG_BYTES configuration bytes (fz_hvt_config_decode), then operations:
- * one byte choosing the kind (fz_choose over FZ_HVT_OP_COUNT), then its operands in the order
- * fz_hvt_ops.c decodes them. */
+ * one byte choosing the kind (fz_choose over FZ_HVT_OP_COUNT, or FZ_HVT_VMX without vmx_ops), then
+ * its operands in the order fz_hvt_ops.c decodes them. Byte 0 bits 7:6 (machine.nested and the
+ * vmx operations of an L1 hypervisor, fz_hvt_vmx.c) are clear in every input committed before
+ * they existed, so those decode as they always did. */
 #ifndef HVSIM_FUZZ_HVT_H
 #define HVSIM_FUZZ_HVT_H
 
@@ -48,6 +50,9 @@ struct fz_hvt_config {
 	bool apicv;     /* machine.apicv: APICv active from the start */
 	bool ioapic_11; /* I/O APIC version 0x11 (no EOI register) instead of 0x20 */
 	bool code;      /* a code guest (x86 fragments on Unicorn) instead of a script */
+	bool nested;    /* machine.nested: KVM offers VMX to the guest (byte 0 bit 6) */
+	bool vmx_ops;   /* inputs may hold vmx operations (byte 0 bit 6 or 7); without it the kinds
+	                 * decode as before the vmx kind existed */
 	uint8_t cpu;    /* index into fz_hvt_cpu_name's profiles */
 	uint8_t quirk[FZ_HVT_QUIRK_SLOTS]; /* value index of each kvm quirk, in table order (the
 	                                    * configuration byte counts from its default) */
@@ -80,6 +85,8 @@ enum fz_hvt_op_kind {
 	FZ_HVT_LINE, /* reg (gsi) value (level) */
 	FZ_HVT_MSI,  /* value (address) value2 (data) */
 	FZ_HVT_HOST, /* sub: apicv_activate, apicv_inhibit, ept_zap; vcpu; value (zap page) */
+	/* a guest action decoded only in configurations with vmx_ops (fz_hvt_vmx.c) */
+	FZ_HVT_VMX, /* sub: enum guest_vmx_insn or FZ_VMX_REVISION; operands below */
 	FZ_HVT_OP_COUNT
 };
 
@@ -107,15 +114,22 @@ enum fz_hvt_eoi { FZ_EOI_X2APIC, FZ_EOI_XAPIC, FZ_EOI_IOAPIC, FZ_EOI_COUNT };
 enum fz_hvt_host { FZ_HOST_ACTIVATE, FZ_HOST_INHIBIT, FZ_HOST_ZAP, FZ_HOST_COUNT };
 
 struct fz_hvt_op {
-	uint8_t kind;    /* enum fz_hvt_op_kind */
-	uint8_t sub;     /* variant */
-	uint8_t size;    /* access size, bytes */
-	uint8_t cr;      /* FZ_HVT_MOV_CR: 0, 3, 4, 8 */
-	uint8_t vector;  /* FZ_HVT_HANDLER, FZ_HVT_EOI (I/O APIC) */
-	int8_t vcpu;     /* FZ_HVT_HOST: -1 for the VM */
-	uint32_t reg;    /* MSR, MMIO offset, pin, port, CPUID leaf, counter, gsi */
-	uint64_t value;  /* written value, instructions, count, level, MSI address, zap page */
-	uint64_t value2; /* RTE high dword, CPUID subleaf, MSI data */
+	uint8_t kind;   /* enum fz_hvt_op_kind */
+	uint8_t flags;  /* FZ_HVT_VMX: SCRIPT_VMX_MEM (addr is the r/m operand), SCRIPT_VMX_STORE */
+	uint64_t addr;  /* FZ_HVT_VMX: the memory operand's linear address; FZ_VMX_REVISION: the
+	                 * region */
+	uint64_t field; /* FZ_HVT_VMX: VMREAD/VMWRITE field encoding, INVEPT/INVVPID type */
+	uint8_t sub;    /* variant */
+	uint8_t size;   /* access size, bytes */
+	uint8_t cr;     /* FZ_HVT_MOV_CR: 0, 3, 4, 8 */
+	uint8_t vector; /* FZ_HVT_HANDLER, FZ_HVT_EOI (I/O APIC) */
+	int8_t vcpu;    /* FZ_HVT_HOST: -1 for the VM */
+	uint32_t reg;   /* MSR, MMIO offset, pin, port, CPUID leaf, counter, gsi */
+	uint64_t value; /* written value, instructions, count, level, MSI address, zap page; vmx:
+	                 * the VMXON/VMCLEAR/VMPTRLD pointer, VMWRITE's value, the INVEPT/INVVPID
+	                 * descriptor's low quadword, the revision identifier */
+	uint64_t value2; /* RTE high dword, CPUID subleaf, MSI data; vmx: the descriptor's high
+	                  * quadword */
 	uint64_t dt_ns;  /* timed events: after the previous event */
 };
 
@@ -135,6 +149,33 @@ bool fz_hvt_config_quirk(struct fz_hvt_config *cfg, const char *name, const char
 const char *fz_hvt_cpu_name(uint8_t cpu);
 /* The kind's name ("msr_write"), or "?". Can't fail. */
 const char *fz_hvt_op_name(uint8_t kind);
+/* ---- L1 VMX operations (fz_hvt_vmx.c): what an L1 hypervisor does under KVM's nested VMX ---- */
+
+#define FZ_VMX_REVISION    11 /* sub: L1 writes a revision identifier into a region */
+#define FZ_VMX_SUBS        12
+#define FZ_VMX_VMXON_GPA   0x10000u /* the VMXON region */
+#define FZ_VMX_VMCS_GPA    0x11000u /* the first of FZ_VMX_VMCS_N VMCS regions, 4 KiB apart */
+#define FZ_VMX_VMCS_N      3
+#define FZ_VMX_OPERAND_GPA 0x14000u /* each instruction's memory operand slot, 16 bytes apart */
+/* vmcs12's revision identifier, IA32_VMX_BASIC[30:0] of the kvm-nested profile L1 is told */
+#define FZ_VMX_REVISION_ID 0x11e57ed0u
+
+/* Decodes one vmx operation's operands (after its kind); cfg gives the machine the valid vmcs12
+ * values depend on. Can't fail. */
+void fz_hvt_vmx_decode(struct fz_in *in, const struct fz_hvt_config *cfg, struct fz_hvt_op *op);
+/* The bytes fz_hvt_vmx_decode reads back as op (values raw). */
+void fz_hvt_vmx_encode(struct fz_out *o, const struct fz_hvt_op *op);
+/* The name of a vmx sub-kind ("vmptrld", "revision"). Can't fail. */
+const char *fz_hvt_vmx_name(uint8_t sub);
+/* The valid vmcs12 value of field on cfg's machine, for a launch that reaches the nested entry
+ * (copies of L1's own state, as scenarios/guest/nvmx_hlt.S programs it); false for a field the
+ * table lacks. Pure. */
+bool fz_hvt_vmx_valid_value(const struct fz_hvt_config *cfg, uint64_t field, uint64_t *value);
+/* The number of fields of that table, and the i-th in the order an L1 writes them (0 past the
+ * end). Can't fail. */
+size_t fz_hvt_vmx_launch_count(void);
+uint64_t fz_hvt_vmx_launch_field(size_t i);
+
 /* Decodes a whole input. Can't fail (input that runs out reads as zeros). */
 void fz_hvt_decode(const uint8_t *data, size_t size, struct fz_hvt_input *in);
 /* The bytes fz_hvt_decode reads back as cfg / op (o->overflow when they do not fit). Values the

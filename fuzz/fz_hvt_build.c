@@ -5,22 +5,24 @@
  * of an input do the same things in the same order. */
 #include "fz_hvt_int.h"
 
+#include <hvsim/guest_op.h>
 #include <hvsim/hv_registry.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-#define XAPIC_GPA       UINT64_C(0xfee00000)
-#define IOAPIC_GPA      UINT64_C(0xfec00000)
-#define IOAPIC_IOREGSEL 0x00u
-#define IOAPIC_IOWIN    0x10u
-#define IOAPIC_EOI      0x40u
-#define IOAPIC_REDTBL   0x10u /* index of redirection entry 0's low dword (82093AA 3.2.4) */
-#define X2APIC_EOI      0x80bu
-#define XAPIC_EOI       0xb0u
-#define PAGE_MASK       (~UINT64_C(0xfff))
-#define SCRIPT_MIB      1
-#define CODE_MIB        2
+#define XAPIC_GPA        UINT64_C(0xfee00000)
+#define IOAPIC_GPA       UINT64_C(0xfec00000)
+#define IOAPIC_IOREGSEL  0x00u
+#define IOAPIC_IOWIN     0x10u
+#define IOAPIC_EOI       0x40u
+#define IOAPIC_REDTBL    0x10u /* index of redirection entry 0's low dword (82093AA 3.2.4) */
+#define X2APIC_EOI       0x80bu
+#define XAPIC_EOI        0xb0u
+#define PAGE_MASK        (~UINT64_C(0xfff))
+#define SCRIPT_MIB       1
+#define CODE_MIB         2
+#define VMX_PROLOGUE_CR4 0x2620u /* hvsim's boot CR4 (docs/vcpu-layer.md) with VMXE */
 
 /* ---- operations to actions ---- */
 
@@ -86,6 +88,24 @@ static size_t insn_action(const struct fz_hvt_op *op, struct script_action *a)
 	return 1;
 }
 
+/* An L1's VMX instruction, or its revision-identifier store into a region (SDM 25.2). */
+static size_t vmx_action(const struct fz_hvt_op *op, struct script_action *a)
+{
+	if (op->sub == FZ_VMX_REVISION) {
+		a[0] = (struct script_action){
+		    .op = SOP_STORE, .addr = op->addr, .size = 4, .value = (uint32_t)op->value};
+		return 1;
+	}
+	a[0] = (struct script_action){.op = SOP_VMX,
+	                              .sub = op->sub % GVMX_COUNT,
+	                              .flags = op->flags,
+	                              .addr = op->addr,
+	                              .field = op->field,
+	                              .value = op->value,
+	                              .value2 = op->value2};
+	return 1;
+}
+
 size_t fz_hvt_op_actions(const struct fz_hvt_op *op, struct script_action *a)
 {
 	switch (op->kind) {
@@ -128,6 +148,7 @@ size_t fz_hvt_op_actions(const struct fz_hvt_op *op, struct script_action *a)
 	case FZ_HVT_VMCALL:
 		a[0] = (struct script_action){.op = SOP_VMCALL, .value = op->value};
 		return 1;
+	case FZ_HVT_VMX: return vmx_action(op, a);
 	default: return 0;
 	}
 }
@@ -194,10 +215,30 @@ static void walk_event(struct walk *w, const struct fz_hvt_op *src)
 		w->sink->event(w->sink->ctx, &op, w->t_ns);
 }
 
+/* What an L1 does before its first VMX instruction: the revision identifier into the VMXON region
+ * and each VMCS region (SDM 25.2, 25.11.5), and with nested VMX offered CR4.VMXE (SDM 24.7; it is
+ * #GP without). Inputs with vmx_ops only, so older inputs build the scenario they always did. */
+static void vmx_prologue(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink)
+{
+	struct script_action a = {.op = SOP_STORE, .size = 4, .value = FZ_VMX_REVISION_ID};
+
+	if (!in->cfg.vmx_ops || !sink->action)
+		return;
+	for (unsigned r = 0; r <= FZ_VMX_VMCS_N; r++) {
+		a.addr = r == 0 ? FZ_VMX_VMXON_GPA : FZ_VMX_VMCS_GPA + 0x1000u * (r - 1);
+		sink->action(sink->ctx, -1, &a);
+	}
+	if (in->cfg.nested) {
+		a = (struct script_action){.op = SOP_MOV_CR, .cr = 4, .value = VMX_PROLOGUE_CR4};
+		sink->action(sink->ctx, -1, &a);
+	}
+}
+
 void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink)
 {
 	struct walk w = {.in = in, .sink = sink, .handler = -1};
 
+	vmx_prologue(in, sink);
 	for (unsigned i = 0; i < in->n_ops; i++) {
 		const struct fz_hvt_op *op = &in->ops[i];
 
@@ -208,6 +249,10 @@ void fz_hvt_walk(const struct fz_hvt_input *in, const struct fz_hvt_sink *sink)
 		case FZ_HVT_LINE:
 		case FZ_HVT_MSI:
 		case FZ_HVT_HOST: walk_event(&w, op); break;
+		case FZ_HVT_VMX:
+			if (in->cfg.vmx_ops)
+				walk_guest(&w, op);
+			break;
 		default: walk_guest(&w, op); break;
 		}
 	}
@@ -251,6 +296,8 @@ static void build_machine(fz_scn *s, const struct fz_hvt_config *c)
 	fz_scn_machine_int(s, "memory_mib", fz_hvt_memory_mib(c));
 	fz_scn_machine_str(s, "irqchip", c->split ? "split" : "kernel");
 	fz_scn_machine_bool(s, "apicv", c->apicv);
+	if (c->nested)
+		fz_scn_machine_bool(s, "nested", true);
 	fz_scn_machine_str(s, "ioapic_version", c->ioapic_11 ? "0x11" : "0x20");
 	fz_scn_machine_int(s, "insn_ns", 1);
 	fz_scn_machine_int(s, "quantum_insns", FZ_HVT_QUANTUM);

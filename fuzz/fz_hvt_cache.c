@@ -70,7 +70,8 @@ static bool same_config(const struct fz_hvt_cache *c, const struct fz_hvt_config
 		if (a->quirk[q] != b->quirk[q] && !c->reload_quirk[q])
 			return false;
 	return a->vcpus == b->vcpus && a->split == b->split && a->apicv == b->apicv &&
-	       a->ioapic_11 == b->ioapic_11 && a->code == b->code && a->cpu == b->cpu;
+	       a->ioapic_11 == b->ioapic_11 && a->code == b->code && a->cpu == b->cpu &&
+	       a->nested == b->nested;
 }
 
 /* The slot of cfg's machine, or the one to replace (free, else least recently used). */

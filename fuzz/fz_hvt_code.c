@@ -8,6 +8,8 @@
  * each saving the registers the fragments use and returning with IRETQ. Encodings: SDM Vol. 2. */
 #include "fz_hvt_int.h"
 
+#include <hvsim/guest_op.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +204,54 @@ static void wait_op(struct list *l, struct code *c, const struct script_action *
 	}
 }
 
+/* The VMX instructions with [r11] memory operands, RCX as ModRM.reg and RAX as VMREAD's and
+ * VMWRITE's register operand (SDM Vol. 2 ch. 6 "VMX Instruction Reference"): VMXON F3 0F C7 /6,
+ * VMCLEAR 66 0F C7 /6, VMPTRLD 0F C7 /6, VMPTRST 0F C7 /7, VMREAD 0F 78 /r, VMWRITE 0F 79 /r,
+ * INVEPT 66 0F 38 80 /r, INVVPID 66 0F 38 81 /r, VMLAUNCH/VMRESUME/VMXOFF 0F 01 C2/C3/C4. */
+static const char *const vmx_mem_bytes[GVMX_COUNT] = {
+    [GVMX_VMXON] = "\xf3\x41\x0f\xc7\x33",
+    [GVMX_VMCLEAR] = "\x66\x41\x0f\xc7\x33",
+    [GVMX_VMPTRLD] = "\x41\x0f\xc7\x33",
+    [GVMX_VMPTRST] = "\x41\x0f\xc7\x3b",
+    [GVMX_VMREAD] = "\x41\x0f\x78\x0b",
+    [GVMX_VMWRITE] = "\x41\x0f\x79\x0b",
+    [GVMX_INVEPT] = "\x66\x41\x0f\x38\x80\x0b",
+    [GVMX_INVVPID] = "\x66\x41\x0f\x38\x81\x0b",
+    [GVMX_VMLAUNCH] = "\x0f\x01\xc2",
+    [GVMX_VMRESUME] = "\x0f\x01\xc3",
+    [GVMX_VMXOFF] = "\x0f\x01\xc4",
+};
+
+/* mov r11, addr; the stored operand (mov rax, imm64; mov [r11], rax; an m128's high quadword at
+ * [r11 + 8]); mov rcx, field; VMWRITE's register source in RAX; the instruction (vmread rax, rcx
+ * and vmwrite rcx, rax in the register forms: 0F 78 C8, 0F 79 C8). */
+static void vmx_insn(struct list *l, struct code *c, const struct script_action *a)
+{
+	uint8_t insn = a->sub < GVMX_COUNT ? (uint8_t)a->sub : GVMX_VMXOFF;
+	bool rw = insn == GVMX_VMREAD || insn == GVMX_VMWRITE;
+	bool m128 = insn == GVMX_INVEPT || insn == GVMX_INVVPID;
+	bool mem = rw ? (a->flags & SCRIPT_VMX_MEM) != 0 : strlen(vmx_mem_bytes[insn]) > 3;
+	const char *b = vmx_mem_bytes[insn];
+
+	if (mem)
+		op_imm(l, c, "\x49\xbb", 2, a->addr, 8);
+	if (mem && (a->flags & SCRIPT_VMX_STORE)) {
+		mov_rax(l, c, a->value);
+		emit(l, c, (const uint8_t *)"\x49\x89\x03", 3);
+		if (m128) {
+			mov_rax(l, c, a->value2);
+			emit(l, c, (const uint8_t *)"\x49\x89\x43\x08", 4);
+		}
+	}
+	if (rw || m128)
+		op_imm(l, c, "\x48\xb9", 2, a->field, 8);
+	if (!mem && insn == GVMX_VMWRITE)
+		mov_rax(l, c, a->value);
+	if (!mem && rw)
+		b = insn == GVMX_VMREAD ? "\x0f\x78\xc8" : "\x0f\x79\xc8";
+	emit(l, c, (const uint8_t *)b, strlen(b));
+}
+
 static void action(struct list *l, struct code *c, const struct script_action *a)
 {
 	switch (a->op) {
@@ -224,7 +274,9 @@ static void action(struct list *l, struct code *c, const struct script_action *a
 	case SOP_IN:
 	case SOP_OUT: port_io(l, c, a); break;
 	case SOP_MMIO_READ: mmio_read(l, c, a); break;
-	case SOP_MMIO_WRITE: mmio_write(l, c, a); break;
+	case SOP_MMIO_WRITE:
+	case SOP_STORE: mmio_write(l, c, a); break;
+	case SOP_VMX: vmx_insn(l, c, a); break;
 	case SOP_TDCALL:
 		mov_rax(l, c, a->value);
 		emit(l, c, (const uint8_t *)"\x66\x0f\x01\xcc", 4);

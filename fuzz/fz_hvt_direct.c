@@ -9,6 +9,7 @@
  * one in 64 under a fuzzer. */
 #include "fz_hvt_int.h"
 
+#include <hvsim/guest_op.h>
 #include <hvsim/hv_registry.h>
 
 #include <stdio.h>
@@ -61,6 +62,48 @@ void fz_hvt_direct_free(struct fz_hvt_direct *d)
 	free(d);
 }
 
+/* Whether insn always has a memory operand (m64, m128; SDM ch. 31). */
+static bool vmx_has_mem(unsigned insn)
+{
+	return insn == GVMX_VMXON || insn == GVMX_VMCLEAR || insn == GVMX_VMPTRLD ||
+	       insn == GVMX_VMPTRST || insn == GVMX_INVEPT || insn == GVMX_INVVPID;
+}
+
+/* The vmx action's fields fz_export.c writes, as the loader reads them back. */
+static void vmx_as_loaded(const struct script_action *a, struct script_action *r)
+{
+	unsigned insn = a->sub < GVMX_COUNT ? a->sub : GVMX_VMXOFF;
+	bool rw = insn == GVMX_VMREAD || insn == GVMX_VMWRITE;
+	bool mem = rw ? (a->flags & SCRIPT_VMX_MEM) != 0 : vmx_has_mem(insn);
+	bool st = mem && (a->flags & SCRIPT_VMX_STORE);
+
+	r->sub = insn;
+	r->flags = mem ? SCRIPT_VMX_MEM : 0;
+	r->addr = mem ? a->addr : 0;
+	switch (insn) {
+	case GVMX_VMXON:
+	case GVMX_VMCLEAR:
+	case GVMX_VMPTRLD:
+		r->value = st ? a->value : 0;
+		r->flags |= st ? SCRIPT_VMX_STORE : 0;
+		break;
+	case GVMX_VMREAD: r->field = a->field; break;
+	case GVMX_VMWRITE:
+		r->field = a->field;
+		r->value = !mem || st ? a->value : 0;
+		r->flags |= mem && st ? SCRIPT_VMX_STORE : 0;
+		break;
+	case GVMX_INVEPT:
+	case GVMX_INVVPID:
+		r->field = a->field;
+		r->value = st ? a->value : 0;
+		r->value2 = st ? a->value2 : 0;
+		r->flags |= st ? SCRIPT_VMX_STORE : 0;
+		break;
+	default: break;
+	}
+}
+
 /* The fields fz_export.c's operands() writes for a's operation, as the loader reads them back. */
 static struct script_action as_loaded(struct fz_hvt_direct *d, const struct script_action *a)
 {
@@ -72,7 +115,8 @@ static struct script_action as_loaded(struct fz_hvt_direct *d, const struct scri
 	case SOP_RDMSR: r.index = a->index; break;
 	case SOP_OUT: r.value = (uint32_t)a->value; /* fall through */
 	case SOP_IN: r.index = a->index & 0xffff, r.size = a->size; break;
-	case SOP_MMIO_WRITE: r.value = a->value; /* fall through */
+	case SOP_MMIO_WRITE:
+	case SOP_STORE: r.value = a->value; /* fall through */
 	case SOP_MMIO_READ: r.addr = a->addr, r.size = a->size; break;
 	case SOP_RDPMC: r.index = a->index; break;
 	case SOP_VMCALL:
@@ -84,6 +128,7 @@ static struct script_action as_loaded(struct fz_hvt_direct *d, const struct scri
 	case SOP_MWAIT: r.index = a->index, r.sub = a->sub; break;
 	case SOP_INVLPG: r.addr = a->addr; break;
 	case SOP_XSETBV: r.index = a->index, r.value = a->value; break;
+	case SOP_VMX: vmx_as_loaded(a, &r); break;
 	case SOP_REPEAT:
 		r.count = a->count;
 		r.body = calloc(a->n_body ? a->n_body : 1, sizeof(*r.body));

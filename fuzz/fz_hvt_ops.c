@@ -17,7 +17,7 @@ static const char *const op_names[FZ_HVT_OP_COUNT] = {
     "msr_read",     "msr_write",  "apic_base", "xapic_read", "xapic_write", "ioapic_read",
     "ioapic_write", "ioapic_rte", "eoi",       "out",        "in",          "cpuid",
     "insn",         "rdpmc",      "compute",   "mov_cr",     "vmcall",      "handler",
-    "main",         "repeat",     "line",      "msi",        "host",
+    "main",         "repeat",     "line",      "msi",        "host",        "vmx",
 };
 
 static const char *const cpus[] = {"intel-icelake-server", "intel-sapphirerapids", "kvm-nested"};
@@ -134,6 +134,9 @@ static void config_decode(struct fz_in *in, struct fz_hvt_config *c)
 	c->apicv = m & 4;
 	c->ioapic_11 = m & 8;
 	c->cpu = (uint8_t)(((m >> 4) & 3) % N(cpus));
+	/* bits 7:6 were never set in a committed input: with both clear, kinds decode as before */
+	c->nested = m & 0x40;
+	c->vmx_ops = m & 0xc0;
 	c->code = fz_choose(in, FZ_HVT_CODE_ONE_IN) == FZ_HVT_CODE_ONE_IN - 1;
 	for (size_t q = 0; q < FZ_HVT_QUIRK_SLOTS; q++) {
 		size_t n = quirk_values(kvm, q);
@@ -148,7 +151,8 @@ void fz_hvt_encode_config(struct fz_out *o, const struct fz_hvt_config *c)
 
 	fz_put(o,
 	       (uint64_t)((c->vcpus == 2) | c->split << 1 | c->apicv << 2 | c->ioapic_11 << 3 |
-	                  (c->cpu % N(cpus)) << 4),
+	                  (c->cpu % N(cpus)) << 4 | c->nested << 6 |
+	                  (c->vmx_ops && !c->nested) << 7),
 	       1);
 	fz_put_choose(o, FZ_HVT_CODE_ONE_IN, c->code ? FZ_HVT_CODE_ONE_IN - 1 : 0);
 	for (size_t q = 0; q < FZ_HVT_QUIRK_SLOTS; q++) {
@@ -461,10 +465,12 @@ static uint8_t dec_handler_vector(struct fz_in *in)
 	return (uint8_t)(v >= 32 && v <= 255 ? v : 32 + v % 224);
 }
 
-static void dec_op(struct fz_in *in, struct fz_hvt_op *op)
+static void dec_op(struct fz_in *in, const struct fz_hvt_config *cfg, struct fz_hvt_op *op)
 {
 	memset(op, 0, sizeof(*op));
-	op->kind = (uint8_t)fz_choose(in, FZ_HVT_OP_COUNT);
+	/* FZ_HVT_VMX is the last kind: without vmx_ops the count and so every kind byte's meaning
+	 * stay what they were before it was added */
+	op->kind = (uint8_t)fz_choose(in, cfg->vmx_ops ? FZ_HVT_OP_COUNT : FZ_HVT_VMX);
 	if (op->kind <= FZ_HVT_EOI) {
 		dec_guest(in, op);
 		return;
@@ -478,6 +484,7 @@ static void dec_op(struct fz_in *in, struct fz_hvt_op *op)
 	case FZ_HVT_REPEAT:
 		op->value = dec_count(in, repeats, N(repeats), FZ_HVT_REPEAT_MAX);
 		break;
+	case FZ_HVT_VMX: fz_hvt_vmx_decode(in, cfg, op); break;
 	case FZ_HVT_LINE:
 	case FZ_HVT_MSI:
 	case FZ_HVT_HOST:
@@ -503,7 +510,7 @@ void fz_hvt_decode(const uint8_t *data, size_t size, struct fz_hvt_input *hin)
 	config_decode(&in, &hin->cfg);
 	hin->n_ops = 0;
 	for (unsigned i = 0; fz_more(&in, &i, FZ_HVT_OPS_MAX);)
-		dec_op(&in, &hin->ops[hin->n_ops++]);
+		dec_op(&in, &hin->cfg, &hin->ops[hin->n_ops++]);
 }
 
 /* ---- encoding ---- */
@@ -638,6 +645,8 @@ void fz_hvt_encode(struct fz_out *o, const struct fz_hvt_op *op)
 		fz_put_pick(o, vectors, N(vectors), op->vector);
 	else if (op->kind == FZ_HVT_REPEAT)
 		enc_count(o, repeats, N(repeats), op->value);
+	else if (op->kind == FZ_HVT_VMX)
+		fz_hvt_vmx_encode(o, op);
 	else if (op->kind >= FZ_HVT_LINE)
 		enc_event(o, op);
 }

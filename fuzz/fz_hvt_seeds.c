@@ -8,6 +8,10 @@
  * tests/test_fuzz_hvt.c runs each one and checks that it gets where its name says (want). */
 #include "fz_hvt_seeds.h"
 
+#include <hvsim/exit_reason.h>
+#include <hvsim/guest_op.h>
+#include <hvsim/scenario.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +48,44 @@
                             .value = 0xfee00000u | (uint64_t)(dest) << 12, .value2 = (vec)}
 #define HOST(dt, what, cpu, arg) {.kind = FZ_HVT_HOST, .dt_ns = (dt), .sub = FZ_HOST_##what, \
                                   .vcpu = (cpu), .value = (arg)}
+/* L1 VMX (fz_hvt_vmx.c): memory operands in the instruction's slot, stored there first */
+#define VSLOT(i)       (FZ_VMX_OPERAND_GPA + 16u * GVMX_##i)
+#define VM64(i, ptr)   {.kind = FZ_HVT_VMX, .sub = GVMX_##i, .value = (ptr), .addr = VSLOT(i), \
+                        .flags = SCRIPT_VMX_MEM | SCRIPT_VMX_STORE}
+#define VMXON          VM64(VMXON, FZ_VMX_VMXON_GPA)
+#define VMCLEAR(p)     VM64(VMCLEAR, (p))
+#define VMPTRLD(p)     VM64(VMPTRLD, (p))
+#define VMPTRST        {.kind = FZ_HVT_VMX, .sub = GVMX_VMPTRST, .addr = VSLOT(VMPTRST), \
+                        .flags = SCRIPT_VMX_MEM}
+#define VMWRITE(f, v)  {.kind = FZ_HVT_VMX, .sub = GVMX_VMWRITE, .field = (f), .value = (v)}
+#define VMREAD(f)      {.kind = FZ_HVT_VMX, .sub = GVMX_VMREAD, .field = (f)}
+#define VMREAD_M(f)    {.kind = FZ_HVT_VMX, .sub = GVMX_VMREAD, .field = (f), .addr = VSLOT(VMREAD), \
+                        .flags = SCRIPT_VMX_MEM}
+#define VMX_INV(i, t, lo, hi) {.kind = FZ_HVT_VMX, .sub = GVMX_##i, .field = (t), .value = (lo), \
+                               .value2 = (hi), .addr = VSLOT(i), \
+                               .flags = SCRIPT_VMX_MEM | SCRIPT_VMX_STORE}
+#define VMX0(i)        {.kind = FZ_HVT_VMX, .sub = GVMX_##i}
+/* A vmcs12 whose launch reaches KVM's nested entry: fz_hvt_vmx.c's launch table, for a machine
+ * whose page tables (CR3) and stacks start at top (RAM top - 128 KiB). */
+#define VMCS12_VALID(top) \
+    VMWRITE(0x4000, 0x16), VMWRITE(0x4002, 0x40061f2), VMWRITE(0x400c, 0x36ffb), \
+    VMWRITE(0x4012, 0x13fb), VMWRITE(0x6c00, 0x80000031), VMWRITE(0x6800, 0x80000031), \
+    VMWRITE(0x6c02, (top)), VMWRITE(0x6802, (top)), VMWRITE(0x6c04, 0x2620), \
+    VMWRITE(0x6804, 0x2620), VMWRITE(0x6c0c, 0x1000), VMWRITE(0x6816, 0x1000), \
+    VMWRITE(0x4810, 0x2f), VMWRITE(0x6c0e, 0x2000), VMWRITE(0x6818, 0x2000), \
+    VMWRITE(0x4812, 0xfff), VMWRITE(0x0c00, 0x10), VMWRITE(0x0c02, 0x08), \
+    VMWRITE(0x0c04, 0x10), VMWRITE(0x0c06, 0x10), VMWRITE(0x0c08, 0x10), \
+    VMWRITE(0x0c0a, 0x10), VMWRITE(0x0c0c, 0x28), VMWRITE(0x6c16, FZ_HVT_CODE_GPA), \
+    VMWRITE(0x6c14, (top)), VMWRITE(0x0800, 0x10), VMWRITE(0x0802, 0x08), \
+    VMWRITE(0x0804, 0x10), VMWRITE(0x0806, 0x10), VMWRITE(0x0808, 0x10), \
+    VMWRITE(0x080a, 0x10), VMWRITE(0x080e, 0x28), VMWRITE(0x4800, 0xffffffff), \
+    VMWRITE(0x4802, 0xffffffff), VMWRITE(0x4804, 0xffffffff), VMWRITE(0x4806, 0xffffffff), \
+    VMWRITE(0x4808, 0xffffffff), VMWRITE(0x480a, 0xffffffff), VMWRITE(0x480e, 0x67), \
+    VMWRITE(0x4814, 0xc093), VMWRITE(0x4816, 0xa09b), VMWRITE(0x4818, 0xc093), \
+    VMWRITE(0x481a, 0xc093), VMWRITE(0x481c, 0xc093), VMWRITE(0x481e, 0xc093), \
+    VMWRITE(0x4820, 0x10000), VMWRITE(0x4822, 0x8b), VMWRITE(0x681a, 0x400), \
+    VMWRITE(0x681c, (top)), VMWRITE(0x681e, 0x9000), VMWRITE(0x6820, 0x2), \
+    VMWRITE(0x2800, UINT64_MAX)
 /* clang-format on */
 
 #define SPIV_ON       0x1ff  /* software enabled, spurious vector 0xff */
@@ -289,6 +331,46 @@ static const struct fz_hvt_op split_ioapic[] = {
     LINE(30000, 5, 0),
 };
 
+#define SCRIPT_TOP 0xe0000u  /* 1 MiB of RAM - 128 KiB */
+#define CODE_TOP   0x1e0000u /* 2 MiB - 128 KiB */
+#define VMCS_A     FZ_VMX_VMCS_GPA
+#define VMCS_B     (FZ_VMX_VMCS_GPA + 0x1000u)
+
+/* A complete L1 flow: VMXON, VMCLEAR, VMPTRLD, a valid vmcs12, VMREAD (register and memory),
+ * VMPTRST, INVEPT and INVVPID (global), VMLAUNCH: KVM's nested entry and the differential. */
+#define L1_LAUNCH(top)                                                                      \
+	VMXON, VMCLEAR(VMCS_A), VMPTRLD(VMCS_A), VMCS12_VALID(top), VMREAD(0x681e),         \
+	    VMREAD_M(0x4002), VMPTRST, VMX_INV(INVEPT, 2, 0, 0), VMX_INV(INVVPID, 2, 0, 0), \
+	    VMX0(VMLAUNCH)
+static const struct fz_hvt_op l1_launch_ops[] = {L1_LAUNCH(SCRIPT_TOP)};
+static const struct fz_hvt_op code_l1_launch_ops[] = {L1_LAUNCH(CODE_TOP)};
+
+/* The failure paths of an L1 flow (SDM 31.4 VM-instruction error numbers): VMLAUNCH of an empty
+ * vmcs12 (VMfailValid 7), VMRESUME of a clear one (5), VMREAD of VM_INSTRUCTION_ERROR, VMPTRLD of
+ * the VMXON region (10) and of a misaligned pointer (9), VMXON in VMX operation (15), a VMWRITE to
+ * the read-only VM_EXIT_REASON (accepted: kvm-nested reports VMWRITE to every field), an INVEPT of
+ * a reserved type (28), VMCLEAR, VMXOFF, then VMPTRLD outside VMX operation (#UD). */
+static const struct fz_hvt_op l1_vmfail_ops[] = {
+    VMXON,
+    VMCLEAR(VMCS_B),
+    VMPTRLD(VMCS_B),
+    VMX0(VMLAUNCH),
+    VMREAD(0x4400),
+    VMX0(VMRESUME),
+    VMREAD_M(0x4400),
+    VMPTRLD(FZ_VMX_VMXON_GPA),
+    VMPTRLD(VMCS_B + 4),
+    VMXON,
+    VMWRITE(0x4402, 1),
+    VMX_INV(INVEPT, 0, 0x1e, 0),
+    VMCLEAR(VMCS_B),
+    VMX0(VMXOFF),
+    VMPTRLD(VMCS_B),
+};
+
+/* VMX operations without nested VMX: KVM injects #UD for each (handle_vmx_instruction). */
+static const struct fz_hvt_op vmx_off_ops[] = {VMXON};
+
 #define OPS(a) (a), sizeof(a) / sizeof((a)[0])
 
 static const struct fz_hvt_seed seeds[] = {
@@ -300,7 +382,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "split_irqchip_eoi_broadcast=quirked",
      OPS(directed_eoi_storm),
-     {.injections = 10}},
+     {.injections = 10},
+     false,
+     false},
     {"directed-eoi-split-suppress",
      1,
      true,
@@ -309,7 +393,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(directed_eoi_windows),
-     {.injections = 2, .eois = 2}},
+     {.injections = 2, .eois = 2},
+     false,
+     false},
     {"lvtt-oneshot-to-periodic",
      1,
      false,
@@ -318,7 +404,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(lvtt_switch),
-     {.timer_fires = 1, .eois = 1, .finding = "idle_hang"}},
+     {.timer_fires = 1, .eois = 1, .finding = "idle_hang"},
+     false,
+     false},
     {"lvtt-oneshot-to-periodic-restart",
      1,
      false,
@@ -327,7 +415,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "lvtt_periodic_restart=restart",
      OPS(lvtt_switch),
-     {.timer_fires = 3, .eois = 3}},
+     {.timer_fires = 3, .eois = 3},
+     false,
+     false},
     {"apicv-activation-in-service",
      1,
      false,
@@ -336,7 +426,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(apicv_in_service),
-     {.injections = 2, .eois = 2}},
+     {.injections = 2, .eois = 2},
+     false,
+     false},
     {"apicv-activation-in-service-stale",
      1,
      false,
@@ -345,8 +437,20 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "apicv_activation_svi=stale",
      OPS(apicv_in_service),
-     {.injections = 1, .finding = "invariant_violation"}},
-    {"ipi-msi-two-vcpus", 2, false, false, false, 1, "", OPS(ipi_msi), {.injections = 4}},
+     {.injections = 1, .finding = "invariant_violation"},
+     false,
+     false},
+    {"ipi-msi-two-vcpus",
+     2,
+     false,
+     false,
+     false,
+     1,
+     "",
+     OPS(ipi_msi),
+     {.injections = 4},
+     false,
+     false},
     {"xapic-periodic-mmio",
      1,
      false,
@@ -355,8 +459,20 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(xapic_periodic),
-     {.timer_fires = 4, .eois = 4}},
-    {"ioapic-testdev-edge", 1, false, false, false, 0, "", OPS(ioapic_testdev), {.injections = 2}},
+     {.timer_fires = 4, .eois = 4},
+     false,
+     false},
+    {"ioapic-testdev-edge",
+     1,
+     false,
+     false,
+     false,
+     0,
+     "",
+     OPS(ioapic_testdev),
+     {.injections = 2},
+     false,
+     false},
     {"exits-of-every-kind",
      1,
      false,
@@ -365,7 +481,9 @@ static const struct fz_hvt_seed seeds[] = {
      2,
      "cpuid_timing_leaf=present",
      OPS(exits),
-     {.exit_reason = EXIT_REASON_CPUID, .exits_of_reason = 5}}, /* RDPMC(0): the vPMU's PMC0 */
+     {.exit_reason = EXIT_REASON_CPUID, .exits_of_reason = 5},
+     false,
+     false}, /* RDPMC(0): the vPMU's PMC0 */
     {"code-timer-ept-zap",
      1,
      false,
@@ -374,9 +492,31 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(code_zap),
-     {.injections = 2, .exit_reason = EXIT_REASON_EPT_VIOLATION, .exits_of_reason = 2}},
-    {"apicv-inhibit-activate", 1, false, true, false, 0, "", OPS(apicv_toggle), {.injections = 3}},
-    {"tsc-deadline", 1, false, false, false, 1, "", OPS(tsc_deadline), {.timer_fires = 1}},
+     {.injections = 2, .exit_reason = EXIT_REASON_EPT_VIOLATION, .exits_of_reason = 2},
+     false,
+     false},
+    {"apicv-inhibit-activate",
+     1,
+     false,
+     true,
+     false,
+     0,
+     "",
+     OPS(apicv_toggle),
+     {.injections = 3},
+     false,
+     false},
+    {"tsc-deadline",
+     1,
+     false,
+     false,
+     false,
+     1,
+     "",
+     OPS(tsc_deadline),
+     {.timer_fires = 1},
+     false,
+     false},
     {"apic-base-transitions",
      1,
      false,
@@ -385,7 +525,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(apic_base),
-     {.exit_reason = EXIT_REASON_RDMSR, .exits_of_reason = 2, .finding = "guest_fault"}},
+     {.exit_reason = EXIT_REASON_RDMSR, .exits_of_reason = 2, .finding = "guest_fault"},
+     false,
+     false},
     {"mov-cr",
      1,
      false,
@@ -394,8 +536,20 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(mov_cr),
-     {.exit_reason = EXIT_REASON_CR_ACCESS, .exits_of_reason = 2, .finding = "guest_fault"}},
-    {"split-ioapic-mmio", 1, true, false, false, 0, "", OPS(split_ioapic), {.injections = 1}},
+     {.exit_reason = EXIT_REASON_CR_ACCESS, .exits_of_reason = 2, .finding = "guest_fault"},
+     false,
+     false},
+    {"split-ioapic-mmio",
+     1,
+     true,
+     false,
+     false,
+     0,
+     "",
+     OPS(split_ioapic),
+     {.injections = 1},
+     false,
+     false},
     {"wait-cache-rand",
      1,
      false,
@@ -404,7 +558,9 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(wait_ops),
-     {.exit_reason = EXIT_REASON_MONITOR, .exits_of_reason = 1, .finding = "guest_fault"}},
+     {.exit_reason = EXIT_REASON_MONITOR, .exits_of_reason = 1, .finding = "guest_fault"},
+     false,
+     false},
     {"tdcall-non-td",
      1,
      false,
@@ -413,7 +569,9 @@ static const struct fz_hvt_seed seeds[] = {
      1,
      "",
      OPS(tdcall_ops),
-     {.exit_reason = EXIT_REASON_TDCALL, .exits_of_reason = 1, .finding = "guest_fault"}},
+     {.exit_reason = EXIT_REASON_TDCALL, .exits_of_reason = 1, .finding = "guest_fault"},
+     false,
+     false},
     {"seamcall-non-td",
      1,
      false,
@@ -422,7 +580,9 @@ static const struct fz_hvt_seed seeds[] = {
      1,
      "",
      OPS(seamcall_ops),
-     {.exit_reason = EXIT_REASON_SEAMCALL, .exits_of_reason = 1, .finding = "guest_fault"}},
+     {.exit_reason = EXIT_REASON_SEAMCALL, .exits_of_reason = 1, .finding = "guest_fault"},
+     false,
+     false},
     {"code-wait-cache-rand",
      1,
      false,
@@ -431,7 +591,53 @@ static const struct fz_hvt_seed seeds[] = {
      0,
      "",
      OPS(wait_ops),
-     {.exit_reason = EXIT_REASON_MWAIT, .exits_of_reason = 1, .finding = "guest_fault"}},
+     {.exit_reason = EXIT_REASON_MWAIT, .exits_of_reason = 1, .finding = "guest_fault"},
+     false,
+     false},
+    {"nvmx-l1-launch",
+     1,
+     false,
+     false,
+     false,
+     0,
+     "",
+     OPS(l1_launch_ops),
+     {.exit_reason = EXIT_REASON_VMLAUNCH, .exits_of_reason = 1},
+     true,
+     true},
+    {"code-nvmx-l1-launch",
+     1,
+     false,
+     false,
+     true,
+     0,
+     "",
+     OPS(code_l1_launch_ops),
+     {.exit_reason = EXIT_REASON_VMLAUNCH, .exits_of_reason = 1},
+     true,
+     true},
+    {"nvmx-l1-vmfail",
+     1,
+     false,
+     false,
+     false,
+     0,
+     "",
+     OPS(l1_vmfail_ops),
+     {.exit_reason = EXIT_REASON_VMXOFF, .exits_of_reason = 1, .finding = "guest_fault"},
+     true,
+     true},
+    {"vmx-without-nested",
+     1,
+     false,
+     false,
+     false,
+     0,
+     "",
+     OPS(vmx_off_ops),
+     {.exit_reason = EXIT_REASON_VMXON, .exits_of_reason = 1, .finding = "guest_fault"},
+     false,
+     true},
 };
 
 #define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))
@@ -458,6 +664,8 @@ bool fz_hvt_seed_config(const struct fz_hvt_seed *seed, struct fz_hvt_config *cf
 	cfg->apicv = seed->apicv;
 	cfg->code = seed->code;
 	cfg->cpu = seed->cpu;
+	cfg->nested = seed->nested;
+	cfg->vmx_ops = seed->vmx_ops;
 	while (sscanf(p, " %63[^= ]=%63s%n", name, value, &used) == 2) {
 		if (!fz_hvt_config_quirk(cfg, name, value))
 			return false;

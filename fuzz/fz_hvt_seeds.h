@@ -22,6 +22,7 @@ struct fz_hvt_seed {
 	const struct fz_hvt_op *ops;
 	size_t n_ops;
 	struct fz_hvt_want want;
+	bool nested, vmx_ops; /* machine.nested; vmx operations (fz_hvt_config) */
 };
 
 /* Number of seeds, and the i-th (NULL past the end). Can't fail. */

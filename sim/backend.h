@@ -100,9 +100,11 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
                         struct hvsim_error *err);
 extern const struct guest_backend_ops uc_backend_ops;
 
-/* The script backend over a parsed script; base_rip is where its synthetic code addresses start.
- * NULL when out of memory. */
-void *script_backend_create(const struct guest_script *s, uint64_t base_rip);
+/* The script backend over a parsed script; base_rip is where its synthetic code addresses start;
+ * its stores write m's RAM (m may be NULL: every store is then a bad access). NULL when out of
+ * memory. */
+void *script_backend_create(const struct guest_script *s, uint64_t base_rip,
+                            const struct be_machine *m);
 /* Gives a script vCPU that has not run an action yet the script s instead (hvsim_vm_reload);
  * false, unchanged, once it has. */
 bool script_backend_rebind(void *ctx, const struct guest_script *s);

@@ -3,6 +3,7 @@
 #include "scenario_int.h"
 
 #include <hvsim/clock.h>
+#include <hvsim/guest_op.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,29 @@ static const struct op_desc op_descs[SOP_OP_MAX] = {
     [SOP_RDRAND] = {"rdrand", KEYS(NULL)},
     [SOP_RDSEED] = {"rdseed", KEYS(NULL)},
     [SOP_SEAMCALL] = {"seamcall", KEYS("rax")},
+    [SOP_STORE] = {"store", KEYS("gpa", "size", "value")},
+    [SOP_VMX] = {"vmx",
+                 KEYS("insn", "addr", "pointer", "field", "value", "type", "desc_lo", "desc_hi")},
+};
+
+/* The operands of a vmx action, as bits over vmx_keys, per instruction: those it needs and those
+ * it may have (SDM ch. 31: the m64 of VMXON/VMCLEAR/VMPTRLD/VMPTRST, VMREAD/VMWRITE's r/m and
+ * field, INVEPT/INVVPID's type and m128 descriptor). */
+enum { VA_ADDR = 1, VA_POINTER = 2, VA_FIELD = 4, VA_VALUE = 8, VA_TYPE = 16, VA_DESC = 96 };
+#define VMX_KEYS 7
+static const char *const vmx_keys[VMX_KEYS] = {"addr", "pointer", "field",  "value",
+                                               "type", "desc_lo", "desc_hi"};
+static const struct {
+	uint8_t need, allow;
+} vmx_operands[GVMX_COUNT] = {
+    [GVMX_VMXON] = {VA_ADDR, VA_ADDR | VA_POINTER},
+    [GVMX_VMCLEAR] = {VA_ADDR, VA_ADDR | VA_POINTER},
+    [GVMX_VMPTRLD] = {VA_ADDR, VA_ADDR | VA_POINTER},
+    [GVMX_VMPTRST] = {VA_ADDR, VA_ADDR},
+    [GVMX_VMREAD] = {VA_FIELD, VA_FIELD | VA_ADDR},
+    [GVMX_VMWRITE] = {VA_FIELD, VA_FIELD | VA_ADDR | VA_VALUE},
+    [GVMX_INVEPT] = {VA_ADDR | VA_TYPE, VA_ADDR | VA_TYPE | VA_DESC},
+    [GVMX_INVVPID] = {VA_ADDR | VA_TYPE, VA_ADDR | VA_TYPE | VA_DESC},
 };
 
 static bool parse_actions(struct loader *ld, const cJSON *j, struct script_action **out,
@@ -164,6 +188,52 @@ static void parse_wait_ops(struct loader *ld, const cJSON *j, struct script_acti
 	}
 }
 
+/* The vmx action: which instruction, and its operands as that instruction takes them. */
+static bool parse_vmx(struct loader *ld, const cJSON *j, struct script_action *a)
+{
+	const char *names[GVMX_COUNT];
+	struct jc *c = &ld->jc;
+	uint8_t insn = 0, need_ops, allow;
+
+	for (unsigned i = 0; i < GVMX_COUNT; i++)
+		names[i] = guest_vmx_insn_name(i);
+	if (!need(ld, j, "insn", "a VMX instruction name") ||
+	    !jc_enum(c, j, "insn", names, GVMX_COUNT, &insn))
+		return false;
+	a->sub = insn;
+	need_ops = vmx_operands[insn].need;
+	allow = vmx_operands[insn].allow;
+	if (insn == GVMX_VMWRITE && !jc_get(j, "addr"))
+		need_ops |= VA_VALUE; /* the register form's source */
+	for (unsigned k = 0; k < VMX_KEYS && !c->failed; k++) {
+		size_t saved;
+
+		if ((need_ops & (1u << k)) &&
+		    !need(ld, j, vmx_keys[k], "an operand of this instruction"))
+			break;
+		if ((allow & (1u << k)) || !jc_get(j, vmx_keys[k]))
+			continue;
+		saved = jc_push_key(c, vmx_keys[k]);
+		jc_fail(c, jc_get(j, vmx_keys[k]), "no \"%s\" operand for %s", vmx_keys[k],
+		        names[insn]);
+		jc_pop(c, saved);
+	}
+	if (jc_get(j, "addr") && jc_u64(c, j, "addr", 0, UINT64_MAX, &a->addr))
+		a->flags |= SCRIPT_VMX_MEM;
+	jc_u64(c, j, "field", 0, UINT64_MAX, &a->field);
+	jc_u64(c, j, "type", 0, UINT64_MAX, &a->field);
+	if (jc_get(j, "pointer") && jc_u64(c, j, "pointer", 0, UINT64_MAX, &a->value))
+		a->flags |= SCRIPT_VMX_STORE;
+	if (jc_get(j, "value") && jc_u64(c, j, "value", 0, UINT64_MAX, &a->value) &&
+	    (a->flags & SCRIPT_VMX_MEM))
+		a->flags |= SCRIPT_VMX_STORE;
+	if (jc_get(j, "desc_lo") || jc_get(j, "desc_hi"))
+		a->flags |= SCRIPT_VMX_STORE; /* the m128 descriptor, a missing half 0 */
+	jc_u64(c, j, "desc_lo", 0, UINT64_MAX, &a->value);
+	jc_u64(c, j, "desc_hi", 0, UINT64_MAX, &a->value2);
+	return !c->failed;
+}
+
 static bool parse_operands(struct loader *ld, const cJSON *j, struct script_action *a,
                            unsigned depth)
 {
@@ -195,10 +265,11 @@ static bool parse_operands(struct loader *ld, const cJSON *j, struct script_acti
 		break;
 	case SOP_MMIO_READ:
 	case SOP_MMIO_WRITE:
+	case SOP_STORE:
 		if (need(ld, j, "gpa", "a guest-physical address"))
 			jc_u64(c, j, "gpa", 0, UINT64_MAX, &a->addr);
 		parse_size(ld, j, 8, &a->size);
-		if (a->op == SOP_MMIO_WRITE && need(ld, j, "value", "a value"))
+		if (a->op != SOP_MMIO_READ && need(ld, j, "value", "a value"))
 			jc_u64(c, j, "value", 0, UINT64_MAX, &a->value);
 		break;
 	case SOP_RDPMC:
@@ -215,6 +286,7 @@ static bool parse_operands(struct loader *ld, const cJSON *j, struct script_acti
 			jc_int(c, j, "insns", 1, 1000000000, &a->value);
 		break;
 	case SOP_REPEAT: parse_repeat(ld, j, a, depth); break;
+	case SOP_VMX: parse_vmx(ld, j, a); break;
 	default: parse_wait_ops(ld, j, a); break;
 	}
 	return !c->failed;

@@ -2,11 +2,15 @@
  * becomes the guest_op a real instruction would produce, with the registers that instruction reads
  * (RCX for RDMSR, EDX:EAX for WRMSR, ...) set, at a synthetic RIP. Like hardware, the action counts
  * as executed only once the hypervisor moves RIP past it; a hypervisor that forgets re-executes it.
- * Interrupts run the script's handler for the vector and return with an implicit IRET. */
+ * Interrupts run the script's handler for the vector and return with an implicit IRET. Stores (the
+ * store action, a vmx action's memory operand) write guest RAM directly, as a MOV that never exits;
+ * a store outside RAM or into an MMIO region stops the vCPU (a guest_bad_access). */
 #include "backend.h"
+#include "mem_track.h"
 
 #include <hvsim/scenario.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +36,8 @@ struct frame {
 
 struct script_cpu {
 	const struct guest_script *s;
+	const struct be_machine *m; /* the RAM that stores write */
+	char why[96];               /* a bad store's description */
 	struct frame st[FRAMES_MAX];
 	unsigned depth;
 	uint64_t gpr[GPR_COUNT];
@@ -41,13 +47,15 @@ struct script_cpu {
 	struct guest_op op;
 };
 
-void *script_backend_create(const struct guest_script *s, uint64_t base_rip)
+void *script_backend_create(const struct guest_script *s, uint64_t base_rip,
+                            const struct be_machine *m)
 {
 	struct script_cpu *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->s = s;
+	c->m = m;
 	c->rflags = RFLAGS_FIXED | RFLAGS_IF;
 	c->st[0] =
 	    (struct frame){.list = s->main, .n = s->n_main, .kind = FR_LIST, .base = base_rip};
@@ -197,6 +205,90 @@ static bool make_other_op(struct script_cpu *c, const struct script_action *a, s
 	}
 }
 
+/* Whether [gpa, gpa+len) is guest RAM outside every MMIO region (a store there never exits). */
+static bool ram_store_ok(const struct be_machine *m, uint64_t gpa, uint64_t len)
+{
+	if (!m || gpa > m->mem_size || len > m->mem_size - gpa)
+		return false;
+	for (unsigned i = 0; i < SIM_MMIO_MAX; i++)
+		if (m->mmio[i].size && gpa < m->mmio[i].gpa + m->mmio[i].size &&
+		    m->mmio[i].gpa < gpa + len)
+			return false;
+	return true;
+}
+
+/* Writes the low len bytes of v at gpa (little-endian); false, with c->why, when it cannot. */
+static bool store(struct script_cpu *c, uint64_t gpa, uint64_t v, unsigned len)
+{
+	if (!ram_store_ok(c->m, gpa, len)) {
+		snprintf(c->why, sizeof(c->why), "store to 0x%llx outside RAM or into MMIO",
+		         (unsigned long long)gpa);
+		return false;
+	}
+	for (unsigned i = 0; i < len; i++)
+		c->m->mem[gpa + i] = (uint8_t)(v >> (8 * i));
+	if (c->m->track)
+		mem_track_mark(c->m->track, gpa, len);
+	return true;
+}
+
+/* A vmx action's stores, as its code form does them before the instruction (mov rax, imm64;
+ * mov [r11], rax, and for an m128 descriptor its high quadword at r11 + 8). */
+static bool vmx_store(struct script_cpu *c, const struct script_action *a)
+{
+	bool m128 = a->sub == GVMX_INVEPT || a->sub == GVMX_INVVPID;
+	bool reg_form =
+	    a->sub >= GVMX_COUNT || a->sub == GVMX_VMXOFF || a->sub == GVMX_VMLAUNCH ||
+	    a->sub == GVMX_VMRESUME ||
+	    ((a->sub == GVMX_VMREAD || a->sub == GVMX_VMWRITE) && !(a->flags & SCRIPT_VMX_MEM));
+
+	if (!(a->flags & SCRIPT_VMX_STORE) || reg_form)
+		return true;
+	if (!store(c, a->addr, a->value, 8) || (m128 && !store(c, a->addr + 8, a->value2, 8)))
+		return false;
+	c->gpr[GPR_RAX] = m128 ? a->value2 : a->value;
+	return true;
+}
+
+/* A VMX instruction in the forms fz_hvt_code.c assembles (SDM Vol. 2 ch. 6): the memory operand
+ * at [R11], VMREAD/VMWRITE's field and INVEPT/INVVPID's type in RCX, VMREAD's register destination
+ * and VMWRITE's register source RAX; the operands as VM-exit instruction information describes
+ * them (SDM 28.2.4). Lengths: VMXON/VMCLEAR [r11] 5 (prefix, REX, 0F C7 /6), VMPTRLD/VMPTRST 4,
+ * VMREAD/VMWRITE 3 with registers, 4 with [r11], INVEPT/INVVPID 6, the others 3 (0F 01 C2..C4). */
+static void op_vmx(struct script_cpu *c, const struct script_action *a, struct guest_op *op)
+{
+	static const uint8_t lens[GVMX_COUNT] = {5, 3, 5, 4, 4, 3, 3, 3, 3, 6, 6};
+	uint8_t insn = a->sub < GVMX_COUNT ? (uint8_t)a->sub : GVMX_VMXOFF;
+	bool rw = insn == GVMX_VMREAD || insn == GVMX_VMWRITE;
+	bool mem = rw ? (a->flags & SCRIPT_VMX_MEM) != 0 : lens[insn] > 3; /* m64, m128 */
+
+	op->kind = GOP_VMX;
+	op->len = (uint8_t)(lens[insn] + (mem && rw));
+	op->u.vmx.insn = insn;
+	op->u.vmx.reg1 = op->u.vmx.reg2 = op->u.vmx.base = op->u.vmx.index = GPR_COUNT;
+	op->u.vmx.seg = 3; /* DS */
+	op->u.vmx.size = 8;
+	if (mem) {
+		op->u.vmx.mem = true;
+		op->u.vmx.base = GPR_R11;
+		op->u.vmx.scale = 1;
+		op->u.vmx.addr_size = 8;
+		op->u.vmx.addr = a->addr;
+		c->gpr[GPR_R11] = a->addr;
+	}
+	if (rw || insn == GVMX_INVEPT || insn == GVMX_INVVPID) {
+		op->u.vmx.reg2 = GPR_RCX;
+		op->u.vmx.field = a->field;
+		c->gpr[GPR_RCX] = a->field;
+	}
+	if (!mem && rw)
+		op->u.vmx.reg1 = GPR_RAX;
+	if (!mem && insn == GVMX_VMWRITE) {
+		op->u.vmx.value = a->value;
+		c->gpr[GPR_RAX] = a->value;
+	}
+}
+
 /* Fills op for an exit-worthy action; false for actions that are not operations. */
 static bool make_op(struct script_cpu *c, const struct script_action *a, struct guest_op *op)
 {
@@ -257,6 +349,7 @@ static bool make_op(struct script_cpu *c, const struct script_action *a, struct 
 	case SOP_XSETBV:
 	case SOP_RDRAND:
 	case SOP_RDSEED: return make_other_op(c, a, op);
+	case SOP_VMX: op_vmx(c, a, op); return true;
 	case SOP_MOV_CR:
 		op->kind = GOP_CR;
 		op->len = a->cr == 8 ? 4 : 3;
@@ -293,6 +386,7 @@ static uint64_t do_local(struct script_cpu *c, const struct script_action *a, ui
 		c->rflags &= ~RFLAGS_IF;
 		advance(c);
 		return 1;
+	case SOP_STORE: /* run() checked and wrote it */ advance(c); return 1;
 	case SOP_REPEAT:
 		if (c->depth == FRAMES_MAX)
 			return 0;
@@ -322,8 +416,13 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 
 		if (!a)
 			st = BE_DONE;
+		else if ((a->op == SOP_STORE && !store(c, a->addr, a->value, a->size)) ||
+		         (a->op == SOP_VMX && !vmx_store(c, a)))
+			st = BE_BAD_ACCESS;
 		else if (make_op(c, a, op))
 			st = BE_OP;
+		if (st == BE_BAD_ACCESS)
+			*why = c->why;
 		if (st != BE_BUDGET)
 			break;
 		done += do_local(c, a, budget - done);

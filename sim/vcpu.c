@@ -18,7 +18,7 @@ static void *create_backend(hvsim_vm *vm, hvsim_vcpu *v, struct hvsim_error *err
 
 	if (!vm->code_guest) {
 		v->be = &script_backend_ops;
-		ctx = script_backend_create(&sc->guest.script, CODE_BASE_RIP);
+		ctx = script_backend_create(&sc->guest.script, CODE_BASE_RIP, &vm->mach);
 		if (!ctx)
 			hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
 		return ctx;

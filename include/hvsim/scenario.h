@@ -51,18 +51,32 @@ enum script_op {
 	SOP_RDRAND,
 	SOP_RDSEED,
 	SOP_SEAMCALL,
+	SOP_STORE, /* a MOV to guest RAM, which never exits */
+	SOP_VMX,   /* a VMX instruction (enum guest_vmx_insn in sub), 64-bit forms */
 	SOP_OP_MAX,
 };
 
+/* SOP_VMX flags */
+#define SCRIPT_VMX_MEM 0x1 /* the r/m operand is in memory at addr (else a register) */
+#define SCRIPT_VMX_STORE \
+	0x2 /* the action first stores its memory operand (value, value2) at addr */
+
 struct script_action {
-	uint8_t op;     /* enum script_op */
-	uint8_t size;   /* I/O and MMIO width in bytes */
-	uint8_t cr;     /* SOP_MOV_CR */
-	uint32_t index; /* MSR index, port, CPUID leaf, RDPMC counter, XCR; MONITOR/MWAIT: ECX */
-	uint32_t sub;   /* CPUID subleaf; MONITOR: EDX hints; MWAIT: EAX hints */
-	uint64_t addr;  /* MMIO guest-physical address; MONITOR, INVLPG: linear address */
-	uint64_t value; /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX */
-	uint64_t count; /* SOP_REPEAT */
+	uint8_t op;      /* enum script_op */
+	uint8_t size;    /* I/O and MMIO width in bytes */
+	uint8_t cr;      /* SOP_MOV_CR */
+	uint8_t flags;   /* SOP_VMX: SCRIPT_VMX_* */
+	uint32_t index;  /* MSR index, port, CPUID leaf, RDPMC counter, XCR; MONITOR/MWAIT: ECX */
+	uint32_t sub;    /* CPUID subleaf; MONITOR: EDX hints; MWAIT: EAX hints; SOP_VMX: insn */
+	uint64_t addr;   /* MMIO and SOP_STORE guest-physical address; MONITOR, INVLPG, SOP_VMX:
+	                  * linear   address */
+	uint64_t value;  /* data written; SOP_COMPUTE: instructions; SOP_VMCALL: RAX; SOP_VMX: the
+	                  * VMXON/VMCLEAR/VMPTRLD pointer, VMWRITE's value, the INVEPT/INVVPID
+	                  * descriptor's bits 63:0 */
+	uint64_t value2; /* SOP_VMX: the INVEPT/INVVPID descriptor's bits 127:64 */
+	uint64_t field;  /* SOP_VMX: ModRM.reg's value (RCX): the VMCS field encoding of VMREAD and
+	                  * VMWRITE, the INVEPT/INVVPID type */
+	uint64_t count;  /* SOP_REPEAT */
 	struct script_action *body; /* SOP_REPEAT */
 	size_t n_body;
 };

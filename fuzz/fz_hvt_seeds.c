@@ -652,6 +652,14 @@ const struct fz_hvt_seed *fz_hvt_seed_at(size_t i)
 	return i < N_SEEDS ? &seeds[i] : NULL;
 }
 
+const struct fz_hvt_seed *fz_hvt_seed_named(const char *name)
+{
+	for (size_t i = 0; i < N_SEEDS; i++)
+		if (strcmp(seeds[i].name, name) == 0)
+			return &seeds[i];
+	return NULL;
+}
+
 bool fz_hvt_seed_config(const struct fz_hvt_seed *seed, struct fz_hvt_config *cfg)
 {
 	const char *p = seed->quirks;

@@ -28,6 +28,8 @@ struct fz_hvt_seed {
 /* Number of seeds, and the i-th (NULL past the end). Can't fail. */
 size_t fz_hvt_seed_count(void);
 const struct fz_hvt_seed *fz_hvt_seed_at(size_t i);
+/* The seed whose corpus file name is name; NULL when none. */
+const struct fz_hvt_seed *fz_hvt_seed_named(const char *name);
 /* The seed's configuration. False when its quirks name something the kvm algorithm lacks. */
 bool fz_hvt_seed_config(const struct fz_hvt_seed *seed, struct fz_hvt_config *cfg);
 /* The seed's input bytes; 0 when they do not fit in cap or its configuration is bad. */

@@ -473,14 +473,6 @@ Test(fuzz_hvt, entry_state_valid_catches_a_bad_guest_field)
 
 /* ---- the engine's invariant oracle and the export ---- */
 
-static const struct fz_hvt_seed *seed_named(const char *name)
-{
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
-		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
-			return fz_hvt_seed_at(i);
-	return NULL;
-}
-
 /* Runs text through the loader and the engine in one go (as `hvsim run` does); the trace hash. */
 static uint64_t plain_run(const char *text, struct hvsim_summary *sum)
 {
@@ -523,7 +515,7 @@ static char *export_text(const uint8_t *b, size_t n)
 
 Test(fuzz_hvt, engine_reports_invariant_violation_only_when_enabled)
 {
-	const struct fz_hvt_seed *s = seed_named("apicv-activation-in-service-stale");
+	const struct fz_hvt_seed *s = fz_hvt_seed_named("apicv-activation-in-service-stale");
 	uint8_t b[SEED_MAX];
 	size_t n = fz_hvt_seed_bytes(s, b, sizeof(b));
 	char *text = export_text(b, n), *off;

@@ -23,10 +23,9 @@
 
 static bool vmx_seed(const char *name)
 {
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
-		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
-			return fz_hvt_seed_at(i)->vmx_ops;
-	return false;
+	const struct fz_hvt_seed *s = fz_hvt_seed_named(name);
+
+	return s && s->vmx_ops;
 }
 
 /* Decodes every committed input of dir that is not a VMX seed; fails if one selects vmx_ops. */
@@ -214,11 +213,10 @@ Test(fuzz_hvt_vmx, walker_writes_revision_identifiers_before_the_operations)
 
 static const struct fz_hvt_seed *seed_named(const char *name)
 {
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
-		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
-			return fz_hvt_seed_at(i);
-	cr_assert_fail("no seed %s", name);
-	return NULL;
+	const struct fz_hvt_seed *s = fz_hvt_seed_named(name);
+
+	cr_assert_not_null(s, "no seed %s", name);
+	return s;
 }
 
 /* Runs the seed's scenario as the harness builds it; f holds the trace. */

@@ -241,11 +241,10 @@ static char *seed_trace(const struct fz_hvt_seed *s, bool code)
 
 static const struct fz_hvt_seed *seed_named(const char *name)
 {
-	for (size_t i = 0; i < fz_hvt_seed_count(); i++)
-		if (strcmp(fz_hvt_seed_at(i)->name, name) == 0)
-			return fz_hvt_seed_at(i);
-	cr_assert_fail("no seed %s", name);
-	return NULL;
+	const struct fz_hvt_seed *s = fz_hvt_seed_named(name);
+
+	cr_assert_not_null(s, "no seed %s", name);
+	return s;
 }
 
 Test(script_vmx, script_and_code_forms_get_the_same_nested_vmx_handling)

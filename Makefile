@@ -162,6 +162,7 @@ check: deps
 	@HVSIM=$(HVSIM) EXAMPLES=$(BUILD)/examples tests/cli.sh
 	@tests/install.sh
 	@echo "== fuzz reproducers and seed corpora"
+	@fuzz/coverage-ignore-check.sh
 	@$(MAKE) --no-print-directory fuzz-replay
 
 tests: $(TESTS) $(EXAMPLES)

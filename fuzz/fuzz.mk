@@ -2,6 +2,8 @@
 # files in fuzz/ are shared. Three builds of each harness:
 #   make fuzz         build-fuzz/fuzz/T (clang, libFuzzer + ASan + UBSan) and build-fuzz/fuzz/T-replay
 #   make fuzz-afl     build-afl/fuzz/T (afl-clang-fast with AFL++'s libFuzzer-compatible driver)
+#   make fuzz-fast    build-fuzznosan/fuzz/T (clang, libFuzzer, -O2, no sanitizers): the rates of
+#                     docs/fuzzing.md "Measurements" (fuzz/rate.sh)
 #   make fuzz-replay  build-asan/fuzz/T-replay (any compiler, ASan + UBSan, no fuzzer), then replays
 #                     every seed corpus and committed crash reproducer: part of `make check`
 #   make fuzz-smoke   each harness under libFuzzer for FUZZ_SMOKE_S seconds through `hvsim fuzz`
@@ -27,7 +29,7 @@ FUZZ_COV_IGNORE  := -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignor
 
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 
-.PHONY: fuzz fuzz-afl fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen
+.PHONY: fuzz fuzz-afl fuzz-fast fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen
 
 # The libFuzzer binary: libFuzzer supplies main().
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_SHARED_OBJ) $(LIB_A)
@@ -67,6 +69,10 @@ fuzz: deps
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(FUZZ_COV_IGNORE)" \
 	  fuzz-bins
 
+fuzz-fast: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzznosan CC=clang OPT=-O2 \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_COV_IGNORE)" fuzz-bins
+
 fuzz-afl: deps
 	@$(MAKE) --no-print-directory BUILD=build-afl CC=afl-clang-fast OPT="$(FUZZ_ASAN_OPT)" \
 	  SAN="$(FUZZ_ASAN_SAN) $(FUZZ_COV_IGNORE)" fuzz-bins
@@ -84,7 +90,7 @@ fuzz-smoke: fuzz
 	  $(HVSIM) fuzz $$t --time $(FUZZ_SMOKE_S) --jobs 1 || exit 1; done
 
 fuzz-clean:
-	rm -rf build-fuzz build-afl fuzz/out
+	rm -rf build-fuzz build-fuzznosan build-afl fuzz/out
 clean: fuzz-clean
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(BUILD)/fuzz/fuzz_common.d $(BUILD)/fuzz/replay_main.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d) \

@@ -9,6 +9,7 @@
 #include "guest_setup.h"
 #include "snapshot_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Equal strings, or both NULL. A scenario built in memory (the fuzz harness's) names quirks and
@@ -73,96 +74,38 @@ static const char *reload_difference(const struct hvsim_scenario *a, const struc
 	return NULL;
 }
 
-/* Where q is set in sc's run (the run's override first, as vm.c lets it win), NULL when nowhere.
- */
-static const struct hvsim_quirk_setting *
-quirk_setting(const hvsim_vm *vm, const struct hvsim_scenario *sc, const struct hvsim_quirk_desc *q)
-{
-	if (!same_str(vm->hv->name, sc->hv.algorithm))
-		return NULL; /* another algorithm stands in: not its quirks (vm.c select_quirks) */
-	return hvsim_scenario_quirk(sc, vm->run, q->name);
-}
-
-/* The value of q that sc selects (its setting, else the default), as q's own string; NULL when
- * the setting names no value of q. */
-static const char *quirk_value(const struct hvsim_quirk_desc *q,
-                               const struct hvsim_quirk_setting *set)
-{
-	if (!set)
-		return q->def;
-	for (size_t k = 0; k < q->n_values; k++)
-		if (same_str(q->values[k], set->value))
-			return q->values[k];
-	return NULL;
-}
-
-/* Every quirk setting of sc names a quirk of the algorithm, as VM creation requires. */
-static enum hvsim_status settings_known(const hvsim_vm *vm, const char *sc_file,
-                                        const struct hvsim_quirk_setting *set, size_t n,
-                                        struct hvsim_error *err)
-{
-	const struct hvsim_hv_ops *hv = vm->hv;
-
-	for (size_t i = 0; i < n; i++) {
-		bool known = false;
-
-		for (size_t q = 0; q < hv->n_quirks && !known; q++)
-			known = same_str(hv->quirks[q].name, set[i].name) &&
-			        quirk_value(&hv->quirks[q], &set[i]) != NULL;
-		if (!known)
-			return hvsim_error_set(
-			    err, HVSIM_E_INPUT,
-			    "%s: %s: expected a quirk of algorithm \"%s\" and one of its values "
-			    "(see hvsim list --quirks), found %s = \"%s\"",
-			    sc_file, set[i].json_path ? set[i].json_path : "$.hypervisor.quirks",
-			    hv->name, set[i].name, set[i].value);
-	}
-	return HVSIM_OK;
-}
-
-/* sc's quirks are ones VM creation accepts, and each quirk the algorithm does not take again at
- * reload keeps the value the VM was created with. */
+/* Each quirk the algorithm does not take again at reload keeps the value the VM was created with
+ * (values: what sc selects, vm_quirk_values; both are the algorithm's own strings). */
 static enum hvsim_status quirks_reloadable(const hvsim_vm *vm, const struct hvsim_scenario *sc,
-                                           struct hvsim_error *err)
+                                           const char **values, struct hvsim_error *err)
 {
 	const struct hvsim_hv_ops *hv = vm->hv;
-	enum hvsim_status st;
+	enum hvsim_status st = vm_quirk_values(vm, sc, values, err);
 
-	if (same_str(hv->name, sc->hv.algorithm) &&
-	    ((st = settings_known(vm, sc->file, sc->hv.quirks, sc->hv.n_quirks, err)) != HVSIM_OK ||
-	     (st = settings_known(vm, sc->file, sc->runs[vm->run].quirks,
-	                          sc->runs[vm->run].n_quirks, err)) != HVSIM_OK))
-		return st;
-	for (size_t q = 0; q < hv->n_quirks; q++) {
-		const struct hvsim_quirk_desc *d = &hv->quirks[q];
-		const char *v = quirk_value(d, quirk_setting(vm, sc, d));
-
-		if ((!d->reload || !hv->reload) && !same_str(v, vm->quirk_values[q]))
-			return hvsim_error_set(
+	for (size_t q = 0; q < hv->n_quirks && st == HVSIM_OK; q++)
+		if ((!hv->quirks[q].reload || !hv->reload) && values[q] != vm->quirk_values[q])
+			st = hvsim_error_set(
 			    err, HVSIM_E_INPUT,
 			    "%s: $.hypervisor.quirks.%s: expected \"%s\", the value the VM was "
 			    "created with (algorithm %s reads this quirk only at VM creation), "
-			    "found "
-			    "\"%s\"",
-			    sc->file, d->name, vm->quirk_values[q], hv->name, v);
-	}
-	return HVSIM_OK;
+			    "found \"%s\"",
+			    sc->file, hv->quirks[q].name, vm->quirk_values[q], hv->name, values[q]);
+	return st;
 }
 
-/* The quirk values of sc (quirks_reloadable held), taken by the algorithm. */
-static enum hvsim_status select_quirks(hvsim_vm *vm, const struct hvsim_scenario *sc)
+/* The quirk values quirks_reloadable accepted, taken by the algorithm. */
+static enum hvsim_status select_quirks(hvsim_vm *vm, const char *const *values)
 {
 	const struct hvsim_hv_ops *hv = vm->hv;
 
-	for (size_t q = 0; q < hv->n_quirks; q++)
-		vm->quirk_values[q] =
-		    quirk_value(&hv->quirks[q], quirk_setting(vm, sc, &hv->quirks[q]));
+	memcpy(vm->quirk_values, values, hv->n_quirks * sizeof(*values));
 	return hv->reload ? hv->reload(vm->hv_priv) : HVSIM_OK;
 }
 
 /* Whether s can be reloaded for sc: HVSIM_OK, else the status with err saying why not. */
 static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
-                                    const struct hvsim_scenario *sc, struct hvsim_error *err)
+                                    const struct hvsim_scenario *sc, const char **values,
+                                    struct hvsim_error *err)
 {
 	const char *diff;
 	enum hvsim_status st;
@@ -175,7 +118,7 @@ static enum hvsim_status reloadable(const hvsim_vm *vm, const hvsim_snapshot *s,
 		    "%s: %s: expected the machine of the VM's scenario, found another", sc->file,
 		    diff);
 	/* the queue holds the old scenario's events, nothing the algorithm armed behind them */
-	if ((st = quirks_reloadable(vm, sc, err)) != HVSIM_OK)
+	if ((st = quirks_reloadable(vm, sc, values, err)) != HVSIM_OK)
 		return st;
 	if (s->stepped || sim_evq_len(s->evq) != s->sc->n_events)
 		return hvsim_error_set(
@@ -211,12 +154,13 @@ static enum hvsim_status load_program(hvsim_vm *vm, const struct hvsim_scenario 
 	return HVSIM_OK;
 }
 
-enum hvsim_status hvsim_vm_reload(hvsim_vm *vm, const hvsim_snapshot *s,
-                                  const struct hvsim_scenario *sc, struct hvsim_error *err)
+static enum hvsim_status reload(hvsim_vm *vm, const hvsim_snapshot *s,
+                                const struct hvsim_scenario *sc, const char **values,
+                                struct hvsim_error *err)
 {
 	enum hvsim_status st;
 
-	if ((st = reloadable(vm, s, sc, err)) != HVSIM_OK)
+	if ((st = reloadable(vm, s, sc, values, err)) != HVSIM_OK)
 		return st;
 	vm->finished = false;
 	if ((st = hvsim_vm_restore(vm, s)) != HVSIM_OK)
@@ -226,10 +170,24 @@ enum hvsim_status hvsim_vm_reload(hvsim_vm *vm, const hvsim_snapshot *s,
 	if (vm->trace)
 		trace_writer_set_lines(vm->trace, s->trace_lines);
 	sim_evq_reset(vm->evq); /* the old scenario's events (reloadable) */
-	if ((st = select_quirks(vm, sc)) != HVSIM_OK || (st = load_program(vm, sc)) != HVSIM_OK ||
+	if ((st = select_quirks(vm, values)) != HVSIM_OK ||
+	    (st = load_program(vm, sc)) != HVSIM_OK ||
 	    (st = vm_schedule_events(vm, err)) != HVSIM_OK) {
 		vm_fail(vm, st, "reloading the scenario failed");
 		return hvsim_error_set(err, st, "reloading the scenario failed");
 	}
 	return HVSIM_OK;
+}
+
+enum hvsim_status hvsim_vm_reload(hvsim_vm *vm, const hvsim_snapshot *s,
+                                  const struct hvsim_scenario *sc, struct hvsim_error *err)
+{
+	const char **values = calloc(vm->hv->n_quirks + 1, sizeof(*values));
+	enum hvsim_status st;
+
+	if (!values)
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
+	st = reload(vm, s, sc, values, err);
+	free(values);
+	return st;
 }

@@ -16,48 +16,60 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static enum hvsim_status select_quirk(hvsim_vm *vm, const struct hvsim_quirk_setting *q,
+/* A scenario built in memory (the fuzz harness's) names quirks and values with the algorithm's
+ * own strings: equal pointers spare the comparison. */
+static bool same_name(const char *a, const char *b)
+{
+	return a == b || strcmp(a, b) == 0;
+}
+
+static enum hvsim_status select_quirk(const struct hvsim_hv_ops *hv, const char *file,
+                                      const struct hvsim_quirk_setting *q, const char **values,
                                       struct hvsim_error *err)
 {
-	const struct hvsim_hv_ops *hv = vm->hv;
-
 	for (size_t i = 0; i < hv->n_quirks; i++) {
-		if (strcmp(hv->quirks[i].name, q->name) != 0)
+		if (!same_name(hv->quirks[i].name, q->name))
 			continue;
 		for (size_t k = 0; k < hv->quirks[i].n_values; k++) {
-			if (strcmp(hv->quirks[i].values[k], q->value) == 0) {
-				vm->quirk_values[i] = hv->quirks[i].values[k];
+			if (same_name(hv->quirks[i].values[k], q->value)) {
+				values[i] = hv->quirks[i].values[k];
 				return HVSIM_OK;
 			}
 		}
 		return hvsim_error_set(err, HVSIM_E_INPUT,
 		                       "%s: %s: expected a value of quirk %s (see hvsim list "
 		                       "--quirks), found \"%s\"",
-		                       vm->sc->file, q->json_path, q->name, q->value);
+		                       file, q->json_path, q->name, q->value);
 	}
 	return hvsim_error_set(err, HVSIM_E_INPUT,
-	                       "%s: %s: expected a quirk of algorithm \"%s\", found \"%s\"",
-	                       vm->sc->file, q->json_path, hv->name, q->name);
+	                       "%s: %s: expected a quirk of algorithm \"%s\", found \"%s\"", file,
+	                       q->json_path, hv->name, q->name);
 }
 
-/* Scenario-level settings first, then the run's overrides. */
-static enum hvsim_status select_quirks(hvsim_vm *vm, struct hvsim_error *err)
+enum hvsim_status vm_quirk_values(const hvsim_vm *vm, const struct hvsim_scenario *sc,
+                                  const char **values, struct hvsim_error *err)
 {
-	const struct scenario_run *r = &vm->sc->runs[vm->run];
+	const struct hvsim_hv_ops *hv = vm->hv;
+	const struct scenario_run *r = &sc->runs[vm->run];
 	enum hvsim_status st = HVSIM_OK;
 
+	for (size_t i = 0; i < hv->n_quirks; i++)
+		values[i] = hv->quirks[i].def;
+	if (strcmp(hv->name, sc->hv.algorithm) != 0)
+		return HVSIM_OK; /* another algorithm stands in: not its quirks */
+	for (size_t i = 0; i < sc->hv.n_quirks && st == HVSIM_OK; i++)
+		st = select_quirk(hv, sc->file, &sc->hv.quirks[i], values, err);
+	for (size_t i = 0; i < r->n_quirks && st == HVSIM_OK; i++)
+		st = select_quirk(hv, sc->file, &r->quirks[i], values, err);
+	return st;
+}
+
+static enum hvsim_status select_quirks(hvsim_vm *vm, struct hvsim_error *err)
+{
 	vm->quirk_values = calloc(vm->hv->n_quirks + 1, sizeof(*vm->quirk_values));
 	if (!vm->quirk_values)
 		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < vm->hv->n_quirks; i++)
-		vm->quirk_values[i] = vm->hv->quirks[i].def;
-	if (strcmp(vm->hv->name, vm->sc->hv.algorithm) != 0)
-		return HVSIM_OK; /* another algorithm stands in: not its quirks */
-	for (size_t i = 0; i < vm->sc->hv.n_quirks && st == HVSIM_OK; i++)
-		st = select_quirk(vm, &vm->sc->hv.quirks[i], err);
-	for (size_t i = 0; i < r->n_quirks && st == HVSIM_OK; i++)
-		st = select_quirk(vm, &r->quirks[i], err);
-	return st;
+	return vm_quirk_values(vm, vm->sc, vm->quirk_values, err);
 }
 
 static enum hvsim_status pick_algorithm(hvsim_vm *vm, const struct hvsim_vm_opts *o,
@@ -490,7 +502,7 @@ void hvsim_vm_refuse(hvsim_vm *vm, const char *why)
 const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name)
 {
 	for (size_t i = 0; i < vm->hv->n_quirks; i++)
-		if (vm->hv->quirks[i].name == name || strcmp(vm->hv->quirks[i].name, name) == 0)
+		if (same_name(vm->hv->quirks[i].name, name))
 			return vm->quirk_values[i]; /* algorithms pass their table's own names */
 	return NULL;
 }

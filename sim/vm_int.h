@@ -111,6 +111,11 @@ struct hvsim_vm {
 
 /* vm.c: queues the scenario's events (guest-visible order: file order). HVSIM_E_NOMEM. */
 enum hvsim_status vm_schedule_events(hvsim_vm *vm, struct hvsim_error *err);
+/* vm.c: the value of each of vm's algorithm's quirks that sc's run (vm->run) selects: the default,
+ * then $.hypervisor.quirks, then the run's, as the algorithm's own strings, into values (one per
+ * quirk). HVSIM_E_INPUT, err naming the setting, for a quirk or value the algorithm lacks. */
+enum hvsim_status vm_quirk_values(const hvsim_vm *vm, const struct hvsim_scenario *sc,
+                                  const char **values, struct hvsim_error *err);
 /* vcpu.c */
 enum hvsim_status vcpu_init(hvsim_vm *vm, hvsim_vcpu *v, unsigned index, struct hvsim_error *err);
 /* vcpu_hw.c: the generic virtualization hardware */

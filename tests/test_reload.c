@@ -408,24 +408,34 @@ Test(reload, quirk_not_marked_reload_is_refused_while_marked_ones_change)
 	free(trace.p);
 }
 
-/* What VM creation refuses (an unknown quirk or value), a reload refuses too. */
+/* What VM creation refuses (an unknown quirk or value), a reload refuses too, with the same
+ * message. */
 Test(reload, quirk_setting_vm_creation_refuses_is_refused)
 {
 	static const char *const bad[] = {
 	    TIMING("\"cpuid_timing_leaf\":\"sometimes\"", ""),
 	    TIMING("", "\"no_such_quirk\":\"absent\""),
 	};
+	static const char *const said[] = {"expected a value of quirk cpuid_timing_leaf",
+	                                   "expected a quirk of algorithm"};
 	struct hvsim_scenario *base = parse(TIMING("", ""));
 	struct trace_buf trace = {0};
-	struct hvsim_error err = {0};
+	struct hvsim_error err = {0}, cerr = {0};
 	hvsim_vm *vm = create(base, &trace);
 	hvsim_snapshot *snap = hvsim_vm_snapshot(vm, &err);
 
 	for (size_t i = 0; i < 2; i++) {
-		cr_assert_eq(try_reload(vm, snap, bad[i], &err), HVSIM_E_INPUT,
+		struct hvsim_scenario *sc = parse(bad[i]);
+		struct hvsim_vm_opts o = {0};
+
+		cr_assert_null(hvsim_vm_create(sc, 0, &o, &cerr), "creation accepted setting %zu",
+		               i);
+		cr_assert_eq(hvsim_vm_reload(vm, snap, sc, &err), HVSIM_E_INPUT,
 		             "bad setting %zu accepted: %s", i, bad[i]);
-		cr_assert(strstr(err.msg, "expected a quirk of algorithm"), "setting %zu: %s", i,
-		          err.msg);
+		cr_assert(strstr(err.msg, said[i]), "setting %zu: %s", i, err.msg);
+		cr_assert_str_eq(err.msg, cerr.msg, "setting %zu: reload and creation say it alike",
+		                 i);
+		hvsim_scenario_free(sc);
 	}
 	hvsim_snapshot_free(snap);
 	hvsim_vm_destroy(vm);

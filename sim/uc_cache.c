@@ -342,8 +342,10 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 			         (unsigned long long)pc, n, icount);
 		return NULL;
 	}
-	mark_code(c, pc, size + tail);
-	uc_keep_note(c, pc, size + tail);
+	if (tail) { /* a last instruction's bytes past the block */
+		mark_code(c, pc + size, tail);
+		uc_keep_note(c, pc + size, tail);
+	}
 	b = block_slot(c, pc);
 	if (!b->size)
 		c->blocks_used++;

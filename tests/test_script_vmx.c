@@ -12,6 +12,7 @@
 #include "../fuzz/fz_hvt_seeds.h"
 #include "../sim/backend.h"
 #include "../sim/decode.h"
+#include "../sim/mem_track.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -173,6 +174,44 @@ Test(script_vmx, store_outside_ram_is_a_bad_access)
 	cr_expect_eq(script_backend_ops.run(f.cpu, 10, &op, &retired, &why), BE_BAD_ACCESS,
 	             "a 4-byte store at RAM top - 2 must stop with a bad access");
 	cr_expect(why && strstr(why, "outside RAM"), "why: %s", why ? why : "(none)");
+	script_fx_fini(&f);
+}
+
+Test(script_vmx, store_into_an_mmio_region_is_a_bad_access)
+{
+	struct script_action a = {.op = SOP_STORE, .addr = 0x5ffe, .size = 4, .value = 1};
+	struct script_fx f;
+	struct guest_op op;
+	uint64_t retired;
+	const char *why = NULL;
+
+	script_fx_init(&f, &a);
+	f.m.mmio[0] = (struct sim_mmio_region){.gpa = 0x6000, .size = 0x1000};
+	cr_expect_eq(script_backend_ops.run(f.cpu, 10, &op, &retired, &why), BE_BAD_ACCESS,
+	             "a store reaching into the MMIO region at 0x6000 must stop with a bad access");
+	cr_expect(why && strstr(why, "MMIO"), "why: %s", why ? why : "(none)");
+	cr_expect_eq(f.ram[0x5ffe], 0, "nothing of the refused store lands in RAM");
+	script_fx_fini(&f);
+}
+
+/* The written-page record must see the script's stores, else a restore leaves them behind. */
+Test(script_vmx, store_marks_its_pages_in_the_written_page_record)
+{
+	struct script_action a = {.op = SOP_STORE, .addr = 0x2ffc, .size = 8, .value = ~0ull};
+	struct script_fx f;
+	struct mem_track t;
+	struct guest_op op;
+	uint64_t retired;
+	const char *why = NULL;
+
+	script_fx_init(&f, &a);
+	cr_assert(mem_track_init(&t, RAM_BYTES));
+	f.m.track = &t;
+	script_backend_ops.run(f.cpu, 10, &op, &retired, &why);
+	cr_expect_eq(f.ram[0x3003], 0xff, "the store's last byte is in RAM");
+	cr_expect_eq(t.bits[0], UINT64_C(0xc), "pages 2 and 3 marked written, got %#llx",
+	             (unsigned long long)t.bits[0]);
+	mem_track_free(&t);
 	script_fx_fini(&f);
 }
 

@@ -195,7 +195,10 @@ static int start_precise(struct uc_cpu *c, const char **why)
 	c->until = uc_block_addr(c, b, (uint32_t)(c->budget - c->done));
 	c->precise = true;
 	c->limit = UINT64_MAX; /* the until address ends this run, not the block hook */
-	uc_ctl_remove_cache(c->uc, c->until, c->until + 1);
+	/* Unicorn cuts translations at until only as it makes them: the block is translated again,
+	 * shortened. Only translations over its first byte go; the one starting at until survives
+	 * for the next run (Unicorn drops the shortened one after this run itself). */
+	uc_ctl_remove_cache(c->uc, b->pc, b->pc + 1);
 	return RUN_AGAIN;
 }
 

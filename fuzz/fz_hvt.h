@@ -189,13 +189,15 @@ void fz_hvt_encode(struct fz_out *o, const struct fz_hvt_op *op);
  * oracles.invariants. */
 fz_scn *fz_hvt_build(const struct fz_hvt_input *in, uint64_t input_hash);
 
-/* The x86 image of a code guest (fz_hvt_code.c): the operations' guest actions assembled into
- * 64-bit code at load_gpa (FZ_HVT_CODE_GPA): a prologue that installs a gate in the IDT for each
- * handler vector and sets RFLAGS.IF, the main list, an isa-debug-exit OUT that ends the run, then
- * one handler per vector (registers saved, actions, IRETQ). */
-#define FZ_HVT_CODE_GPA 0x8000u
-#define FZ_HVT_CODE_MAX 8192u   /* bytes of the image */
-#define FZ_HVT_IDT_GPA  0x2000u /* where hvsim's guest set-up puts the IDT (docs/vcpu-layer.md) */
+/* The x86 image of a code guest (fz_hvt_code.c) at FZ_HVT_CODE_GPA: threaded code, a runtime of
+ * one routine per instruction form (the same bytes for every input) and the operations' guest
+ * actions as records of a routine and its operands: a prologue that installs a gate in the IDT
+ * for each handler vector and sets RFLAGS.IF, the main list, an isa-debug-exit OUT that ends the
+ * run, then one handler per vector (registers saved, actions, IRETQ). */
+#define FZ_HVT_CODE_GPA     0x8000u
+#define FZ_HVT_CODE_MAX     0x8000u /* bytes of the image: up to FZ_VMX_VMXON_GPA */
+#define FZ_HVT_CODE_RUNTIME 0x2000u /* bytes of the runtime at its start, the same for all */
+#define FZ_HVT_IDT_GPA      0x2000u /* where hvsim's guest set-up puts the IDT (docs/vcpu-layer.md) */
 /* Assembles in's guest actions into buf (cap bytes); returns the length, 0 when they do not fit. */
 size_t fz_hvt_code(const struct fz_hvt_input *in, uint8_t *buf, size_t cap);
 

@@ -196,7 +196,7 @@ fz_scn *fz_hvt_build(const struct fz_hvt_input *in, uint64_t input_hash);
  * run, then one handler per vector (registers saved, actions, IRETQ). */
 #define FZ_HVT_CODE_GPA     0x8000u
 #define FZ_HVT_CODE_MAX     0x8000u /* bytes of the image: up to FZ_VMX_VMXON_GPA */
-#define FZ_HVT_CODE_RUNTIME 0x2000u /* bytes of the runtime at its start, the same for all */
+#define FZ_HVT_CODE_RUNTIME 0x1000u /* bytes of the runtime at its start, the same for all */
 #define FZ_HVT_IDT_GPA      0x2000u /* where hvsim's guest set-up puts the IDT (docs/vcpu-layer.md) */
 /* Assembles in's guest actions into buf (cap bytes); returns the length, 0 when they do not fit. */
 size_t fz_hvt_code(const struct fz_hvt_input *in, uint8_t *buf, size_t cap);

@@ -6,12 +6,12 @@
  * current record, executes the instruction and dispatches to the next record; the input is data:
  * records of a routine address and its operands. So a kept machine keeps Unicorn's translations
  * from one input to the next (code that changed bytes at every input was retranslated: 40% of a
- * code guest's time). Layout at FZ_HVT_CODE_GPA: routines (page 0), one interrupt stub per vector
- * (page 1), then the data pages: the handler table, the records of the prologue (one 64-bit
- * interrupt gate per handler vector, SDM 6.14.1, then STI), the main list (ending in an
- * isa-debug-exit OUT) and the handlers (registers saved; IRETQ). Each vCPU's record pointer is
- * its RBP (no exit kvm emulates writes RBP), a repeat's count and body are in R15 and R14 (as
- * the count was before), and the runtime touches the stack only in handlers, as before. The
+ * code guest's time). Layout at FZ_HVT_CODE_GPA: the routines and, at RT_STUBS, one
+ * interrupt stub per vector (one page), then the data pages: the handler table, the records of the
+ * prologue (one 64-bit interrupt gate per handler vector, SDM 6.14.1, then STI), the main list
+ * (ending in an isa-debug-exit OUT) and the handlers (registers saved; IRETQ). Each vCPU's record
+ * pointer is its RBP (no exit kvm emulates writes RBP), a repeat's count and body are in R15 and
+ * R14 (as the count was before), and the runtime touches the stack only in handlers, as before. The
  * data pages hold no code: Unicorn's translations of the runtime never see a write. Encodings:
  * SDM Vol. 2. */
 #include "fz_hvt_int.h"
@@ -24,7 +24,7 @@
 #define HANDLERS_MAX 16
 #define MAIN_MAX     12288u              /* record bytes of the main list */
 #define LIST_MAX     4096u               /* record bytes of one handler */
-#define RT_STUBS     0x1000u             /* offset of the interrupt stubs: 8 bytes per vector */
+#define RT_STUBS     0x600u              /* offset of the interrupt stubs: 8 bytes per vector */
 #define RT_DATA      FZ_HVT_CODE_RUNTIME /* offset of the data pages (never translated) */
 #define DATA_HTAB    0u /* offset in data: per vector, its handler's first operands */
 #define DATA_LISTS   (DATA_HTAB + 8u * 256u)

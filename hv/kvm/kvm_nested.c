@@ -73,6 +73,9 @@ static void l1_caps(struct kvm_vcpu *kv)
 	*misc &= ~n->misc_cleared;
 	if (kv->kvm->misc_hlt_always)
 		*misc |= MISC_ACTIVITY_HLT;
+	/* the engine's instruction oracle checks L1's VMX instructions against these; a machine
+	 * without VMX has no oracle (HVSIM_E_UNSUPPORTED), which changes nothing here */
+	(void)hvsim_vmx_nested_caps(kv->v, &n->caps);
 }
 
 void kvm_nested_vcpu_init(struct kvm_vcpu *kv)

@@ -298,3 +298,51 @@ Test(nested_insn_oracle, caps_service_null_removes_the_shadow)
 	cr_expect_eq(st, HVSIM_E_INPUT, "NULL vCPU: wanted HVSIM_E_INPUT, got %d", st);
 	fixture_free(&o.f);
 }
+
+/* SDM 31.3 VMPTRLD: outside VMX operation the instruction is #UD before its operand is read, so
+ * an operand outside guest RAM does not turn it into #GP (KVM: nested_vmx_check_permission comes
+ * before nested_vmx_get_vmptr). */
+Test(nested_insn_oracle, kvm_agrees_on_ud_before_an_unreadable_operand)
+{
+	struct oracle_vm o;
+
+	oracle_build(&o, "{\"op\":\"vmx\",\"insn\":\"vmptrld\",\"addr\":\"0x200000\"}", false,
+	             true);
+	fixture_run(&o.f);
+	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
+	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 1, "wanted 1 instruction compared, got %llu",
+	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	fixture_free(&o.f);
+}
+
+/* SDM 31.3 VMXON: in VMX root operation VMXON is VMfailValid(15) without reading its operand
+ * (KVM: handle_vmxon fails before nested_vmx_get_vmptr). */
+Test(nested_insn_oracle, kvm_agrees_on_vmxon_in_vmx_root_with_an_unreadable_operand)
+{
+	struct oracle_vm o;
+
+	oracle_build(&o, PREAMBLE "{\"op\":\"vmx\",\"insn\":\"vmxon\",\"addr\":\"0x200000\"}",
+	             false, true);
+	fixture_run(&o.f);
+	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
+	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 4, "wanted 4 instructions compared, got %llu",
+	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	fixture_free(&o.f);
+}
+
+/* SDM 31.3 INVVPID: the type in the register operand is checked (VMfail 28) before the
+ * descriptor is read (KVM: handle_invvpid checks the type first). */
+Test(nested_insn_oracle, kvm_agrees_on_invvpid_type_before_an_unreadable_descriptor)
+{
+	struct oracle_vm o;
+
+	oracle_build(&o,
+	             PREAMBLE "{\"op\":\"vmx\",\"insn\":\"invvpid\",\"type\":\"0x7\","
+	                      "\"addr\":\"0x200000\"}",
+	             false, true);
+	fixture_run(&o.f);
+	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
+	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 4, "wanted 4 instructions compared, got %llu",
+	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	fixture_free(&o.f);
+}

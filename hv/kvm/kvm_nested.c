@@ -241,14 +241,20 @@ static void complete(struct kvm_vcpu *kv, const char *insn, const struct vmx_res
 
 /* ---- the instructions (handle_vmon, handle_vmptrld, handle_vmread, ...) ---- */
 
-/* VMXON, VMCLEAR, VMPTRLD: the m64 operand is the region's physical address. */
+/* VMXON, VMCLEAR, VMPTRLD: the m64 operand is the region's physical address, read after
+ * nested_vmx_check_permission's #UD/#GP and handle_vmxon's VMfail in VMX operation (SDM 31.3
+ * "VMX Instructions": no operand, no fault from it, when they decide). */
 static void handle_m64(struct kvm_vcpu *kv, const struct nested_insn *in, unsigned reason)
 {
 	struct vmx_cpu *cpu = kv->nested.cpu;
+	unsigned id = reason == EXIT_REASON_VMXON     ? VMX_INSN_VMXON
+	              : reason == EXIT_REASON_VMCLEAR ? VMX_INSN_VMCLEAR
+	                                              : VMX_INSN_VMPTRLD;
 	struct vmx_result res;
-	uint64_t pa;
+	uint64_t pa = 0;
 
-	if (!operand_io(kv, in, &pa, VMX_OPERAND_BYTES, false))
+	if (!vmx_insn_fails_before_operand(cpu, id, 0) &&
+	    !operand_io(kv, in, &pa, VMX_OPERAND_BYTES, false))
 		return;
 	if (reason == EXIT_REASON_VMXON)
 		vmx_vmxon(cpu, pa, &res);
@@ -283,6 +289,14 @@ static void handle_vmread(struct kvm_vcpu *kv, const struct nested_insn *in)
 	complete(kv, in->name, &res);
 }
 
+/* handle_vmwrite reads a memory source after the permission checks and after VMfailInvalid for
+ * a missing current VMCS. */
+static bool vmwrite_reads_source(const struct kvm_vcpu *kv)
+{
+	return !vmx_insn_fails_before_operand(kv->nested.cpu, VMX_INSN_VMWRITE, 0) &&
+	       vmx_cpu_current_vmcs(kv->nested.cpu) != VMX_INVALID_VMCS_PTR;
+}
+
 static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 {
 	struct vmx_result res;
@@ -290,7 +304,8 @@ static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 
 	if (in->info & II_REG_FORM)
 		value = reg_operand(kv, in, II_REG1(in->info));
-	else if (!operand_io(kv, in, &value, in->long_mode ? 8 : 4, false))
+	else if (vmwrite_reads_source(kv) &&
+	         !operand_io(kv, in, &value, in->long_mode ? 8 : 4, false))
 		return;
 	vmx_vmwrite(kv->nested.cpu, reg_operand(kv, in, II_REG2(in->info)), value, &res);
 	complete(kv, in->name, &res);
@@ -299,9 +314,12 @@ static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 static void handle_inv(struct kvm_vcpu *kv, const struct nested_insn *in, bool ept)
 {
 	struct vmx_result res;
-	uint64_t desc[2], type = reg_operand(kv, in, II_REG2(in->info));
+	uint64_t desc[2] = {0, 0}, type = reg_operand(kv, in, II_REG2(in->info));
+	unsigned id = ept ? VMX_INSN_INVEPT : VMX_INSN_INVVPID;
 
-	if (!operand_io(kv, in, desc, INV_DESC_BYTES, false))
+	/* handle_invept/handle_invvpid: the permission checks and the type first (VMfail 28) */
+	if (!vmx_insn_fails_before_operand(kv->nested.cpu, id, type) &&
+	    !operand_io(kv, in, desc, INV_DESC_BYTES, false))
 		return;
 	if (ept)
 		vmx_invept(kv->nested.cpu, type, desc[0], desc[1], &res);

@@ -6,7 +6,8 @@
  * logical processor of the VMX model whose VMCSs (vmcs12) live at guest-physical addresses. At
  * L1's VMLAUNCH/VMRESUME KVM's own checks decide what L1 gets (the model's checks with the
  * capabilities KVM validates against), and the engine's nested-entry differential runs the
- * SDM-faithful checks with what L1 was told (docs/nested-differential.md).
+ * SDM-faithful checks with what L1 was told (docs/nested-differential.md); the other instructions
+ * are checked by the engine's instruction oracle, to which l1_caps() declares what L1 was told.
  * Not modelled: running L2 (an entry KVM accepts stops the vCPU), VMCS shadowing, the guest's own
  * paging for memory operands (linear = guest-physical, as hvsim's identity paging makes it),
  * #PF for operands outside guest RAM (#GP(0) instead), SMM, enlightened VMCS, nested EPT. */

@@ -21,16 +21,19 @@ struct vmx_shadow;
 /* Frees a shadow; NULL is fine. */
 void vmx_shadow_destroy(struct vmx_shadow *s);
 /* v exited for a VMX instruction of L1 (op): the shadow executes it (VMLAUNCH/VMRESUME: waits for
- * the nested-entry differential). Call after the exit saved L1's state into the VMCS. */
+ * the nested-entry differential). Call after the exit saved L1's state into the VMCS. Can't fail (a
+ * shadow that cannot model the case stops). */
 void vmx_shadow_exit(hvsim_vcpu *v, const struct guest_op *op);
 /* The algorithm enters v again (VMLAUNCH/VMRESUME of its own VMCS): compares what L1 observes of
  * the pending instruction's emulation with the shadow's outcome; a disagreement is a
- * nested_insn_mismatch finding. Call before the entry changes anything. */
+ * nested_insn_mismatch finding. Call before the entry changes anything. Can't fail. */
 void vmx_shadow_entry(hvsim_vcpu *v);
 /* The nested-entry differential ran for L1's VMLAUNCH (launch) or VMRESUME: agreed (hw, the
- * hardware outcome, is then the algorithm's too) the shadow takes that outcome; else it stops. */
+ * hardware outcome, is then the algorithm's too) the shadow takes that outcome; else it stops.
+ * Can't fail. */
 void vmx_shadow_nested_entry(hvsim_vcpu *v, bool launch, bool agree, const struct vmx_result *hw);
-/* True when v has a shadow that still checks; the number of comparisons it made (tests). */
+/* True when v has a shadow that still checks; the number of comparisons it made (tests). Can't
+ * fail. */
 bool vmx_shadow_checking(const hvsim_vcpu *v);
 uint64_t vmx_shadow_checks(const hvsim_vcpu *v);
 /* Snapshots: a copy of s (NULL when out of memory; s must not be NULL); restore makes v's shadow

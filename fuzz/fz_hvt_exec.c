@@ -112,6 +112,16 @@ static const char *invariant_name(const char *detail)
 	return "invariant_violation";
 }
 
+/* The label of an engine finding other than invariant_violation and hv_error, a static string. */
+static const char *nested_label(const char *kind)
+{
+	if (strcmp(kind, "nested_check_mismatch") == 0)
+		return "nested_check_mismatch";
+	if (strcmp(kind, "nested_insn_mismatch") == 0)
+		return "nested_insn_mismatch";
+	return "vmentry_failure";
+}
+
 static void judge_findings(const struct fz_hvt_config *cfg, struct fz_hvt_outcome *o)
 {
 	size_t n = o->sum.n_findings < HVSIM_MAX_FINDINGS ? o->sum.n_findings : HVSIM_MAX_FINDINGS;
@@ -128,13 +138,10 @@ static void judge_findings(const struct fz_hvt_config *cfg, struct fz_hvt_outcom
 			found(o, "hv_error", "vCPU %d at %llu ns: %s", f->vcpu,
 			      (unsigned long long)f->t, f->detail);
 		else /* vmentry_failure, nested_check_mismatch (KVM and the SDM disagree on an L1
-		      * entry, docs/nested-differential.md), and any other */
-			found(o,
-			      strcmp(f->kind, "nested_check_mismatch") == 0
-			          ? "nested_check_mismatch"
-			          : "vmentry_failure",
-			      "%s on vCPU %d at %llu ns: %s", f->kind, f->vcpu,
-			      (unsigned long long)f->t, f->detail);
+		      * entry), nested_insn_mismatch (on another L1 VMX instruction,
+		      * docs/nested-differential.md), and any other */
+			found(o, nested_label(f->kind), "%s on vCPU %d at %llu ns: %s", f->kind,
+			      f->vcpu, (unsigned long long)f->t, f->detail);
 	}
 }
 

@@ -14,6 +14,8 @@ static const char *const kinds[] = {
     "invariant_violation",   /* a model invariant broke (fuzzing) */
     "vmentry_failure",       /* VM entry failed where the algorithm expected success */
     "nested_check_mismatch", /* an algorithm's nested checks disagree with the hardware model */
+    "nested_insn_mismatch",  /* an algorithm's emulation of an L1 VMX instruction disagrees
+                                with the hardware model */
     "hv_error",              /* the algorithm reported an error or stopped making progress */
 };
 

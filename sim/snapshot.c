@@ -116,6 +116,7 @@ static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
 	v->be = keep.be;
 	v->be_ctx = keep.be_ctx;
 	v->vmx = keep.vmx;
+	v->shadow = keep.shadow; /* restored by vmx_snapshot_restore */
 }
 
 /* Guest RAM: only the pages the written-page record says may differ, when it knows. */

@@ -39,6 +39,8 @@ enum vcpu_state {
 /* How many vcpu_run calls in a row may leave the vCPU in root mode before the engine stops it. */
 #define HV_IDLE_CALLS_MAX 64
 
+struct vmx_shadow;
+
 struct hvsim_vcpu {
 	hvsim_vm *vm;
 	unsigned index;
@@ -68,6 +70,8 @@ struct hvsim_vcpu {
 	struct cpu_state vmx_guest; /* guest state the backend does not hold */
 	uint64_t vmx_be_cr[3];      /* CR0, CR3, CR4 as last written into the backend */
 	uint8_t vmx_be_cr_valid;    /* bit i: vmx_be_cr[i] is known */
+	struct vmx_shadow *shadow;  /* L1's VMX processor for the instruction oracle
+	                               (vmx_shadow_int.h); NULL: no capabilities declared */
 };
 
 struct hvsim_vm {

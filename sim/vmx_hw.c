@@ -4,6 +4,7 @@
  * source, not coverage-instrumented in fuzzing builds), hand the architectural outcome back and
  * trace failures; the VM-entry and VM-exit runtime lives in vmx_run.c. */
 #include "vmx_hw.h"
+#include "vmx_shadow_int.h"
 
 #include <hvsim/hv_vmx.h>
 
@@ -58,8 +59,10 @@ enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err)
 
 void vmx_hw_fini(hvsim_vm *vm)
 {
-	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++)
+	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++) {
 		vmx_cpu_destroy(vm->vcpus[i].vmx);
+		vmx_shadow_destroy(vm->vcpus[i].shadow);
+	}
 	vmcs_store_destroy(vm->vmcs_store);
 	free(vm->host_mem);
 }

@@ -5,6 +5,7 @@
  * differ. The vmcs12's pointers are guest-physical: the model reads guest RAM.
  * docs/nested-differential.md. */
 #include "vm_int.h"
+#include "vmx_shadow_int.h"
 
 #include <hvsim/hv_vmx.h>
 
@@ -48,6 +49,7 @@ bool hvsim_vmx_nested_differential(hvsim_vcpu *v, const struct hvsim_nested_entr
 	vmx_result_describe(mine, mine_s, sizeof(mine_s));
 	vmx_result_describe(hw, hw_s, sizeof(hw_s));
 	emit_check(v, e, agree, mine_s, hw_s);
+	vmx_shadow_nested_entry(v, e->launch, agree, hw);
 	if (!agree) {
 		snprintf(detail, sizeof(detail), "%s: %s; hardware: %s", v->vm->hv->name, mine_s,
 		         hw_s);

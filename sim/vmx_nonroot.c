@@ -12,6 +12,7 @@
  * an access to a page without memory (an EPT violation with IDT-vectoring information), VMREAD
  * and VMWRITE of a shadow VMCS (VMCS shadowing). */
 #include "vmx_hw.h"
+#include "vmx_shadow_int.h"
 
 #include <hvsim/clock.h>
 #include <hvsim/hv_vmx.h>
@@ -237,6 +238,8 @@ static void vmx_do_exit(hvsim_vcpu *v, struct vmx_exit_info *x, const struct gue
 	v->vmx_has_op = op != NULL;
 	if (op)
 		v->vmx_op = *op;
+	if (v->shadow && op && op->kind == GOP_VMX) /* L1's VMX instruction on its shadow */
+		vmx_shadow_exit(v, op);
 	v->exit_cost_due = true;
 	v->state = VS_ROOT;
 	vm->sum.exits++;

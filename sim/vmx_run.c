@@ -2,6 +2,7 @@
  * bring it back to its algorithm. The instruction and its checks are the VMX model's; this file
  * moves state between the VMCS and the guest backend around them. */
 #include "vmx_hw.h"
+#include "vmx_shadow_int.h"
 
 #include <hvsim/clock.h>
 #include <hvsim/hv_vmx.h>
@@ -98,6 +99,8 @@ const struct guest_op *hvsim_vcpu_exit_op(const hvsim_vcpu *v)
  * fuzz_hv_transitions. */
 static void enter(hvsim_vcpu *v, bool launch, struct vmx_result *res)
 {
+	if (v->shadow) /* the algorithm is done with L1's last VMX instruction */
+		vmx_shadow_entry(v);
 	if (!v->vmx) {
 		memset(res, 0, sizeof(*res));
 		res->outcome = VMX_FAULT_UD;

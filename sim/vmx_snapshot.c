@@ -1,10 +1,12 @@
 /* Snapshots of the machine's VMX hardware (called by snapshot.c): every vCPU's VMX logical
  * processor (capabilities, mode, VMX operation, VMXON and current-VMCS pointers, non-root state),
- * the VMCS store and the host pages algorithms allocated. The vCPUs' engine-side VMX fields
- * (vmx_exited, vmx_op, nonroot, vmx_kick, vmx_timer, vmx_guest, ...) travel with struct hvsim_vcpu
- * in snapshot.c; the preemption timer's event travels with the event queue. Restore copies into
- * the live objects: the processors, the store and the host pages keep their addresses. */
+ * the VMCS store, the host pages algorithms allocated and the instruction oracle's shadows
+ * (vmx_shadow_int.h). The vCPUs' engine-side VMX fields (vmx_exited, vmx_op, nonroot, vmx_kick,
+ * vmx_timer, vmx_guest, ...) travel with struct hvsim_vcpu in snapshot.c; the preemption timer's
+ * event travels with the event queue. Restore copies into the live objects: the processors, the
+ * store and the host pages keep their addresses. */
 #include "vmx_hw.h"
+#include "vmx_shadow_int.h"
 
 #include <hvsim/hv_vmx.h>
 
@@ -16,6 +18,7 @@ struct vmx_snap {
 	struct vmx_cpu **cpu; /* n_vcpus clones */
 	uint8_t *host_mem;    /* host_pages pages */
 	size_t host_pages;
+	struct vmx_shadow **shadow; /* n_vcpus copies (NULL: none); NULL when no vCPU has one */
 };
 
 void vmx_snapshot_free(const hvsim_vm *vm, void *snap)
@@ -26,7 +29,10 @@ void vmx_snapshot_free(const hvsim_vm *vm, void *snap)
 		return;
 	for (unsigned i = 0; s->cpu && i < vm->n_vcpus; i++)
 		vmx_cpu_destroy(s->cpu[i]);
+	for (unsigned i = 0; s->shadow && i < vm->n_vcpus; i++)
+		vmx_shadow_destroy(s->shadow[i]);
 	free(s->cpu);
+	free(s->shadow);
 	vmcs_store_destroy(s->store);
 	free(s->host_mem);
 	free(s);
@@ -46,6 +52,25 @@ static bool take_host_pages(const hvsim_vm *vm, struct vmx_snap *s)
 	return true;
 }
 
+/* The instruction oracle's shadows (vmx_shadow_int.h); nothing is allocated when no vCPU has one.
+ */
+static bool take_shadows(const hvsim_vm *vm, struct vmx_snap *s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		n += vm->vcpus[i].shadow != NULL;
+	if (n == 0)
+		return true;
+	s->shadow = calloc(vm->n_vcpus, sizeof(*s->shadow));
+	if (!s->shadow)
+		return false;
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		if (vm->vcpus[i].shadow && !(s->shadow[i] = vmx_shadow_clone(vm->vcpus[i].shadow)))
+			return false;
+	return true;
+}
+
 void *vmx_snapshot_take(const hvsim_vm *vm)
 {
 	struct vmx_snap *s = calloc(1, sizeof(*s));
@@ -54,7 +79,7 @@ void *vmx_snapshot_take(const hvsim_vm *vm)
 		return NULL;
 	s->cpu = calloc(vm->n_vcpus, sizeof(*s->cpu));
 	s->store = vmcs_store_clone(vm->vmcs_store);
-	if (!s->cpu || !s->store || !take_host_pages(vm, s))
+	if (!s->cpu || !s->store || !take_host_pages(vm, s) || !take_shadows(vm, s))
 		goto nomem;
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (!(s->cpu[i] = vmx_cpu_clone(vm->vcpus[i].vmx)))
@@ -94,6 +119,9 @@ enum hvsim_status vmx_snapshot_restore(hvsim_vm *vm, const void *snap)
 
 		vmx_cpu_assign(v->vmx, s->cpu[i]);
 		v->vmx_be_cr_valid = 0; /* the backend's CRs were restored: write them afresh */
+		if ((v->shadow || s->shadow) &&
+		    vmx_shadow_restore(v, s->shadow ? s->shadow[i] : NULL) != HVSIM_OK)
+			return HVSIM_E_NOMEM;
 	}
 	return HVSIM_OK;
 }

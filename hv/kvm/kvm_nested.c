@@ -6,7 +6,8 @@
  * logical processor of the VMX model whose VMCSs (vmcs12) live at guest-physical addresses. At
  * L1's VMLAUNCH/VMRESUME KVM's own checks decide what L1 gets (the model's checks with the
  * capabilities KVM validates against), and the engine's nested-entry differential runs the
- * SDM-faithful checks with what L1 was told (docs/nested-differential.md).
+ * SDM-faithful checks with what L1 was told (docs/nested-differential.md); the other instructions
+ * are checked by the engine's instruction oracle, to which l1_caps() declares what L1 was told.
  * Not modelled: running L2 (an entry KVM accepts stops the vCPU), VMCS shadowing, the guest's own
  * paging for memory operands (linear = guest-physical, as hvsim's identity paging makes it),
  * #PF for operands outside guest RAM (#GP(0) instead), SMM, enlightened VMCS, nested EPT. */
@@ -73,6 +74,9 @@ static void l1_caps(struct kvm_vcpu *kv)
 	*misc &= ~n->misc_cleared;
 	if (kv->kvm->misc_hlt_always)
 		*misc |= MISC_ACTIVITY_HLT;
+	/* the engine's instruction oracle checks L1's VMX instructions against these; a machine
+	 * without VMX has no oracle (HVSIM_E_UNSUPPORTED), which changes nothing here */
+	(void)hvsim_vmx_nested_caps(kv->v, &n->caps);
 }
 
 void kvm_nested_vcpu_init(struct kvm_vcpu *kv)
@@ -238,14 +242,20 @@ static void complete(struct kvm_vcpu *kv, const char *insn, const struct vmx_res
 
 /* ---- the instructions (handle_vmon, handle_vmptrld, handle_vmread, ...) ---- */
 
-/* VMXON, VMCLEAR, VMPTRLD: the m64 operand is the region's physical address. */
+/* VMXON, VMCLEAR, VMPTRLD: the m64 operand is the region's physical address, read after
+ * nested_vmx_check_permission's #UD/#GP and handle_vmxon's VMfail in VMX operation (SDM 31.3
+ * "VMX Instructions": no operand, no fault from it, when they decide). */
 static void handle_m64(struct kvm_vcpu *kv, const struct nested_insn *in, unsigned reason)
 {
 	struct vmx_cpu *cpu = kv->nested.cpu;
+	unsigned id = reason == EXIT_REASON_VMXON     ? VMX_INSN_VMXON
+	              : reason == EXIT_REASON_VMCLEAR ? VMX_INSN_VMCLEAR
+	                                              : VMX_INSN_VMPTRLD;
 	struct vmx_result res;
-	uint64_t pa;
+	uint64_t pa = 0;
 
-	if (!operand_io(kv, in, &pa, VMX_OPERAND_BYTES, false))
+	if (!vmx_insn_fails_before_operand(cpu, id, 0) &&
+	    !operand_io(kv, in, &pa, VMX_OPERAND_BYTES, false))
 		return;
 	if (reason == EXIT_REASON_VMXON)
 		vmx_vmxon(cpu, pa, &res);
@@ -280,6 +290,14 @@ static void handle_vmread(struct kvm_vcpu *kv, const struct nested_insn *in)
 	complete(kv, in->name, &res);
 }
 
+/* handle_vmwrite reads a memory source after the permission checks and after VMfailInvalid for
+ * a missing current VMCS. */
+static bool vmwrite_reads_source(const struct kvm_vcpu *kv)
+{
+	return !vmx_insn_fails_before_operand(kv->nested.cpu, VMX_INSN_VMWRITE, 0) &&
+	       vmx_cpu_current_vmcs(kv->nested.cpu) != VMX_INVALID_VMCS_PTR;
+}
+
 static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 {
 	struct vmx_result res;
@@ -287,7 +305,8 @@ static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 
 	if (in->info & II_REG_FORM)
 		value = reg_operand(kv, in, II_REG1(in->info));
-	else if (!operand_io(kv, in, &value, in->long_mode ? 8 : 4, false))
+	else if (vmwrite_reads_source(kv) &&
+	         !operand_io(kv, in, &value, in->long_mode ? 8 : 4, false))
 		return;
 	vmx_vmwrite(kv->nested.cpu, reg_operand(kv, in, II_REG2(in->info)), value, &res);
 	complete(kv, in->name, &res);
@@ -296,9 +315,12 @@ static void handle_vmwrite(struct kvm_vcpu *kv, const struct nested_insn *in)
 static void handle_inv(struct kvm_vcpu *kv, const struct nested_insn *in, bool ept)
 {
 	struct vmx_result res;
-	uint64_t desc[2], type = reg_operand(kv, in, II_REG2(in->info));
+	uint64_t desc[2] = {0, 0}, type = reg_operand(kv, in, II_REG2(in->info));
+	unsigned id = ept ? VMX_INSN_INVEPT : VMX_INSN_INVVPID;
 
-	if (!operand_io(kv, in, desc, INV_DESC_BYTES, false))
+	/* handle_invept/handle_invvpid: the permission checks and the type first (VMfail 28) */
+	if (!vmx_insn_fails_before_operand(kv->nested.cpu, id, type) &&
+	    !operand_io(kv, in, desc, INV_DESC_BYTES, false))
 		return;
 	if (ept)
 		vmx_invept(kv->nested.cpu, type, desc[0], desc[1], &res);

@@ -16,7 +16,9 @@
  * 3: struct guest_op carries GOP_VMX operands (64 bytes); nested-VMX services; check_invariants
  *    callback (hvsim_vm_check_invariants, scenario oracles.invariants). Compatible additions
  *    since: GOP_SEAMCALL (after the existing kinds), hvsim_vcpu_instructions.
- * 4: struct hvsim_quirk_desc reload flag; reload callback (hvsim_vm_reload changes such quirks). */
+ * 4: struct hvsim_quirk_desc reload flag; reload callback (hvsim_vm_reload changes such quirks).
+ *    Compatible additions since: hvsim_vmx_nested_caps (hv_vmx.h; an algorithm that does not
+ *    call it runs as before). */
 #define HVSIM_HV_ABI_VERSION 4
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"

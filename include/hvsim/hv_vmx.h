@@ -84,4 +84,17 @@ struct hvsim_nested_entry {
 bool hvsim_vmx_nested_differential(hvsim_vcpu *v, const struct hvsim_nested_entry *e,
                                    const struct vmx_result *mine, struct vmx_result *hw);
 
+/* ---- Nested VMX: the instruction oracle (docs/nested-differential.md) ---- */
+
+/* Declares the capability MSRs the algorithm reports to the guest hypervisor (L1) on v: call it
+ * when they are set up and whenever they change. From then on the engine executes every VMX
+ * instruction L1 executes (VMXON ... INVVPID; VMLAUNCH/VMRESUME through
+ * hvsim_vmx_nested_differential) on a shadow SDM-faithful VMX processor with these capabilities
+ * and guest RAM as its memory, and compares what L1 observes when the algorithm enters it again:
+ * a disagreement is a nested_insn_mismatch finding. Changed capabilities keep the shadow's VMCS
+ * regions and put it outside VMX operation. caps NULL removes the shadow (nothing is checked, as
+ * before any call). HVSIM_E_INPUT for a NULL v, HVSIM_E_UNSUPPORTED when the vCPU has no VMX
+ * (the CPU profile lacks it), HVSIM_E_NOMEM when out of memory (no shadow then). */
+enum hvsim_status hvsim_vmx_nested_caps(hvsim_vcpu *v, const struct vmx_caps *caps);
+
 #endif

@@ -266,6 +266,15 @@ void vmx_plain_invvpid(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uin
  * capabilities than it reports (a hypervisor emulating VMX for its guest). */
 void vmx_vmentry_with_caps(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, bool launch,
                            struct vmx_result *res);
+/* Whether a VMX instruction's outcome is decided before it reads its memory operand (SDM 31.3
+ * "VMX Instructions": the #UD and #GP(0) checks come first, VMXON in VMX operation fails without
+ * reading it, INVEPT/INVVPID check the type in their register operand, VMfail 28, before the
+ * descriptor). insn: VMX_INSN_VMXON, _VMCLEAR, _VMPTRLD, _VMPTRST, _VMREAD, _VMWRITE, _INVEPT or
+ * _INVVPID (hvsim/vmx_runtime.h); type: INVEPT/INVVPID's register operand. When true, executing
+ * the instruction with any operand value gives that outcome, so an operand that cannot be read
+ * does not matter. Pure, can't fail; false for other ids. */
+bool vmx_insn_fails_before_operand(const struct vmx_cpu *cpu, unsigned insn, uint64_t type);
+
 /* INVEPT/INVVPID with type (register operand) and the 128-bit descriptor as two quadwords. */
 void vmx_invept(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
                 struct vmx_result *res);

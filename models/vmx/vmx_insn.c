@@ -136,6 +136,24 @@ void vmx_vmxon(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res)
 	cpu->current_vmcs = VMX_INVALID_VMCS_PTR;
 }
 
+bool vmx_insn_fails_before_operand(const struct vmx_cpu *cpu, unsigned insn, uint64_t type)
+{
+	struct vmx_result res;
+
+	switch (insn) {
+	case VMX_INSN_VMXON: /* in VMX root operation: VMfail(15) without reading it */
+		return vmxon_prechecks(cpu, &res) || cpu->in_vmx;
+	case VMX_INSN_VMCLEAR:
+	case VMX_INSN_VMPTRLD:
+	case VMX_INSN_VMPTRST:
+	case VMX_INSN_VMREAD:
+	case VMX_INSN_VMWRITE: return common_prechecks(cpu, &res, SDM_INSN("operand"));
+	case VMX_INSN_INVEPT: return vmx_inv_fails_before_desc(cpu, true, type);
+	case VMX_INSN_INVVPID: return vmx_inv_fails_before_desc(cpu, false, type);
+	default: return false;
+	}
+}
+
 void vmx_vmxoff(struct vmx_cpu *cpu, struct vmx_result *res)
 {
 	result_init(res);

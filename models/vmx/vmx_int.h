@@ -274,6 +274,14 @@ extern const size_t vmx_checks_msr_count;
 /* The EPTP rules of SDM 27.2.1.1, shared with INVEPT: true when VM entry would reject eptp. */
 bool vmx_eptp_invalid(const struct vmx_caps *caps, uint64_t eptp);
 
+/* vmx_inv.c: INVEPT (ept) or INVVPID fails its #UD/#GP(0) checks or its type check (VMfail 28)
+ * for the register operand type, before the descriptor is read (SDM 31.3). Pure. */
+bool vmx_inv_fails_before_desc(const struct vmx_cpu *cpu, bool ept, uint64_t type);
+/* The second compilation of vmx_insn_fails_before_operand and vmx_inv_fails_before_desc
+ * (vmx_insn_plain.c). */
+bool vmx_plain_insn_fails_before_operand(const struct vmx_cpu *cpu, unsigned insn, uint64_t type);
+bool vmx_plain_inv_fails_before_desc(const struct vmx_cpu *cpu, bool ept, uint64_t type);
+
 /* vmx_check_entry compiled a second time from the same source (vmx_entry_plain.c), which fuzzing
  * builds do not coverage-instrument: for evaluating the checks again on a state they already ran
  * on. Same results; the check names and conditions it returns are equal as strings, not as

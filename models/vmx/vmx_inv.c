@@ -84,6 +84,21 @@ static bool invvpid_type_ok(uint64_t cap, uint64_t type)
 	return type < 4 && (cap & bits[type]);
 }
 
+bool vmx_inv_fails_before_desc(const struct vmx_cpu *cpu, bool ept, uint64_t type)
+{
+	uint64_t cap = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_EPT_VPID_CAP);
+	uint32_t proc2 = vmx_caps_proc2_may1(&cpu->caps);
+	struct vmx_result res;
+
+	if (ept)
+		return prechecks(cpu, (proc2 & PROC2_ENABLE_EPT) && (cap & EPT_CAP_INVEPT), &res,
+		                 SDM_INVEPT) ||
+		       !invept_type_ok(cap, type);
+	return prechecks(cpu, (proc2 & PROC2_ENABLE_VPID) && (cap & VPID_CAP_INVVPID), &res,
+	                 SDM_INVVPID) ||
+	       !invvpid_type_ok(cap, type);
+}
+
 void vmx_invvpid(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t desc_hi,
                  struct vmx_result *res)
 {

@@ -131,6 +131,18 @@ static void nearest(bool *found, uint64_t *n, uint64_t cand)
 	*found = true;
 }
 
+bool pmu_counting(const struct pmu *p)
+{
+	for (unsigned i = 0; i < p->cfg.n_gp; i++)
+		if ((p->global_ctrl >> i & 1) && (p->gp_sel[i] & PMU_EVTSEL_EN))
+			return true;
+	for (unsigned j = 0; j < p->cfg.n_fixed; j++)
+		if ((p->global_ctrl >> (PMU_GLOBAL_FIXED_SHIFT + j) & 1) &&
+		    ((p->fixed_ctrl >> (4 * j)) & (PMU_FIXED_OS | PMU_FIXED_USR)))
+			return true;
+	return false;
+}
+
 bool pmu_next_pmi(const struct pmu *p, enum pmu_event ev, unsigned cpl, uint64_t *n)
 {
 	bool found = false;

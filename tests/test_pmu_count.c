@@ -89,6 +89,27 @@ Test(pmu_count, fixed_counters_count_fixed_events)
 	pmu_destroy(p);
 }
 
+/* SDM 21.2.2: a counter counts only with its global enable bit and its own enable (EN, or the
+ * fixed nibble's OS/USR bits); pmu_counting says whether any does */
+Test(pmu_count, counting_needs_a_globally_and_locally_enabled_counter)
+{
+	struct pmu *p = pmu_mk("intel-icelake-server");
+
+	pmu_wr_ok(p, MSR_IA32_PERF_GLOBAL_CTRL, 0);
+	pmu_wr_ok(p, MSR_IA32_PERFEVTSEL0, EVTSEL_INST_ANY);
+	pmu_wr_ok(p, MSR_IA32_FIXED_CTR_CTRL, 0x3);
+	cr_expect_not(pmu_counting(p), "EN and the fixed nibble set, no global enable: counting");
+	pmu_wr_ok(p, MSR_IA32_PERF_GLOBAL_CTRL, 0x2);
+	cr_expect_not(pmu_counting(p), "PMC1 globally enabled without EN: counting");
+	pmu_wr_ok(p, MSR_IA32_PERF_GLOBAL_CTRL, UINT64_C(1) << 33);
+	cr_expect_not(pmu_counting(p), "fixed 1 globally enabled with a zero nibble: counting");
+	pmu_wr_ok(p, MSR_IA32_PERF_GLOBAL_CTRL, UINT64_C(1) << 32);
+	cr_expect(pmu_counting(p), "fixed 0 enabled both ways: not counting");
+	pmu_wr_ok(p, MSR_IA32_PERF_GLOBAL_CTRL, 0x1);
+	cr_expect(pmu_counting(p), "PMC0 enabled both ways: not counting");
+	pmu_destroy(p);
+}
+
 /* SDM 21.2.2: a wrap sets the counter's GLOBAL_STATUS bit; with INT it requests a PMI */
 Test(pmu_count, overflow_sets_status_and_pmi_with_int)
 {

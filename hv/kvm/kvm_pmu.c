@@ -105,6 +105,13 @@ static bool next_pmi_insns(struct kvm_vcpu *kv, const struct hvsim_scenario *sc,
 	return found;
 }
 
+static void disarm(struct kvm_vcpu *kv)
+{
+	if (kv->pmu_timer)
+		hvsim_timer_cancel(kv->kvm->vm, kv->pmu_timer);
+	kv->pmu_timer = 0;
+}
+
 /* (Re)arms the overflow timer at the predicted wrap, as KVM programs the perf event's period. */
 static void arm_overflow(struct kvm_vcpu *kv)
 {
@@ -112,9 +119,7 @@ static void arm_overflow(struct kvm_vcpu *kv)
 	const struct hvsim_scenario *sc = hvsim_vm_scenario(vm);
 	uint64_t n, now = hvsim_vcpu_now(kv->v);
 
-	if (kv->pmu_timer)
-		hvsim_timer_cancel(vm, kv->pmu_timer);
-	kv->pmu_timer = 0;
+	disarm(kv);
 	if (!next_pmi_insns(kv, sc, &n) || n > PMU_ARM_MAX_INSNS)
 		return;
 	kv->pmu_timer =
@@ -139,6 +144,10 @@ void kvm_pmu_account(struct kvm_vcpu *kv)
 	kv->pmu_insns = total;
 	if (!kv->pmu)
 		return;
+	if (!pmu_counting(kv->pmu)) { /* nothing counts: no count, no overflow to arm */
+		disarm(kv);
+		return;
+	}
 	if (n == 0) {
 		arm_overflow(kv);
 		return;

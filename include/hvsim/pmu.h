@@ -173,6 +173,11 @@ void pmu_count(struct pmu *p, enum pmu_event ev, uint64_t n, unsigned cpl,
  * *n untouched, when no such counter would. An owner arms its overflow timer with it. Pure. */
 bool pmu_next_pmi(const struct pmu *p, enum pmu_event ev, unsigned cpl, uint64_t *n);
 
+/* True when some counter is enabled: its global enable bit set and its own enable (EN, or the
+ * fixed counter's OS/USR bits). Otherwise pmu_count changes nothing and pmu_next_pmi finds no
+ * counter, for every event and level, and an owner may skip both. Pure. */
+bool pmu_counting(const struct pmu *p);
+
 /* ---- Checks ---- */
 /* The model's invariants: counters within their width, selectors and controls without reserved
  * bits, global status and control naming only existing counters. True when all hold; otherwise

@@ -33,6 +33,15 @@ FUZZ_COV_IGNORE  := -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignor
 # interceptors and needs to: those builds keep them.
 FUZZ_NOSAN_LDFLAGS := -Wl,--exclude-libs,libclang_rt.fuzzer_interceptors-x86_64.a
 
+# Engine plumbing that runs at every slice and exit of fuzz_hv_transitions keeps its edges in
+# libFuzzer builds but not comparison tracing: its comparisons are of state bits, op kinds and
+# times, never input values the fuzzer could copy, and their callbacks were a quarter of the
+# harness's time. (The models keep theirs: the model-level harnesses learn values from them.)
+FUZZ_NO_CMP_SRC  := sim/vcpu.c sim/vm.c sim/emit.c sim/oracle.c sim/script.c sim/vmx_hw.c \
+		    sim/vmx_nonroot.c sim/vmx_run.c
+$(FUZZ_NO_CMP_SRC:%.c=$(BUILD)/%.o): CFLAGS += \
+	$(if $(findstring fuzzer-no-link,$(SAN)),-fno-sanitize-coverage=trace-cmp)
+
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 
 .PHONY: fuzz fuzz-afl fuzz-fast fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen

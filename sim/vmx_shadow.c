@@ -61,6 +61,8 @@ struct vmx_shadow {
 	uint8_t pending;          /* enum shadow_pending */
 	uint64_t checks;          /* comparisons made so far */
 	struct shadow_expect exp;
+	uint64_t active[SHADOW_VMCS_MAX]; /* VMCS regions VMPTRLD made active, not VMCLEARed */
+	unsigned n_active;
 };
 
 /* What L1 observes of the algorithm's emulation when it enters L1 again. */
@@ -300,6 +302,66 @@ static void set_dest(hvsim_vcpu *v, struct vmx_shadow *s, const struct guest_op 
 	}
 }
 
+static bool active_has(const struct vmx_shadow *s, uint64_t pa)
+{
+	for (unsigned i = 0; i < s->n_active; i++)
+		if (s->active[i] == pa)
+			return true;
+	return false;
+}
+
+/* Follows which regions this processor holds active: VMPTRLD adds, VMCLEAR removes (SDM 25.1
+ * "Overview"). False when the set is full (the shadow then cannot tell sharing). */
+static bool active_follow(struct vmx_shadow *s, unsigned insn, uint64_t pa)
+{
+	if (insn == GVMX_VMCLEAR) {
+		for (unsigned i = 0; i < s->n_active; i++)
+			if (s->active[i] == pa)
+				s->active[i] = s->active[--s->n_active];
+		return true;
+	}
+	if (active_has(s, pa))
+		return true;
+	if (s->n_active == SHADOW_VMCS_MAX)
+		return false;
+	s->active[s->n_active++] = pa;
+	return true;
+}
+
+/* SDM 25.11.1 "Software Use of Virtual-Machine Control Structures": no VMCS should be active on
+ * more than one logical processor; one that is "may become corrupted". Its launch state and data
+ * then have no one SDM value (an algorithm keeps one copy per VM, each shadow its own), so the
+ * shadows of the processors that share it stop: the one that made it active with VMPTRLD and the
+ * others holding it (a VMCLEAR elsewhere changes what they hold). */
+static void shared_vmcs(hvsim_vcpu *v, struct vmx_shadow *s, unsigned insn, uint64_t pa)
+{
+	bool shared = false;
+
+	for (unsigned i = 0; i < v->vm->n_vcpus; i++) {
+		hvsim_vcpu *o = &v->vm->vcpus[i];
+
+		if (o == v || !o->shadow || o->shadow->stopped || !active_has(o->shadow, pa))
+			continue;
+		stop(o, o->shadow, "a VMCS active on two logical processors");
+		shared = true;
+	}
+	if (shared && insn == GVMX_VMPTRLD)
+		stop(v, s, "a VMCS active on two logical processors");
+}
+
+/* VMPTRLD and VMCLEAR that succeeded on the shadow: the regions each processor holds. */
+static void follow_regions(hvsim_vcpu *v, struct vmx_shadow *s, const uint64_t *opnd)
+{
+	unsigned insn = s->exp.insn;
+
+	if ((insn != GVMX_VMPTRLD && insn != GVMX_VMCLEAR) || s->exp.res.outcome != VMX_SUCCEED)
+		return;
+	if (!active_follow(s, insn, opnd[0]))
+		stop(v, s, "more active VMCS regions than the shadow follows");
+	else
+		shared_vmcs(v, s, insn, opnd[0]);
+}
+
 static void execute(hvsim_vcpu *v, struct vmx_shadow *s, const struct guest_op *op)
 {
 	struct shadow_expect *e = &s->exp;
@@ -328,6 +390,8 @@ static void execute(hvsim_vcpu *v, struct vmx_shadow *s, const struct guest_op *
 	s->pending = SHADOW_PEND_INSN;
 	if (e->res.outcome == VMX_INTERNAL_ERROR)
 		stop(v, s, "the shadow's VMCS store is full");
+	else
+		follow_regions(v, s, opnd);
 }
 
 void vmx_shadow_exit(hvsim_vcpu *v, const struct guest_op *op)
@@ -558,5 +622,7 @@ enum hvsim_status vmx_shadow_restore(hvsim_vcpu *v, const struct vmx_shadow *sna
 	s->pending = snap->pending;
 	s->checks = snap->checks;
 	s->exp = snap->exp;
+	memcpy(s->active, snap->active, sizeof(s->active));
+	s->n_active = snap->n_active;
 	return HVSIM_OK;
 }

@@ -80,8 +80,10 @@ struct oracle_vm {
 	struct hvsim_hv_ops ops; /* kvm, or sloppy */
 };
 
-/* Builds the VM with L1's script actions (a JSON array body) under kvm or sloppy. */
-static void oracle_build(struct oracle_vm *o, const char *actions, bool sloppy, bool nested)
+/* Builds the VM with L1's script actions (a JSON array body, run by every vCPU) under kvm or
+ * sloppy. */
+static void oracle_build_n(struct oracle_vm *o, const char *actions, bool sloppy, bool nested,
+                           unsigned vcpus)
 {
 	char *json = malloc(SCENARIO_MAX);
 
@@ -95,14 +97,19 @@ static void oracle_build(struct oracle_vm *o, const char *actions, bool sloppy, 
 	    json, SCENARIO_MAX,
 	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
 	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"nested\":%s,"
-	    "\"quantum_insns\":1},"
+	    "\"quantum_insns\":1,\"vcpus\":%u},"
 	    "\"hypervisor\":{\"algorithm\":\"kvm\"},"
 	    "\"guest\":{\"mode\":\"long\",\"script\":{\"main\":[%s]}},"
 	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}",
-	    nested ? "true" : "false", actions);
+	    nested ? "true" : "false", vcpus, actions);
 	fixture_build(&o->f, json, &o->ops);
 	free(json);
 	cr_assert_not_null(o->f.vm, "%s", o->f.err.msg);
+}
+
+static void oracle_build(struct oracle_vm *o, const char *actions, bool sloppy, bool nested)
+{
+	oracle_build_n(o, actions, sloppy, nested, 1);
 }
 
 static hvsim_vcpu *vcpu0(struct oracle_vm *o)
@@ -420,4 +427,25 @@ Test(nested_insn_oracle, entry_disagreement_stops_the_shadow_without_a_second_fi
 	cr_expect_eq(fixture_count(&f, "nested_insn_mismatch"), 0, "a cascade in:\n%s", f.trace);
 	cr_expect_not(vmx_shadow_checking(hvsim_vm_vcpu(f.vm, 0)), "the shadow still checks");
 	fixture_free(&f);
+}
+
+/* SDM 25.11.1: no VMCS should be active on more than one logical processor; one that is "may
+ * become corrupted". Two vCPUs making the same VMCS current (one copy in kvm, one per shadow)
+ * have no SDM outcome to compare: both shadows stop, without a finding; one vCPU with the same
+ * script keeps checking. */
+Test(nested_insn_oracle, a_vmcs_active_on_two_vcpus_stops_both_shadows)
+{
+	struct oracle_vm o;
+
+	oracle_build_n(&o, PREAMBLE VMWRITE_RIP VMREAD_RIP, false, true, 2);
+	fixture_run(&o.f);
+	cr_expect_eq(mismatches(&o), 0, "a shared VMCS gave a finding:\n%s", o.f.trace);
+	for (unsigned i = 0; i < 2; i++)
+		cr_expect_not(vmx_shadow_checking(hvsim_vm_vcpu(o.f.vm, i)),
+		              "vCPU %u's shadow still checks a VMCS active on both vCPUs", i);
+	fixture_free(&o.f);
+	oracle_build_n(&o, PREAMBLE VMWRITE_RIP VMREAD_RIP, false, true, 1);
+	fixture_run(&o.f);
+	cr_expect(vmx_shadow_checking(vcpu0(&o)), "one vCPU: the shadow stopped");
+	fixture_free(&o.f);
 }

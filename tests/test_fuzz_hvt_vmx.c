@@ -1,11 +1,10 @@
 /* Verifies fuzz_hv_transitions' L1 VMX operations (fuzz/fz_hvt_vmx.c, docs/fuzzing.md): inputs
  * committed before them never select them, so their kind bytes decode with the count they were
- * made with; inputs
- * with configuration byte 0 bits 7:6 clear never decode one; vmx operations survive the encoder;
- * the walker writes the revision identifiers (and with nested VMX sets CR4.VMXE) before the
- * operations; and the VMX seeds reach KVM's nested entry, its VMfail paths and the #UD of VMX
- * without nesting. Inputs are decoded from files and from bytes of the seeded PRNG; runs go
- * through the harness's builder, the loader and the engine. */
+ * made with; inputs with configuration byte 0 bits 7:6 clear never decode one; vmx operations
+ * survive the encoder; the walker writes the revision identifiers (and with nested VMX sets
+ * CR4.VMXE) before the operations; and the VMX seeds reach KVM's nested entry, its VMfail paths
+ * and the #UD of VMX without nesting. Inputs are decoded from files and from bytes of the seeded
+ * PRNG; runs go through the harness's builder, the loader and the engine. */
 #include "vm_fixture.h"
 
 #include "../fuzz/fz_hvt_int.h"

@@ -222,6 +222,10 @@ void fz_hvt_run_opt(const struct fz_hvt_input *in, uint64_t input_hash, bool che
 /* ---- Built machines kept between inputs (fz_hvt_cache.c) ---- */
 
 #define FZ_HVT_CACHE_SLOTS 32 /* configurations kept, least recently used replaced */
+/* A kept code-guest machine whose engines generated this many translation blocks is rebuilt:
+ * Unicorn keeps the code of every dropped translation (deadlines inside blocks drop two each)
+ * until its own flush, which costs ~160 ms and 1 GiB of memory (sim/uc_cpu.c UC_TB_FLUSH_AT). */
+#define FZ_HVT_TB_RECYCLE 20000u
 struct fz_hvt_cache;
 /* NULL when out of memory. */
 struct fz_hvt_cache *fz_hvt_cache_create(void);

@@ -6,6 +6,8 @@
  * on one in eight under a fuzzer. Slots are replaced least recently used first. */
 #include "fz_hvt_int.h"
 
+#include "../sim/vm_int.h"
+
 #include <hvsim/hv_registry.h>
 
 #include <stdlib.h>
@@ -150,7 +152,8 @@ hvsim_vm *fz_hvt_cache_take(struct fz_hvt_cache *c, const struct fz_hvt_config *
 	const struct hvsim_scenario *sc;
 	struct trace_sink sink;
 
-	if (!s->used || !same_config(c, &s->cfg, cfg) || s->script != script) {
+	if (!s->used || !same_config(c, &s->cfg, cfg) || s->script != script ||
+	    vm_translations(s->vm) >= FZ_HVT_TB_RECYCLE) {
 		slot_clear(s);
 		if (slot_build(s, cfg, script, err) != HVSIM_OK) {
 			fz_hvt_direct_free(d);

@@ -87,6 +87,9 @@ struct guest_backend_ops {
 	 * (hvsim_vm_reload, the vCPU not stopped at an operation): drop every translation and trap
 	 * site of code that changed, so that the vCPU runs as a new backend would. */
 	void (*code_replaced)(void *ctx);
+	/* Optional. Translation blocks the backend's engine generated since it was created (a
+	 * measure of its translation work and code memory). Pure. */
+	uint64_t (*translations)(void *ctx);
 	/* A copy of the backend's state, NULL when out of memory; restore loads one back and drops
 	 * every cached translation of code the restored memory changed. */
 	void *(*snapshot)(void *ctx);

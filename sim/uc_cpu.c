@@ -14,6 +14,13 @@
 #include <string.h>
 
 #define RESTARTS_MAX 256 /* uc_emu_start calls per run() before it returns what it retired */
+/* Translation blocks after which the run loop flushes every translation itself, between runs:
+ * a small block's host code is about 1 KiB, so this stays far below the 1 GiB code buffer
+ * whose overflow Unicorn 2.0.1 flushes inside uc_emu_start and then crashes (tb_set_jmp_target
+ * on a flushed block). Each deadline inside a block costs two; a flush costs ~160 ms and makes
+ * the whole buffer resident, so a long-lived engine should be replaced first (the fuzz harness
+ * recycles its kept machines long before, vm_translations). */
+#define UC_TB_FLUSH_AT 200000u
 
 enum { RUN_AGAIN = -1 };
 
@@ -107,6 +114,8 @@ static void on_edge(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *ud)
 	if (c->stopping || tb->size == 0)
 		return;
 	c->cur = NULL; /* the previous block finished before Unicorn looked up this one */
+	c->generated++;
+	c->since_tb_flush++;
 	admit(c, tb->pc, tb->size, tb->icount, &b);
 }
 
@@ -312,10 +321,21 @@ static int classify(struct uc_cpu *c, uc_err err, struct guest_op *op, const cha
 	}
 }
 
+/* Every translation and decoded block goes, and Unicorn's code buffer starts empty. */
+static void flush_translations(struct uc_cpu *c)
+{
+	uc_cache_flush(c);
+	uc_ctl_flush_tlb(c->uc); /* Unicorn 2.0.1's name for UC_CTL_TB_FLUSH */
+	c->since_tb_flush = 0;
+	c->tb_flushes++;
+}
+
 static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 {
 	uc_err err;
 
+	if (c->since_tb_flush >= c->tb_flush_at)
+		flush_translations(c);
 	if (c->flush_all)
 		uc_cache_flush(c);
 	else if (c->flush_pending)
@@ -395,6 +415,11 @@ static void code_replaced(void *ctx)
 	c->flush_pending = true; /* keeps what the new image has in common with the old */
 }
 
+static uint64_t translations(void *ctx)
+{
+	return ((const struct uc_cpu *)ctx)->generated;
+}
+
 static enum hvsim_status mmio_changed(void *ctx)
 {
 	return uc_mmio_sync(ctx);
@@ -460,6 +485,7 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
 	c->m = m;
 	c->mode = mode;
 	c->stop_mask = UINT32_MAX;
+	c->tb_flush_at = UC_TB_FLUSH_AT;
 	if (open_engine(c, err) != HVSIM_OK || gs_cpu_setup(c, mode, entry, index, err) != HVSIM_OK)
 		goto fail;
 	if (add_hooks(c) != HVSIM_OK) {
@@ -552,6 +578,7 @@ const struct guest_backend_ops uc_backend_ops = {
     .mem_written = mem_written,
     .mmio_changed = mmio_changed,
     .code_replaced = code_replaced,
+    .translations = translations,
     .snapshot = snapshot,
     .restore = restore,
     .snapshot_free = snapshot_free,

@@ -489,6 +489,16 @@ hvsim_vcpu *hvsim_vm_vcpu(hvsim_vm *vm, unsigned index)
 	return index < vm->n_vcpus ? &vm->vcpus[index] : NULL;
 }
 
+uint64_t vm_translations(const hvsim_vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; vm && i < vm->n_vcpus; i++)
+		if (vm->vcpus[i].be && vm->vcpus[i].be->translations)
+			n += vm->vcpus[i].be->translations(vm->vcpus[i].be_ctx);
+	return n;
+}
+
 const struct hvsim_scenario *hvsim_vm_scenario(const hvsim_vm *vm)
 {
 	return vm->sc;

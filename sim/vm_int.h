@@ -156,6 +156,10 @@ void vm_end(hvsim_vm *vm, const char *reason);
 void vm_fail(hvsim_vm *vm, enum hvsim_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 uint64_t vm_ctx_now(const hvsim_vm *vm);
+/* vm.c: translation blocks the vCPUs' backends generated since the VM was created (0 for
+ * scripted guests): a kept VM whose count grew large is better rebuilt (uc_cpu.c
+ * UC_TB_FLUSH_AT). Pure. */
+uint64_t vm_translations(const hvsim_vm *vm);
 /* vm.c: schedules an engine event at at_ns (not before the current context's time), pulling the
  * slice end in; 0 when out of memory. */
 sim_ev_handle vm_schedule(hvsim_vm *vm, uint64_t at_ns, uint32_t kind, int32_t vcpu, uint64_t data);

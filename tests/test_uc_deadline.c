@@ -82,3 +82,35 @@ Test(uc_deadline, deadline_keeps_the_translation_after_it)
 	              generated);
 	tv_close(&t);
 }
+
+/* Unicorn 2.0.1 keeps the code of dropped translations until its code buffer is full and then
+ * crashes flushing inside uc_emu_start: past tb_flush_at generated blocks the run loop flushes
+ * every translation itself, between runs, and the guest runs on as before (exact count, same
+ * result). vm_translations counts what the engines generated. */
+Test(uc_deadline, translations_past_the_budget_are_flushed_between_runs)
+{
+	/* mov ecx, 1000; L: 10 x inc rax; dec ecx; jnz L; hlt */
+	struct tv t = {.handler = tv_stop_at_exit};
+	const struct tv_exit *e;
+	struct uc_cpu *c;
+
+	cr_assert(tv_open_code(&t, "long",
+	                       "b9 e8 03 00 00 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff "
+	                       "c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 ff c9 75 de f4",
+	                       "\"machine\": {\"quantum_insns\": 12}"),
+	          "%s", t.err.msg);
+	c = tv_vcpu(&t, 0)->be_ctx;
+	c->tb_flush_at = 1500;
+	tv_run(&t);
+	e = tv_exit_of(&t, GOP_HLT, 0);
+	cr_assert_not_null(e, "no HLT exit; trace:\n%.2000s", t.trace);
+	cr_expect_eq(e->now, 1 + 1000 * 12, "HLT reached at %llu ns, wanted 12001",
+	             (unsigned long long)e->now);
+	cr_expect_eq(e->gpr[GPR_RAX], 10000, "rax wanted 10000, got %llu",
+	             (unsigned long long)e->gpr[GPR_RAX]);
+	cr_expect_eq(c->tb_flushes, 1, "wanted one flush of ~2000 blocks at 1500, got %llu",
+	             (unsigned long long)c->tb_flushes);
+	cr_expect_geq(vm_translations(t.vm), 2000, "vm_translations %llu, wanted 2000 or more",
+	              (unsigned long long)vm_translations(t.vm));
+	tv_close(&t);
+}

@@ -154,6 +154,47 @@ Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
 	fixture_free(&f);
 }
 
+/* "KVM: VMX: Update SVI during runtime APICv activation" (apicv_activation_svi "update") calls
+ * vmx_hwapic_isr_update with the highest in-service vector, and -1 (none) becomes SVI 0. The kvm
+ * algorithm updated SVI only when some vector was in service, so a guest that EOIed its interrupt
+ * while APICv was inhibited came back with the stale SVI: invariant apicv_svi broke (found by
+ * fuzz_hv_transitions). Vector 0x50 is in service when APICv is inhibited and EOIed before it is
+ * activated again. */
+Test(kvm_fuzz_bugs, apicv_activation_with_nothing_in_service_clears_svi)
+{
+	static const char text[] =
+	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
+	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"apicv\":true},"
+	    "\"hypervisor\":{\"algorithm\":\"kvm\",\"quirks\":{\"apicv_activation_svi\":\"update\"}"
+	    "},"
+	    "\"guest\":{\"script\":{\"main\":["
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x1b\",\"value\":\"0xfee00c00\"},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x80f\",\"value\":\"0x1ff\"},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x83f\",\"value\":\"0x50\"},"
+	    "{\"op\":\"compute\",\"insns\":30000}],"
+	    "\"handlers\":{\"0x50\":[{\"op\":\"compute\",\"insns\":10000},"
+	    "{\"op\":\"wrmsr\",\"msr\":\"0x80b\",\"value\":\"0x0\"}]}}},"
+	    "\"events\":[{\"at_ns\":5000,\"host\":{\"action\":\"apicv_inhibit\"}},"
+	    "{\"at_ns\":20000,\"host\":{\"action\":\"apicv_activate\"}}],"
+	    "\"oracles\":{\"invariants\":{\"enabled\":true}},"
+	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
+	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
+	struct vm_fixture f;
+	const struct hvsim_summary *s;
+
+	fixture_build(&f, text, NULL);
+	cr_assert(f.vm, "%s", f.err.msg);
+	fixture_run(&f);
+	s = hvsim_vm_summary(f.vm);
+	/* at creation and at the activation after the EOI */
+	cr_assert_eq(fixture_count(&f, "\"active\":true,\"rvi\":\"0x0\",\"svi\":\"0x0\""), 2,
+	             "activation with nothing in service did not set SVI 0:\n%s", f.trace);
+	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
+	             s->n_findings ? s->findings[0].kind : "",
+	             s->n_findings ? s->findings[0].detail : "");
+	fixture_free(&f);
+}
+
 /* vmx_set_virtual_apic_mode and vmx_update_msr_bitmap_x2apic: x2APIC virtualization and the x2APIC
  * MSR pass-through exist only while the guest's APIC is in x2APIC mode; otherwise an x2APIC MSR
  * access exits and gets #GP (SDM 11.12.1). The kvm algorithm kept both on whatever the mode: a

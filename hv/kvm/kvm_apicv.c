@@ -137,8 +137,6 @@ void kvm_apicv_update_mode(struct kvm_vcpu *kv)
 void kvm_apicv_set(struct kvm_vcpu *kv, bool active)
 {
 	const uint32_t ctrl2 = PROC2_APIC_REGISTER_VIRT | PROC2_VIRT_INTR_DELIVERY;
-	uint64_t status;
-	int isr;
 
 	if (kv->apicv_active == active)
 		return;
@@ -151,12 +149,8 @@ void kvm_apicv_set(struct kvm_vcpu *kv, bool active)
 	eoi_exit_bitmap(kv, active);
 	if (active) {
 		kvm_apicv_push(kv);
-		isr = lapic_highest_isr(kv->lapic);
-		if (kv->kvm->svi_update && isr >= 0) { /* vmx_hwapic_isr_update */
-			status = kvm_vmcs_read(kv, VMCS_GUEST_INTR_STATUS);
-			status = (status & RVI_MASK) | ((uint64_t)isr << SVI_SHIFT);
-			kvm_vmcs_write(kv, VMCS_GUEST_INTR_STATUS, status);
-		}
+		if (kv->kvm->svi_update) /* kvm_apic_update_hwapic_isr: SVI 0 when none in service */
+			kvm_apicv_isr_update(kv);
 	}
 	emit_apicv(kv, active);
 }

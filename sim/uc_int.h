@@ -128,11 +128,11 @@ struct uc_cpu {
 
 	/* translation memory (uc_cpu.c): Unicorn 2.0.1 never frees a dropped translation until its
 	 * 1 GiB code buffer is full, and the flush it then does inside uc_emu_start crashes it */
-	uint64_t generated;       /* translation blocks generated since creation */
-	uint64_t since_tb_flush;  /* of which since the last full flush */
-	uint64_t tb_flush_at;     /* since_tb_flush that makes run_once flush (UC_TB_FLUSH_AT) */
-	uint64_t tb_flushes;      /* full flushes done */
-	bool scratch_rw;  /* the TLB scratch page's write permission (uc_tlb_sync flips it) */
+	uint64_t generated;      /* translation blocks generated since creation */
+	uint64_t since_tb_flush; /* of which since the last full flush */
+	uint64_t tb_flush_at;    /* since_tb_flush that makes run_once flush (UC_TB_FLUSH_AT) */
+	uint64_t tb_flushes;     /* full flushes done */
+	bool scratch_rw; /* the TLB scratch page's write permission (uc_tlb_sync flips it) */
 };
 
 /* uc_cpu.c */

@@ -149,8 +149,8 @@ void kvm_apicv_set(struct kvm_vcpu *kv, bool active)
 	eoi_exit_bitmap(kv, active);
 	if (active) {
 		kvm_apicv_push(kv);
-		if (kv->kvm
-		        ->svi_update) /* kvm_apic_update_hwapic_isr: SVI 0 when none in service */
+		/* kvm_apic_update_hwapic_isr: SVI 0 when none is in service */
+		if (kv->kvm->svi_update)
 			kvm_apicv_isr_update(kv);
 	}
 	emit_apicv(kv, active);

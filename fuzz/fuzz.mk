@@ -37,10 +37,12 @@ FUZZ_NOSAN_LDFLAGS := -Wl,--exclude-libs,libclang_rt.fuzzer_interceptors-x86_64.
 # libFuzzer builds but not comparison tracing: its comparisons are of state bits, op kinds and
 # times, never input values the fuzzer could copy, and their callbacks were a quarter of the
 # harness's time. (The models keep theirs: the model-level harnesses learn values from them.)
+# Their indirect calls (backend and algorithm operations) follow the configuration, so they go
+# too.
 FUZZ_NO_CMP_SRC  := sim/vcpu.c sim/vm.c sim/emit.c sim/oracle.c sim/script.c sim/vmx_hw.c \
 		    sim/vmx_nonroot.c sim/vmx_run.c
-$(FUZZ_NO_CMP_SRC:%.c=$(BUILD)/%.o): CFLAGS += \
-	$(if $(findstring fuzzer-no-link,$(SAN)),-fno-sanitize-coverage=trace-cmp)
+FUZZ_NO_CMP      := -fno-sanitize-coverage=trace-cmp,indirect-calls
+$(FUZZ_NO_CMP_SRC:%.c=$(BUILD)/%.o): CFLAGS += $(if $(findstring fuzzer-no-link,$(SAN)),$(FUZZ_NO_CMP))
 
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 

@@ -361,35 +361,15 @@ Test(nested_insn_oracle, kvm_agrees_on_invvpid_type_before_an_unreadable_descrip
 #define SCRIPT_SCENARIO  "scenarios/nvmx-hlt-activity-vmx-misc-script.json"
 #define SCRIPT_VMX_INSNS 61 /* the VMX actions before its VMLAUNCH */
 
-static bool capture(void *ctx, const char *buf, size_t len)
-{
-	struct vm_fixture *f = ctx;
-
-	if (f->trace_len + len >= FIXTURE_TRACE_MAX)
-		return false;
-	memcpy(f->trace + f->trace_len, buf, len);
-	f->trace_len += len;
-	f->trace[f->trace_len] = '\0';
-	return true;
-}
-
 /* Builds the scenario's run named run into f, with the trace captured. */
 static void script_scenario_build(struct vm_fixture *f, const char *run)
 {
-	struct hvsim_vm_opts opts = {.trace = {.write = capture, .ctx = f}};
 	size_t len = 0;
 	char *text = (char *)test_slurp(SCRIPT_SCENARIO, &len);
-	int r;
 
-	memset(f, 0, sizeof(*f));
 	cr_assert_not_null(text, "%s unreadable", SCRIPT_SCENARIO);
-	f->trace = calloc(1, FIXTURE_TRACE_MAX);
-	cr_assert_eq(hvsim_scenario_parse(SCRIPT_SCENARIO, text, len, NULL, &f->sc, &f->err),
-	             HVSIM_OK, "%s", f->err.msg);
+	fixture_build_run(f, SCRIPT_SCENARIO, text, run, NULL);
 	free(text);
-	r = hvsim_scenario_find_run(f->sc, run);
-	cr_assert(r >= 0, "no run %s", run);
-	f->vm = hvsim_vm_create(f->sc, (size_t)r, &opts, &f->err);
 	cr_assert_not_null(f->vm, "%s", f->err.msg);
 }
 

@@ -16,17 +16,27 @@ static bool capture(void *ctx, const char *buf, size_t len)
 	return true;
 }
 
-void fixture_build(struct vm_fixture *f, const char *text, const struct hvsim_hv_ops *hv)
+void fixture_build_run(struct vm_fixture *f, const char *file, const char *text, const char *run,
+                       const struct hvsim_hv_ops *hv)
 {
 	struct hvsim_vm_opts o = {.hv = hv};
+	int r = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->trace = calloc(1, FIXTURE_TRACE_MAX);
-	if (hvsim_scenario_parse("test.json", text, strlen(text), NULL, &f->sc, &f->err) !=
-	    HVSIM_OK)
+	if (hvsim_scenario_parse(file, text, strlen(text), NULL, &f->sc, &f->err) != HVSIM_OK)
 		return;
+	if (run && (r = hvsim_scenario_find_run(f->sc, run)) < 0) {
+		hvsim_error_set(&f->err, HVSIM_E_INPUT, "%s: no run %s", file, run);
+		return;
+	}
 	o.trace = (struct trace_sink){.write = capture, .ctx = f};
-	f->vm = hvsim_vm_create(f->sc, 0, &o, &f->err);
+	f->vm = hvsim_vm_create(f->sc, (size_t)r, &o, &f->err);
+}
+
+void fixture_build(struct vm_fixture *f, const char *text, const struct hvsim_hv_ops *hv)
+{
+	fixture_build_run(f, "test.json", text, NULL, hv);
 }
 
 enum hvsim_vm_state fixture_run(struct vm_fixture *f)

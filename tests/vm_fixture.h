@@ -20,6 +20,9 @@ struct vm_fixture {
 /* Parses text as "test.json" and builds run 0 with hv (NULL: the scenario's). On failure the
  * fixture's vm is NULL and err says why. */
 void fixture_build(struct vm_fixture *f, const char *text, const struct hvsim_hv_ops *hv);
+/* Parses text as file and builds its run named run (NULL: run 0) with hv, as fixture_build. */
+void fixture_build_run(struct vm_fixture *f, const char *file, const char *text, const char *run,
+                       const struct hvsim_hv_ops *hv);
 /* Steps to the end and finishes the trace. */
 enum hvsim_vm_state fixture_run(struct vm_fixture *f);
 void fixture_free(struct vm_fixture *f);

@@ -43,6 +43,9 @@ FUZZ_NO_CMP_SRC  := sim/vcpu.c sim/vm.c sim/emit.c sim/oracle.c sim/script.c sim
 		    sim/vmx_nonroot.c sim/vmx_run.c
 FUZZ_NO_CMP      := -fno-sanitize-coverage=trace-cmp,indirect-calls
 $(FUZZ_NO_CMP_SRC:%.c=$(BUILD)/%.o): CFLAGS += $(if $(findstring fuzzer-no-link,$(SAN)),$(FUZZ_NO_CMP))
+ifneq ($(findstring fuzzer-no-link,$(SAN)),)
+$(FUZZ_NO_CMP_SRC:%.c=$(BUILD)/%.o): fuzz/fuzz.mk # the list and the flags live here
+endif
 
 TEST_OBJ += $(FUZZ_LIB_OBJ)
 

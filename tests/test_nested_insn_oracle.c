@@ -122,12 +122,21 @@ static unsigned mismatches(const struct oracle_vm *o)
 	return fixture_count(&o->f, "\"kind\":\"nested_insn_mismatch\"");
 }
 
+/* kvm gave no mismatch and the shadow compared n instructions. */
+static void expect_agreement(struct oracle_vm *o, uint64_t n)
+{
+	uint64_t checks = vmx_shadow_checks(vcpu0(o));
+
+	cr_expect_eq(mismatches(o), 0, "kvm disagreed with the SDM:\n%s", o->f.trace);
+	cr_expect_eq(checks, n, "wanted %llu instructions compared, got %llu",
+	             (unsigned long long)n, (unsigned long long)checks);
+}
+
 /* SDM 31.3: VMXON, VMCLEAR, VMPTRLD, VMWRITE, VMREAD (register and memory), VMPTRST, INVEPT and
  * INVVPID as KVM emulates them agree with the SDM; each one was compared. */
 Test(nested_insn_oracle, kvm_agrees_on_a_correct_sequence)
 {
 	struct oracle_vm o;
-	uint64_t checks;
 
 	oracle_build(
 	    &o,
@@ -140,10 +149,7 @@ Test(nested_insn_oracle, kvm_agrees_on_a_correct_sequence)
 	    "{\"op\":\"vmx\",\"insn\":\"vmxoff\"}",
 	    false, true);
 	fixture_run(&o.f);
-	checks = vmx_shadow_checks(vcpu0(&o));
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(checks, 10, "wanted 10 instructions compared, got %llu",
-	             (unsigned long long)checks);
+	expect_agreement(&o, 10);
 	cr_expect(vmx_shadow_checking(vcpu0(&o)), "the shadow stopped checking");
 	fixture_free(&o.f);
 }
@@ -161,9 +167,7 @@ Test(nested_insn_oracle, kvm_agrees_on_the_vm_instruction_error_read_back)
 	                      "{\"op\":\"vmx\",\"insn\":\"vmread\",\"field\":\"0x4400\"}",
 	             false, true);
 	fixture_run(&o.f);
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 5, "wanted 5 instructions compared, got %llu",
-	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	expect_agreement(&o, 5);
 	fixture_free(&o.f);
 }
 
@@ -175,9 +179,7 @@ Test(nested_insn_oracle, kvm_agrees_on_vmptrld_of_a_misaligned_pointer)
 
 	oracle_build(&o, PREAMBLE VMPTRLD_MISALIGNED, false, true);
 	fixture_run(&o.f);
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 4, "wanted 4 instructions compared, got %llu",
-	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	expect_agreement(&o, 4);
 	fixture_free(&o.f);
 }
 
@@ -317,9 +319,7 @@ Test(nested_insn_oracle, kvm_agrees_on_ud_before_an_unreadable_operand)
 	oracle_build(&o, "{\"op\":\"vmx\",\"insn\":\"vmptrld\",\"addr\":\"0x200000\"}", false,
 	             true);
 	fixture_run(&o.f);
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 1, "wanted 1 instruction compared, got %llu",
-	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	expect_agreement(&o, 1);
 	fixture_free(&o.f);
 }
 
@@ -332,9 +332,7 @@ Test(nested_insn_oracle, kvm_agrees_on_vmxon_in_vmx_root_with_an_unreadable_oper
 	oracle_build(&o, PREAMBLE "{\"op\":\"vmx\",\"insn\":\"vmxon\",\"addr\":\"0x200000\"}",
 	             false, true);
 	fixture_run(&o.f);
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 4, "wanted 4 instructions compared, got %llu",
-	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	expect_agreement(&o, 4);
 	fixture_free(&o.f);
 }
 
@@ -349,9 +347,7 @@ Test(nested_insn_oracle, kvm_agrees_on_invvpid_type_before_an_unreadable_descrip
 	                      "\"addr\":\"0x200000\"}",
 	             false, true);
 	fixture_run(&o.f);
-	cr_expect_eq(mismatches(&o), 0, "kvm disagreed with the SDM:\n%s", o.f.trace);
-	cr_expect_eq(vmx_shadow_checks(vcpu0(&o)), 4, "wanted 4 instructions compared, got %llu",
-	             (unsigned long long)vmx_shadow_checks(vcpu0(&o)));
+	expect_agreement(&o, 4);
 	fixture_free(&o.f);
 }
 

@@ -26,6 +26,7 @@
 #define LIST_MAX     4096u               /* record bytes of one handler */
 #define RT_STUBS     0x600u              /* offset of the interrupt stubs: 8 bytes per vector */
 #define RT_DATA      FZ_HVT_CODE_RUNTIME /* offset of the data pages (never translated) */
+#define DATA_GPA     (FZ_HVT_CODE_GPA + RT_DATA)
 #define DATA_HTAB    0u /* offset in data: per vector, its handler's first operands */
 #define DATA_LISTS   (DATA_HTAB + 8u * 256u)
 #define SEL_CODE64   0x08u            /* hvsim's 64-bit code selector (docs/vcpu-layer.md) */
@@ -198,7 +199,6 @@ struct list {
 
 struct code {
 	uint64_t rt[R_COUNT]; /* guest-physical address of each routine */
-	uint64_t data;        /* guest-physical address of the data pages */
 	struct list lists[1 + HANDLERS_MAX];
 	unsigned n;
 	bool overflow;
@@ -318,7 +318,7 @@ static void runtime(struct code *c, struct buf *o)
 	uint64_t common;
 
 	/* entry: mov ebp, the prologue's first operands; its routine */
-	put_op(o, "\xbd", 1, c->data + DATA_LISTS + 8, 4);
+	put_op(o, "\xbd", 1, DATA_GPA + DATA_LISTS + 8, 4);
 	jump(o);
 	for (unsigned r = 0; r < R_SIMPLE_COUNT; r++) {
 		unsigned n;
@@ -330,7 +330,7 @@ static void runtime(struct code *c, struct buf *o)
 	}
 	repeat_routines(c, o);
 	tail_routines(c, o);
-	common = common_entry(o, (uint32_t)(c->data + DATA_HTAB));
+	common = common_entry(o, (uint32_t)(DATA_GPA + DATA_HTAB));
 	if (o->len > RT_STUBS) {
 		o->overflow = true;
 		return;
@@ -547,7 +547,7 @@ static void data(struct code *c, struct buf *o)
 	}
 	rec0(&pro, c, R_STI);
 	rec0(&c->lists[0], c, R_END);
-	at = c->data + DATA_LISTS + pro.recs.len + c->lists[0].recs.len;
+	at = DATA_GPA + DATA_LISTS + pro.recs.len + c->lists[0].recs.len;
 	for (unsigned i = 1; i < c->n; i++) {
 		rec0(&c->lists[i], c, R_IRET);
 		htab[(uint8_t)c->lists[i].vector] = at + 8;
@@ -555,11 +555,9 @@ static void data(struct code *c, struct buf *o)
 	}
 	for (unsigned v = 0; v < 256; v++)
 		put_le(o, htab[v], 8);
-	for (unsigned i = 0; i < c->n; i++) {
-		if (i == 0)
-			put(o, pro.recs.b, pro.recs.len);
+	put(o, pro.recs.b, pro.recs.len);
+	for (unsigned i = 0; i < c->n; i++)
 		put(o, c->lists[i].recs.b, c->lists[i].recs.len);
-	}
 	c->overflow |= pro.recs.overflow;
 	for (unsigned i = 0; i < c->n; i++)
 		c->overflow |= c->lists[i].recs.overflow;
@@ -576,7 +574,6 @@ size_t fz_hvt_code(const struct fz_hvt_input *in, uint8_t *buf, size_t cap)
 		return 0;
 	c->n = 0;
 	c->overflow = false;
-	c->data = FZ_HVT_CODE_GPA + RT_DATA;
 	list_of(c, -1);
 	runtime(c, &o);
 	fz_hvt_walk(in, &sink);

@@ -54,6 +54,19 @@ static bool fail28(struct vmx_cpu *cpu, struct vmx_result *res, const char *cond
 
 #define FAIL28(cpu, res, cond, cite) ((cond) ? fail28((cpu), (res), #cond, (cite)) : false)
 
+/* The processor has INVEPT (INVVPID): the secondary control it serves and the capability bit. */
+static bool invept_supported(const struct vmx_caps *caps)
+{
+	return (vmx_caps_proc2_may1(caps) & PROC2_ENABLE_EPT) &&
+	       (vmx_caps_msr(caps, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT);
+}
+
+static bool invvpid_supported(const struct vmx_caps *caps)
+{
+	return (vmx_caps_proc2_may1(caps) & PROC2_ENABLE_VPID) &&
+	       (vmx_caps_msr(caps, MSR_IA32_VMX_EPT_VPID_CAP) & VPID_CAP_INVVPID);
+}
+
 static bool invept_type_ok(uint64_t cap, uint64_t type)
 {
 	return (type == 1 && (cap & EPT_CAP_INVEPT_SINGLE)) ||
@@ -64,12 +77,10 @@ void vmx_invept(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t d
                 struct vmx_result *res)
 {
 	uint64_t cap = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_EPT_VPID_CAP);
-	bool supported =
-	    (vmx_caps_proc2_may1(&cpu->caps) & PROC2_ENABLE_EPT) && (cap & EPT_CAP_INVEPT);
 
 	(void)desc_hi; /* bits 127:64 are reserved and ignored */
 	memset(res, 0, sizeof(*res));
-	if (prechecks(cpu, supported, res, SDM_INVEPT))
+	if (prechecks(cpu, invept_supported(&cpu->caps), res, SDM_INVEPT))
 		return;
 	if (FAIL28(cpu, res, !invept_type_ok(cap, type), SDM_INVEPT) ||
 	    FAIL28(cpu, res, type == 1 && vmx_eptp_invalid(&cpu->caps, desc_lo), SDM_INVEPT))
@@ -87,15 +98,12 @@ static bool invvpid_type_ok(uint64_t cap, uint64_t type)
 bool vmx_inv_fails_before_desc(const struct vmx_cpu *cpu, bool ept, uint64_t type)
 {
 	uint64_t cap = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_EPT_VPID_CAP);
-	uint32_t proc2 = vmx_caps_proc2_may1(&cpu->caps);
 	struct vmx_result res;
 
 	if (ept)
-		return prechecks(cpu, (proc2 & PROC2_ENABLE_EPT) && (cap & EPT_CAP_INVEPT), &res,
-		                 SDM_INVEPT) ||
+		return prechecks(cpu, invept_supported(&cpu->caps), &res, SDM_INVEPT) ||
 		       !invept_type_ok(cap, type);
-	return prechecks(cpu, (proc2 & PROC2_ENABLE_VPID) && (cap & VPID_CAP_INVVPID), &res,
-	                 SDM_INVVPID) ||
+	return prechecks(cpu, invvpid_supported(&cpu->caps), &res, SDM_INVVPID) ||
 	       !invvpid_type_ok(cap, type);
 }
 
@@ -103,12 +111,10 @@ void vmx_invvpid(struct vmx_cpu *cpu, uint64_t type, uint64_t desc_lo, uint64_t 
                  struct vmx_result *res)
 {
 	uint64_t cap = vmx_caps_msr(&cpu->caps, MSR_IA32_VMX_EPT_VPID_CAP);
-	bool supported =
-	    (vmx_caps_proc2_may1(&cpu->caps) & PROC2_ENABLE_VPID) && (cap & VPID_CAP_INVVPID);
 	uint64_t vpid = desc_lo & 0xffff;
 
 	memset(res, 0, sizeof(*res));
-	if (prechecks(cpu, supported, res, SDM_INVVPID))
+	if (prechecks(cpu, invvpid_supported(&cpu->caps), res, SDM_INVVPID))
 		return;
 	if (FAIL28(cpu, res, !invvpid_type_ok(cap, type), SDM_INVVPID) ||
 	    FAIL28(cpu, res, desc_lo >> 16, SDM_INVVPID) ||

@@ -28,6 +28,23 @@ static void run_script(struct vm_fixture *f, const char *actions)
 	fixture_run(f);
 }
 
+/* Builds the whole scenario text under kvm and runs it to its end. */
+static void run_text(struct vm_fixture *f, const char *text)
+{
+	fixture_build(f, text, NULL);
+	cr_assert(f->vm, "%s", f->err.msg);
+	fixture_run(f);
+}
+
+static void assert_no_finding(const struct vm_fixture *f)
+{
+	const struct hvsim_summary *s = hvsim_vm_summary(f->vm);
+
+	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
+	             s->n_findings ? s->findings[0].kind : "",
+	             s->n_findings ? s->findings[0].detail : "");
+}
+
 /* A scripted guest has handlers for vectors 32..255 only, so an exception finds no gate; on
  * hardware that ends in a triple fault (SDM 6.15 "#NP", "#DF"). The script backend returned at
  * once instead, the faulting action ran again, and the #GP repeated forever without virtual time
@@ -88,8 +105,7 @@ Test(kvm_fuzz_bugs, valid_writes_still_complete)
 	               "{\"op\":\"wrmsr\",\"msr\":\"0x277\",\"value\":\"0x7040600070406\"},"
 	               "{\"op\":\"mov_cr\",\"cr\":0,\"value\":\"0x80000011\"},{\"op\":\"cpuid\","
 	               "\"leaf\":\"0x1\"}");
-	cr_assert_eq(hvsim_vm_summary(f.vm)->n_findings, 0, "wanted no finding, got %s",
-	             hvsim_vm_summary(f.vm)->findings[0].detail);
+	assert_no_finding(&f);
 	cr_assert_eq(fixture_count(&f, "guest_done"), 1, "the script ran to its end");
 	fixture_free(&f);
 }
@@ -109,11 +125,8 @@ Test(kvm_fuzz_bugs, non_exiting_mov_to_cr4_keeps_the_host_owned_vmxe)
 	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
 	struct vm_fixture f;
 
-	fixture_build(&f, text, NULL);
-	cr_assert(f.vm, "%s", f.err.msg);
-	fixture_run(&f);
-	cr_assert_eq(hvsim_vm_summary(f.vm)->n_findings, 0, "wanted no finding, got %s",
-	             hvsim_vm_summary(f.vm)->findings[0].detail);
+	run_text(&f, text);
+	assert_no_finding(&f);
 	cr_assert_eq(hvsim_vm_summary(f.vm)->exits_by_reason[EXIT_REASON_CPUID], 2,
 	             "both CPUIDs exit and resume");
 	fixture_free(&f);
@@ -142,13 +155,9 @@ Test(kvm_fuzz_bugs, emulated_eoi_with_apicv_active_moves_svi)
 	struct vm_fixture f;
 	const struct hvsim_summary *s;
 
-	fixture_build(&f, text, NULL);
-	cr_assert(f.vm, "%s", f.err.msg);
-	fixture_run(&f);
+	run_text(&f, text);
 	s = hvsim_vm_summary(f.vm);
-	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
-	             s->n_findings ? s->findings[0].kind : "",
-	             s->n_findings ? s->findings[0].detail : "");
+	assert_no_finding(&f);
 	cr_assert_eq(s->injections, 2, "both self-IPIs of vector 0x50 are delivered, got %llu",
 	             (unsigned long long)s->injections);
 	fixture_free(&f);
@@ -180,18 +189,12 @@ Test(kvm_fuzz_bugs, apicv_activation_with_nothing_in_service_clears_svi)
 	    "\"limits\":{\"virtual_ns\":1000000,\"instructions\":100000,\"exits\":100},"
 	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
 	struct vm_fixture f;
-	const struct hvsim_summary *s;
 
-	fixture_build(&f, text, NULL);
-	cr_assert(f.vm, "%s", f.err.msg);
-	fixture_run(&f);
-	s = hvsim_vm_summary(f.vm);
+	run_text(&f, text);
 	/* at creation and at the activation after the EOI */
 	cr_assert_eq(fixture_count(&f, "\"active\":true,\"rvi\":\"0x0\",\"svi\":\"0x0\""), 2,
 	             "activation with nothing in service did not set SVI 0:\n%s", f.trace);
-	cr_assert_eq(s->n_findings, 0, "wanted no finding, got %s: %s",
-	             s->n_findings ? s->findings[0].kind : "",
-	             s->n_findings ? s->findings[0].detail : "");
+	assert_no_finding(&f);
 	fixture_free(&f);
 }
 
@@ -253,9 +256,7 @@ Test(kvm_fuzz_bugs, real_mode_guest_runs_and_sets_efer_lme_with_paging_off)
 	const struct hvsim_summary *sum;
 	struct vm_fixture f;
 
-	fixture_build(&f, text, NULL);
-	cr_assert(f.vm, "%s", f.err.msg);
-	fixture_run(&f);
+	run_text(&f, text);
 	sum = hvsim_vm_summary(f.vm);
 	cr_assert_eq(sum->exits_by_reason[EXIT_REASON_IO_INSTRUCTION], 1,
 	             "the OUT after the WRMSR exits (%llu instructions, finding %s)",
@@ -287,9 +288,7 @@ Test(kvm_fuzz_bugs, zapping_a_zapped_page_again_after_another_faulted_in_is_a_no
 	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g.jsonl\"}]}";
 	struct vm_fixture f;
 
-	fixture_build(&f, text, NULL);
-	cr_assert(f.vm, "%s", f.err.msg);
-	fixture_run(&f);
+	run_text(&f, text);
 	cr_expect_eq(fixture_count(&f, "\"ev\":\"ept_fault_in\",\"gpa\":\"0x10000\""), 1,
 	             "page A was not faulted in by the guest's write");
 	cr_expect_eq(fixture_count(&f, "\"kind\":\"hv_error\""), 0,

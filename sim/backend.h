@@ -70,6 +70,11 @@ struct guest_backend_ops {
 	/* Kinds (GOP_BIT set) that must stop run() with BE_OP. The backend may stop on more kinds:
 	 * those it can never execute itself (RDTSC, CPUID, ...). Can't fail. */
 	void (*set_stop_mask)(void *ctx, uint32_t mask);
+	/* The next run() also ends (BE_BUDGET, *retired the instructions before it) right before an
+	 * instruction that may set RFLAGS.IF (STI, POPF, IRET, ...); started at one, it runs only
+	 * that one. A vCPU waiting for an interrupt window thus stops at every boundary where the
+	 * window can open, as with a budget of one, without running each instruction alone. */
+	void (*arm_if_stop)(void *ctx);
 	/* Executes the operation run() stopped at with the guest's own operands when the guest next
 	 * runs, instead of skipping it (MOV to CR0 needs the CPU's own mode switch). False when the
 	 * backend cannot execute that kind; the caller then completes it itself. */

@@ -313,6 +313,14 @@ static void fill_template(const ZydisDecodedInstruction *in, const ZydisDecodedO
 	}
 }
 
+/* Zydis's flag table: IF modified or set to 1. Zydis lists the writers that only clear it (CLI,
+ * INT n, SYSCALL) as modifying it too; they cost an extra stop while a window waits, no more. */
+static bool writes_if(const ZydisDecodedInstruction *in)
+{
+	return in->cpu_flags &&
+	       ((in->cpu_flags->modified | in->cpu_flags->set_1) & ZYDIS_CPUFLAG_IF) != 0;
+}
+
 bool dec_insn(enum dec_mode mode, const uint8_t *bytes, size_t avail, struct dec_insn *out)
 {
 	ZydisDecoder dec;
@@ -330,8 +338,11 @@ bool dec_insn(enum dec_mode mode, const uint8_t *bytes, size_t avail, struct dec
 		return true;
 	}
 	out->kind = op_kind(in.mnemonic);
-	if (out->kind == GOP_NONE)
+	if (out->kind == GOP_NONE) {
+		if (writes_if(&in))
+			out->cls = DEC_IF_WRITE;
 		return true;
+	}
 	out->cls = DEC_OP;
 	fill_template(&in, ops, out);
 	return true;

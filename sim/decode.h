@@ -22,6 +22,10 @@ enum dec_class {
 	DEC_OP = 1,        /* a guest operation (kind): never runs natively unless passed through */
 	DEC_CR2_WRITE = 2, /* MOV to CR2: the backend emulates it to keep its CR2 shadow exact */
 	DEC_MMIO = 3, /* a MOV found to access MMIO (by its first page fault): checked each time */
+	/* an instruction that may write RFLAGS.IF (STI, POPF, IRET, SYSRET, CLI, ...): runs
+	 * natively, but marks where an interrupt window can open (struct guest_backend_ops
+	 * arm_if_stop) */
+	DEC_IF_WRITE = 4,
 };
 
 #define DEC_NOREG 0xff /* no register in a dec_mem slot */

@@ -208,7 +208,7 @@ static bool trap_set(struct uc_cpu *c, uint64_t addr, const uint8_t *bytes,
 	t->d = *d;
 	t->nbytes = d->len;
 	memcpy(t->bytes, bytes, d->len);
-	t->always = d->cls != DEC_OP || !kind_safe(d);
+	t->always = d->cls != DEC_IF_WRITE && (d->cls != DEC_OP || !kind_safe(d));
 	return trap_arm(c, t, restart);
 }
 

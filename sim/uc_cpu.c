@@ -127,6 +127,11 @@ void uc_on_trap(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	(void)uc, (void)size;
 	if (c->stopping || !(t = uc_trap_find(c, addr)) || t->cls == DEC_NONE)
 		return;
+	if (t->cls == DEC_IF_WRITE) {
+		if (c->if_stop && !(c->if_pass && addr == c->if_pass_addr))
+			uc_request_stop(c, UST_IF_WRITE, addr);
+		return;
+	}
 	if (c->pass_armed && c->pass_addr == addr) {
 		c->pass_armed = false; /* runs natively once (pass_through) */
 		return;
@@ -277,6 +282,29 @@ static int stopped_in_block(struct uc_cpu *c, struct guest_op *op, const char **
 	}
 }
 
+/* Runs the instruction at rip, which may set RFLAGS.IF, alone: the budget becomes one. */
+static void if_pass(struct uc_cpu *c)
+{
+	c->if_pass = true;
+	c->if_pass_addr = c->rip;
+	c->budget = 1;
+	c->limit = 1;
+}
+
+/* Before an instruction that may open an interrupt window: the run ends there, or, when it is the
+ * first one of the run, runs it alone. */
+static int stopped_at_if_write(struct uc_cpu *c, const char **why)
+{
+	if (!count_to(c, c->stop_pc))
+		return fault(c, why, "internal: IF stop at 0x%llx outside its block",
+		             (unsigned long long)c->stop_pc);
+	c->rip = c->stop_pc;
+	if (c->done > 0)
+		return BE_BUDGET;
+	if_pass(c);
+	return RUN_AGAIN;
+}
+
 static int stopped_bad(struct uc_cpu *c, const char **why)
 {
 	snprintf(c->why, sizeof(c->why), "%s 0x%llx outside RAM and MMIO",
@@ -315,6 +343,7 @@ static int classify(struct uc_cpu *c, uc_err err, struct guest_op *op, const cha
 		return c->done >= c->budget ? BE_BUDGET : start_precise(c, why);
 	case UST_TRAP: return stopped_at_trap(c, op, why);
 	case UST_MMIO: return stopped_at_mmio(c, op, why);
+	case UST_IF_WRITE: return stopped_at_if_write(c, why);
 	case UST_BAD: return stopped_bad(c, why);
 	case UST_NONE: return stopped_unasked(c, err, why);
 	default: return stopped_in_block(c, op, why);
@@ -367,8 +396,16 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 	c->until = 0;
 	if (c->pass_armed && c->pass_addr != c->rip)
 		c->pass_armed = false;
+	if (c->if_stop) {
+		const struct uc_trap *t = uc_trap_find(c, c->rip);
+
+		if (t && t->cls == DEC_IF_WRITE)
+			if_pass(c);
+	}
 	for (unsigned i = 0; i < RESTARTS_MAX && st == RUN_AGAIN; i++)
 		st = run_once(c, op, why);
+	c->if_stop = false;
+	c->if_pass = false;
 	if (c->precise) { /* restarts ran out on the precise path: drop it, the caller re-runs */
 		c->precise = false;
 		c->until = 0;
@@ -376,6 +413,11 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 	}
 	*retired = c->done;
 	return st == RUN_AGAIN ? BE_BUDGET : (enum be_stop)st;
+}
+
+static void arm_if_stop(void *ctx)
+{
+	((struct uc_cpu *)ctx)->if_stop = true;
 }
 
 static void set_stop_mask(void *ctx, uint32_t mask)
@@ -571,6 +613,7 @@ const struct guest_backend_ops uc_backend_ops = {
     .deliver = uc_be_deliver,
     .interruptible = uc_be_interruptible,
     .set_stop_mask = set_stop_mask,
+    .arm_if_stop = arm_if_stop,
     .pass_through = pass_through,
     .get_cr = uc_be_get_cr,
     .set_cr = uc_be_set_cr,

@@ -40,6 +40,7 @@ enum uc_stop {
 	UST_BAD,      /* access to unmapped memory at stop_addr */
 	UST_NOPAGING, /* MMIO region reached with paging off */
 	UST_INTERNAL, /* an hvsim-side failure inside a hook (why says) */
+	UST_IF_WRITE, /* an instruction that may set RFLAGS.IF at stop_pc, under if_stop */
 };
 
 #define UC_RECENT 256 /* direct-mapped block-lookup slots (power of two) */
@@ -110,6 +111,11 @@ struct uc_cpu {
 	/* pass-through of one stopped operation */
 	uint64_t pass_addr;
 	bool pass_armed;
+
+	/* the next run only (arm_if_stop): stop before a DEC_IF_WRITE instruction, except the one
+	 * at if_pass_addr when if_pass, which then runs alone */
+	bool if_stop, if_pass;
+	uint64_t if_pass_addr;
 
 	/* registers (uc_regs.c): cache valid between runs */
 	bool running; /* inside uc_emu_start: registers are read live */

@@ -444,9 +444,10 @@ static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
 }
 
 /* Whether an event waits only for the guest to open a window (RFLAGS.IF, SDM 26.5.2 and 30.2.1):
- * interrupt- or NMI-window exiting, or a virtual interrupt pending in RVI. Then the guest runs one
- * instruction at a time, so the window exit or delivery happens at the exact boundary (after the
- * IRET or STI that opens it) rather than at the next operation. */
+ * interrupt- or NMI-window exiting, or a virtual interrupt pending in RVI. Then the guest stops
+ * before every instruction that may set IF (arm_if_stop; one instruction at a time on a backend
+ * without it), so the window exit or delivery happens at the exact boundary (after the IRET or
+ * STI that opens it) rather than at the next operation. */
 static bool window_armed(hvsim_vcpu *v)
 {
 	uint64_t ctl = 0, ctl2 = 0;
@@ -476,8 +477,12 @@ void vmx_run_guest(hvsim_vcpu *v, uint64_t budget)
 		return;
 	if (v->state != VS_GUEST)
 		return;
-	if (window_armed(v))
-		budget = 1;
+	if (window_armed(v)) {
+		if (v->be->arm_if_stop)
+			v->be->arm_if_stop(v->be_ctx);
+		else
+			budget = 1;
+	}
 	st = v->be->run(v->be_ctx, budget, &op, &retired, &why);
 	v->now += retired * insn_ns;
 	v->insns += retired;

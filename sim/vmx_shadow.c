@@ -332,7 +332,10 @@ static bool active_follow(struct vmx_shadow *s, unsigned insn, uint64_t pa)
  * more than one logical processor; one that is "may become corrupted". Its launch state and data
  * then have no one SDM value (an algorithm keeps one copy per VM, each shadow its own), so the
  * shadows of the processors that share it stop: the one that made it active with VMPTRLD and the
- * others holding it (a VMCLEAR elsewhere changes what they hold). */
+ * others holding it (a VMCLEAR elsewhere changes what they hold). A stopped shadow keeps the
+ * regions it held when it stopped: its processor may still hold them (a VMCLEAR elsewhere stopped
+ * it without making them inactive there), and a region it gave up since only stops a shadow
+ * early, never gives a finding. */
 static void shared_vmcs(hvsim_vcpu *v, struct vmx_shadow *s, unsigned insn, uint64_t pa)
 {
 	bool shared = false;
@@ -340,9 +343,10 @@ static void shared_vmcs(hvsim_vcpu *v, struct vmx_shadow *s, unsigned insn, uint
 	for (unsigned i = 0; i < v->vm->n_vcpus; i++) {
 		hvsim_vcpu *o = &v->vm->vcpus[i];
 
-		if (o == v || !o->shadow || o->shadow->stopped || !active_has(o->shadow, pa))
+		if (o == v || !o->shadow || !active_has(o->shadow, pa))
 			continue;
-		stop(o, o->shadow, "a VMCS active on two logical processors");
+		if (!o->shadow->stopped)
+			stop(o, o->shadow, "a VMCS active on two logical processors");
 		shared = true;
 	}
 	if (shared && insn == GVMX_VMPTRLD)

@@ -24,6 +24,7 @@
 /* Reproducers found after the vmx operations joined the decoder: made with today's kinds. */
 static const char *const vmx_era_reproducers[] = {
     "fuzz_hv_transitions-e17c0fa680d4f423", /* a VMCS active on two vCPUs (nested oracle) */
+    "fuzz_hv_transitions-f7ea65ccd8b1b1bc", /* the same after a VMCLEAR on the other vCPU */
 };
 
 static bool vmx_seed(const char *name)

@@ -81,9 +81,9 @@ struct oracle_vm {
 };
 
 /* Builds the VM with L1's script actions (a JSON array body, run by every vCPU) under kvm or
- * sloppy. */
-static void oracle_build_n(struct oracle_vm *o, const char *actions, bool sloppy, bool nested,
-                           unsigned vcpus)
+ * sloppy, the vCPUs taking turns of quantum instructions. */
+static void oracle_build_q(struct oracle_vm *o, const char *actions, bool sloppy, bool nested,
+                           unsigned vcpus, unsigned quantum)
 {
 	char *json = malloc(SCENARIO_MAX);
 
@@ -97,14 +97,20 @@ static void oracle_build_n(struct oracle_vm *o, const char *actions, bool sloppy
 	    json, SCENARIO_MAX,
 	    "{\"hvsim\":1,\"name\":\"t\",\"description\":\"d\",\"provenance\":{\"note\":\"n\"},"
 	    "\"machine\":{\"cpu\":\"intel-icelake-server\",\"memory_mib\":1,\"nested\":%s,"
-	    "\"quantum_insns\":1,\"vcpus\":%u},"
+	    "\"quantum_insns\":%u,\"vcpus\":%u},"
 	    "\"hypervisor\":{\"algorithm\":\"kvm\"},"
 	    "\"guest\":{\"mode\":\"long\",\"script\":{\"main\":[%s]}},"
 	    "\"runs\":[{\"name\":\"r\",\"golden\":\"g\"}]}",
-	    nested ? "true" : "false", vcpus, actions);
+	    nested ? "true" : "false", quantum, vcpus, actions);
 	fixture_build(&o->f, json, &o->ops);
 	free(json);
 	cr_assert_not_null(o->f.vm, "%s", o->f.err.msg);
+}
+
+static void oracle_build_n(struct oracle_vm *o, const char *actions, bool sloppy, bool nested,
+                           unsigned vcpus)
+{
+	oracle_build_q(o, actions, sloppy, nested, vcpus, 1);
 }
 
 static void oracle_build(struct oracle_vm *o, const char *actions, bool sloppy, bool nested)
@@ -423,5 +429,25 @@ Test(nested_insn_oracle, a_vmcs_active_on_two_vcpus_stops_both_shadows)
 	oracle_build_n(&o, PREAMBLE VMWRITE_RIP VMREAD_RIP, false, true, 1);
 	fixture_run(&o.f);
 	cr_expect(vmx_shadow_checking(vcpu0(&o)), "one vCPU: the shadow stopped");
+	fixture_free(&o.f);
+}
+
+/* The same, when vCPU 0 has made the VMCS current and failed a second VMXON (VMfailValid 15,
+ * stored in its VMCS) before vCPU 1 starts: vCPU 1's VMCLEAR stops vCPU 0's shadow, and its
+ * VMPTRLD makes the VMCS active on both. vCPU 1's VMREAD of the error number then has no SDM
+ * value either (kvm: 15, vCPU 1's shadow: 0), and vCPU 0's stopped shadow still counts as holding
+ * the VMCS (fuzz_hv_transitions finding 20). */
+Test(nested_insn_oracle, a_vmcs_made_current_again_after_a_vmclear_elsewhere_stops_the_shadow)
+{
+	struct oracle_vm o;
+
+	oracle_build_q(&o,
+	               PREAMBLE "{\"op\":\"vmx\",\"insn\":\"vmxon\",\"addr\":\"0x14000\"},"
+	                        "{\"op\":\"vmx\",\"insn\":\"vmread\",\"field\":\"0x4400\"}",
+	               false, true, 2, 1000);
+	fixture_run(&o.f);
+	cr_expect_eq(mismatches(&o), 0, "a shared VMCS gave a finding:\n%s", o.f.trace);
+	cr_expect_not(vmx_shadow_checking(hvsim_vm_vcpu(o.f.vm, 1)),
+	              "vCPU 1's shadow still checks a VMCS active on both vCPUs");
 	fixture_free(&o.f);
 }

@@ -6,9 +6,16 @@ typedef unsigned __int128 u128;
 
 #define KHZ_PER_GHZ UINT64_C(1000000)
 
+/* floor(ns * tsc_khz / 10^6) mod 2^64, split at whole milliseconds so that the division is of a
+ * 64-bit value by a constant (a multiply) rather than a 128-bit library call: with
+ * ns = q * 10^6 + r, the result is q * tsc_khz + floor(r * tsc_khz / 10^6), exactly. */
 uint64_t sim_ns_to_tsc(uint64_t ns, uint64_t tsc_khz)
 {
-	return (uint64_t)((u128)ns * tsc_khz / KHZ_PER_GHZ);
+	uint64_t q = ns / KHZ_PER_GHZ, r = ns % KHZ_PER_GHZ;
+
+	if (tsc_khz > UINT64_MAX / KHZ_PER_GHZ) /* r * tsc_khz could overflow 64 bits */
+		return (uint64_t)((u128)ns * tsc_khz / KHZ_PER_GHZ);
+	return q * tsc_khz + r * tsc_khz / KHZ_PER_GHZ;
 }
 
 uint64_t sim_tsc_to_ns(uint64_t tsc, uint64_t tsc_khz)

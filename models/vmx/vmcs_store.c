@@ -79,6 +79,18 @@ struct vmcs *vmcs_store_find(struct vmcs_store *s, uint64_t pa)
 	return (struct vmcs *)vmcs_store_find_const(s, pa);
 }
 
+struct vmcs *vmcs_store_find_hinted(struct vmcs_store *s, uint64_t pa)
+{
+	if (s->hint < s->count && s->vmcs[s->hint].pa == pa)
+		return &s->vmcs[s->hint];
+	for (size_t i = 0; i < s->count; i++)
+		if (s->vmcs[i].pa == pa) {
+			s->hint = i;
+			return &s->vmcs[i];
+		}
+	return NULL;
+}
+
 struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa)
 {
 	struct vmcs *v = vmcs_store_find(s, pa);

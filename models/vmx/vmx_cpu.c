@@ -105,7 +105,7 @@ const struct vmcs *vmx_current_const(const struct vmx_cpu *cpu)
 {
 	if (cpu->current_vmcs == VMX_INVALID_VMCS_PTR)
 		return NULL;
-	return vmcs_store_find_const(cpu->store, cpu->current_vmcs);
+	return vmcs_store_find_hinted(cpu->store, cpu->current_vmcs);
 }
 
 struct vmcs *vmx_current(struct vmx_cpu *cpu)

@@ -147,12 +147,15 @@ struct vmcs_store {
 	size_t count;    /* regions in use, vmcs[0..count) */
 	size_t capacity; /* most regions the store may track */
 	size_t slots;    /* allocated slots, count <= slots <= capacity */
+	size_t hint;     /* where vmcs_store_find_hinted last found a region (checked, a guess) */
 	struct vmcs *vmcs;
 };
 
 /* The region at pa, or NULL. */
 struct vmcs *vmcs_store_find(struct vmcs_store *s, uint64_t pa);
 const struct vmcs *vmcs_store_find_const(const struct vmcs_store *s, uint64_t pa);
+/* The same, trying the region found last first: the current VMCS, read many times an exit. */
+struct vmcs *vmcs_store_find_hinted(struct vmcs_store *s, uint64_t pa);
 /* The region at pa, created zeroed (launch state clear) when new; NULL when the store is full or
  * out of memory. Creating a region may move the array: pointers from earlier finds are stale. */
 struct vmcs *vmcs_store_get(struct vmcs_store *s, uint64_t pa);

@@ -238,9 +238,9 @@ static void run_kept(struct fz_hvt_cache *cache, struct fz_hvt_direct *d,
 	run_on(vm, sc, cfg, check_trace, input_hash, trace, o);
 	/* A failed VM is not reloaded. Unicorn's translation memory, which only closing the engine
 	 * gives back, is bounded by the cache's recycling at FZ_HVT_TB_RECYCLE translations (a code
-	 * guest that rewrites itself retranslates at every instruction); dropping every VM whose code
-	 * guest ran half the instruction budget, as the cache did before it counted translations,
-	 * rebuilt a machine for 1.9% of the executions, mostly long compute loops. */
+	 * guest that rewrites itself retranslates at every instruction); dropping every VM whose
+	 * code guest ran half the instruction budget, as the cache did before it counted
+	 * translations, rebuilt a machine for 1.9% of the executions, mostly long compute loops. */
 	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
 		fz_hvt_cache_drop(cache, vm);
 }

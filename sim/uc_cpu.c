@@ -44,6 +44,12 @@ static bool admit(struct uc_cpu *c, uint64_t pc, uint32_t size, uint32_t icount,
 
 	*out = uc_block_decode(c, pc, size, c->precise ? 0 : icount, &restart);
 	if (!*out) {
+		/* Zydis and Unicorn disagreeing on the count shows only at a fresh translation
+		 * (icount): a kept one would be admitted later on Zydis's count alone, after a
+		 * snapshot restore or a reload, and run differently (fuzz_hv_transitions finding
+		 * 21) */
+		if (!c->flush_all)
+			uc_ctl_remove_cache(c->uc, pc, pc + size);
 		uc_request_stop(c, c->flush_all ? UST_ARM : UST_INTERNAL, pc);
 		return false;
 	}

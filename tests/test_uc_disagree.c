@@ -9,8 +9,6 @@
 
 #include "test_vcpu_util.h"
 
-#include "../sim/vm_int.h"
-
 #include <string.h>
 
 #define GARBAGE "c5 1b 7c 1d 49 23 0f d1 ee 8f 9c cb"

@@ -288,17 +288,8 @@ static int stopped_in_block(struct uc_cpu *c, struct guest_op *op, const char **
 	}
 }
 
-/* Runs the instruction at rip, which may set RFLAGS.IF, alone: the budget becomes one. */
-static void if_pass(struct uc_cpu *c)
-{
-	c->if_pass = true;
-	c->if_pass_addr = c->rip;
-	c->budget = 1;
-	c->limit = 1;
-}
-
 /* Before an instruction that may open an interrupt window: the run ends there, or, when it is the
- * first one of the run, runs it alone. */
+ * first one of the run, runs it alone (its hook lets it pass, the budget becomes one). */
 static int stopped_at_if_write(struct uc_cpu *c, const char **why)
 {
 	if (!count_to(c, c->stop_pc))
@@ -307,7 +298,10 @@ static int stopped_at_if_write(struct uc_cpu *c, const char **why)
 	c->rip = c->stop_pc;
 	if (c->done > 0)
 		return BE_BUDGET;
-	if_pass(c);
+	c->if_pass = true;
+	c->if_pass_addr = c->rip;
+	c->budget = 1;
+	c->limit = 1;
 	return RUN_AGAIN;
 }
 

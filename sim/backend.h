@@ -35,6 +35,17 @@ struct sim_mmio_region {
 
 struct mem_track;
 
+/* Cross-modifying code (SDM 9.1.3): a backend sees its own guest's stores to code it translated,
+ * not another vCPU's. So each backend marks the pages it translates code from here, and passes a
+ * store of its guest that lands on a marked page to the VM, which tells the other vCPUs' backends
+ * (their mem_written). The marks are never cleared: a page marked for nothing costs a call. */
+struct be_xmod {
+	uint64_t *pages; /* one bit per page of RAM (page i: bit i % 64 of word i / 64) */
+	uint64_t n_pages;
+	void (*stored)(void *ctx, unsigned vcpu, uint64_t gpa, uint64_t len);
+	void *ctx;
+};
+
 /* The machine as a backend sees it: owned by the VM, read by the backends. */
 struct be_machine {
 	uint8_t *mem;      /* guest RAM, identity at guest-physical 0 */
@@ -43,6 +54,7 @@ struct be_machine {
 	/* the VM's written-page record (mem_track.h): a backend that writes RAM itself marks every
 	 * page it writes there */
 	struct mem_track *track;
+	struct be_xmod *xmod; /* NULL: one vCPU, or no code guest */
 };
 
 struct guest_backend_ops {

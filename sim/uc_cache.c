@@ -296,6 +296,8 @@ static void mark_code(struct uc_cpu *c, uint64_t pc, uint32_t size)
 		c->code_lo = first;
 	if (last + 1 > c->code_hi)
 		c->code_hi = last + 1;
+	for (uint64_t p = first; c->m->xmod && p <= last && p < c->m->xmod->n_pages; p++)
+		c->m->xmod->pages[p / 64] |= UINT64_C(1) << (p % 64);
 	if (!c->code_pages && !(c->code_pages = calloc(1, CODE_PAGES / 8)))
 		return;
 	for (uint64_t p = first; p <= last && p < CODE_PAGES; p++)

@@ -523,6 +523,7 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
 	}
 	c->m = m;
 	c->mode = mode;
+	c->index = index;
 	c->stop_mask = UINT32_MAX;
 	c->tb_flush_at = UC_TB_FLUSH_AT;
 	if (open_engine(c, err) != HVSIM_OK || gs_cpu_setup(c, mode, entry, index, err) != HVSIM_OK)

@@ -75,7 +75,8 @@ struct uc_trap {
 struct uc_cpu {
 	uc_engine *uc;
 	const struct be_machine *m;
-	uint8_t mode; /* enum guest_mode the vCPU was set up in */
+	uint8_t mode;   /* enum guest_mode the vCPU was set up in */
+	unsigned index; /* the vCPU's */
 
 	/* decode cache (uc_cache.c): open addressing on pc, cleared on a flush */
 	struct uc_block *blocks;

@@ -7,7 +7,9 @@
  * page to the physical page of the same number (qemu/target/i386/excp_helper.c, "identity map
  * guest virtual address"), and guest RAM is mapped at 0. Writes that bypass store_helper: the page
  * walker's accessed and dirty bits (snapshots count those pages, snap_mem walked), and SVM and SMM
- * state saves, which cannot happen (EFER.SVME is never set, no SMI is raised). */
+ * state saves, which cannot happen (EFER.SVME is never set, no SMI is raised). A store to a page
+ * some vCPU translated code from also goes to the VM (struct be_xmod), which tells the other
+ * vCPUs' backends: their engines never see it (cross-modifying code, SDM 9.1.3). */
 #include "uc_int.h"
 
 #include "guest_setup.h"
@@ -17,9 +19,16 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
                      void *ud)
 {
 	struct uc_cpu *c = ud;
+	const struct be_xmod *x = c->m->xmod;
+	uint64_t first = addr >> 12, last = (addr + (uint64_t)size - 1) >> 12;
 
 	(void)uc, (void)type, (void)value;
 	mem_track_mark(c->m->track, addr, (uint64_t)size); /* outside RAM: no mark */
+	for (uint64_t p = first; x && p <= last && p < x->n_pages; p++)
+		if (x->pages[p / 64] & (UINT64_C(1) << (p % 64))) {
+			x->stored(x->ctx, c->index, addr, (uint64_t)size);
+			return;
+		}
 }
 
 /* Before the engine existed, hvsim's set-up wrote the system pages and the paging area

@@ -125,6 +125,8 @@ static enum hvsim_status prepare_code(hvsim_vm *vm, const struct hvsim_vm_opts *
 	if ((st = vm_mmio_init(vm, err)) != HVSIM_OK)
 		return st;
 	gs_write_trampoline(vm->mem, vm->mem_size, sc->guest.mode);
+	if (vm->n_vcpus > 1 && vm_xmod_init(vm) != HVSIM_OK)
+		return hvsim_error_set(err, HVSIM_E_NOMEM, "out of memory building the machine");
 	return HVSIM_OK;
 }
 
@@ -249,6 +251,7 @@ void hvsim_vm_destroy(hvsim_vm *vm)
 	sim_evq_destroy(vm->evq);
 	guest_ram_free(vm->mem, vm->mem_size);
 	mem_track_free(&vm->track);
+	free(vm->xmod.pages);
 	free(vm->quirk_values);
 	free(vm);
 }

@@ -94,6 +94,7 @@ struct hvsim_vm {
 	struct mem_track track; /* pages written since RAM equalled a snapshot (snapshot.c) */
 	uint64_t snap_serial;   /* serial of the VM's last snapshot (mem_track.base) */
 	struct be_machine mach; /* RAM and MMIO map as backends see them (mach.mem == mem) */
+	struct be_xmod xmod;    /* a code guest's cross-modifying code (mach.xmod with vCPUs > 1) */
 	bool code_guest;        /* instruction-level guest (Unicorn), else a script */
 	void *user;             /* struct hvsim_vm_opts.user */
 	hvsim_vcpu *vcpus;
@@ -137,6 +138,8 @@ void vcpu_hw_skip(hvsim_vcpu *v, const struct guest_op *op);
 enum hvsim_status vm_mmio_init(hvsim_vm *vm, struct hvsim_error *err);
 /* Tells every vCPU's backend that guest memory [gpa, gpa+len) changed under it. */
 void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len);
+/* Sets up vm->xmod and vm->mach.xmod (backend.h) for vm's RAM. HVSIM_E_NOMEM. */
+enum hvsim_status vm_xmod_init(hvsim_vm *vm);
 void vcpu_fini(hvsim_vcpu *v);
 /* The guest stopped for good (end of script, fault, bad access): finding and state. */
 void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why);

@@ -7,6 +7,9 @@
 
 #include "guest_setup.h"
 
+#include <limits.h>
+#include <stdlib.h>
+
 _Static_assert(HVSIM_MMIO_MAX == SIM_MMIO_MAX, "public and engine MMIO region counts differ");
 
 static size_t holes(const hvsim_vm *vm, struct gs_hole *h)
@@ -103,13 +106,36 @@ enum hvsim_status hvsim_mmio_unmap(hvsim_vm *vm, unsigned id)
 	return apply(vm, id, old);
 }
 
-void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len)
+static void tell_backends(hvsim_vm *vm, unsigned except, uint64_t gpa, uint64_t len)
 {
-	mem_track_mark(&vm->track, gpa, len);
 	for (unsigned i = 0; vm->vcpus && i < vm->n_vcpus; i++) {
 		hvsim_vcpu *v = &vm->vcpus[i];
 
-		if (v->be && v->be_ctx && v->be->mem_written)
+		if (i != except && v->be && v->be_ctx && v->be->mem_written)
 			v->be->mem_written(v->be_ctx, gpa, len);
 	}
+}
+
+void vm_mem_written(hvsim_vm *vm, uint64_t gpa, uint64_t len)
+{
+	mem_track_mark(&vm->track, gpa, len);
+	tell_backends(vm, UINT_MAX, gpa, len);
+}
+
+/* vCPU `vcpu`'s guest stored to a page some backend translated code from: the other vCPUs'
+ * backends drop what changed before their next run (SDM 9.1.3 leaves the moment a cross-modified
+ * instruction is seen to the implementation; hvsim's is the other vCPU's next run). */
+static void code_stored(void *ctx, unsigned vcpu, uint64_t gpa, uint64_t len)
+{
+	tell_backends(ctx, vcpu, gpa, len);
+}
+
+enum hvsim_status vm_xmod_init(hvsim_vm *vm)
+{
+	vm->xmod.n_pages = vm->mem_size >> 12;
+	vm->xmod.pages = calloc((vm->xmod.n_pages + 63) / 64, sizeof(uint64_t));
+	vm->xmod.stored = code_stored;
+	vm->xmod.ctx = vm;
+	vm->mach.xmod = &vm->xmod;
+	return vm->xmod.pages ? HVSIM_OK : HVSIM_E_NOMEM;
 }

@@ -57,14 +57,17 @@ TEST_OBJ += $(FUZZ_LIB_OBJ)
 
 .PHONY: fuzz fuzz-afl fuzz-fast fuzz-replay fuzz-smoke fuzz-bins fuzz-replay-bins fuzz-clean fuzz-gen
 
-# The libFuzzer binary: libFuzzer supplies main().
-$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_SHARED_OBJ) $(LIB_A)
+# The libFuzzer binary: libFuzzer supplies main(). seq_record.c wraps the harness's entry point
+# (it records the inputs under HVSIM_FUZZ_SEQUENCE, fz_seq.h).
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/seq_record.o $(FUZZ_SHARED_OBJ) \
+	      $(LIB_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -fsanitize=fuzzer -Wl,--wrap=LLVMFuzzerTestOneInput \
+	  -o $@ $^ $(LDLIBS)
 
-# The plain replay binary: replay_main.c supplies main().
+# The plain replay binary: replay_main.c supplies main(); seq_replay.c its --sequence command.
 $(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o \
-		     $(FUZZ_SHARED_OBJ) $(LIB_A)
+		     $(BUILD)/fuzz/seq_replay.o $(FUZZ_SHARED_OBJ) $(LIB_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -120,5 +123,6 @@ fuzz-clean:
 	rm -rf build-fuzz build-fuzznosan build-afl fuzz/out
 clean: fuzz-clean
 
--include $(FUZZ_LIB_OBJ:.o=.d) $(BUILD)/fuzz/fuzz_common.d $(BUILD)/fuzz/replay_main.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d) \
+-include $(FUZZ_LIB_OBJ:.o=.d) $(BUILD)/fuzz/fuzz_common.d $(BUILD)/fuzz/replay_main.d \
+	 $(BUILD)/fuzz/seq_record.d $(BUILD)/fuzz/seq_replay.d $(FUZZ_HARNESS_SRC:%.c=$(BUILD)/%.d) \
 	 $(BUILD)/fuzz/fzgen.d

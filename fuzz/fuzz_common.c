@@ -8,6 +8,7 @@
 
 static enum fz_mode mode = FZ_ABORT;
 static unsigned n_findings;
+static char last_kind[64];
 
 void fz_set_mode(enum fz_mode m)
 {
@@ -24,6 +25,11 @@ unsigned fz_findings(void)
 	return n_findings;
 }
 
+const char *fz_last_kind(void)
+{
+	return last_kind;
+}
+
 void fz_finding(const char *kind, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,6 +40,7 @@ void fz_finding(const char *kind, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+	snprintf(last_kind, sizeof(last_kind), "%s", kind);
 	n_findings++;
 	if (mode == FZ_ABORT)
 		abort(); /* the fuzzer's crash handler saves the input */

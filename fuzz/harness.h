@@ -69,6 +69,9 @@ void fz_put_pick(struct fz_out *o, const uint64_t *table, size_t n, uint64_t val
 enum fz_mode {
 	FZ_ABORT = 0, /* default: print the report, then abort() so the fuzzer keeps the input */
 	FZ_COUNT = 1, /* replay: print the report, count it, return */
+	/* a recorded sequence (fz_seq.h): the harness chooses its checks as under a fuzzer (every
+	 * mode but FZ_COUNT), and the report is counted as in FZ_COUNT */
+	FZ_SEQUENCE = 2,
 };
 
 /* Reports a finding of the current target: kind is the invariant or oracle name
@@ -82,6 +85,8 @@ void fz_set_mode(enum fz_mode mode);
 enum fz_mode fz_get_mode(void);
 /* Findings reported since the process started (FZ_COUNT mode). */
 unsigned fz_findings(void);
+/* The kind of the last finding reported ("" when none). */
+const char *fz_last_kind(void);
 
 /* ---- What each harness defines ---- */
 

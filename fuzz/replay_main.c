@@ -3,6 +3,7 @@
  * and committed crash reproducers with it under ASan+UBSan; AFL++ can drive it as a file target;
  * and
  * `--export` writes the scenario that reproduces an input (hvsim fuzz --export calls it). */
+#include "fz_seq.h"
 #include "harness.h"
 
 #include <dirent.h>
@@ -185,6 +186,10 @@ static int export_one(const char *out_path, const char *in_path)
 static const char usage[] =
     "usage: %s-replay [-v] [FILE|DIR|-]...   run inputs through the harness (no fuzzer)\n"
     "       %s-replay --export OUT INPUT      write the scenario reproducing INPUT to OUT\n"
+    "       %s-replay --sequence LOG [--reduce DIR]\n"
+    "                                         replay a sequence recorded under\n"
+    "                                         HVSIM_FUZZ_SEQUENCE to its first finding; --reduce\n"
+    "                                         writes the fewest records it needs to DIR\n"
     "Exit status: 0 no findings, 1 findings, 2 unreadable input or usage error.\n";
 
 int main(int argc, char **argv)
@@ -193,12 +198,14 @@ int main(int argc, char **argv)
 	int first = 1;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf(usage, fz_target.name, fz_target.name);
+		printf(usage, fz_target.name, fz_target.name, fz_target.name);
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "--sequence") == 0)
+		return fz_seq_replay_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--export") == 0) {
 		if (argc != 4) {
-			fprintf(stderr, usage, fz_target.name, fz_target.name);
+			fprintf(stderr, usage, fz_target.name, fz_target.name, fz_target.name);
 			return 2;
 		}
 		return export_one(argv[2], argv[3]);

@@ -32,8 +32,8 @@
 #define MINIMIZE_S       60
 
 static const char fuzz_usage[] =
-    "usage: hvsim fuzz TARGET [--time S] [--jobs N] [--corpus DIR] [--build DIR] [-- "
-    "LIBFUZZER-ARG...]\n"
+    "usage: hvsim fuzz TARGET [--time S] [--jobs N] [--corpus DIR] [--build DIR] [--record DIR]\n"
+    "                  [-- LIBFUZZER-ARG...]\n"
     "       hvsim fuzz TARGET --export CRASH [--out FILE] [--no-minimize] [--build DIR]\n"
     "       hvsim fuzz --list\n"
     "\n"
@@ -45,6 +45,9 @@ static const char fuzz_usage[] =
     "  --jobs N       N parallel libFuzzer jobs (-jobs/-workers, default 1)\n"
     "  --corpus DIR   the corpus directory to grow (default fuzz/out/TARGET/corpus)\n"
     "  --build DIR    where the harnesses are built (default build-fuzz)\n"
+    "  --record DIR   record every input each job runs, in order, to DIR/TARGET-PID.seq, for a\n"
+    "                 finding that needs the inputs before it: TARGET-replay --sequence LOG\n"
+    "                 [--reduce OUT] replays the log and reduces it (docs/fuzzing.md)\n"
     "  --export CRASH minimize CRASH (libFuzzer -minimize_crash), save it under\n"
     "                 fuzz/crashes/TARGET/, write the scenario that reproduces it and run it\n"
     "  --out FILE     the scenario file --export writes (default fuzz/findings/NAME.json)\n"
@@ -55,7 +58,7 @@ static const char fuzz_usage[] =
     "harness, 3 internal error.\n";
 
 struct fuzz_args {
-	const char *target, *corpus, *build, *crash, *out;
+	const char *target, *corpus, *build, *crash, *out, *record;
 	unsigned time_s, jobs;
 	bool list, no_minimize;
 	char **extra; /* arguments after "--", passed to libFuzzer */
@@ -653,6 +656,22 @@ static size_t list_findings(const struct fuzz_args *a, const struct campaign *c)
 	return n;
 }
 
+/* The harness binaries record every input they run to dir (fuzz/seq_record.c), which the jobs
+ * find by an absolute path whatever their working directory. */
+static bool record_inputs(const char *dir)
+{
+	char abs[PATH_CAP];
+
+	if (!mkdirs(dir) || !realpath(dir, abs)) {
+		fprintf(stderr, "hvsim fuzz: --record: cannot create %s: %s\n", dir,
+		        strerror(errno));
+		return false;
+	}
+	setenv("HVSIM_FUZZ_SEQUENCE", abs, 1);
+	fprintf(stderr, "hvsim fuzz: recording every input to %s/ (one .seq log per job)\n", abs);
+	return true;
+}
+
 static int run_campaign(const struct fuzz_args *a)
 {
 	struct campaign c = {0};
@@ -678,6 +697,10 @@ static int run_campaign(const struct fuzz_args *a)
 	seeds = gather_seeds(a, &c);
 	c.artifacts_before = count_reports(c.artifacts);
 	build_args(b, a, &c);
+	if (a->record && !record_inputs(a->record)) {
+		free(b);
+		return EXIT_USAGE;
+	}
 	fmt(log, sizeof(log), "%s/driver.log", c.logs);
 	fprintf(stderr, "hvsim fuzz: %s for %us with %u job%s, %u seeds, corpus %s, logs %s\n",
 	        a->target, a->time_s, a->jobs, a->jobs == 1 ? "" : "s", seeds, c.corpus, c.logs);
@@ -865,11 +888,17 @@ static int export_crash(const struct fuzz_args *a)
 static int parse_fuzz(int argc, char **argv, struct fuzz_args *a)
 {
 	static const struct option opts[] = {
-	    {"time", required_argument, 0, 't'},   {"jobs", required_argument, 0, 'j'},
-	    {"corpus", required_argument, 0, 'c'}, {"build", required_argument, 0, 'b'},
-	    {"export", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
-	    {"no-minimize", no_argument, 0, 'n'},  {"list", no_argument, 0, 'l'},
-	    {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+	    {"time", required_argument, 0, 't'},
+	    {"jobs", required_argument, 0, 'j'},
+	    {"corpus", required_argument, 0, 'c'},
+	    {"build", required_argument, 0, 'b'},
+	    {"export", required_argument, 0, 'e'},
+	    {"out", required_argument, 0, 'o'},
+	    {"no-minimize", no_argument, 0, 'n'},
+	    {"list", no_argument, 0, 'l'},
+	    {"record", required_argument, 0, 'r'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	uint64_t v;
 	int c, end = argc;
@@ -899,6 +928,7 @@ static int parse_fuzz(int argc, char **argv, struct fuzz_args *a)
 		case 'b': a->build = optarg; break;
 		case 'e': a->crash = optarg; break;
 		case 'o': a->out = optarg; break;
+		case 'r': a->record = optarg; break;
 		case 'n': a->no_minimize = true; break;
 		case 'l': a->list = true; break;
 		case 'h': fputs(fuzz_usage, stdout); return -1;

@@ -1,9 +1,10 @@
 /* The structure-aware byte reader of the fuzzing harnesses (harness.h). Every take consumes bytes
  * from the front, so a mutation of one byte changes one decision; input that runs out reads as
  * zero, so every input decodes to some operation sequence and decoding never fails. The writer at
- * the end is its inverse, for seed generators. */
+ * the end is its inverse, for seed generators; fz_read_file reads a whole input file. */
 #include "harness.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void fz_init(struct fz_in *in, const uint8_t *data, size_t size)
@@ -107,6 +108,30 @@ bool fz_more(struct fz_in *in, unsigned *iter, unsigned max)
 		return false;
 	(*iter)++;
 	return true;
+}
+
+uint8_t *fz_read_file(FILE *f, size_t max, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap), *grown;
+
+	while (buf) {
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap || ferror(f))
+			break;
+		if (cap >= max || !(grown = realloc(buf, cap * 2))) {
+			free(buf);
+			return NULL;
+		}
+		buf = grown;
+		cap *= 2;
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
 }
 
 uint64_t fz_hash(const void *data, size_t size)

@@ -1,34 +1,11 @@
 /* Recorded input sequences: the log format and the reduction of a finding's history (fz_seq.h). */
 #include "fz_seq.h"
+#include "harness.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_CHUNK (1u << 20)
-
-static uint8_t *read_whole(FILE *f, size_t *len)
-{
-	size_t cap = READ_CHUNK, n = 0;
-	uint8_t *buf = malloc(cap), *grown;
-
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap || ferror(f))
-			break;
-		if (!(grown = realloc(buf, cap * 2))) {
-			free(buf);
-			return NULL;
-		}
-		buf = grown;
-		cap *= 2;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
+#define LOG_MAX_BYTES (SIZE_MAX / 2) /* a log is as long as the campaign was */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -63,7 +40,7 @@ bool fz_seq_load(const char *path, struct fz_seq *s, char *why, size_t cap)
 		snprintf(why, cap, "%s: cannot open", path);
 		return false;
 	}
-	s->buf = read_whole(f, &s->len);
+	s->buf = fz_read_file(f, LOG_MAX_BYTES, &s->len);
 	fclose(f);
 	if (!s->buf) {
 		snprintf(why, cap, "%s: cannot read (or out of memory)", path);

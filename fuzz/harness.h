@@ -40,6 +40,9 @@ size_t fz_bytes(struct fz_in *in, void *dst, size_t max);
 /* Bounded loop condition: true while input remains and *iter < max, counting the iteration.
  * for (unsigned i = 0; fz_more(in, &i, 256);) { op = fz_choose(in, N_OPS); ... } */
 bool fz_more(struct fz_in *in, unsigned *iter, unsigned max);
+/* Reads f to its end into a malloc'd buffer (free it), *len bytes. NULL on a read error, when out
+ * of memory, or past max bytes. */
+uint8_t *fz_read_file(FILE *f, size_t max, size_t *len);
 /* FNV-1a 64 of size bytes: names reproducers after their content. Can't fail. */
 uint64_t fz_hash(const void *data, size_t size);
 /* Folds v into *h with one multiply (a bijection of *h for a given v): the run hashes the

@@ -31,30 +31,6 @@ static void on_death(void)
 	fprintf(stderr, "%s-replay: died on input %s\n", fz_target.name, current_file);
 }
 
-static uint8_t *read_all(FILE *f, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	uint8_t *buf = malloc(cap), *grown;
-
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap || ferror(f))
-			break;
-		if (cap >= INPUT_MAX_BYTES || !(grown = realloc(buf, cap * 2))) {
-			free(buf);
-			return NULL;
-		}
-		buf = grown;
-		cap *= 2;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static uint8_t *read_path(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -62,7 +38,7 @@ static uint8_t *read_path(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
-	buf = read_all(f, len);
+	buf = fz_read_file(f, INPUT_MAX_BYTES, len);
 	if (f != stdin)
 		fclose(f);
 	return buf;

@@ -176,5 +176,20 @@ else
 	bad "fuzz slow unit"; cat out
 fi
 
+# --record names an absolute directory the jobs record to; one job does not reread the corpus.
+cat >fakebuild/fuzz/fuzz_tdx_seamcall <<FAKE
+#!/bin/sh
+echo "seq=\$HVSIM_FUZZ_SEQUENCE args=\$*" >"$PWD/fake-args"
+echo "#7	DONE   cov: 5 ft: 6 corp: 2/2b lim: 4 exec/s: 7 rss: 30Mb" >fuzz-0.log
+FAKE
+chmod +x fakebuild/fuzz/fuzz_tdx_seamcall
+"$HVSIM" fuzz fuzz_tdx_seamcall --time 1 --build fakebuild --record rec/seq >out 2>&1
+if [ $? -eq 0 ] && [ -d rec/seq ] &&
+	grep -q "^seq=$(cd rec/seq && pwd -P) args=.* -reload=0" fake-args; then
+	ok "fuzz: --record hands the jobs an absolute directory; one job does not reload the corpus"
+else
+	bad "fuzz --record"; cat out fake-args
+fi
+
 echo "cli: $fail failures"
 [ "$fail" -eq 0 ]

@@ -27,7 +27,7 @@ static const char *const vmx_era_reproducers[] = {
     "fuzz_hv_transitions-f7ea65ccd8b1b1bc", /* the same after a VMCLEAR on the other vCPU */
     "fuzz_hv_transitions-e7b240fd6172cf18", /* a block Zydis and Unicorn count differently */
     "fuzz_hv_transitions-97c73f20b1106063", /* with the next: cross-modifying code */
-    "fuzz_hv_transitions-fd9241a67e63f128",
+    "fuzz_hv_transitions-fd9241a67e63f128", "fuzz_hv_transitions-706def42eb3348d0",
 };
 
 static bool vmx_seed(const char *name)

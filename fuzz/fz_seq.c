@@ -2,6 +2,7 @@
 #include "fz_seq.h"
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,11 +104,22 @@ static bool shows(struct reducer *d, const size_t *sel, size_t n)
 	return d->trial(d->ctx, sel, n);
 }
 
-/* The latest start whose run still shows it: sel[lo..n) shows, sel[n-1] alone does not. */
+/* The shortest run of sel ending with its last record that shows the finding, as its start:
+ * suffixes of 1, 2, 4, ... records until one shows (a kept machine's history mostly starts not
+ * long before), then bisection between that one and the last that did not. SIZE_MAX when none
+ * shows, sel[0..n) included, or the budget ran out first. */
 static size_t shortest_suffix(struct reducer *d, const size_t *sel, size_t n)
 {
-	size_t lo = 0, hi = n - 1;
+	size_t len = 1, prev = 0, lo, hi;
 
+	while (!shows(d, sel + n - len, len)) {
+		if (len == n || d->r->spent)
+			return SIZE_MAX;
+		prev = len;
+		len = len * 2 < n ? len * 2 : n;
+	}
+	lo = n - len;  /* sel[lo..n) shows */
+	hi = n - prev; /* sel[hi..n) does not (or is empty) */
 	while (hi - lo > 1 && !d->r->spent) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -157,23 +169,19 @@ static void leave_out(struct reducer *d, size_t *sel, size_t *n, size_t *tmp)
 	}
 }
 
-void fz_seq_reduce(size_t *sel, size_t *n, fz_seq_trial_fn trial, void *ctx,
+bool fz_seq_reduce(size_t *sel, size_t *n, fz_seq_trial_fn trial, void *ctx,
                    struct fz_seq_reduce *r)
 {
 	struct reducer d = {trial, ctx, r};
 	size_t start, *tmp;
 
-	if (*n <= 1)
-		return;
-	if (shows(&d, sel + *n - 1, 1)) { /* needs no history */
-		sel[0] = sel[*n - 1];
-		*n = 1;
-		return;
-	}
-	start = shortest_suffix(&d, sel, *n);
+	if (*n == 0 || (start = shortest_suffix(&d, sel, *n)) == SIZE_MAX)
+		return false;
 	memmove(sel, sel + start, (*n - start) * sizeof(*sel));
 	*n -= start;
-	if ((tmp = malloc(*n * sizeof(*tmp))) != NULL)
+	if (*n > 2 && (tmp = malloc(*n * sizeof(*tmp))) != NULL) {
 		leave_out(&d, sel, n, tmp);
-	free(tmp);
+		free(tmp);
+	}
+	return true;
 }

@@ -44,12 +44,13 @@ struct fz_seq_reduce {
 	bool spent;        /* the budget ran out */
 };
 
-/* Reduces the history before record `last` that the finding needs: sel[0..*n) lists record
- * numbers in order, ending with `last`, and the finding shows at it when they run. First the
- * shortest run of sel that still ends the same way is found (bisection on its start), then
- * records are left out while it still shows (ddmin, complements of ever smaller chunks). On
- * return sel[0..*n) is the smaller sequence, still ending with `last`. Can't fail. */
-void fz_seq_reduce(size_t *sel, size_t *n, fz_seq_trial_fn trial, void *ctx,
+/* Reduces the history the finding at the last record of sel[0..*n) needs (sel lists record
+ * numbers in order). First the shortest run of sel ending with that record that still shows
+ * it: suffixes of doubling length from the end, then bisection on the start. Then records are
+ * left out while it still shows (ddmin, complements of ever smaller chunks). On return
+ * sel[0..*n) is the smaller sequence, still ending with that record. False, sel unchanged, when
+ * no suffix showed it (the whole of sel included) within the budget. */
+bool fz_seq_reduce(size_t *sel, size_t *n, fz_seq_trial_fn trial, void *ctx,
                    struct fz_seq_reduce *r);
 
 /* The replay binary's --sequence command (seq_replay.c): argv as main's. Returns the exit

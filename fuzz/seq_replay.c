@@ -1,8 +1,9 @@
 /* `TARGET-replay --sequence LOG [--reduce DIR]`: replays a recorded input sequence (fz_seq.h) in
  * one process, the harness choosing its checks as under the fuzzer (FZ_SEQUENCE), and stops at
- * the first record with a finding. With --reduce, it then looks for the fewest earlier records
- * the finding needs (fz_seq_reduce) and writes them, with the record, to DIR. Each trial runs in
- * a child process forked before any input ran, so every trial starts from a fresh harness. */
+ * the first record with a finding. With --reduce, it takes the finding at the last record (a
+ * fuzzer stops on its finding, so the log ends there), looks for the fewest earlier records it
+ * needs (fz_seq_reduce) and writes them, with the record, to DIR. Each trial runs in a child
+ * process forked before any input ran, so every trial starts from a fresh harness. */
 #include "fz_seq.h"
 #include "harness.h"
 
@@ -86,14 +87,18 @@ static bool run_trial(struct replayer *p, const size_t *sel, size_t n)
 	return true;
 }
 
+/* The finding shows at the last record; the first trial that shows one fixes its kind. */
 static bool shows(void *ctx, const size_t *sel, size_t n)
 {
 	struct replayer *p = ctx;
 
 	fprintf(stderr, "%s-replay: reduce: trial %zu, %zu records\n", fz_target.name, ++p->trials,
 	        n);
-	return run_trial(p, sel, n) && p->sh->found == (long)n - 1 &&
-	       strcmp(p->sh->kind, p->want) == 0;
+	if (!run_trial(p, sel, n) || p->sh->found != (long)n - 1)
+		return false;
+	if (!p->want[0])
+		snprintf(p->want, sizeof(p->want), "%s", p->sh->kind);
+	return strcmp(p->sh->kind, p->want) == 0;
 }
 
 static bool write_file(const char *path, const uint8_t *data, size_t len)
@@ -137,40 +142,35 @@ static bool write_reduced(const struct fz_seq *s, const size_t *sel, size_t n, c
 	return fclose(f) == 0 && ok;
 }
 
-static int reduce(struct replayer *p, size_t last, const char *dir)
+/* Reduces the finding at the log's last record, where a fuzzer that recorded it stopped. */
+static int reduce(struct replayer *p, size_t *sel, size_t n, const char *dir)
 {
 	struct fz_seq_reduce r = {.max_trials = TRIALS_MAX};
-	size_t n = last + 1, *sel = malloc(n * sizeof(*sel));
+	size_t last = n - 1;
 
-	if (!sel) {
-		fprintf(stderr, "%s-replay: out of memory\n", fz_target.name);
-		return 2;
-	}
-	for (size_t i = 0; i < n; i++)
-		sel[i] = i;
-	snprintf(p->want, sizeof(p->want), "%s", p->sh->kind);
 	p->quiet = true;
-	fz_seq_reduce(sel, &n, shows, p, &r);
-	p->quiet = false;
+	if (!fz_seq_reduce(sel, &n, shows, p, &r)) {
+		printf("%s-replay: no finding at the last record (%zu)%s\n", fz_target.name, last,
+		       r.spent ? " within the trial budget" : ", even after all the others");
+		return 0;
+	}
 	printf("%s-replay: record %zu (%s) needs %zu earlier record%s:", fz_target.name, last,
 	       p->want, n - 1, n == 2 ? "" : "s");
 	for (size_t i = 0; i + 1 < n; i++)
 		printf(" %zu", sel[i]);
 	printf("%s (%zu trials)\n", r.spent ? "; trial budget spent, not minimal" : "", r.trials);
-	if (!write_reduced(p->seq, sel, n, dir)) {
-		free(sel);
+	if (!write_reduced(p->seq, sel, n, dir))
 		return 2;
-	}
 	printf("%s-replay: written to %s/ (replay: %s-replay --sequence %s/sequence.seq)\n",
 	       fz_target.name, dir, fz_target.name, dir);
-	free(sel);
 	return 1;
 }
 
 static const char seq_usage[] =
     "usage: %s-replay --sequence LOG [--reduce DIR]\n"
     "Replays a sequence recorded under HVSIM_FUZZ_SEQUENCE in one process, as the fuzzer ran it,\n"
-    "to the first finding; --reduce writes the fewest records it needs to DIR.\n"
+    "to the first finding. --reduce takes the finding at the last record (where the fuzzer\n"
+    "stopped) and writes the fewest records it needs to DIR.\n"
     "Exit status: 0 no finding, 1 a finding, 2 unreadable log or usage error.\n";
 
 int fz_seq_replay_main(int argc, char **argv)
@@ -201,7 +201,9 @@ int fz_seq_replay_main(int argc, char **argv)
 		all[i] = i;
 	fprintf(stderr, "%s-replay: %zu records in %s%s\n", fz_target.name, seq.n, argv[2],
 	        seq.truncated ? " (cut inside the last one, which is left out)" : "");
-	if (!run_trial(&p, all, seq.n)) {
+	if (argc == 5)
+		rc = seq.n ? reduce(&p, all, seq.n, argv[4]) : 0;
+	else if (!run_trial(&p, all, seq.n)) {
 		fprintf(stderr, "%s-replay: cannot fork: %s\n", fz_target.name, strerror(errno));
 		rc = 2;
 	} else if (p.sh->found < 0) {
@@ -210,7 +212,7 @@ int fz_seq_replay_main(int argc, char **argv)
 	} else {
 		printf("%s-replay: record %ld (%u bytes): %s\n", fz_target.name, p.sh->found,
 		       seq.size[p.sh->found], p.sh->kind);
-		rc = argc == 5 ? reduce(&p, (size_t)p.sh->found, argv[4]) : 1;
+		rc = 1;
 	}
 	munmap(p.sh, sizeof(*p.sh));
 	free(all);

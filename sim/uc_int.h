@@ -208,6 +208,11 @@ void uc_tlb_sync(struct uc_cpu *c);
  * (uc_ctl_remove_cache translates its start through paging, so paging is lifted meanwhile).
  * Between runs only. Never uc_ctl_flush_tlb: Unicorn 2.0.1's full flush costs ~150 ms. */
 void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len);
+/* Lifts paging (returns CR0 to give to uc_paging_restore) for Unicorn calls that look code up
+ * through it: uc_ctl_remove_cache, and uc_hook_del of a trap site, which drops the translations
+ * the hook instrumented. Between runs only. Can't fail. */
+uint64_t uc_paging_lift(struct uc_cpu *c);
+void uc_paging_restore(struct uc_cpu *c, uint64_t cr0);
 
 /* uc_keep.c */
 /* Unicorn translated linear [la, la+len) from the bytes RAM holds now: keeps a copy. Can't fail

@@ -89,7 +89,7 @@ static void page_changes(struct uc_cpu *c, uint64_t p, uint64_t *lo, uint64_t *h
 
 void uc_keep_sync(struct uc_cpu *c)
 {
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t lo = UINT64_MAX, hi = 0, cr0;
 
 	c->flush_pending = false;
 	if (!c->code_hi)
@@ -104,6 +104,8 @@ void uc_keep_sync(struct uc_cpu *c)
 	}
 	if (lo >= hi)
 		return;
-	uc_invalidate_phys(c, lo, hi - lo);
+	cr0 = uc_paging_lift(c); /* uc_hook_del drops translations too (uc_mem.c) */
+	uc_ctl_remove_cache(c->uc, lo, hi);
 	uc_cache_drop(c, lo, hi);
+	uc_paging_restore(c, cr0);
 }

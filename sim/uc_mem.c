@@ -308,18 +308,38 @@ void uc_tlb_sync(struct uc_cpu *c)
 	               UC_PROT_READ | (c->scratch_rw ? UC_PROT_WRITE : UC_PROT_NONE));
 }
 
-void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len)
+/* Unicorn 2.0.1 finds the translations it drops through the guest's paging: a code address the
+ * guest's tables do not map (an MMIO region or a zapped page over code) faults there, and Unicorn
+ * ignores the fault and keeps the translations. QEMU's double-fault bookkeeping still counts it,
+ * so the guest's next page fault would be a double fault (fuzz_hv_transitions finding 23). So
+ * paging is lifted while translations go: every address in RAM is then its own physical
+ * address, and one above RAM is in Unicorn's catch-all MMIO mapping, which it looks up without
+ * a fault. */
+uint64_t uc_paging_lift(struct uc_cpu *c)
 {
 	uint64_t cr0 = uc_reg(c, UC_X86_REG_CR0);
 
-	if (!len)
-		return;
 	uc_set_reg(c, UC_X86_REG_CR0, cr0 & ~GS_CR0_PG);
-	uc_tlb_flush(c); /* no cached translation of gpa may survive into the lookup */
+	uc_tlb_flush(c); /* no cached translation may survive into the lookups */
 	uc_tlb_sync(c);
-	uc_ctl_remove_cache(c->uc, gpa, gpa + len);
+	return cr0;
+}
+
+void uc_paging_restore(struct uc_cpu *c, uint64_t cr0)
+{
 	uc_set_reg(c, UC_X86_REG_CR0, cr0);
 	uc_tlb_flush(c);
+}
+
+void uc_invalidate_phys(struct uc_cpu *c, uint64_t gpa, uint64_t len)
+{
+	uint64_t cr0;
+
+	if (!len)
+		return;
+	cr0 = uc_paging_lift(c);
+	uc_ctl_remove_cache(c->uc, gpa, gpa + len);
+	uc_paging_restore(c, cr0);
 }
 
 /* ---- MMIO regions ---- */

@@ -26,8 +26,14 @@ static const char *const vmx_era_reproducers[] = {
     "fuzz_hv_transitions-e17c0fa680d4f423", /* a VMCS active on two vCPUs (nested oracle) */
     "fuzz_hv_transitions-f7ea65ccd8b1b1bc", /* the same after a VMCLEAR on the other vCPU */
     "fuzz_hv_transitions-e7b240fd6172cf18", /* a block Zydis and Unicorn count differently */
-    "fuzz_hv_transitions-97c73f20b1106063", /* with the next: cross-modifying code */
-    "fuzz_hv_transitions-fd9241a67e63f128", "fuzz_hv_transitions-706def42eb3348d0",
+    /* cross-modifying code: the first, then either of the next two */
+    "fuzz_hv_transitions-97c73f20b1106063",
+    "fuzz_hv_transitions-fd9241a67e63f128",
+    "fuzz_hv_transitions-706def42eb3348d0",
+    /* a drop on an unmapped page: the three in order */
+    "fuzz_hv_transitions-57fec22576911561",
+    "fuzz_hv_transitions-1d2457e9c794f89c",
+    "fuzz_hv_transitions-e8b40b407657f5d0",
 };
 
 static bool vmx_seed(const char *name)

@@ -236,13 +236,12 @@ static void run_kept(struct fz_hvt_cache *cache, struct fz_hvt_direct *d,
 		return;
 	}
 	run_on(vm, sc, cfg, check_trace, input_hash, trace, o);
-	/* A failed VM is not reloaded, nor one whose code guest ran long. Unicorn's translation
-	 * memory is bounded by the cache's recycling at FZ_HVT_TB_RECYCLE translations, and keeping
-	 * such machines rebuilt a VM for 1.9% fewer executions, but with them kept two runs without
-	 * sanitizers gave findings that depend on the machine's history (docs/fuzzing.md "Where the
-	 * rates stand"): the drop stays until those are understood. */
-	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED ||
-	    (!sc->guest.has_script && o->sum.instructions >= FZ_HVT_INSTRUCTIONS / 2))
+	/* A failed VM is not reloaded. One whose code guest ran long is: Unicorn's translation
+	 * memory, which only closing the engine gives back, is bounded by the cache's recycling at
+	 * FZ_HVT_TB_RECYCLE translations (a code guest that rewrites itself retranslates at every
+	 * instruction), and rebuilding such machines cost a quarter of the time of a campaign's late
+	 * inputs (docs/fuzzing.md, the eighth pass). */
+	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
 		fz_hvt_cache_drop(cache, vm);
 }
 

@@ -29,7 +29,8 @@ static void hole_over_code(struct tv *t, hvsim_vcpu *v, const struct hvsim_exit 
 		cr_assert_eq(hvsim_mmio_map(t->vm, HOLE_SLOT, HOLE_GPA, 0x1000), HVSIM_OK);
 		cr_assert_eq(hvsim_guest_write(t->vm, HOLE_GPA, &nop, 1), HVSIM_OK);
 		/* and a byte on the first page, past the HLT: the dropped range then starts there,
-		 * where Unicorn's lookup of the range's first page leaves a translation in its TLB */
+		 * where Unicorn's lookup of the range's first page leaves a translation in its TLB
+		 */
 		cr_assert_eq(hvsim_guest_write(t->vm, HOLE_GPA - 0x800, &int3, 1), HVSIM_OK);
 	}
 	tv_default(t, v, x);

@@ -239,7 +239,7 @@ static void run_kept(struct fz_hvt_cache *cache, struct fz_hvt_direct *d,
 	/* A failed VM is not reloaded. One whose code guest ran long is: Unicorn's translation
 	 * memory, which only closing the engine gives back, is bounded by the cache's recycling at
 	 * FZ_HVT_TB_RECYCLE translations (a code guest that rewrites itself retranslates at every
-	 * instruction), and rebuilding such machines cost a quarter of the time of a campaign's
+	 * instruction), and rebuilding such machines cost a fifth of the time of a campaign's
 	 * late inputs (docs/fuzzing.md, the eighth pass). */
 	if (hvsim_vm_step(vm, 0) == HVSIM_VM_FAILED)
 		fz_hvt_cache_drop(cache, vm);

@@ -78,11 +78,19 @@ bool fz_seq_put_magic(FILE *f)
 	return fwrite(FZ_SEQ_MAGIC, 1, FZ_SEQ_MAGIC_LEN, f) == FZ_SEQ_MAGIC_LEN;
 }
 
+void fz_seq_len(uint8_t out[4], uint32_t size)
+{
+	out[0] = (uint8_t)size;
+	out[1] = (uint8_t)(size >> 8);
+	out[2] = (uint8_t)(size >> 16);
+	out[3] = (uint8_t)(size >> 24);
+}
+
 bool fz_seq_put(FILE *f, const uint8_t *data, uint32_t size)
 {
-	uint8_t len[4] = {(uint8_t)size, (uint8_t)(size >> 8), (uint8_t)(size >> 16),
-	                  (uint8_t)(size >> 24)};
+	uint8_t len[4];
 
+	fz_seq_len(len, size);
 	return fwrite(len, 1, 4, f) == 4 && (!size || fwrite(data, 1, size, f) == size);
 }
 

@@ -30,6 +30,8 @@ struct fz_seq {
  * start with the magic, or memory runs out; s then needs no free. */
 bool fz_seq_load(const char *path, struct fz_seq *s, char *why, size_t cap);
 void fz_seq_free(struct fz_seq *s);
+/* The 4 bytes that announce a record of size bytes. Can't fail. */
+void fz_seq_len(uint8_t out[4], uint32_t size);
 /* Writes the magic, or one record, to f. False on a write error. */
 bool fz_seq_put_magic(FILE *f);
 bool fz_seq_put(FILE *f, const uint8_t *data, uint32_t size);

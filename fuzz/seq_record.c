@@ -41,15 +41,14 @@ static int seq_open(void)
 	return fd;
 }
 
-static void seq_write(const uint8_t *data, size_t size)
+static void seq_write(const uint8_t *data, uint32_t size)
 {
-	uint8_t len[4] = {(uint8_t)size, (uint8_t)(size >> 8), (uint8_t)(size >> 16),
-	                  (uint8_t)(size >> 24)};
+	uint8_t len[4];
 	struct iovec v[2] = {{len, 4}, {(void *)data, size}};
-	size_t want = 4 + size;
-	ssize_t got = writev(seq_fd, v, 2);
 
-	if (got != (ssize_t)want) { /* a partial record ends the log: stop there */
+	fz_seq_len(len, size);
+	if (writev(seq_fd, v, 2) !=
+	    (ssize_t)(4 + (size_t)size)) { /* a partial record ends the log: stop there */
 		fprintf(stderr, "%s: HVSIM_FUZZ_SEQUENCE: write failed, recording stops\n",
 		        fz_target.name);
 		close(seq_fd);
@@ -63,7 +62,7 @@ int __wrap_LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (seq_fd == -2)
 			seq_fd = seq_open();
 		if (seq_fd >= 0 && size <= UINT32_MAX)
-			seq_write(data, size);
+			seq_write(data, (uint32_t)size);
 	}
 	return __real_LLVMFuzzerTestOneInput(data, size);
 }

@@ -193,6 +193,8 @@ int fz_seq_replay_main(int argc, char **argv)
 	all = malloc((seq.n ? seq.n : 1) * sizeof(*all));
 	if (p.sh == MAP_FAILED || !all) {
 		fprintf(stderr, "%s-replay: out of memory\n", fz_target.name);
+		if (p.sh != MAP_FAILED)
+			munmap(p.sh, sizeof(*p.sh));
 		fz_seq_free(&seq);
 		free(all);
 		return 2;

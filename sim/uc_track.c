@@ -20,11 +20,12 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
 	struct uc_cpu *c = ud;
 	const struct be_xmod *x = c->m->xmod;
-	uint64_t first = addr >> 12, last = (addr + (uint64_t)size - 1) >> 12;
 
 	(void)uc, (void)type, (void)value;
 	mem_track_mark(c->m->track, addr, (uint64_t)size); /* outside RAM: no mark */
-	for (uint64_t p = first; x && p <= last && p < x->n_pages; p++)
+	if (!x)                                            /* one vCPU */
+		return;
+	for (uint64_t p = addr >> 12; p <= (addr + (uint64_t)size - 1) >> 12 && p < x->n_pages; p++)
 		if (x->pages[p / 64] & (UINT64_C(1) << (p % 64))) {
 			x->stored(x->ctx, c->index, addr, (uint64_t)size);
 			return;

@@ -32,14 +32,23 @@ static void write_log(const char *path, unsigned records, bool cut)
 	fclose(f);
 }
 
-Test(fuzz_seq, a_log_reads_back_record_by_record)
+/* Writes a log of `records` records (cut: then a partial one) and loads it into s; the file is
+ * gone again. */
+static void load_log(struct fz_seq *s, unsigned records, bool cut)
 {
 	char path[128], why[256];
-	struct fz_seq s;
 
 	temp_path(path, sizeof(path));
-	write_log(path, 40, false);
-	cr_assert(fz_seq_load(path, &s, why, sizeof(why)), "%s", why);
+	write_log(path, records, cut);
+	cr_assert(fz_seq_load(path, s, why, sizeof(why)), "%s", why);
+	unlink(path);
+}
+
+Test(fuzz_seq, a_log_reads_back_record_by_record)
+{
+	struct fz_seq s;
+
+	load_log(&s, 40, false);
 	cr_expect_eq(s.n, 40u);
 	cr_expect(!s.truncated);
 	for (size_t i = 0; i < s.n; i++) {
@@ -48,21 +57,16 @@ Test(fuzz_seq, a_log_reads_back_record_by_record)
 			cr_expect_eq(s.buf[s.off[i] + k], (uint8_t)i);
 	}
 	fz_seq_free(&s);
-	unlink(path);
 }
 
 Test(fuzz_seq, a_log_cut_inside_a_record_keeps_the_records_before)
 {
-	char path[128], why[256];
 	struct fz_seq s;
 
-	temp_path(path, sizeof(path));
-	write_log(path, 5, true);
-	cr_assert(fz_seq_load(path, &s, why, sizeof(why)), "%s", why);
+	load_log(&s, 5, true);
 	cr_expect_eq(s.n, 5u);
 	cr_expect(s.truncated);
 	fz_seq_free(&s);
-	unlink(path);
 }
 
 Test(fuzz_seq, a_file_without_the_magic_is_refused)

@@ -190,51 +190,91 @@ static void fill_pt(uint8_t *pt, uint64_t chunk, uint64_t mem_size, const struct
 	}
 }
 
-/* Fills buf (the whole paging area) for RAM minus the holes; false when the PT pool overflows. */
-static bool build_area(uint8_t *buf, uint64_t mem_size, const struct gs_hole *holes, size_t n_holes)
+/* The chunks that need a page table (not all RAM, or holed), in order, one per pool page;
+ * false when there are more than the pool holds. */
+struct pt_plan {
+	uint64_t chunk[GS_PT_PAGES];
+	unsigned n;
+};
+
+static bool chunk_count_ok(uint64_t c, uint64_t mem_size)
 {
-	uint64_t base = gs_pt_base(mem_size), pool = GS_PT_POOL_FIRST;
+	return c * CHUNK < mem_size && c < 2048;
+}
 
-	put64(buf, 0, (base + GS_PAGE) | PTE_P | PTE_RW); /* PML4[0] -> PDPT */
-	for (uint64_t g = 0; g < 4 && g * GIB < mem_size; g++) {
-		uint64_t pd = base + (3 + g) * GS_PAGE;
+static bool plan_pts(struct pt_plan *plan, uint64_t mem_size, const struct gs_hole *holes,
+                     size_t n_holes)
+{
+	plan->n = 0;
+	for (uint64_t c = 0; chunk_count_ok(c, mem_size); c++) {
+		uint64_t chunk = c * CHUNK;
 
-		put64(buf, GS_PAGE + g * 8, pd | PTE_P | PTE_RW);
-		put64(buf, 2 * GS_PAGE + g * 8, pd | PTE_P); /* PAE PDPTE: R/W reserved */
-	}
-	for (uint64_t c = 0; c * CHUNK < mem_size && c < 2048; c++) {
-		uint64_t chunk = c * CHUNK, pde;
-
-		if (chunk + CHUNK <= mem_size && !chunk_has_hole(holes, n_holes, chunk)) {
-			pde = chunk | PTE_P | PTE_RW | PDE_PS;
-		} else {
-			if (pool >= GS_PT_PAGES)
-				return false;
-			fill_pt(buf + pool * GS_PAGE, chunk, mem_size, holes, n_holes);
-			pde = (base + pool * GS_PAGE) | PTE_P | PTE_RW;
-			pool++;
-		}
-		put64(buf, 3 * GS_PAGE + c * 8, pde);
+		if (chunk + CHUNK <= mem_size && !chunk_has_hole(holes, n_holes, chunk))
+			continue;
+		if (GS_PT_POOL_FIRST + plan->n >= GS_PT_PAGES)
+			return false;
+		plan->chunk[plan->n++] = chunk;
 	}
 	return true;
 }
 
-/* Builds into a scratch copy first so that a pool overflow leaves memory untouched. */
-enum hvsim_status gs_build_paging(uint8_t *mem, uint64_t mem_size, const struct gs_hole *holes,
-                                  size_t n_holes)
+/* Fills the page directory for GiB g: 2 MiB pages, or the next pool page's table (*pool, in the
+ * order of plan_pts). */
+static void fill_pd(uint8_t *page, uint64_t g, uint64_t base, uint64_t mem_size,
+                    const struct pt_plan *plan, unsigned *pool)
 {
-	size_t area = (size_t)GS_PT_PAGES * GS_PAGE;
-	uint8_t *buf = calloc(1, area);
-	enum hvsim_status st = HVSIM_E_INPUT;
+	for (uint64_t c = g * PT_ENTRIES; c < (g + 1) * PT_ENTRIES && chunk_count_ok(c, mem_size);
+	     c++) {
+		uint64_t pde = c * CHUNK | PTE_P | PTE_RW | PDE_PS;
 
-	if (!buf)
-		return HVSIM_E_NOMEM;
-	if (build_area(buf, mem_size, holes, n_holes)) {
-		memcpy(mem + gs_pt_base(mem_size), buf, area);
-		st = HVSIM_OK;
+		if (*pool < plan->n && plan->chunk[*pool] == c * CHUNK)
+			pde = (base + (GS_PT_POOL_FIRST + (*pool)++) * GS_PAGE) | PTE_P | PTE_RW;
+		put64(page, (c - g * PT_ENTRIES) * 8, pde);
 	}
-	free(buf);
-	return st;
+}
+
+/* Fills page p of the paging area (PML4, PDPT, PAE PDPT, PD0-PD3, then the pool). */
+static void fill_page(uint8_t *page, unsigned p, uint64_t mem_size, const struct gs_hole *holes,
+                      size_t n_holes, const struct pt_plan *plan, unsigned *pool)
+{
+	uint64_t base = gs_pt_base(mem_size);
+
+	memset(page, 0, GS_PAGE);
+	if (p == 0) {
+		put64(page, 0, (base + GS_PAGE) | PTE_P | PTE_RW); /* PML4[0] -> PDPT */
+	} else if (p == 1 || p == 2) {
+		for (uint64_t g = 0; g < 4 && g * GIB < mem_size; g++) /* PAE PDPTE: R/W reserved */
+			put64(page, g * 8,
+			      (base + (3 + g) * GS_PAGE) | PTE_P | (p == 1 ? PTE_RW : 0));
+	} else if (p < GS_PT_POOL_FIRST) {
+		fill_pd(page, p - 3, base, mem_size, plan, pool);
+	} else if (p - GS_PT_POOL_FIRST < plan->n) {
+		fill_pt(page, plan->chunk[p - GS_PT_POOL_FIRST], mem_size, holes, n_holes);
+	}
+}
+
+/* Page by page, writing only the pages that change: a map change rewrites one or two pages of
+ * the 32, and the pages not written need not be restored with the next snapshot. The plan comes
+ * first, so that a pool overflow leaves memory untouched. */
+enum hvsim_status gs_build_paging(uint8_t *mem, uint64_t mem_size, const struct gs_hole *holes,
+                                  size_t n_holes, uint32_t *changed)
+{
+	uint8_t *area = mem + gs_pt_base(mem_size);
+	uint8_t page[GS_PAGE];
+	struct pt_plan plan;
+	unsigned pool = 0;
+
+	*changed = 0;
+	if (!plan_pts(&plan, mem_size, holes, n_holes))
+		return HVSIM_E_INPUT;
+	for (unsigned p = 0; p < GS_PT_PAGES; p++) {
+		fill_page(page, p, mem_size, holes, n_holes, &plan, &pool);
+		if (memcmp(area + (size_t)p * GS_PAGE, page, GS_PAGE) != 0) {
+			memcpy(area + (size_t)p * GS_PAGE, page, GS_PAGE);
+			*changed |= UINT32_C(1) << p;
+		}
+	}
+	return HVSIM_OK;
 }
 
 size_t gs_write_trampoline(uint8_t *mem, uint64_t mem_size, uint8_t mode)

@@ -23,7 +23,7 @@
 #define GS_IDT_GPA         0x2000u
 #define GS_TRAMP_GPA       0x3000u
 #define GS_LOW_END         0x4000u /* end of the system pages */
-#define GS_PT_PAGES        32u     /* paging area at the top of RAM */
+#define GS_PT_PAGES        32u     /* paging area at the top of RAM (a bit each in a uint32_t) */
 #define GS_PT_POOL_FIRST   7u      /* pages 0-6: PML4, PDPT, PAE PDPT, PD0-PD3 */
 #define GS_STACK_SIZE      0x4000u /* per vCPU, protected and long mode */
 #define GS_REAL_STACK_TOP  0x8000u
@@ -64,10 +64,11 @@ uint64_t gs_stack_top(uint8_t mode, uint64_t mem_size, unsigned index);
 uint64_t gs_cr3(uint8_t mode, uint64_t mem_size);
 /* Writes the GDT and an empty IDT (and clears the IVT in real mode). Can't fail. */
 void gs_write_tables(uint8_t *mem, uint64_t mem_size, uint8_t mode);
-/* Rebuilds the identity paging structures for RAM minus the holes. HVSIM_E_INPUT when the holes
- * need more page tables than the pool holds (the structures are then left unchanged). */
+/* Rebuilds the identity paging structures for RAM minus the holes, writing only the pages whose
+ * content changes; bit i of *changed: page i of the area was written. HVSIM_E_INPUT when the
+ * holes need more page tables than the pool holds (the structures are then left unchanged). */
 enum hvsim_status gs_build_paging(uint8_t *mem, uint64_t mem_size, const struct gs_hole *holes,
-                                  size_t n_holes);
+                                  size_t n_holes, uint32_t *changed);
 /* Writes the set-up trampoline for mode at GS_TRAMP_GPA; returns its length (0: none needed). */
 size_t gs_write_trampoline(uint8_t *mem, uint64_t mem_size, uint8_t mode);
 /* Clears the trampoline page once every vCPU has run it. */

@@ -26,20 +26,28 @@ static size_t holes(const hvsim_vm *vm, struct gs_hole *h)
 static enum hvsim_status rebuild_paging(hvsim_vm *vm)
 {
 	struct gs_hole h[SIM_MMIO_MAX];
+	uint32_t changed;
+	enum hvsim_status st;
 
 	if (!vm->code_guest || vm->sc->guest.mode == GUEST_MODE_REAL)
 		return HVSIM_OK;
-	mem_track_mark(&vm->track, gs_pt_base(vm->mem_size), (uint64_t)GS_PT_PAGES * GS_PAGE);
-	return gs_build_paging(vm->mem, vm->mem_size, h, holes(vm, h));
+	st = gs_build_paging(vm->mem, vm->mem_size, h, holes(vm, h), &changed);
+	for (unsigned p = 0; p < GS_PT_PAGES; p++)
+		if (changed & (UINT32_C(1) << p))
+			mem_track_mark(&vm->track, gs_pt_base(vm->mem_size) + (uint64_t)p * GS_PAGE,
+			               GS_PAGE);
+	return st;
 }
 
 enum hvsim_status vm_mmio_init(hvsim_vm *vm, struct hvsim_error *err)
 {
+	uint32_t changed;
+
 	vm->mach.mmio[HVSIM_MMIO_XAPIC] = (struct sim_mmio_region){HVSIM_XAPIC_DEFAULT_GPA, 0x1000};
 	vm->mach.mmio[HVSIM_MMIO_IOAPIC] =
 	    (struct sim_mmio_region){HVSIM_IOAPIC_DEFAULT_GPA, 0x1000};
 	/* the set-up trampolines run on the long-mode tables, so real mode gets them too, once */
-	if (gs_build_paging(vm->mem, vm->mem_size, NULL, 0) != HVSIM_OK ||
+	if (gs_build_paging(vm->mem, vm->mem_size, NULL, 0, &changed) != HVSIM_OK ||
 	    rebuild_paging(vm) != HVSIM_OK)
 		return hvsim_error_set(
 		    err, HVSIM_E_INPUT,

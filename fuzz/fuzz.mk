@@ -35,14 +35,14 @@ FUZZ_NOSAN_LDFLAGS := -Wl,--exclude-libs,libclang_rt.fuzzer_interceptors-x86_64.
 
 # Engine plumbing that runs at every slice and exit of fuzz_hv_transitions keeps its edges in
 # libFuzzer builds but not comparison tracing: its comparisons are of state bits, op kinds and
-# times, never input values the fuzzer could copy, and their callbacks were a quarter of the
-# harness's time. (The models keep theirs: the model-level harnesses learn values from them.)
+# times (in the trace encoder, the characters of every line), never input values the fuzzer
+# could copy, and their callbacks were a quarter of the harness's time. (The models keep theirs: the model-level harnesses learn values from them.)
 # Their indirect calls (backend and algorithm operations) follow the configuration, so they go
 # too. The same for the VMX model's VM-exit, guest-state load, event injection and non-root event
 # evaluation, which only fuzz_hv_transitions (and the loader harness) link: control-bit tests and
 # state copies at every exit and entry, 8% of that harness's time in callbacks. The VM-entry
 # checks and the instruction-exit decisions (MSR and I/O bitmaps, CR masks) keep theirs.
-FUZZ_NO_CMP_SRC  := sim/vcpu.c sim/vm.c sim/emit.c sim/oracle.c sim/script.c sim/vmx_hw.c \
+FUZZ_NO_CMP_SRC  := sim/vcpu.c sim/vm.c sim/emit.c sim/oracle.c sim/script.c sim/vmx_hw.c sim/trace.c \
 		    sim/vmx_nonroot.c sim/vmx_run.c models/vmx/vmx_exit.c \
 		    models/vmx/vmx_exit_host.c models/vmx/vmx_exit_info.c \
 		    models/vmx/vmx_entry_load.c models/vmx/vmx_event_inject.c \

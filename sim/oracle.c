@@ -4,6 +4,7 @@
  * vCPU's (v)ISR as inject and eoi events report it; timer_stall follows each vCPU's LAPIC timer
  * configuration and its expiries. Each (kind, vCPU[, vector]) is reported once. */
 #include "oracle.h"
+#include "str_eq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,7 @@ static bool field_is(const struct trace_ev *e, const char *key, const char *s)
 {
 	const struct trace_field *f = trace_ev_get(e, key);
 
-	return f && f->type == TRACE_STR && strcmp(f->v.s, s) == 0;
+	return f && f->type == TRACE_STR && sim_str_eq(f->v.s, s);
 }
 
 static void storm_observe(struct oracles *o, struct vcpu_oracles *v, const struct trace_ev *e,
@@ -203,10 +204,10 @@ static void timer_observe(struct oracles *o, struct vcpu_oracles *v, const struc
 enum oracle_ev oracle_ev_kind(const char *ev)
 {
 	switch (ev[0]) {
-	case 'i': return strcmp(ev, "inject") == 0 ? ORACLE_EV_INJECT : ORACLE_EV_OTHER;
-	case 'e': return strcmp(ev, "eoi") == 0 ? ORACLE_EV_EOI : ORACLE_EV_OTHER;
-	case 'l': return strcmp(ev, "lapic_timer") == 0 ? ORACLE_EV_LAPIC_TIMER : ORACLE_EV_OTHER;
-	case 't': return strcmp(ev, "timer") == 0 ? ORACLE_EV_TIMER : ORACLE_EV_OTHER;
+	case 'i': return sim_str_eq(ev, "inject") ? ORACLE_EV_INJECT : ORACLE_EV_OTHER;
+	case 'e': return sim_str_eq(ev, "eoi") ? ORACLE_EV_EOI : ORACLE_EV_OTHER;
+	case 'l': return sim_str_eq(ev, "lapic_timer") ? ORACLE_EV_LAPIC_TIMER : ORACLE_EV_OTHER;
+	case 't': return sim_str_eq(ev, "timer") ? ORACLE_EV_TIMER : ORACLE_EV_OTHER;
 	default: return ORACLE_EV_OTHER;
 	}
 }

@@ -3,6 +3,8 @@
  * Lines are buffered and streamed to the sink; nothing holds the whole trace. */
 #include <hvsim/trace.h>
 
+#include "str_eq.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +79,7 @@ void trace_ev_bool(struct trace_ev *e, const char *key, bool b)
 const struct trace_field *trace_ev_get(const struct trace_ev *e, const char *key)
 {
 	for (unsigned i = 0; i < e->n; i++)
-		if (strcmp(e->f[i].key, key) == 0)
+		if (sim_str_eq(e->f[i].key, key))
 			return &e->f[i];
 	return NULL;
 }

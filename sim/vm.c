@@ -3,6 +3,7 @@
  * events that fell due fire in (time, sequence) order. When no vCPU can run, time jumps to the next
  * event; when there is none, the run ends with idle_hang. Scheduling invariants: vm_int.h. */
 #include "oracle.h"
+#include "str_eq.h"
 #include "vm_int.h"
 #include "vmx_hw.h"
 
@@ -20,7 +21,7 @@
  * own strings: equal pointers spare the comparison. */
 static bool same_name(const char *a, const char *b)
 {
-	return a == b || strcmp(a, b) == 0;
+	return a == b || sim_str_eq(a, b);
 }
 
 static enum hvsim_status select_quirk(const struct hvsim_hv_ops *hv, const char *file,

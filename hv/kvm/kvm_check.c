@@ -21,14 +21,12 @@
  * the value RVI and SVI hold for "none" (SDM 30.1.2). */
 static unsigned vapic_highest(struct kvm_vcpu *kv, uint32_t base)
 {
-	for (int i = 7; i >= 0; i--) {
-		uint32_t w = 0;
+	uint32_t reg[32] = {0}; /* the eight 32-bit words at 16-byte strides: one read */
 
-		hvsim_host_read(kv->kvm->vm, kv->vapic_pa + base + 16u * (unsigned)i, &w,
-		                sizeof(w));
-		if (w)
-			return (unsigned)i * 32 + 31 - (unsigned)__builtin_clz(w);
-	}
+	hvsim_host_read(kv->kvm->vm, kv->vapic_pa + base, reg, sizeof(reg));
+	for (int i = 7; i >= 0; i--)
+		if (reg[4 * i])
+			return (unsigned)i * 32 + 31 - (unsigned)__builtin_clz(reg[4 * i]);
 	return 0;
 }
 

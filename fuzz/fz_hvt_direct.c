@@ -56,7 +56,8 @@ void fz_hvt_direct_free(struct fz_hvt_direct *d)
 		return;
 	free_actions(d->main.a, d->main.n);
 	for (size_t v = 0; v < VECTORS; v++)
-		free_actions(d->handlers[v].a, d->handlers[v].n);
+		if (d->handlers[v].a) /* most vectors have no handler */
+			free_actions(d->handlers[v].a, d->handlers[v].n);
 	free(d->ev);
 	free(d->bytes);
 	free(d);

@@ -36,7 +36,8 @@ FUZZ_NOSAN_LDFLAGS := -Wl,--exclude-libs,libclang_rt.fuzzer_interceptors-x86_64.
 # Engine plumbing that runs at every slice and exit of fuzz_hv_transitions keeps its edges in
 # libFuzzer builds but not comparison tracing: its comparisons are of state bits, op kinds and
 # times (in the trace encoder, the characters of every line), never input values the fuzzer
-# could copy, and their callbacks were a quarter of the harness's time. (The models keep theirs: the model-level harnesses learn values from them.)
+# could copy, and their callbacks were a quarter of the harness's time. (The models keep theirs:
+# the model-level harnesses learn values from them.)
 # Their indirect calls (backend and algorithm operations) follow the configuration, so they go
 # too. The same for the VMX model's VM-exit, guest-state load, event injection and non-root event
 # evaluation, which only fuzz_hv_transitions (and the loader harness) link: control-bit tests and

@@ -4,7 +4,6 @@
  * paging), 6.14.1 (64-bit IDT gates). Leaves out: TSS, LDT, user-mode segments (CPL 0 only). */
 #include "guest_setup.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define MIB              (UINT64_C(1) << 20)

@@ -45,10 +45,10 @@ static void seq_write(const uint8_t *data, uint32_t size)
 {
 	uint8_t len[4];
 	struct iovec v[2] = {{len, 4}, {(void *)data, size}};
+	ssize_t want = (ssize_t)(4 + (size_t)size);
 
 	fz_seq_len(len, size);
-	if (writev(seq_fd, v, 2) !=
-	    (ssize_t)(4 + (size_t)size)) { /* a partial record ends the log: stop there */
+	if (writev(seq_fd, v, 2) != want) { /* a partial record ends the log: stop there */
 		fprintf(stderr, "%s: HVSIM_FUZZ_SEQUENCE: write failed, recording stops\n",
 		        fz_target.name);
 		close(seq_fd);

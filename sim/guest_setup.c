@@ -195,7 +195,8 @@ struct pt_plan {
 	unsigned n;
 };
 
-static bool chunk_count_ok(uint64_t c, uint64_t mem_size)
+/* Whether 2 MiB chunk c starts in RAM, within the 4 GiB that PD0-PD3 cover. */
+static bool chunk_covered(uint64_t c, uint64_t mem_size)
 {
 	return c * CHUNK < mem_size && c < 2048;
 }
@@ -205,7 +206,7 @@ static bool plan_pts(struct pt_plan *plan, uint64_t mem_size, const struct gs_ho
                      size_t n_holes)
 {
 	plan->n = 0;
-	for (uint64_t c = 0; chunk_count_ok(c, mem_size); c++) {
+	for (uint64_t c = 0; chunk_covered(c, mem_size); c++) {
 		uint64_t chunk = c * CHUNK;
 
 		if (chunk + CHUNK <= mem_size && !chunk_has_hole(holes, n_holes, chunk))
@@ -222,7 +223,7 @@ static bool plan_pts(struct pt_plan *plan, uint64_t mem_size, const struct gs_ho
 static void fill_pd(uint8_t *page, uint64_t g, uint64_t base, uint64_t mem_size,
                     const struct pt_plan *plan, unsigned *pool)
 {
-	for (uint64_t c = g * PT_ENTRIES; c < (g + 1) * PT_ENTRIES && chunk_count_ok(c, mem_size);
+	for (uint64_t c = g * PT_ENTRIES; c < (g + 1) * PT_ENTRIES && chunk_covered(c, mem_size);
 	     c++) {
 		uint64_t pde = c * CHUNK | PTE_P | PTE_RW | PDE_PS;
 

@@ -8,20 +8,15 @@
  * and the algorithm's reload callback takes them; any other quirk must keep its value. */
 #include "guest_setup.h"
 #include "snapshot_int.h"
+#include "str_eq.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Equal strings, or both NULL. A scenario built in memory (the fuzz harness's) names quirks and
- * their values with the algorithm's own strings: equal pointers spare the comparisons. */
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static bool same_machine(const struct hvsim_scenario *a, const struct hvsim_scenario *b)
 {
-	return same_str(a->machine.cpu, b->machine.cpu) && a->machine.vcpus == b->machine.vcpus &&
+	return sim_same_str(a->machine.cpu, b->machine.cpu) &&
+	       a->machine.vcpus == b->machine.vcpus &&
 	       a->machine.memory_mib == b->machine.memory_mib &&
 	       a->machine.irqchip == b->machine.irqchip && a->machine.apicv == b->machine.apicv &&
 	       a->machine.nested == b->machine.nested && a->machine.tsc_khz == b->machine.tsc_khz &&
@@ -60,7 +55,7 @@ static const char *reload_difference(const struct hvsim_scenario *a, const struc
 {
 	if (!same_machine(a, b))
 		return "$.machine";
-	if (!same_str(a->hv.algorithm, b->hv.algorithm))
+	if (!sim_same_str(a->hv.algorithm, b->hv.algorithm))
 		return "$.hypervisor.algorithm";
 	if (!same_guest_frame(a, b))
 		return "$.guest (kind, mode, load_gpa, entry or program)";

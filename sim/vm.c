@@ -17,22 +17,17 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* A scenario built in memory (the fuzz harness's) names quirks and values with the algorithm's
- * own strings: equal pointers spare the comparison. */
-static bool same_name(const char *a, const char *b)
-{
-	return a == b || sim_str_eq(a, b);
-}
-
+/* The quirk setting q's value (sim_same_str: a scenario built in memory, the fuzz harness's, names
+ * quirks and values with the algorithm's own strings, so equal pointers spare the comparison). */
 static enum hvsim_status select_quirk(const struct hvsim_hv_ops *hv, const char *file,
                                       const struct hvsim_quirk_setting *q, const char **values,
                                       struct hvsim_error *err)
 {
 	for (size_t i = 0; i < hv->n_quirks; i++) {
-		if (!same_name(hv->quirks[i].name, q->name))
+		if (!sim_same_str(hv->quirks[i].name, q->name))
 			continue;
 		for (size_t k = 0; k < hv->quirks[i].n_values; k++) {
-			if (same_name(hv->quirks[i].values[k], q->value)) {
+			if (sim_same_str(hv->quirks[i].values[k], q->value)) {
 				values[i] = hv->quirks[i].values[k];
 				return HVSIM_OK;
 			}
@@ -516,7 +511,7 @@ void hvsim_vm_refuse(hvsim_vm *vm, const char *why)
 const char *hvsim_vm_quirk(const hvsim_vm *vm, const char *name)
 {
 	for (size_t i = 0; i < vm->hv->n_quirks; i++)
-		if (same_name(vm->hv->quirks[i].name, name))
+		if (sim_same_str(vm->hv->quirks[i].name, name))
 			return vm->quirk_values[i]; /* algorithms pass their table's own names */
 	return NULL;
 }

@@ -77,7 +77,7 @@ struct guest_backend_ops {
 	/* True when maskable interrupts are not blocked (RFLAGS.IF, no interrupt shadow). */
 	bool (*interruptible)(void *ctx);
 
-	/* The rest is optional (NULL in the script backend, which has only the snapshot trio). */
+	/* The rest is optional (the script backend has only arm_if_stop and the snapshot trio). */
 
 	/* Kinds (GOP_BIT set) that must stop run() with BE_OP. The backend may stop on more kinds:
 	 * those it can never execute itself (RDTSC, CPUID, ...). Can't fail. */

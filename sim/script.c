@@ -44,6 +44,7 @@ struct script_cpu {
 	uint64_t rip, rflags;
 	uint64_t step; /* actions executed: the synthetic RIP of the next one */
 	bool at_op;
+	bool if_stop; /* arm_if_stop: the next run ends once an instruction has set IF */
 	struct guest_op op;
 };
 
@@ -401,12 +402,21 @@ static uint64_t do_local(struct script_cpu *c, const struct script_action *a, ui
 	}
 }
 
+/* Under arm_if_stop, a run stops where a run of budget 1 would next see RFLAGS.IF set: after the
+ * first instruction retired with IF 1. A scripted guest sets IF with STI, and with the implicit
+ * IRET at a handler's end, which retires nothing itself and is followed by one instruction of the
+ * next action in the same run, as with a budget of 1. */
+static bool open_window(const struct script_cpu *c)
+{
+	return c->if_stop && (c->rflags & RFLAGS_IF);
+}
+
 static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_t *retired,
                         const char **why)
 {
 	struct script_cpu *c = ctx;
 	enum be_stop st = settle(c, why);
-	uint64_t done = 0, guard = 0;
+	uint64_t done = 0, guard = 0, n;
 
 	*retired = 0;
 	if (st != BE_BUDGET)
@@ -425,7 +435,10 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 			*why = c->why;
 		if (st != BE_BUDGET)
 			break;
-		done += do_local(c, a, budget - done);
+		n = do_local(c, a, open_window(c) ? 1 : budget - done);
+		done += n;
+		if (n && open_window(c))
+			break;
 		/* repeat frames retire nothing; the depth cap bounds how often that can happen */
 		if (++guard > FRAMES_MAX + budget) {
 			*why = "script nesting exceeded the frame stack";
@@ -437,8 +450,14 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 		c->at_op = true;
 		c->op = *op;
 	}
+	c->if_stop = false;
 	*retired = done;
 	return st;
+}
+
+static void arm_if_stop(void *ctx)
+{
+	((struct script_cpu *)ctx)->if_stop = true;
 }
 
 static uint64_t get_gpr(void *ctx, unsigned gpr)
@@ -559,6 +578,7 @@ const struct guest_backend_ops script_backend_ops = {
     .set_rflags = set_rflags,
     .deliver = deliver,
     .interruptible = interruptible,
+    .arm_if_stop = arm_if_stop,
     .snapshot = snapshot,
     .restore = restore,
     .snapshot_free = free,

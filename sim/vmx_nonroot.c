@@ -444,22 +444,34 @@ static void handle_op(hvsim_vcpu *v, const struct guest_op *op)
 }
 
 /* Whether an event waits only for the guest to open a window (RFLAGS.IF, SDM 26.5.2 and 30.2.1):
- * interrupt- or NMI-window exiting, or a virtual interrupt pending in RVI. Then the guest stops
+ * interrupt- or NMI-window exiting, or a virtual interrupt pending in RVI. */
+static bool window_armed(hvsim_vcpu *v, uint32_t proc, uint32_t proc2)
+{
+	if (v->be->get_rflags(v->be_ctx) & RFLAGS_IF_BIT)
+		return false;
+	if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
+		return true;
+	return (proc2 & PROC2_VIRT_INTR_DELIVERY) && vmx_apicv_rvi(v->vmx) != 0;
+}
+
+/* How many instructions the next run may retire. One with the monitor trap flag: an MTF VM exit
+ * follows every instruction (SDM 26.5.2). While an event waits for a window, the guest stops
  * before every instruction that may set IF (arm_if_stop; one instruction at a time on a backend
  * without it), so the window exit or delivery happens at the exact boundary (after the IRET or
  * STI that opens it) rather than at the next operation. */
-static bool window_armed(hvsim_vcpu *v)
+static uint64_t run_budget(hvsim_vcpu *v, uint64_t budget)
 {
-	uint64_t ctl = 0, ctl2 = 0;
+	uint32_t proc, proc2;
 
-	if (v->be->get_rflags(v->be_ctx) & RFLAGS_IF_BIT)
-		return false;
-	vmx_vmcs_get(v->vmx, VMCS_CPU_BASED_VM_EXEC_CONTROL, &ctl);
-	vmx_vmcs_get(v->vmx, VMCS_SECONDARY_VM_EXEC_CONTROL, &ctl2);
-	if (ctl & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
-		return true;
-	return (ctl & PROC_ACTIVATE_SECONDARY) && (ctl2 & PROC2_VIRT_INTR_DELIVERY) &&
-	       vmx_apicv_rvi(v->vmx) != 0;
+	vmx_proc_controls(v->vmx, &proc, &proc2);
+	if (proc & PROC_MONITOR_TRAP_FLAG)
+		return 1;
+	if (!window_armed(v, proc, proc2))
+		return budget;
+	if (!v->be->arm_if_stop)
+		return 1;
+	v->be->arm_if_stop(v->be_ctx);
+	return budget;
 }
 
 /* One step of a vCPU in VMX non-root operation: events first, then guest instructions up to the
@@ -477,13 +489,7 @@ void vmx_run_guest(hvsim_vcpu *v, uint64_t budget)
 		return;
 	if (v->state != VS_GUEST)
 		return;
-	if (window_armed(v)) {
-		if (v->be->arm_if_stop)
-			v->be->arm_if_stop(v->be_ctx);
-		else
-			budget = 1;
-	}
-	st = v->be->run(v->be_ctx, budget, &op, &retired, &why);
+	st = v->be->run(v->be_ctx, run_budget(v, budget), &op, &retired, &why);
 	v->now += retired * insn_ns;
 	v->insns += retired;
 	vm->sum.instructions += retired;

@@ -309,6 +309,10 @@ void vmx_extint_ack(struct vmx_cpu *cpu, uint8_t vector, const struct cpu_state 
 /* count guest instructions retired since the last call (MTF: an exit becomes pending after
  * one, SDM 26.5.2). Can't fail. */
 void vmx_nonroot_retired(struct vmx_cpu *cpu, uint64_t count);
+/* The current VMCS's primary and secondary processor-based controls as the processor applies them
+ * (secondary 0 without "activate secondary controls", SDM 25.6.2); both 0 without a current
+ * VMCS. Can't fail. */
+void vmx_proc_controls(const struct vmx_cpu *cpu, uint32_t *proc, uint32_t *proc2);
 
 /* An exception raised in the guest (by an instruction or by event delivery). */
 struct vmx_exception {

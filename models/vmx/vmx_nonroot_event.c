@@ -187,6 +187,15 @@ void vmx_nonroot_retired(struct vmx_cpu *cpu, uint64_t count)
 		cpu->nr.mtf_pending = true;
 }
 
+void vmx_proc_controls(const struct vmx_cpu *cpu, uint32_t *proc, uint32_t *proc2)
+{
+	const struct vmcs *v = vmx_current_const(cpu);
+
+	*proc = v ? (uint32_t)VF(v, CPU_BASED_VM_EXEC_CONTROL) : 0;
+	*proc2 =
+	    v && (*proc & PROC_ACTIVATE_SECONDARY) ? (uint32_t)VF(v, SECONDARY_VM_EXEC_CONTROL) : 0;
+}
+
 /* SDM 26.2 "Exceptions": the exception bitmap, with the #PF error-code mask/match reversal */
 static bool bitmap_exits(const struct vmcs *v, const struct vmx_exception *e)
 {

@@ -452,8 +452,40 @@ static enum be_stop bad_access(struct uc_cpu *c, uint64_t addr, const char *what
 	return BE_BAD_ACCESS;
 }
 
-/* A page fault at instruction rip for linear address cr2: an MMIO access by a MOV becomes an
- * EPT-violation-like operation and the MOV a known MMIO site (SDM 29.3.3.2 for the EPT view). */
+/* Whether the fault at cr2 was the fetch of the instruction at rip: cr2 lies within 15 bytes of
+ * rip and the n readable bytes there hold no whole instruction. */
+static bool fetch_fault(struct uc_cpu *c, uint64_t rip, uint64_t cr2, const uint8_t *bytes,
+                        size_t n)
+{
+	struct dec_insn d;
+
+	return cr2 >= rip && cr2 - rip < 15 && (!n || !dec_insn(uc_cpu_mode(c), bytes, n, &d));
+}
+
+/* An instruction fetch from an MMIO region (an EPT-unmapped page, SDM 28.2.1 Table 28-7 bit 2)
+ * as the operation the vCPU layer turns into an EPT violation or an APIC-access VM exit: the
+ * instruction is retried once the page is backed. */
+static enum be_stop fetch_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struct guest_op *op,
+                             const char **why)
+{
+	bool straddle;
+	int region = uc_mmio_region(c, cr2, 1, &straddle);
+
+	if (region < 0)
+		return bad_access(c, cr2, "instruction fetch from", why);
+	memset(op, 0, sizeof(*op));
+	op->kind = GOP_MMIO;
+	op->rip = rip;
+	op->u.mmio.gpa = cr2;
+	op->u.mmio.gpr = GPR_COUNT;
+	op->u.mmio.region = (uint8_t)region;
+	op->u.mmio.fetch = true;
+	return BE_OP;
+}
+
+/* A page fault at instruction rip for linear address cr2: the instruction's own fetch from an
+ * MMIO region is a fetch operation; an MMIO access by a MOV becomes an EPT-violation-like
+ * operation and the MOV a known MMIO site (SDM 29.3.3.2 for the EPT view). */
 static enum be_stop fault_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struct guest_op *op,
                              const char **why)
 {
@@ -465,7 +497,9 @@ static enum be_stop fault_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struc
 	size_t n = 15;
 
 	while (n && !uc_read_linear(c, rip, bytes, n))
-		n--; /* an instruction at the end of RAM */
+		n--; /* an instruction at the end of RAM, or before an unmapped page */
+	if (fetch_fault(c, rip, cr2, bytes, n))
+		return fetch_op(c, rip, cr2, op, why);
 	if (!n || (cr2 >= rip && cr2 < rip + 15 && uc_mmio_region(c, cr2, 1, &straddle) < 0))
 		return bad_access(c, cr2, "instruction fetch from", why);
 	uc_dec_regs(c, &r);

@@ -97,6 +97,17 @@ void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why)
 	guest_done(v, why);
 }
 
+/* No device in hvsim supplies instructions: a fetch from an MMIO region that no VM exit took
+ * (no EPT, or a vCPU outside VMX non-root operation) ends the vCPU. */
+void vcpu_fetch_stop(hvsim_vcpu *v, const struct guest_op *op)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "instruction fetch from MMIO at 0x%llx",
+	         (unsigned long long)op->u.mmio.gpa);
+	vcpu_guest_stop(v, BE_BAD_ACCESS, why);
+}
+
 static void run_guest(hvsim_vcpu *v)
 {
 	hvsim_vm *vm = v->vm;

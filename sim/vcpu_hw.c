@@ -63,6 +63,10 @@ void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 		break;
 	case GOP_MMIO:
 		trace_ev_hex(e, "gpa", op->u.mmio.gpa);
+		if (op->u.mmio.fetch) {
+			trace_ev_str(e, "dir", "fetch");
+			break;
+		}
 		trace_ev_num(e, "size", op->u.mmio.size);
 		trace_ev_str(e, "dir", op->u.mmio.write ? "write" : "read");
 		if (op->u.mmio.write)
@@ -294,6 +298,10 @@ static void halt(hvsim_vcpu *v)
 
 void vcpu_hw_op(hvsim_vcpu *v, const struct guest_op *op)
 {
+	if (op->kind == GOP_MMIO && op->u.mmio.fetch) {
+		vcpu_fetch_stop(v, op);
+		return;
+	}
 	if (op->kind < GOP_KIND_MAX && (v->intercepts & GOP_BIT(op->kind))) {
 		generic_exit(v, op);
 		return;

@@ -358,8 +358,13 @@ static void execute(hvsim_vcpu *v, const struct guest_op *op)
 	case GOP_RDTSCP: vcpu_hw_complete(v, op, vmx_guest_tsc(v->vmx, tsc_now(v))); break;
 	case GOP_RDRAND:
 	case GOP_RDSEED: vcpu_hw_complete(v, op, sim_prng_next(&v->vm->prng)); break;
-	case GOP_IO:
-	case GOP_MMIO: vcpu_hw_complete(v, op, UINT64_MAX); break;
+	case GOP_IO: vcpu_hw_complete(v, op, UINT64_MAX); break;
+	case GOP_MMIO:
+		if (op->u.mmio.fetch)
+			vcpu_fetch_stop(v, op);
+		else
+			vcpu_hw_complete(v, op, UINT64_MAX);
+		break;
 	case GOP_CR: /* MOV from CR reads the CPU's register (CR3 without CR3-store exiting) */
 		vcpu_hw_complete(
 		    v, op,

@@ -451,6 +451,26 @@ Test(vmx_apicv, apic_access_reads_virtualized_or_exit_44)
 	}
 }
 
+/* SDM 30.4: an instruction fetch from the APIC-access page is an APIC-access VM exit of access
+ * type 2 (linear access for an instruction fetch, SDM Table 28-6), even at the TPR offset whose
+ * reads are virtualized. */
+Test(vmx_apicv, apic_access_fetch_always_exits_with_type_2)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_op_result r;
+	struct guest_op op = vrt_mmio(APIC + 0x80, 0, false, 0);
+
+	op.u.mmio.fetch = true;
+	apicv_enter(&x, &g, 0, NULL, 0);
+	vrt_run(&x, &op, &g, &r);
+	cr_assert(r.outcome == VMX_OP_EXIT && r.exit.reason == EXIT_REASON_APIC_ACCESS &&
+	              r.exit.qual == (0x80 | (VMX_APIC_ACCESS_LINEAR_FETCH << 12)),
+	          "wanted exit 44 qual 0x2080, got %u reason %u qual %#llx", r.outcome,
+	          r.exit.reason, (unsigned long long)r.exit.qual);
+	vfx_fini(&x);
+}
+
 /* SDM 30.4.3: a virtualized write lands on the virtual-APIC page and, for registers without
  * emulation, ends in a trap-like APIC-write exit with the offset; ICR high only clears its
  * bytes 2:0; a write not virtualized is an APIC-access exit (write type) */

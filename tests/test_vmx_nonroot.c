@@ -655,6 +655,27 @@ Test(vmx_nonroot, mmio_with_ept_is_an_ept_violation_with_gpa)
 	}
 }
 
+/* SDM 28.2.1 Table 28-7: the fetch of an instruction from an EPT-unmapped page sets bit 2
+ * (instruction fetch), not the read or write bit, and no permission bits (not present). */
+Test(vmx_nonroot, fetch_from_mmio_with_ept_is_an_ept_violation_with_the_fetch_bit)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_op_result r;
+	struct guest_op op = vrt_mmio(0xfec00000, 0, false, 0);
+
+	op.u.mmio.fetch = true;
+	op.u.mmio.gpr = GPR_COUNT;
+	msr_setup(&x, &g);
+	vrt_run(&x, &op, &g, &r);
+	EXPECT_EXIT(r, EXIT_REASON_EPT_VIOLATION, "fetch");
+	cr_assert(r.exit.qual == (VMX_EPT_FETCH | VMX_EPT_GLA_VALID | VMX_EPT_GLA_XLATE) &&
+	              r.exit.has_phys && r.exit.guest_phys == 0xfec00000,
+	          "wanted qual 0x184 gpa 0xfec00000, got %#llx %#llx",
+	          (unsigned long long)r.exit.qual, (unsigned long long)r.exit.guest_phys);
+	vfx_fini(&x);
+}
+
 Test(vmx_nonroot, mmio_without_ept_reaches_the_device)
 {
 	struct vfx x;

@@ -5,6 +5,7 @@
 #include "kvm_int.h"
 
 #include <hvsim/vmx_ctrl.h>
+#include <hvsim/vmx_runtime.h>
 
 #include <stdio.h>
 
@@ -236,15 +237,34 @@ static void handle_hlt(struct kvm_vcpu *kv)
 	hvsim_vcpu_block(kv->v);
 }
 
+/* An instruction fetch from emulated MMIO: KVM's emulator cannot fetch the instruction it would
+ * emulate (emulation failure, KVM_EXIT_INTERNAL_ERROR to userspace); the guest caused it. */
+static void fetch_from_mmio(struct kvm_vcpu *kv, uint64_t gpa)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail),
+	         "instruction fetch from MMIO at 0x%llx: emulation failure "
+	         "(KVM_EXIT_INTERNAL_ERROR)",
+	         (unsigned long long)gpa);
+	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
+	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
+}
+
 /* An access to a page with no memory behind it: a page the host zapped (fault it in; the access,
- * or the event delivery, is then retried), the LAPIC page, the I/O APIC window, or nothing. */
+ * the instruction fetch or the event delivery is then retried), the LAPIC page, the I/O APIC
+ * window, or nothing. */
 static void handle_mmio(struct kvm_vcpu *kv)
 {
 	const struct guest_op *op = hvsim_vcpu_exit_op(kv->v);
-	uint64_t gpa, value, base;
+	uint64_t gpa = kvm_vmcs_read(kv, VMCS_GUEST_PHYSICAL_ADDRESS), value, base;
 
-	if (kvm_ept_fault_in(kv, kvm_vmcs_read(kv, VMCS_GUEST_PHYSICAL_ADDRESS)))
+	if (kvm_ept_fault_in(kv, gpa))
 		return;
+	if (kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION) & VMX_EPT_FETCH) { /* SDM Table 28-7 */
+		fetch_from_mmio(kv, gpa);
+		return;
+	}
 	if (!op || op->kind != GOP_MMIO) {
 		unhandled(kv, EXIT_REASON_EPT_VIOLATION);
 		return;

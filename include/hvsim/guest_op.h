@@ -122,6 +122,9 @@ struct guest_op {
 			    gpr; /* destination GPR of a load (enum guest_gpr), GPR_COUNT if none */
 			bool high8;     /* destination is AH, CH, DH or BH: bits 15:8 of gpr */
 			uint8_t region; /* id of the MMIO region hit (HVSIM_MMIO_* in hv.h) */
+			bool fetch;     /* an instruction fetch from the region at gpa (size 0, gpr
+			                 * GPR_COUNT): no data moves; the instruction at rip is retried
+			                 * once the page is backed */
 			uint64_t value; /* store data; load result once completed */
 		} mmio;
 		struct {

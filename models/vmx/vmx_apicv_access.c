@@ -135,7 +135,10 @@ bool vmx_apic_access_op(struct vmx_cpu *cpu, const struct guest_op *op, struct v
 	if (!(c.proc2 & PROC2_VIRT_APIC_ACCESSES) ||
 	    (op->u.mmio.gpa & ~UINT64_C(0xfff)) != VF(v, APIC_ACCESS_ADDR))
 		return false;
-	if (op->u.mmio.write && write_virtualized(&c, off, size)) {
+	if (op->u.mmio.fetch) { /* SDM 30.4: an instruction fetch there always exits */
+		vmx_op_exit(out, EXIT_REASON_APIC_ACCESS, 0,
+		            vmx_qual_apic_access(off, VMX_APIC_ACCESS_LINEAR_FETCH));
+	} else if (op->u.mmio.write && write_virtualized(&c, off, size)) {
 		vapic_store(cpu, v, off, size, op->u.mmio.value);
 		apic_write_emulation(cpu, &c, off, out);
 	} else if (!op->u.mmio.write && read_virtualized(&c, off, size)) {

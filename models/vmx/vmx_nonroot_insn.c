@@ -344,10 +344,20 @@ static void invlpg_op(const struct vmx_ctls *c, const struct guest_op *op,
 		out->exit.qual = vmx_guest_64bit(g) ? la : la & UINT32_MAX;
 }
 
+/* The access bits of an EPT violation's qualification (SDM 28.2.1 Table 28-7: bit 0 read, bit 1
+ * write, bit 2 instruction fetch). */
+static uint64_t ept_access(const struct guest_op *op)
+{
+	if (op->u.mmio.fetch)
+		return VMX_EPT_FETCH;
+	return op->u.mmio.write ? VMX_EPT_WRITE : VMX_EPT_READ;
+}
+
 /* MMIO outside the APIC-access page: the engine maps guest RAM 1:1 through EPT, so an MMIO
- * region is an EPT-unmapped page and the access an EPT violation (SDM 28.2.1: read/write bit,
- * no permissions since not present, guest-linear address valid and translated; the guest-linear
- * address is taken as equal to the GPA). Without EPT the access reaches the device: no exit. */
+ * region is an EPT-unmapped page and the access, or the fetch of an instruction there, an EPT
+ * violation (SDM 28.2.1: access bit, no permissions since not present, guest-linear address
+ * valid and translated; the guest-linear address is taken as equal to the GPA). Without EPT the
+ * access reaches the device: no exit. */
 static void mmio_op(struct vmx_cpu *cpu, const struct vmx_ctls *c, const struct guest_op *op,
                     struct vmx_op_result *out)
 {
@@ -358,8 +368,7 @@ static void mmio_op(struct vmx_cpu *cpu, const struct vmx_ctls *c, const struct 
 		return;
 	}
 	vmx_op_exit(out, EXIT_REASON_EPT_VIOLATION, 0,
-	            (op->u.mmio.write ? VMX_EPT_WRITE : VMX_EPT_READ) | VMX_EPT_GLA_VALID |
-	                VMX_EPT_GLA_XLATE);
+	            ept_access(op) | VMX_EPT_GLA_VALID | VMX_EPT_GLA_XLATE);
 	out->exit.has_phys = true;
 	out->exit.guest_phys = op->u.mmio.gpa;
 	out->exit.has_linear = true;

@@ -1,0 +1,88 @@
+/* Verifies instruction fetches from guest-physical pages with no RAM behind them, on a code guest
+ * (Unicorn) under the kvm algorithm: the fetch is an EPT violation with the instruction-fetch bit
+ * (SDM 28.2.1 Table 28-7 bit 2), KVM faults a page the host zapped back in and the instruction is
+ * retried, as KVM's MMU does after its notifiers took a page away; a fetch from emulated MMIO is
+ * an emulation failure KVM cannot get past (KVM_EXIT_INTERNAL_ERROR). Each test builds a VM
+ * around inline 64-bit code at 0x8000 (test_vcpu_util.h). */
+#include <criterion/criterion.h>
+
+#include "test_vcpu_util.h"
+
+#include <hvsim/hv_registry.h>
+
+#include <stdio.h>
+
+#define MACHINE "\"machine\": {\"cpu\": \"intel-icelake-server\", \"memory_mib\": 1}"
+
+#define LOOP "b9 40 0d 03 00 ff c9 75 fc f4"
+
+/* The run's summary, with the given events. */
+static struct hvsim_summary run_loop(struct tv *t, const char *events)
+{
+	char extra[512];
+
+	snprintf(extra, sizeof(extra),
+	         MACHINE ", \"events\": [%s], \"limits\": "
+	                 "{\"virtual_ns\": 2000000}",
+	         events);
+	t->hv = hvsim_hv_builtin("kvm");
+	cr_assert(tv_open_code(t, "long", LOOP, extra), "%s", t->err.msg);
+	tv_run(t);
+	return *hvsim_vm_summary(t->vm);
+}
+
+/* mov ecx, 200000; loop: dec ecx; jnz loop; hlt. The host zaps the code page at 50 us, while
+ * the loop runs: the next fetch exits, KVM faults the page in, and the loop runs to the HLT,
+ * every instruction once, as without the zap. */
+Test(kvm_ept_fetch, fetch_from_a_zapped_code_page_faults_it_back_in)
+{
+	struct tv t = {0}, plain = {0};
+	struct hvsim_summary sum = run_loop(&t, "{\"at_ns\": 50000, \"host\": {\"action\": "
+	                                        "\"ept_zap\", \"arg\": \"0x8000\"}}");
+	struct hvsim_summary want = run_loop(&plain, "");
+
+	cr_expect(tv_trace_has(&t, "\"reason\":\"EPT_VIOLATION\",\"rip\":\"0x8005\","
+	                           "\"gpa\":\"0x8005\",\"dir\":\"fetch\"") ||
+	              tv_trace_has(&t, "\"reason\":\"EPT_VIOLATION\",\"rip\":\"0x8007\","
+	                               "\"gpa\":\"0x8007\",\"dir\":\"fetch\""),
+	          "a fetch EPT violation inside the loop:\n%s", t.trace);
+	cr_expect(tv_trace_has(&t, "\"ev\":\"ept_fault_in\",\"gpa\":\"0x8000\""), "%s", t.trace);
+	cr_expect_eq(sum.exits_by_reason[EXIT_REASON_HLT], 1, "the loop reaches its HLT\n%s",
+	             t.trace);
+	cr_expect_eq(sum.instructions, want.instructions, "instructions %llu, without the zap %llu",
+	             (unsigned long long)sum.instructions, (unsigned long long)want.instructions);
+	cr_expect(!tv_trace_has(&t, "guest_bad_access") && !tv_trace_has(&t, "guest_fault"),
+	          "no fault finding:\n%s", t.trace);
+	tv_close(&t);
+	tv_close(&plain);
+}
+
+/* mov eax, 0xfec00000; jmp rax: code fetched from the I/O APIC window, which KVM emulates. */
+Test(kvm_ept_fetch, fetch_from_emulated_mmio_is_an_emulation_failure)
+{
+	struct tv t = {.hv = hvsim_hv_builtin("kvm")};
+
+	cr_assert(tv_open_code(&t, "long", "b8 00 00 c0 fe ff e0 f4", MACHINE), "%s", t.err.msg);
+	tv_run(&t);
+	cr_expect(tv_trace_has(&t, "\"reason\":\"EPT_VIOLATION\",\"rip\":\"0xfec00000\","
+	                           "\"gpa\":\"0xfec00000\",\"dir\":\"fetch\""),
+	          "%s", t.trace);
+	cr_expect(tv_trace_has(&t, "instruction fetch from MMIO at 0xfec00000: emulation failure"),
+	          "%s", t.trace);
+	cr_expect_eq(hvsim_vm_summary(t.vm)->exits_by_reason[EXIT_REASON_HLT], 0, "%s", t.trace);
+	tv_close(&t);
+}
+
+/* Without VMX (the recording test algorithm), nothing takes the fetch: the vCPU ends with
+ * guest_bad_access, naming the address. */
+Test(kvm_ept_fetch, fetch_from_mmio_without_vmx_is_a_bad_access)
+{
+	struct tv t = {0};
+
+	cr_assert(tv_open_code(&t, "long", "b8 00 00 c0 fe ff e0 f4", ""), "%s", t.err.msg);
+	tv_run(&t);
+	cr_expect(tv_trace_has(&t, "\"guest_bad_access\"") &&
+	              tv_trace_has(&t, "instruction fetch from MMIO at 0xfec00000"),
+	          "%s", t.trace);
+	tv_close(&t);
+}

@@ -107,6 +107,9 @@ struct guest_backend_ops {
 	/* Optional. Translation blocks the backend's engine generated since it was created (a
 	 * measure of its translation work and code memory). Pure. */
 	uint64_t (*translations)(void *ctx);
+	/* Optional. The linear address and size of the IDT gate that delivering vector reads first
+	 * (SDM 6.12.1, 6.14.1); false when there is none to read (real mode, a script). Pure. */
+	bool (*idt_gate)(void *ctx, uint8_t vector, uint64_t *la, unsigned *len);
 	/* A copy of the backend's state, NULL when out of memory; restore loads one back and drops
 	 * every cached translation of code the restored memory changed. */
 	void *(*snapshot)(void *ctx);

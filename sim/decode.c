@@ -370,6 +370,23 @@ static bool mmio_operands(const ZydisDecodedInstruction *in, const ZydisDecodedO
 	       map_gpr(other->reg.value, &d->u.mmio.val);
 }
 
+bool dec_writes_memory(enum dec_mode mode, const uint8_t *bytes, size_t avail)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (!decoder_init(&dec, mode) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, avail, &in, ops)))
+		return false;
+	for (unsigned i = 0; i < in.operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			return true;
+	return false;
+}
+
 bool dec_mmio(enum dec_mode mode, const uint8_t *bytes, size_t avail, struct dec_insn *out,
               const char **why)
 {

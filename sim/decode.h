@@ -100,9 +100,13 @@ struct dec_regs {
 /* Decodes the instruction at bytes (avail readable bytes) and classifies it. False when the bytes
  * are not a valid instruction in mode (out->len is then 0). Never reads past avail. */
 bool dec_insn(enum dec_mode mode, const uint8_t *bytes, size_t avail, struct dec_insn *out);
+/* Whether the instruction at bytes writes a memory operand, explicit or implicit (PUSH, CALL),
+ * read-modify-write included. False when it does not decode. */
+bool dec_writes_memory(enum dec_mode mode, const uint8_t *bytes, size_t avail);
 
 /* Decodes the instruction as an MMIO access: a MOV between a GPR or an immediate and memory
- * (88/89/8A/8B/C6/C7, A0-A3). False with *why set for any other instruction. */
+ * (88/89/8A/8B/C6/C7, A0-A3). False with *why set for any other instruction; out->len is then
+ * its length, 0 when the bytes do not decode. */
 bool dec_mmio(enum dec_mode mode, const uint8_t *bytes, size_t avail, struct dec_insn *out,
               const char **why);
 

@@ -620,6 +620,7 @@ const struct guest_backend_ops uc_backend_ops = {
     .mmio_changed = mmio_changed,
     .code_replaced = code_replaced,
     .translations = translations,
+    .idt_gate = uc_be_idt_gate,
     .snapshot = snapshot,
     .restore = restore,
     .snapshot_free = snapshot_free,

@@ -247,6 +247,7 @@ uint64_t uc_be_get_rip(void *ctx);
 void uc_be_set_rip(void *ctx, uint64_t rip);
 uint64_t uc_be_get_rflags(void *ctx);
 void uc_be_set_rflags(void *ctx, uint64_t rflags);
+bool uc_be_idt_gate(void *ctx, uint8_t vector, uint64_t *la, unsigned *len);
 enum hvsim_status uc_be_deliver(void *ctx, uint8_t vector, uint8_t type, bool has_error,
                                 uint32_t error_code);
 bool uc_be_interruptible(void *ctx);

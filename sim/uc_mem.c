@@ -483,6 +483,25 @@ static enum be_stop fetch_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struc
 	return BE_OP;
 }
 
+/* An access to an MMIO region at cr2 by an instruction other than MOV (or a MOV hvsim does not
+ * take apart): hvsim emulates no such instruction, but on an EPT-unmapped page it is an EPT
+ * violation that a hypervisor may end by backing the page; the instruction then runs. */
+static enum be_stop not_mov_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, const uint8_t *bytes,
+                               size_t n, struct guest_op *op)
+{
+	bool straddle;
+
+	memset(op, 0, sizeof(*op));
+	op->kind = GOP_MMIO;
+	op->rip = rip;
+	op->u.mmio.gpa = cr2;
+	op->u.mmio.gpr = GPR_COUNT;
+	op->u.mmio.region = (uint8_t)uc_mmio_region(c, cr2, 1, &straddle);
+	op->u.mmio.write = dec_writes_memory(uc_cpu_mode(c), bytes, n);
+	op->u.mmio.not_mov = true;
+	return BE_OP;
+}
+
 /* A page fault at instruction rip for linear address cr2: the instruction's own fetch from an
  * MMIO region is a fetch operation; an MMIO access by a MOV becomes an EPT-violation-like
  * operation and the MOV a known MMIO site (SDM 29.3.3.2 for the EPT view). */
@@ -506,6 +525,8 @@ static enum be_stop fault_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struc
 	if (!dec_mmio(uc_cpu_mode(c), bytes, n, &d, &mwhy)) {
 		if (uc_mmio_region(c, cr2, 1, &straddle) < 0)
 			return bad_access(c, cr2, "access to", why);
+		if (d.len)
+			return not_mov_op(c, rip, cr2, bytes, n, op);
 		snprintf(c->why, sizeof(c->why), "%s at rip 0x%llx", mwhy, (unsigned long long)rip);
 		*why = c->why;
 		return BE_FAULT;

@@ -244,6 +244,21 @@ enum hvsim_status uc_be_deliver(void *ctx, uint8_t vector, uint8_t type, bool ha
 	return HVSIM_OK;
 }
 
+bool uc_be_idt_gate(void *ctx, uint8_t vector, uint64_t *la, unsigned *len)
+{
+	struct uc_cpu *c = ctx;
+	uc_x86_msr efer = {.rid = MSR_IA32_EFER};
+	uc_x86_mmr idtr = {0};
+
+	if (!(uc_reg(c, UC_X86_REG_CR0) & GS_CR0_PE))
+		return false; /* the IVT: no paging, so no MMIO hole to meet */
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr);
+	*len = efer.value & EFER_LMA ? 16 : 8;
+	*la = idtr.base + (uint64_t)vector * *len;
+	return true;
+}
+
 bool uc_be_interruptible(void *ctx)
 {
 	return uc_reg(ctx, UC_X86_REG_EFLAGS) & RFLAGS_IF;

@@ -97,15 +97,23 @@ void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why)
 	guest_done(v, why);
 }
 
-/* No device in hvsim supplies instructions: a fetch from an MMIO region that no VM exit took
- * (no EPT, or a vCPU outside VMX non-root operation) ends the vCPU. */
-void vcpu_fetch_stop(hvsim_vcpu *v, const struct guest_op *op)
+/* A fetch from an MMIO region, or an access there by an instruction other than MOV, that no VM
+ * exit took (no EPT, or a vCPU outside VMX non-root operation): no device supplies instructions
+ * and hvsim emulates no other instruction, so the vCPU ends. */
+void vcpu_mmio_stop(hvsim_vcpu *v, const struct guest_op *op)
 {
-	char why[64];
+	char why[96];
 
-	snprintf(why, sizeof(why), "instruction fetch from MMIO at 0x%llx",
-	         (unsigned long long)op->u.mmio.gpa);
-	vcpu_guest_stop(v, BE_BAD_ACCESS, why);
+	if (op->u.mmio.fetch) {
+		snprintf(why, sizeof(why), "instruction fetch from MMIO at 0x%llx",
+		         (unsigned long long)op->u.mmio.gpa);
+		vcpu_guest_stop(v, BE_BAD_ACCESS, why);
+		return;
+	}
+	snprintf(why, sizeof(why),
+	         "an MMIO access by an instruction other than MOV (not emulated) at rip 0x%llx",
+	         (unsigned long long)op->rip);
+	vcpu_guest_stop(v, BE_FAULT, why);
 }
 
 static void run_guest(hvsim_vcpu *v)

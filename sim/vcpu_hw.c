@@ -63,8 +63,11 @@ void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op)
 		break;
 	case GOP_MMIO:
 		trace_ev_hex(e, "gpa", op->u.mmio.gpa);
-		if (op->u.mmio.fetch) {
-			trace_ev_str(e, "dir", "fetch");
+		if (vcpu_mmio_no_data(op)) {
+			trace_ev_str(e, "dir",
+			             op->u.mmio.fetch   ? "fetch"
+			             : op->u.mmio.write ? "write"
+			                                : "read");
 			break;
 		}
 		trace_ev_num(e, "size", op->u.mmio.size);
@@ -298,8 +301,8 @@ static void halt(hvsim_vcpu *v)
 
 void vcpu_hw_op(hvsim_vcpu *v, const struct guest_op *op)
 {
-	if (op->kind == GOP_MMIO && op->u.mmio.fetch) {
-		vcpu_fetch_stop(v, op);
+	if (vcpu_mmio_no_data(op)) {
+		vcpu_mmio_stop(v, op);
 		return;
 	}
 	if (op->kind < GOP_KIND_MAX && (v->intercepts & GOP_BIT(op->kind))) {

@@ -143,8 +143,14 @@ enum hvsim_status vm_xmod_init(hvsim_vm *vm);
 void vcpu_fini(hvsim_vcpu *v);
 /* The guest stopped for good (end of script, fault, bad access): finding and state. */
 void vcpu_guest_stop(hvsim_vcpu *v, enum be_stop st, const char *why);
-/* An instruction fetch from MMIO that no VM exit took: guest_bad_access, the vCPU ends. */
-void vcpu_fetch_stop(hvsim_vcpu *v, const struct guest_op *op);
+/* A GOP_MMIO fetch or not_mov access that no VM exit took: guest_bad_access (fetch) or
+ * guest_fault (not_mov), the vCPU ends. */
+void vcpu_mmio_stop(hvsim_vcpu *v, const struct guest_op *op);
+/* Whether op is a fetch or not_mov access (hvsim moves no data for it). */
+static inline bool vcpu_mmio_no_data(const struct guest_op *op)
+{
+	return op->kind == GOP_MMIO && (op->u.mmio.fetch || op->u.mmio.not_mov);
+}
 /* vcpu_hw.c: the operands an exit line carries for op (docs/trace-format.md "exit"). */
 void vcpu_exit_fields(struct trace_ev *e, const struct guest_op *op);
 void vcpu_emit(hvsim_vcpu *v, const char *ev, uint8_t level, const char *key, const char *val);

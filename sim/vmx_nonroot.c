@@ -101,13 +101,20 @@ static uint64_t unbacked(const hvsim_vm *vm, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
-/* Where delivering ev would push its frame (64-bit interrupt gate, no IST: SDM 6.14.2); an
- * unbacked page there makes the delivery itself cause an EPT violation (SDM 28.2.3). */
-static uint64_t delivery_fault(hvsim_vcpu *v, const struct vmx_event *ev)
+/* An unbacked page where delivering ev reads its IDT gate (first, SDM 6.12.1) or pushes its frame
+ * (64-bit interrupt gate, no IST: SDM 6.14.2) makes the delivery itself cause an EPT violation
+ * (SDM 28.2.3): the guest-physical address, with the access in *qual; 0 when there is none. */
+static uint64_t delivery_fault(hvsim_vcpu *v, const struct vmx_event *ev, uint64_t *qual)
 {
 	uint64_t top = v->be->get_gpr(v->be_ctx, GPR_RSP) & ~UINT64_C(15);
-	uint64_t bytes = FRAME_BYTES + (ev->has_error ? ERROR_CODE_BYTES : 0);
+	uint64_t bytes = FRAME_BYTES + (ev->has_error ? ERROR_CODE_BYTES : 0), la, gpa;
+	unsigned len;
 
+	*qual = VMX_EPT_READ;
+	if (v->be->idt_gate && v->be->idt_gate(v->be_ctx, ev->vector, &la, &len) &&
+	    (gpa = unbacked(v->vm, la, la + len)) != 0)
+		return gpa;
+	*qual = VMX_EPT_WRITE;
 	return unbacked(v->vm, top - bytes, top);
 }
 
@@ -116,12 +123,12 @@ static void vmx_do_exit(hvsim_vcpu *v, struct vmx_exit_info *x, const struct gue
 static void deliver(hvsim_vcpu *v, const struct vmx_event *ev, bool virtual)
 {
 	struct vmx_exit_info x;
-	uint64_t gpa = delivery_fault(v, ev);
+	uint64_t qual, gpa = delivery_fault(v, ev, &qual);
 
 	if (gpa) {
 		memset(&x, 0, sizeof(x));
 		x.reason = EXIT_REASON_EPT_VIOLATION;
-		x.qual = VMX_EPT_WRITE;
+		x.qual = qual;
 		x.has_phys = true;
 		x.guest_phys = gpa;
 		x.idt_vectoring_info = vmx_event_intr_info(ev);
@@ -360,8 +367,8 @@ static void execute(hvsim_vcpu *v, const struct guest_op *op)
 	case GOP_RDSEED: vcpu_hw_complete(v, op, sim_prng_next(&v->vm->prng)); break;
 	case GOP_IO: vcpu_hw_complete(v, op, UINT64_MAX); break;
 	case GOP_MMIO:
-		if (op->u.mmio.fetch)
-			vcpu_fetch_stop(v, op);
+		if (vcpu_mmio_no_data(op))
+			vcpu_mmio_stop(v, op);
 		else
 			vcpu_hw_complete(v, op, UINT64_MAX);
 		break;

@@ -125,6 +125,31 @@ Test(decode, instructions_classify_as_their_kind_with_their_length)
 	}
 }
 
+/* The access an instruction other than MOV makes to an MMIO page (sim/uc_mem.c not_mov_op): a
+ * write when it writes a memory operand, explicit or implicit (PUSH, CALL), read-modify-write
+ * included; a read otherwise (POP, RET, CMP). */
+Test(decode, writes_memory_covers_implicit_and_read_modify_write_operands)
+{
+	static const struct {
+		const char *name;
+		uint8_t bytes[5];
+		size_t len;
+		bool writes;
+	} rows[] = {
+	    {"push rax", {0x50}, 1, true},
+	    {"call rel32", {0xe8, 0, 0, 0, 0}, 5, true},
+	    {"pop rbx", {0x5b}, 1, false},
+	    {"ret", {0xc3}, 1, false},
+	    {"add dword [rax], 1", {0x83, 0x00, 0x01}, 3, true},
+	    {"cmp dword [rax], 1", {0x83, 0x38, 0x01}, 3, false},
+	    {"lea rax, [rbx] (no access)", {0x48, 0x8d, 0x03}, 3, false},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(dec_writes_memory(DEC_MODE_64, rows[i].bytes, rows[i].len),
+		             rows[i].writes, "%s", rows[i].name);
+}
+
 Test(decode, truncated_bytes_do_not_decode)
 {
 	static const uint8_t store[] = {0x89, 0x83, 0x00, 0x03};

@@ -471,6 +471,25 @@ Test(vmx_apicv, apic_access_fetch_always_exits_with_type_2)
 	vfx_fini(&x);
 }
 
+/* An access to the APIC-access page by an instruction other than MOV carries no data hvsim could
+ * virtualize: an APIC-access VM exit with the access type (SDM Table 28-6: 1 for a write). */
+Test(vmx_apicv, apic_access_by_other_instruction_exits_with_its_access_type)
+{
+	struct vfx x;
+	struct cpu_state g;
+	struct vmx_op_result r;
+	struct guest_op op = vrt_mmio(APIC + 0x80, 0, true, 0);
+
+	op.u.mmio.not_mov = true;
+	apicv_enter(&x, &g, 0, NULL, 0);
+	vrt_run(&x, &op, &g, &r);
+	cr_assert(r.outcome == VMX_OP_EXIT && r.exit.reason == EXIT_REASON_APIC_ACCESS &&
+	              r.exit.qual == (0x80 | (VMX_APIC_ACCESS_LINEAR_WRITE << 12)),
+	          "wanted exit 44 qual 0x1080, got %u reason %u qual %#llx", r.outcome,
+	          r.exit.reason, (unsigned long long)r.exit.qual);
+	vfx_fini(&x);
+}
+
 /* SDM 30.4.3: a virtualized write lands on the virtual-APIC page and, for registers without
  * emulation, ends in a trap-like APIC-write exit with the offset; ICR high only clears its
  * bytes 2:0; a write not virtualized is an APIC-access exit (write type) */

@@ -251,6 +251,20 @@ static void fetch_from_mmio(struct kvm_vcpu *kv, uint64_t gpa)
 	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
 }
 
+/* An MMIO access by an instruction other than MOV: KVM's emulator would carry it out; hvsim's kvm
+ * emulates MOV only and stops the vCPU, naming the limit. */
+static void not_mov_mmio(struct kvm_vcpu *kv, const struct guest_op *op)
+{
+	char detail[112];
+
+	snprintf(detail, sizeof(detail),
+	         "an MMIO access at 0x%llx by an instruction other than MOV at rip 0x%llx "
+	         "(hvsim's kvm does not emulate it)",
+	         (unsigned long long)op->u.mmio.gpa, (unsigned long long)op->rip);
+	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
+	hvsim_vcpu_stop(kv->v, "not emulated");
+}
+
 /* An access to a page with no memory behind it: a page the host zapped (fault it in; the access,
  * the instruction fetch or the event delivery is then retried), the LAPIC page, the I/O APIC
  * window, or nothing. */
@@ -267,6 +281,10 @@ static void handle_mmio(struct kvm_vcpu *kv)
 	}
 	if (!op || op->kind != GOP_MMIO) {
 		unhandled(kv, EXIT_REASON_EPT_VIOLATION);
+		return;
+	}
+	if (op->u.mmio.not_mov) {
+		not_mov_mmio(kv, op);
 		return;
 	}
 	gpa = op->u.mmio.gpa;

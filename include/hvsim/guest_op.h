@@ -125,6 +125,10 @@ struct guest_op {
 			bool fetch;     /* an instruction fetch from the region at gpa (size 0, gpr
 			                 * GPR_COUNT): no data moves; the instruction at rip is retried
 			                 * once the page is backed */
+			bool
+			    not_mov; /* an access at gpa by an instruction other than MOV (size 0,
+			              * gpr GPR_COUNT; write: it writes memory): hvsim moves no
+			              * data; the instruction at rip runs once the page is backed */
 			uint64_t value; /* store data; load result once completed */
 		} mmio;
 		struct {

@@ -18,8 +18,9 @@
  *    since: GOP_SEAMCALL (after the existing kinds), hvsim_vcpu_instructions.
  * 4: struct hvsim_quirk_desc reload flag; reload callback (hvsim_vm_reload changes such quirks).
  *    Compatible additions since: hvsim_vmx_nested_caps (hv_vmx.h; an algorithm that does not
- *    call it runs as before); guest_op mmio.fetch (in former padding: an EPT violation on an
- *    instruction fetch, which ended the vCPU with guest_bad_access before). */
+ *    call it runs as before); guest_op mmio.fetch and mmio.not_mov (in former padding: EPT
+ *    violations on an instruction fetch and on an access by an instruction other than MOV,
+ *    which ended the vCPU before). */
 #define HVSIM_HV_ABI_VERSION 4
 /* A plug-in shared object exports this symbol: const struct hvsim_hv_ops *hvsim_hv_plugin(void). */
 #define HVSIM_HV_PLUGIN_SYMBOL "hvsim_hv_plugin"

@@ -138,6 +138,11 @@ bool vmx_apic_access_op(struct vmx_cpu *cpu, const struct guest_op *op, struct v
 	if (op->u.mmio.fetch) { /* SDM 30.4: an instruction fetch there always exits */
 		vmx_op_exit(out, EXIT_REASON_APIC_ACCESS, 0,
 		            vmx_qual_apic_access(off, VMX_APIC_ACCESS_LINEAR_FETCH));
+	} else if (op->u.mmio.not_mov) { /* no data to virtualize: exits (a simplification) */
+		vmx_op_exit(out, EXIT_REASON_APIC_ACCESS, 0,
+		            vmx_qual_apic_access(off, op->u.mmio.write
+		                                          ? VMX_APIC_ACCESS_LINEAR_WRITE
+		                                          : VMX_APIC_ACCESS_LINEAR_READ));
 	} else if (op->u.mmio.write && write_virtualized(&c, off, size)) {
 		vapic_store(cpu, v, off, size, op->u.mmio.value);
 		apic_write_emulation(cpu, &c, off, out);

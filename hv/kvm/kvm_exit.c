@@ -273,8 +273,8 @@ static void handle_mmio(struct kvm_vcpu *kv)
 	const struct guest_op *op = hvsim_vcpu_exit_op(kv->v);
 	uint64_t gpa = kvm_vmcs_read(kv, VMCS_GUEST_PHYSICAL_ADDRESS), value, base;
 
-	if (kvm_ept_fault_in(kv, gpa))
-		return;
+	if (kvm_ept_fault_in(kv, gpa) || kvm_ept_spurious(kv->kvm, gpa))
+		return; /* the access, fetch or delivery runs again on the backed page */
 	if (kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION) & VMX_EPT_FETCH) { /* SDM Table 28-7 */
 		fetch_from_mmio(kv, gpa);
 		return;

@@ -60,6 +60,7 @@ static void run_file(struct replay *r, const char *path)
 	if (r->verbose)
 		fprintf(stderr, "%s-replay: %s (%zu bytes)\n", fz_target.name, path, len);
 	LLVMFuzzerTestOneInput(buf, len);
+	current_file = "(none: between inputs or at exit)"; /* path is freed after the input */
 	if (fz_findings() != before)
 		fprintf(stderr, "%s-replay: finding in %s\n", fz_target.name, path);
 	free(buf);

@@ -323,7 +323,7 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 
 	*restart = false;
 	if (size == 0 || size > BLOCK_BYTES_MAX || !uc_read_linear(c, pc, buf, size)) {
-		snprintf(c->why, sizeof(c->why), "code at 0x%llx is not in RAM",
+		snprintf(c->why, sizeof(c->why), "code at 0x%llx is not mapped to RAM",
 		         (unsigned long long)pc);
 		return NULL;
 	}

@@ -75,6 +75,10 @@ static __attribute__((noinline)) void block_slow(struct uc_cpu *c, uint64_t pc, 
 
 	if (c->stopping || size == 0)
 		return;
+	if (c->pt_written) {
+		uc_request_stop(c, UST_PT_WRITE, pc);
+		return;
+	}
 	if ((!b || b->size != size) && !admit(c, pc, size, 0, &b))
 		return;
 	c->recent[recent_slot(pc)] =
@@ -122,6 +126,10 @@ static void on_edge(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *ud)
 	c->cur = NULL; /* the previous block finished before Unicorn looked up this one */
 	c->generated++;
 	c->since_tb_flush++;
+	if (c->pt_written) { /* translated through a TLB entry the store may have outdated */
+		uc_request_stop(c, UST_PT_WRITE, tb->pc);
+		return;
+	}
 	admit(c, tb->pc, tb->size, tb->icount, &b);
 }
 
@@ -337,7 +345,8 @@ static int stopped_unasked(struct uc_cpu *c, uc_err err, const char **why)
 static int classify(struct uc_cpu *c, uc_err err, struct guest_op *op, const char **why)
 {
 	switch (c->stop) {
-	case UST_ARM: c->rip = c->stop_pc; return RUN_AGAIN;
+	case UST_ARM:
+	case UST_PT_WRITE: c->rip = c->stop_pc; return RUN_AGAIN;
 	case UST_BUDGET:
 		c->rip = c->stop_pc;
 		return c->done >= c->budget ? BE_BUDGET : start_precise(c, why);
@@ -370,6 +379,10 @@ static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 	else if (c->flush_pending)
 		uc_keep_sync(c);
 	uc_regs_flush(c);
+	if (c->pt_written) {
+		c->pt_written = false;
+		uc_tlb_flush(c);
+	}
 	uc_tlb_sync(c);
 	c->cur = NULL;
 	c->stop = UST_NONE;
@@ -443,6 +456,7 @@ static void mem_written(void *ctx, uint64_t gpa, uint64_t len)
 {
 	struct uc_cpu *c = ctx;
 
+	uc_pt_written(c, gpa, len);
 	if (uc_code_touched(c, gpa, len))
 		c->flush_pending = true; /* drop what changed before the next run */
 }

@@ -41,6 +41,7 @@ enum uc_stop {
 	UST_NOPAGING, /* MMIO region reached with paging off */
 	UST_INTERNAL, /* an hvsim-side failure inside a hook (why says) */
 	UST_IF_WRITE, /* an instruction that may set RFLAGS.IF at stop_pc, under if_stop */
+	UST_PT_WRITE, /* the block before stop_pc wrote hvsim's page tables: flush, go on */
 };
 
 #define UC_RECENT 256 /* direct-mapped block-lookup slots (power of two) */
@@ -132,6 +133,7 @@ struct uc_cpu {
 	bool bad_write, bad_fetch;
 	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
 	bool tlb_stale;   /* a TLB flush is owed before the next uc_emu_start (uc_tlb_sync) */
+	bool pt_written;  /* the guest stored into hvsim's paging area (uc_pt_written) */
 
 	/* translation memory (uc_cpu.c): Unicorn 2.0.1 never frees a dropped translation until its
 	 * 1 GiB code buffer is full, and the flush it then does inside uc_emu_start crashes it */
@@ -178,6 +180,11 @@ enum hvsim_status uc_trap_add_mmio(struct uc_cpu *c, uint64_t addr, const uint8_
 /* uc_mem.c */
 /* Reads or writes len bytes at a linear address through the guest's paging; false when any byte
  * is not RAM (a write then changed nothing). */
+/* A store into hvsim's paging area at [gpa, gpa+len) by the guest (running: the run stops at the
+ * next block and goes on with an empty TLB) or by the VM (the next run starts with one): cached
+ * translations never outlive the entries they came from, so a run does not depend on when the
+ * TLB was last flushed (a snapshot's restore flushes it). */
+void uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len);
 bool uc_read_linear(struct uc_cpu *c, uint64_t la, void *buf, size_t len);
 bool uc_write_linear(struct uc_cpu *c, uint64_t la, const void *buf, size_t len);
 /* The decoding mode the CPU is in now (CR0.PE, EFER.LMA, the CS descriptor's L and D bits). */

@@ -130,6 +130,7 @@ static bool piece_write(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, voi
 {
 	memcpy(c->m->mem + pa, (const uint8_t *)arg + off, n);
 	mem_track_mark(c->m->track, pa, n);
+	uc_pt_written(c, pa, n);
 	if (uc_code_touched(c, pa, n))
 		c->flush_pending = true; /* an event's frame over translated code */
 	return true;
@@ -296,6 +297,21 @@ enum hvsim_status uc_tlb_init(struct uc_cpu *c)
 void uc_tlb_flush(struct uc_cpu *c)
 {
 	c->tlb_stale = true;
+}
+
+void uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len)
+{
+	uint64_t lo = gs_pt_base(c->m->mem_size);
+
+	if (c->m->mem_size < (uint64_t)GS_PT_PAGES * GS_PAGE || gpa + len <= lo ||
+	    gpa >= c->m->mem_size)
+		return;
+	if (!c->running) {
+		uc_tlb_flush(c);
+		return;
+	}
+	c->pt_written = true;
+	c->limit = c->done; /* the next block start stops (block_slow) */
 }
 
 void uc_tlb_sync(struct uc_cpu *c)

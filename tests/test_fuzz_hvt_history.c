@@ -34,6 +34,11 @@ static const struct history histories[] = {
     {{"fuzz_hv_transitions-57fec22576911561", "fuzz_hv_transitions-1d2457e9c794f89c",
       "fuzz_hv_transitions-e8b40b407657f5d0"},
      "a drop on an unmapped page"},
+    /* finding 25: the second input's guest stores into hvsim's PML4; when its cached
+     * translations stopped working depended on the TLB flushes before, which differ between a
+     * kept machine, a fresh VM and a restore from a snapshot */
+    {{"fuzz_hv_transitions-66f04895a0d0164c", "fuzz_hv_transitions-b043b633cbbb8cb0"},
+     "a store into hvsim's page tables"},
 };
 
 static void decode_file(const char *name, struct fz_hvt_input *in, uint64_t *hash)

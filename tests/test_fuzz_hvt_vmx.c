@@ -34,6 +34,9 @@ static const char *const vmx_era_reproducers[] = {
     "fuzz_hv_transitions-57fec22576911561",
     "fuzz_hv_transitions-1d2457e9c794f89c",
     "fuzz_hv_transitions-e8b40b407657f5d0",
+    /* a store into hvsim's page tables: the two in order */
+    "fuzz_hv_transitions-66f04895a0d0164c",
+    "fuzz_hv_transitions-b043b633cbbb8cb0",
 };
 
 static bool vmx_seed(const char *name)

@@ -169,3 +169,22 @@ Test(kvm_ept_access, idt_gate_read_from_a_zapped_page_exits_and_is_reinjected)
 	cr_expect(!tv_trace_has(&t, "guest_fault"), "%s", t.trace);
 	tv_close(&t);
 }
+
+/* mov rsp, 0xfec00100; mov ecx, 0x12345; rdmsr: KVM injects #GP for the unknown MSR, and the
+ * delivery pushes its frame onto the I/O APIC window: an EPT violation with the #GP in the
+ * IDT-vectoring information, which KVM cannot emulate (KVM_INTERNAL_ERROR_DELIVERY_EV). */
+Test(kvm_ept_access, delivery_onto_emulated_mmio_is_a_guest_fault)
+{
+	struct tv t = {.hv = hvsim_hv_builtin("kvm")};
+
+	cr_assert(tv_open_code(&t, "long", "48 bc 00 01 c0 fe 00 00 00 00 b9 45 23 01 00 0f 32 f4",
+	                       MACHINE),
+	          "%s", t.err.msg);
+	tv_run(&t);
+	cr_expect(tv_trace_has(&t, "\"idt_vectoring\":\"0x80000b0d\""), "%s", t.trace);
+	cr_expect(tv_trace_has(&t, "an event delivery touched MMIO at 0xfec000d0 "
+	                           "(KVM_INTERNAL_ERROR_DELIVERY_EV)"),
+	          "%s", t.trace);
+	cr_expect(!tv_trace_has(&t, "hv_error"), "%s", t.trace);
+	tv_close(&t);
+}

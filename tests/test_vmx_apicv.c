@@ -451,43 +451,39 @@ Test(vmx_apicv, apic_access_reads_virtualized_or_exit_44)
 	}
 }
 
-/* SDM 30.4: an instruction fetch from the APIC-access page is an APIC-access VM exit of access
- * type 2 (linear access for an instruction fetch, SDM Table 28-6), even at the TPR offset whose
- * reads are virtualized. */
-Test(vmx_apicv, apic_access_fetch_always_exits_with_type_2)
+/* Accesses to the APIC-access page that carry no data hvsim could virtualize always exit with
+ * their access type (SDM Table 28-6): an instruction fetch (SDM 30.4: type 2, even at the TPR
+ * offset whose reads are virtualized), and a read or write by an instruction other than MOV
+ * (types 0 and 1: hvsim's simplification, as it moves no data for them). */
+Test(vmx_apicv, apic_access_without_data_exits_with_its_access_type)
 {
-	struct vfx x;
-	struct cpu_state g;
-	struct vmx_op_result r;
-	struct guest_op op = vrt_mmio(APIC + 0x80, 0, false, 0);
+	static const struct {
+		const char *name;
+		bool fetch, write;
+		unsigned type;
+	} rows[] = {
+	    {"instruction fetch", true, false, VMX_APIC_ACCESS_LINEAR_FETCH},
+	    {"read by another instruction", false, false, VMX_APIC_ACCESS_LINEAR_READ},
+	    {"write by another instruction", false, true, VMX_APIC_ACCESS_LINEAR_WRITE},
+	};
 
-	op.u.mmio.fetch = true;
-	apicv_enter(&x, &g, 0, NULL, 0);
-	vrt_run(&x, &op, &g, &r);
-	cr_assert(r.outcome == VMX_OP_EXIT && r.exit.reason == EXIT_REASON_APIC_ACCESS &&
-	              r.exit.qual == (0x80 | (VMX_APIC_ACCESS_LINEAR_FETCH << 12)),
-	          "wanted exit 44 qual 0x2080, got %u reason %u qual %#llx", r.outcome,
-	          r.exit.reason, (unsigned long long)r.exit.qual);
-	vfx_fini(&x);
-}
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct vfx x;
+		struct cpu_state g;
+		struct vmx_op_result r;
+		struct guest_op op = vrt_mmio(APIC + 0x80, 0, rows[i].write, 0);
 
-/* An access to the APIC-access page by an instruction other than MOV carries no data hvsim could
- * virtualize: an APIC-access VM exit with the access type (SDM Table 28-6: 1 for a write). */
-Test(vmx_apicv, apic_access_by_other_instruction_exits_with_its_access_type)
-{
-	struct vfx x;
-	struct cpu_state g;
-	struct vmx_op_result r;
-	struct guest_op op = vrt_mmio(APIC + 0x80, 0, true, 0);
-
-	op.u.mmio.not_mov = true;
-	apicv_enter(&x, &g, 0, NULL, 0);
-	vrt_run(&x, &op, &g, &r);
-	cr_assert(r.outcome == VMX_OP_EXIT && r.exit.reason == EXIT_REASON_APIC_ACCESS &&
-	              r.exit.qual == (0x80 | (VMX_APIC_ACCESS_LINEAR_WRITE << 12)),
-	          "wanted exit 44 qual 0x1080, got %u reason %u qual %#llx", r.outcome,
-	          r.exit.reason, (unsigned long long)r.exit.qual);
-	vfx_fini(&x);
+		op.u.mmio.fetch = rows[i].fetch;
+		op.u.mmio.not_mov = !rows[i].fetch;
+		apicv_enter(&x, &g, 0, NULL, 0);
+		vrt_run(&x, &op, &g, &r);
+		cr_expect(r.outcome == VMX_OP_EXIT && r.exit.reason == EXIT_REASON_APIC_ACCESS &&
+		              r.exit.qual == (0x80 | (rows[i].type << 12)),
+		          "%s: wanted exit 44 qual %#x, got %u reason %u qual %#llx", rows[i].name,
+		          0x80 | (rows[i].type << 12), r.outcome, r.exit.reason,
+		          (unsigned long long)r.exit.qual);
+		vfx_fini(&x);
+	}
 }
 
 /* SDM 30.4.3: a virtualized write lands on the virtual-APIC page and, for registers without

@@ -251,6 +251,19 @@ static void fetch_from_mmio(struct kvm_vcpu *kv, uint64_t gpa)
 	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
 }
 
+/* An event delivery (IDT gate or stack frame) that reached emulated MMIO: KVM cannot emulate a
+ * delivery and exits with KVM_INTERNAL_ERROR_DELIVERY_EV; the guest's IDT or stack caused it. */
+static void delivery_to_mmio(struct kvm_vcpu *kv, uint64_t gpa)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail),
+	         "an event delivery touched MMIO at 0x%llx (KVM_INTERNAL_ERROR_DELIVERY_EV)",
+	         (unsigned long long)gpa);
+	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
+	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
+}
+
 /* An MMIO access by an instruction other than MOV: KVM's emulator would carry it out; hvsim's kvm
  * emulates MOV only and stops the vCPU, naming the limit. */
 static void not_mov_mmio(struct kvm_vcpu *kv, const struct guest_op *op)
@@ -280,7 +293,10 @@ static void handle_mmio(struct kvm_vcpu *kv)
 		return;
 	}
 	if (!op || op->kind != GOP_MMIO) {
-		unhandled(kv, EXIT_REASON_EPT_VIOLATION);
+		if (kvm_vmcs_read(kv, VMCS_IDT_VECTORING_INFO_FIELD) & VMX_INTR_INFO_VALID)
+			delivery_to_mmio(kv, gpa);
+		else
+			unhandled(kv, EXIT_REASON_EPT_VIOLATION);
 		return;
 	}
 	if (op->u.mmio.not_mov) {

@@ -536,6 +536,8 @@ void *uc_backend_create(const struct be_machine *m, uint8_t mode, uint64_t entry
 		return NULL;
 	}
 	c->m = m;
+	c->pt_lo =
+	    m->mem_size >= (uint64_t)GS_PT_PAGES * GS_PAGE ? gs_pt_base(m->mem_size) : m->mem_size;
 	c->mode = mode;
 	c->index = index;
 	c->stop_mask = UINT32_MAX;

@@ -134,6 +134,7 @@ struct uc_cpu {
 	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
 	bool tlb_stale;   /* a TLB flush is owed before the next uc_emu_start (uc_tlb_sync) */
 	bool pt_written;  /* the guest stored into hvsim's paging area (uc_pt_written) */
+	uint64_t pt_lo;   /* where that area starts (gs_pt_base), mem_size when RAM has none */
 
 	/* translation memory (uc_cpu.c): Unicorn 2.0.1 never frees a dropped translation until its
 	 * 1 GiB code buffer is full, and the flush it then does inside uc_emu_start crashes it */
@@ -178,13 +179,13 @@ enum hvsim_status uc_trap_add_mmio(struct uc_cpu *c, uint64_t addr, const uint8_
                                    const struct dec_insn *d, bool *restart);
 
 /* uc_mem.c */
-/* Reads or writes len bytes at a linear address through the guest's paging; false when any byte
- * is not RAM (a write then changed nothing). */
 /* A store into hvsim's paging area at [gpa, gpa+len) by the guest (running: the run stops at the
  * next block and goes on with an empty TLB) or by the VM (the next run starts with one): cached
  * translations never outlive the entries they came from, so a run does not depend on when the
  * TLB was last flushed (a snapshot's restore flushes it). */
 void uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len);
+/* Reads or writes len bytes at a linear address through the guest's paging; false when any byte
+ * is not RAM (a write then changed nothing). */
 bool uc_read_linear(struct uc_cpu *c, uint64_t la, void *buf, size_t len);
 bool uc_write_linear(struct uc_cpu *c, uint64_t la, const void *buf, size_t len);
 /* The decoding mode the CPU is in now (CR0.PE, EFER.LMA, the CS descriptor's L and D bits). */

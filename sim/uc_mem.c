@@ -301,10 +301,7 @@ void uc_tlb_flush(struct uc_cpu *c)
 
 void uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len)
 {
-	uint64_t lo = gs_pt_base(c->m->mem_size);
-
-	if (c->m->mem_size < (uint64_t)GS_PT_PAGES * GS_PAGE || gpa + len <= lo ||
-	    gpa >= c->m->mem_size)
+	if (gpa + len <= c->pt_lo || gpa >= c->m->mem_size)
 		return;
 	if (!c->running) {
 		uc_tlb_flush(c);

@@ -130,7 +130,8 @@ static bool piece_write(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, voi
 {
 	memcpy(c->m->mem + pa, (const uint8_t *)arg + off, n);
 	mem_track_mark(c->m->track, pa, n);
-	uc_pt_written(c, pa, n);
+	if (uc_pt_written(c, pa, n) && c->m->xmod) /* the other vCPUs share hvsim's tables */
+		c->m->xmod->stored(c->m->xmod->ctx, c->index, pa, n);
 	if (uc_code_touched(c, pa, n))
 		c->flush_pending = true; /* an event's frame over translated code */
 	return true;
@@ -299,16 +300,17 @@ void uc_tlb_flush(struct uc_cpu *c)
 	c->tlb_stale = true;
 }
 
-void uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len)
+bool uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len)
 {
 	if (gpa + len <= c->pt_lo || gpa >= c->m->mem_size)
-		return;
+		return false;
 	if (!c->running) {
 		uc_tlb_flush(c);
-		return;
+		return true;
 	}
 	c->pt_written = true;
 	c->limit = c->done; /* the next block start stops (block_slow) */
+	return true;
 }
 
 void uc_tlb_sync(struct uc_cpu *c)

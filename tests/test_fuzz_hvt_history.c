@@ -39,6 +39,10 @@ static const struct history histories[] = {
      * kept machine, a fresh VM and a restore from a snapshot */
     {{"fuzz_hv_transitions-66f04895a0d0164c", "fuzz_hv_transitions-b043b633cbbb8cb0"},
      "a store into hvsim's page tables"},
+    /* finding 26: the same store by vCPU 0, after the input of finding 22 on the kept machine;
+     * vCPU 1's engine, which shares the tables, kept its stale TLB */
+    {{"fuzz_hv_transitions-fd9241a67e63f128", "fuzz_hv_transitions-caa63bbcfd74fdc0"},
+     "a store into page tables another vCPU walks"},
 };
 
 static void decode_file(const char *name, struct fz_hvt_input *in, uint64_t *hash)

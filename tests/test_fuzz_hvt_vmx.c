@@ -37,6 +37,8 @@ static const char *const vmx_era_reproducers[] = {
     /* a store into hvsim's page tables: the two in order */
     "fuzz_hv_transitions-66f04895a0d0164c",
     "fuzz_hv_transitions-b043b633cbbb8cb0",
+    /* the same on another vCPU (after fd9241a67e63f128 above) */
+    "fuzz_hv_transitions-caa63bbcfd74fdc0",
 };
 
 static bool vmx_seed(const char *name)

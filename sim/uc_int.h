@@ -182,9 +182,11 @@ enum hvsim_status uc_trap_add_mmio(struct uc_cpu *c, uint64_t addr, const uint8_
 /* A store into hvsim's paging area at [gpa, gpa+len) by the guest (running: the run stops at the
  * next block and goes on with an empty TLB) or by the VM (the next run starts with one): cached
  * translations never outlive the entries they came from, so a run does not depend on when the
- * TLB was last flushed (a snapshot's restore flushes it). True when the store was there: the
- * other vCPUs, which share those tables, must hear of it too. */
+ * TLB was last flushed (a snapshot's restore flushes it). True when the store was there. */
 bool uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len);
+/* uc_pt_written for this vCPU's own store (the guest's, or an event frame it pushed), which the
+ * other vCPUs' backends then hear of through the cross-modification path (be_xmod). */
+bool uc_pt_stored(struct uc_cpu *c, uint64_t gpa, uint64_t len);
 /* Reads or writes len bytes at a linear address through the guest's paging; false when any byte
  * is not RAM (a write then changed nothing). */
 bool uc_read_linear(struct uc_cpu *c, uint64_t la, void *buf, size_t len);

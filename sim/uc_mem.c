@@ -130,8 +130,7 @@ static bool piece_write(struct uc_cpu *c, uint64_t pa, size_t off, size_t n, voi
 {
 	memcpy(c->m->mem + pa, (const uint8_t *)arg + off, n);
 	mem_track_mark(c->m->track, pa, n);
-	if (uc_pt_written(c, pa, n) && c->m->xmod) /* the other vCPUs share hvsim's tables */
-		c->m->xmod->stored(c->m->xmod->ctx, c->index, pa, n);
+	uc_pt_stored(c, pa, n);
 	if (uc_code_touched(c, pa, n))
 		c->flush_pending = true; /* an event's frame over translated code */
 	return true;
@@ -313,6 +312,15 @@ bool uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len)
 	return true;
 }
 
+bool uc_pt_stored(struct uc_cpu *c, uint64_t gpa, uint64_t len)
+{
+	if (!uc_pt_written(c, gpa, len))
+		return false;
+	if (c->m->xmod) /* every vCPU walks hvsim's page tables */
+		c->m->xmod->stored(c->m->xmod->ctx, c->index, gpa, len);
+	return true;
+}
+
 void uc_tlb_sync(struct uc_cpu *c)
 {
 	if (!c->tlb_stale)
@@ -477,6 +485,18 @@ static bool fetch_fault(struct uc_cpu *c, uint64_t rip, uint64_t cr2, const uint
 	return cr2 >= rip && cr2 - rip < 15 && (!n || !dec_insn(uc_cpu_mode(c), bytes, n, &d));
 }
 
+/* The GOP_MMIO operation of an access at cr2 in MMIO region `region` that moves no data (the caller
+ * sets fetch or not_mov): size 0, no destination register. */
+static void no_data_op(uint64_t rip, uint64_t cr2, int region, struct guest_op *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = GOP_MMIO;
+	op->rip = rip;
+	op->u.mmio.gpa = cr2;
+	op->u.mmio.gpr = GPR_COUNT;
+	op->u.mmio.region = (uint8_t)region;
+}
+
 /* An instruction fetch from an MMIO region (an EPT-unmapped page, SDM 28.2.1 Table 28-7 bit 2)
  * as the operation the vCPU layer turns into an EPT violation or an APIC-access VM exit: the
  * instruction is retried once the page is backed. */
@@ -488,12 +508,7 @@ static enum be_stop fetch_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, struc
 
 	if (region < 0)
 		return bad_access(c, cr2, "instruction fetch from", why);
-	memset(op, 0, sizeof(*op));
-	op->kind = GOP_MMIO;
-	op->rip = rip;
-	op->u.mmio.gpa = cr2;
-	op->u.mmio.gpr = GPR_COUNT;
-	op->u.mmio.region = (uint8_t)region;
+	no_data_op(rip, cr2, region, op);
 	op->u.mmio.fetch = true;
 	return BE_OP;
 }
@@ -506,12 +521,7 @@ static enum be_stop not_mov_op(struct uc_cpu *c, uint64_t rip, uint64_t cr2, con
 {
 	bool straddle;
 
-	memset(op, 0, sizeof(*op));
-	op->kind = GOP_MMIO;
-	op->rip = rip;
-	op->u.mmio.gpa = cr2;
-	op->u.mmio.gpr = GPR_COUNT;
-	op->u.mmio.region = (uint8_t)uc_mmio_region(c, cr2, 1, &straddle);
+	no_data_op(rip, cr2, uc_mmio_region(c, cr2, 1, &straddle), op);
 	op->u.mmio.write = dec_writes_memory(uc_cpu_mode(c), bytes, n);
 	op->u.mmio.not_mov = true;
 	return BE_OP;

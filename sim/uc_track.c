@@ -23,14 +23,8 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 
 	(void)uc, (void)type, (void)value;
 	mem_track_mark(c->m->track, addr, (uint64_t)size); /* outside RAM: no mark */
-	if (!x) {                                          /* one vCPU */
-		uc_pt_written(c, addr, (uint64_t)size);
+	if (uc_pt_stored(c, addr, (uint64_t)size) || !x)   /* the others told; or one vCPU */
 		return;
-	}
-	if (uc_pt_written(c, addr, (uint64_t)size)) { /* every vCPU walks hvsim's page tables */
-		x->stored(x->ctx, c->index, addr, (uint64_t)size);
-		return;
-	}
 	for (uint64_t p = addr >> 12; p <= (addr + (uint64_t)size - 1) >> 12 && p < x->n_pages; p++)
 		if (x->pages[p / 64] & (UINT64_C(1) << (p % 64))) {
 			x->stored(x->ctx, c->index, addr, (uint64_t)size);

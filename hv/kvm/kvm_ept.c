@@ -26,16 +26,13 @@ enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa)
 	return HVSIM_E_UNSUPPORTED; /* more zapped pages than regions */
 }
 
-/* The engine's MMIO regions under kvm: the xAPIC and I/O APIC pages (regions 0 and 1, never
- * moved) and the zapped pages. KVM's page-fault handler finds the mapping another vCPU installed
- * meanwhile and resumes the guest, which retries the access or the event delivery
- * (RET_PF_SPURIOUS in arch/x86/kvm/mmu). */
-bool kvm_ept_spurious(const struct kvm_vm *kvm, uint64_t gpa)
+/* The engine's MMIO regions under kvm are the xAPIC and I/O APIC pages (regions 0 and 1, never
+ * moved) and the zapped pages, which kvm_ept_fault_in has looked at first. KVM's page-fault
+ * handler finds the mapping another vCPU installed meanwhile and resumes the guest, which retries
+ * the access or the event delivery (RET_PF_SPURIOUS in arch/x86/kvm/mmu). */
+bool kvm_ept_spurious(uint64_t gpa)
 {
 	gpa &= PAGE_MASK;
-	for (unsigned i = 0; i < KVM_ZAP_SLOTS; i++)
-		if (kvm->zapped[i] && kvm->zapped[i] == gpa)
-			return false;
 	return gpa != HVSIM_XAPIC_DEFAULT_GPA && gpa != HVSIM_IOAPIC_DEFAULT_GPA;
 }
 

@@ -7,6 +7,7 @@
 #include <hvsim/vmx_ctrl.h>
 #include <hvsim/vmx_runtime.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #define MSR_IA32_TSC               0x10u
@@ -237,45 +238,19 @@ static void handle_hlt(struct kvm_vcpu *kv)
 	hvsim_vcpu_block(kv->v);
 }
 
-/* An instruction fetch from emulated MMIO: KVM's emulator cannot fetch the instruction it would
- * emulate (emulation failure, KVM_EXIT_INTERNAL_ERROR to userspace); the guest caused it. */
-static void fetch_from_mmio(struct kvm_vcpu *kv, uint64_t gpa)
+/* What KVM cannot get past on emulated MMIO, caused by the guest: a guest_fault naming it, and
+ * the vCPU stops with KVM's exit. */
+static void __attribute__((format(printf, 3, 4)))
+mmio_guest_fault(struct kvm_vcpu *kv, const char *stop, const char *fmt, ...)
 {
-	char detail[96];
+	char detail[128];
+	va_list ap;
 
-	snprintf(detail, sizeof(detail),
-	         "instruction fetch from MMIO at 0x%llx: emulation failure "
-	         "(KVM_EXIT_INTERNAL_ERROR)",
-	         (unsigned long long)gpa);
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
 	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
-	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
-}
-
-/* An event delivery (IDT gate or stack frame) that reached emulated MMIO: KVM cannot emulate a
- * delivery and exits with KVM_INTERNAL_ERROR_DELIVERY_EV; the guest's IDT or stack caused it. */
-static void delivery_to_mmio(struct kvm_vcpu *kv, uint64_t gpa)
-{
-	char detail[96];
-
-	snprintf(detail, sizeof(detail),
-	         "an event delivery touched MMIO at 0x%llx (KVM_INTERNAL_ERROR_DELIVERY_EV)",
-	         (unsigned long long)gpa);
-	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
-	hvsim_vcpu_stop(kv->v, "KVM_EXIT_INTERNAL_ERROR");
-}
-
-/* An MMIO access by an instruction other than MOV: KVM's emulator would carry it out; hvsim's kvm
- * emulates MOV only and stops the vCPU, naming the limit. */
-static void not_mov_mmio(struct kvm_vcpu *kv, const struct guest_op *op)
-{
-	char detail[112];
-
-	snprintf(detail, sizeof(detail),
-	         "an MMIO access at 0x%llx by an instruction other than MOV at rip 0x%llx "
-	         "(hvsim's kvm does not emulate it)",
-	         (unsigned long long)op->u.mmio.gpa, (unsigned long long)op->rip);
-	hvsim_report_finding(kv->kvm->vm, kv->v, "guest_fault", detail);
-	hvsim_vcpu_stop(kv->v, "not emulated");
+	hvsim_vcpu_stop(kv->v, stop);
 }
 
 /* An access to a page with no memory behind it: a page the host zapped (fault it in; the access,
@@ -286,21 +261,32 @@ static void handle_mmio(struct kvm_vcpu *kv)
 	const struct guest_op *op = hvsim_vcpu_exit_op(kv->v);
 	uint64_t gpa = kvm_vmcs_read(kv, VMCS_GUEST_PHYSICAL_ADDRESS), value, base;
 
-	if (kvm_ept_fault_in(kv, gpa) || kvm_ept_spurious(kv->kvm, gpa))
+	if (kvm_ept_fault_in(kv, gpa) || kvm_ept_spurious(gpa))
 		return; /* the access, fetch or delivery runs again on the backed page */
-	if (kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION) & VMX_EPT_FETCH) { /* SDM Table 28-7 */
-		fetch_from_mmio(kv, gpa);
+	/* SDM Table 28-7 bit 2: KVM's emulator cannot fetch the instruction it would emulate */
+	if (kvm_vmcs_read(kv, VMCS_EXIT_QUALIFICATION) & VMX_EPT_FETCH) {
+		mmio_guest_fault(kv, "KVM_EXIT_INTERNAL_ERROR",
+		                 "instruction fetch from MMIO at 0x%llx: emulation failure "
+		                 "(KVM_EXIT_INTERNAL_ERROR)",
+		                 (unsigned long long)gpa);
 		return;
 	}
 	if (!op || op->kind != GOP_MMIO) {
+		/* an event delivery's IDT gate or frame: KVM cannot emulate a delivery */
 		if (kvm_vmcs_read(kv, VMCS_IDT_VECTORING_INFO_FIELD) & VMX_INTR_INFO_VALID)
-			delivery_to_mmio(kv, gpa);
+			mmio_guest_fault(kv, "KVM_EXIT_INTERNAL_ERROR",
+			                 "an event delivery touched MMIO at 0x%llx "
+			                 "(KVM_INTERNAL_ERROR_DELIVERY_EV)",
+			                 (unsigned long long)gpa);
 		else
 			unhandled(kv, EXIT_REASON_EPT_VIOLATION);
 		return;
 	}
-	if (op->u.mmio.not_mov) {
-		not_mov_mmio(kv, op);
+	if (op->u.mmio.not_mov) { /* KVM's emulator would carry it out; hvsim's emulates MOV only */
+		mmio_guest_fault(kv, "not emulated",
+		                 "an MMIO access at 0x%llx by an instruction other than MOV at rip "
+		                 "0x%llx (hvsim's kvm does not emulate it)",
+		                 (unsigned long long)op->u.mmio.gpa, (unsigned long long)op->rip);
 		return;
 	}
 	gpa = op->u.mmio.gpa;

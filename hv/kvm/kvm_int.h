@@ -206,9 +206,10 @@ void kvm_apicv_update_mode(struct kvm_vcpu *kv);
 enum hvsim_status kvm_ept_zap(struct kvm_vm *kvm, uint64_t gpa);
 /* A guest access (or event delivery) hit a zapped page: map it back; false when gpa is not one. */
 bool kvm_ept_fault_in(struct kvm_vcpu *kv, uint64_t gpa);
-/* Whether gpa's page is guest RAM again (neither zapped nor the xAPIC or I/O APIC page): an EPT
- * violation taken while it was zapped, handled after another vCPU faulted it in. */
-bool kvm_ept_spurious(const struct kvm_vm *kvm, uint64_t gpa);
+/* Whether gpa's page, which kvm_ept_fault_in found not zapped, is guest RAM again (not the xAPIC
+ * or I/O APIC page): an EPT violation taken while it was zapped, handled after another vCPU
+ * faulted it in. */
+bool kvm_ept_spurious(uint64_t gpa);
 
 /* kvm_nested.c */
 /* Loads the capabilities KVM emulates and creates the vmcs12 store; HVSIM_E_NOMEM, or

@@ -356,6 +356,10 @@ const struct uc_block *uc_block_decode(struct uc_cpu *c, uint64_t pc, uint32_t s
 	                       .icount = n,
 	                       .off = (uint32_t)c->offs_used,
 	                       .span = size + tail};
+	if (n > 1) { /* the first instruction lies inside the block */
+		b->head_len = (uint8_t)c->offs[c->offs_used + 1];
+		memcpy(b->head, buf, b->head_len);
+	}
 	c->offs_used += n;
 	return b;
 }

@@ -17,7 +17,7 @@
 /* Translation blocks after which the run loop flushes every translation itself, between runs:
  * a small block's host code is about 1 KiB, so this stays far below the 1 GiB code buffer
  * whose overflow Unicorn 2.0.1 flushes inside uc_emu_start and then crashes (tb_set_jmp_target
- * on a flushed block). Each deadline inside a block costs two; a flush costs ~160 ms and makes
+ * on a flushed block). Each deadline cut with until costs two; a flush costs ~160 ms and makes
  * the whole buffer resident, so a long-lived engine should be replaced first (the fuzz harness
  * recycles its kept machines long before, vm_translations). */
 #define UC_TB_FLUSH_AT 200000u
@@ -71,6 +71,7 @@ static size_t recent_slot(uint64_t pc)
 static __attribute__((noinline)) void block_slow(struct uc_cpu *c, uint64_t pc, uint32_t size)
 {
 	const struct uc_block *b = uc_block_find(c, pc);
+	uint32_t icount;
 	uint64_t done;
 
 	if (c->stopping || size == 0)
@@ -79,11 +80,17 @@ static __attribute__((noinline)) void block_slow(struct uc_cpu *c, uint64_t pc, 
 		uc_request_stop(c, UST_PT_WRITE, pc);
 		return;
 	}
-	if ((!b || b->size != size) && !admit(c, pc, size, 0, &b))
-		return;
-	c->recent[recent_slot(pc)] =
-	    (struct uc_recent){.pc = pc, .size = size, .icount = b->icount, .b = b};
-	done = c->done + b->icount;
+	if (b && b->size != size && b->icount > 1 && size == b->head_len) {
+		icount =
+		    1; /* its first instruction alone (uc_step.c), checked as it was translated */
+	} else {
+		if ((!b || b->size != size) && !admit(c, pc, size, 0, &b))
+			return;
+		icount = b->icount;
+		c->recent[recent_slot(pc)] =
+		    (struct uc_recent){.pc = pc, .size = size, .icount = icount, .b = b};
+	}
+	done = c->done + icount;
 	if (done > c->limit) {
 		uc_request_stop(c, UST_BUDGET, pc);
 		return;
@@ -130,6 +137,8 @@ static void on_edge(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *ud)
 		uc_request_stop(c, UST_PT_WRITE, tb->pc);
 		return;
 	}
+	if (uc_step_is_head(c, uc_block_find(c, tb->pc), tb->pc, tb->size, tb->icount))
+		return; /* a step, or the instruction after STI: the whole block's decode holds */
 	admit(c, tb->pc, tb->size, tb->icount, &b);
 }
 
@@ -220,6 +229,10 @@ static int start_precise(struct uc_cpu *c, const char **why)
 	if (!b || c->budget - c->done >= b->icount)
 		return fault(c, why, "internal: no block at 0x%llx for a deadline",
 		             (unsigned long long)c->stop_pc);
+	if (c->hflags_off && c->budget - c->done <= UC_STEP_MAX) {
+		c->step = true; /* one instruction, kept translations (uc_step.c) */
+		return RUN_AGAIN;
+	}
 	c->until = uc_block_addr(c, b, (uint32_t)(c->budget - c->done));
 	c->precise = true;
 	c->limit = UINT64_MAX; /* the until address ends this run, not the block hook */
@@ -389,10 +402,15 @@ static int run_once(struct uc_cpu *c, struct guest_op *op, const char **why)
 	c->stopping = false;
 	c->limit = c->precise ? UINT64_MAX : c->budget;
 	c->why[0] = '\0';
+	if (c->step)
+		uc_step_shadow(c, true);
 	c->running = true;
 	err = uc_emu_start(c->uc, c->rip, c->until, 0, 0);
 	c->running = false;
 	uc_regs_invalidate(c);
+	if (c->step) /* a stop before the instruction ran leaves its shadow set */
+		uc_step_shadow(c, false);
+	c->step = false;
 	return classify(c, err, op, why);
 }
 
@@ -406,6 +424,7 @@ static enum be_stop run(void *ctx, uint64_t budget, struct guest_op *op, uint64_
 	c->limit = budget;
 	c->done = 0;
 	c->precise = false;
+	c->step = false;
 	c->until = 0;
 	if (c->pass_armed && c->pass_addr != c->rip)
 		c->pass_armed = false;

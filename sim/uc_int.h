@@ -17,6 +17,9 @@
  *   and uc_emu_start's count and timeout arguments are never used.
  * - until is 0 except on the rare precise-deadline path: Unicorn walks the guest page tables at
  *   until - 1 after every run, which for an unmapped address clobbers CR2 and the exception state.
+ *   A deadline at most UC_STEP_MAX instructions into its block is stepped instead (uc_step.c):
+ *   QEMU's interrupt shadow is set only for the run of one step, and a one-instruction
+ *   translation at a block's start counts as that block's first instruction.
  * - MMIO and accesses outside RAM raise precise page faults (guest_setup.h); after each, the QEMU
  *   double-fault bookkeeping (old_exception) is reset through the saved context. */
 #ifndef HVSIM_UC_INT_H
@@ -54,11 +57,13 @@ struct uc_recent {
 };
 
 struct uc_block {
-	uint64_t pc;     /* linear address; 0 with size 0: empty slot */
-	uint32_t size;   /* bytes, as Unicorn reports them */
-	uint32_t icount; /* instructions */
-	uint32_t off;    /* index of its first instruction offset in uc_cpu.offs */
-	uint32_t span;   /* bytes decoded: size and a last instruction's bytes past it */
+	uint64_t pc;      /* linear address; 0 with size 0: empty slot */
+	uint32_t size;    /* bytes, as Unicorn reports them */
+	uint32_t icount;  /* instructions */
+	uint32_t off;     /* index of its first instruction offset in uc_cpu.offs */
+	uint32_t span;    /* bytes decoded: size and a last instruction's bytes past it */
+	uint8_t head_len; /* its first instruction's length and bytes: a translation of that */
+	uint8_t head[15]; /* instruction alone (uc_step.c) counts as one of this block's */
 };
 
 struct uc_trap {
@@ -103,6 +108,7 @@ struct uc_cpu {
 	struct uc_recent recent[UC_RECENT]; /* direct-mapped front of blocks, by pc */
 	uint64_t until;                     /* 0, or the precise deadline address */
 	bool precise;
+	bool step; /* the next uc_emu_start runs one instruction first (uc_step.c) */
 	bool stopping;
 	uint8_t stop; /* enum uc_stop */
 	uint64_t stop_pc, stop_addr;
@@ -129,6 +135,7 @@ struct uc_cpu {
 	/* fault bookkeeping (uc_mem.c) */
 	uc_context *ctx;
 	size_t old_exception_off; /* byte offset of QEMU's old_exception in a uc_context */
+	size_t hflags_off;        /* byte offset of QEMU's hflags in a uc_context, 0: unknown */
 	uint64_t bad_addr;        /* UST_BAD */
 	bool bad_write, bad_fetch;
 	uint64_t ram_end; /* start of the catch-all MMIO mapping above RAM, 0: not mapped yet */
@@ -198,6 +205,21 @@ enum dec_mode uc_cpu_mode(struct uc_cpu *c);
 enum hvsim_status uc_calibrate(struct uc_cpu *c);
 /* Clears QEMU's exception-in-flight state after hvsim handled a guest fault. */
 void uc_reset_exception_state(struct uc_cpu *c);
+
+/* uc_step.c: a deadline inside a translation block, run one instruction at a time. */
+#define UC_STEP_MAX 16 /* instructions a deadline may lie inside its block to be stepped */
+/* Finds QEMU's hflags in the saved context by running STI at la (mapped, writable code memory
+ * the caller lends: code, 16 bytes) and checks that setting its interrupt-shadow bit makes the
+ * next translation one instruction; leaves hflags_off 0 when either fails (deadlines are then
+ * cut with until). Needs the engine fresh, in 64-bit mode with paging. */
+void uc_step_calibrate(struct uc_cpu *c, uint64_t la, uint8_t *code);
+/* Sets or clears the interrupt shadow in QEMU's hflags (hflags_off known); a run after a step
+ * clears it, since a stop before the stepped instruction ran leaves it set. */
+void uc_step_shadow(struct uc_cpu *c, bool on);
+/* True when a translation at pc of size bytes and icount instructions is the first instruction
+ * of the decoded block b alone, as its bytes are now. */
+bool uc_step_is_head(struct uc_cpu *c, const struct uc_block *b, uint64_t pc, uint32_t size,
+                     uint32_t icount);
 /* Index of the MMIO region holding [gpa, gpa+len), or -1; *straddle when it holds part of it. */
 int uc_mmio_region(const struct uc_cpu *c, uint64_t gpa, uint64_t len, bool *straddle);
 /* Maps everything above RAM into Unicorn once (QEMU checks a linear address is mapped before it

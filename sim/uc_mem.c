@@ -178,7 +178,8 @@ static void calib_intr(uc_engine *uc, uint32_t intno, void *ud)
 static void calib_code(uint8_t *page)
 {
 	/* PML4 at +0, PDPT at +0x1000, PD at +0x2000 mapping CALIB_BASE with one 2 MiB page, the
-	 * next 2 MiB not present; code at +0x3000: mov [rbx], eax; mov [rbx], eax; hlt */
+	 * next 2 MiB not present; code at +0x3000: mov [rbx], eax; mov [rbx], eax; hlt (and at
+	 * +0x3100 uc_step.c's) */
 	static const uint8_t code[] = {0x89, 0x03, 0x89, 0x03, 0xf4};
 	uint64_t pml4e = (CALIB_BASE + 0x1000) | 3, pdpte = (CALIB_BASE + 0x2000) | 3;
 	uint64_t pde = CALIB_BASE | 0x83;
@@ -244,6 +245,8 @@ static bool calib_run(struct uc_cpu *c, uint8_t *page, uint8_t *saved[3], size_t
 	}
 	uc_hook_del(c->uc, h);
 	ok = n == 2 && calib_find(c, saved, size);
+	if (ok) /* the same machine finds hflags (uc_step.c) */
+		uc_step_calibrate(c, CALIB_BASE + 0x3100, page + 0x3100);
 	memcpy(c->ctx, saved[0], size); /* back to the fresh state */
 	uc_context_restore(c->uc, c->ctx);
 	return ok;

@@ -1,5 +1,6 @@
 /* Verifies the Unicorn backend's precise path (sim/uc_cpu.c): a budget that ends inside a
- * translation block stops exactly before the deadline instruction (uc_emu_start's until). The
+ * translation block stops exactly before the deadline instruction (uc_emu_start's until, where the
+ * deadline lies too deep in its block for one-instruction steps: test_uc_step.c). The
  * deadline comes before an operation trapped at the same instruction, and the translation that
  * starts at the deadline survives. Each test builds a VM around inline code with the recording
  * algorithm (test_vcpu_util.h) and drives its backend directly or counts the blocks Unicorn
@@ -61,8 +62,8 @@ static void open_loop(struct tv *t)
 }
 
 /* A quantum of 12 cuts the 12-instruction loop body at the same instruction in each of its 1000
- * iterations. Unicorn cuts a translation at an until address only as it makes it, so each
- * deadline translates the loop's block again, shortened, and again whole afterwards; the
+ * iterations. Without steps, Unicorn cuts a translation at an until address only as it makes it, so
+ * each deadline translates the loop's block again, shortened, and again whole afterwards; the
  * translation that starts at the deadline instruction survives (dropping it too cost a third
  * translation per deadline). The count stays exact. */
 Test(uc_deadline, deadline_keeps_the_translation_after_it)
@@ -75,6 +76,7 @@ Test(uc_deadline, deadline_keeps_the_translation_after_it)
 
 	open_loop(&t);
 	c = tv_vcpu(&t, 0)->be_ctx;
+	c->hflags_off = 0; /* no steps: every deadline is cut with until */
 	cr_assert_eq(uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)count_generated,
 	                         &generated, 1, 0),
 	             UC_ERR_OK, "cannot add the counting hook");
@@ -101,6 +103,7 @@ Test(uc_deadline, translations_past_the_budget_are_flushed_between_runs)
 
 	open_loop(&t);
 	c = tv_vcpu(&t, 0)->be_ctx;
+	c->hflags_off = 0; /* no steps: every deadline is cut with until */
 	c->tb_flush_at = 1500;
 	tv_run(&t);
 	e = tv_exit_of(&t, GOP_HLT, 0);

@@ -80,9 +80,9 @@ static __attribute__((noinline)) void block_slow(struct uc_cpu *c, uint64_t pc, 
 		uc_request_stop(c, UST_PT_WRITE, pc);
 		return;
 	}
+	/* b's first instruction alone (uc_step.c), its bytes checked as it was translated */
 	if (b && b->size != size && b->icount > 1 && size == b->head_len) {
-		icount =
-		    1; /* its first instruction alone (uc_step.c), checked as it was translated */
+		icount = 1;
 	} else {
 		if ((!b || b->size != size) && !admit(c, pc, size, 0, &b))
 			return;

@@ -49,7 +49,7 @@ static uint32_t word_at(const uint8_t *ctx, size_t off)
 }
 
 /* The one word that holds the shadow at the block after STI only. */
-static size_t calib_find(const struct calib *k)
+static size_t shadow_find(const struct calib *k)
 {
 	size_t found = 0, hits = 0;
 
@@ -65,7 +65,7 @@ static size_t calib_find(const struct calib *k)
 	return hits == 1 ? found : 0;
 }
 
-static bool calib_run(struct calib *k, uint64_t la)
+static bool shadow_run(struct calib *k, uint64_t la)
 {
 	uc_hook h;
 
@@ -95,13 +95,13 @@ void uc_step_calibrate(struct uc_cpu *c, uint64_t la, uint8_t *code)
 	uc_context_save(c->uc, c->ctx);
 	memcpy(fresh, c->ctx, k.ctx_size);
 	memcpy(code, sti, sizeof(sti));
-	if (!calib_run(&k, la) || k.size[1] != 1 || (off = calib_find(&k)) == 0)
+	if (!shadow_run(&k, la) || k.size[1] != 1 || (off = shadow_find(&k)) == 0)
 		goto back;
 	/* the check: the flag set by hand makes a one-instruction block of a fresh translation */
 	memcpy(code + 8, plain, sizeof(plain));
 	c->hflags_off = off;
 	uc_step_shadow(c, true);
-	if (!calib_run(&k, la + 8) || k.size[0] != 1 || k.size[1] != 3)
+	if (!shadow_run(&k, la + 8) || k.size[0] != 1 || k.size[1] != 3)
 		c->hflags_off = 0;
 back:
 	memcpy(c->ctx, fresh, k.ctx_size);

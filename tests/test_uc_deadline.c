@@ -50,17 +50,6 @@ Test(uc_deadline, deadline_on_a_trapped_instruction_ends_the_budget_first)
 	tv_close(&t);
 }
 
-/* mov ecx, 1000; L: 10 x inc rax; dec ecx; jnz L; hlt, with a 12-instruction quantum: every
- * slice ends just before the loop's jnz, inside its block. */
-static void open_loop(struct tv *t)
-{
-	cr_assert(tv_open_code(t, "long",
-	                       "b9 e8 03 00 00 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff "
-	                       "c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 ff c9 75 de f4",
-	                       "\"machine\": {\"quantum_insns\": 12}"),
-	          "%s", t->err.msg);
-}
-
 /* A quantum of 12 cuts the 12-instruction loop body at the same instruction in each of its 1000
  * iterations. Without steps, Unicorn cuts a translation at an until address only as it makes it, so
  * each deadline translates the loop's block again, shortened, and again whole afterwards; the
@@ -74,7 +63,7 @@ Test(uc_deadline, deadline_keeps_the_translation_after_it)
 	uc_hook h;
 	struct uc_cpu *c;
 
-	open_loop(&t);
+	cr_assert(tv_open_deadline_loop(&t), "%s", t.err.msg);
 	c = tv_vcpu(&t, 0)->be_ctx;
 	c->hflags_off = 0; /* no steps: every deadline is cut with until */
 	cr_assert_eq(uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)count_generated,
@@ -101,7 +90,7 @@ Test(uc_deadline, translations_past_the_budget_are_flushed_between_runs)
 	const struct tv_exit *e;
 	struct uc_cpu *c;
 
-	open_loop(&t);
+	cr_assert(tv_open_deadline_loop(&t), "%s", t.err.msg);
 	c = tv_vcpu(&t, 0)->be_ctx;
 	c->hflags_off = 0; /* no steps: every deadline is cut with until */
 	c->tb_flush_at = 1500;

@@ -79,20 +79,6 @@ Test(uc_step, a_translation_started_in_the_shadow_holds_one_instruction)
 	tv_close(&t);
 }
 
-/* mov ecx, 1000; L: 10 x inc rax; dec ecx; jnz L; hlt, with a 12-instruction quantum: every
- * slice ends just before the loop's jnz, 11 instructions into the loop's block. */
-static void open_loop(struct tv *t, const char *quantum)
-{
-	char extra[64];
-
-	snprintf(extra, sizeof(extra), "\"machine\": {\"quantum_insns\": %s}", quantum);
-	cr_assert(tv_open_code(t, "long",
-	                       "b9 e8 03 00 00 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff "
-	                       "c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 ff c9 75 de f4",
-	                       extra),
-	          "%s", t->err.msg);
-}
-
 /* 1000 deadlines 11 instructions into the same block: each is stepped, and after the first the
  * steps and the blocks after them are all translated; the until path translated two blocks per
  * deadline (test_uc_deadline.c). The count stays exact. */
@@ -102,7 +88,7 @@ Test(uc_step, a_deadline_inside_a_block_is_stepped_without_translating_again)
 	struct generated g = {0};
 	const struct tv_exit *e;
 
-	open_loop(&t, "12");
+	cr_assert(tv_open_deadline_loop(&t), "%s", t.err.msg);
 	add_counter(cpu0(&t), &g);
 	tv_run(&t);
 	e = tv_exit_of(&t, GOP_HLT, 0);

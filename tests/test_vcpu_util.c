@@ -194,6 +194,15 @@ bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *e
 	return ok;
 }
 
+bool tv_open_deadline_loop(struct tv *t)
+{
+	return tv_open_code(
+	    t, "long",
+	    "b9 e8 03 00 00 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff c0 48 ff "
+	    "c0 48 ff c0 48 ff c0 48 ff c0 ff c9 75 de f4",
+	    "\"machine\": {\"quantum_insns\": 12}");
+}
+
 bool tv_open_program(struct tv *t, const char *mode, const char *extra)
 {
 	return open_guest(t, mode, "\"program\": \"guest/p.bin\"", extra);

@@ -48,6 +48,10 @@ bool tv_open(struct tv *t, const char *json);
 /* A one-run scenario around inline code: mode "long"/"protected"/"real", hex bytes, and extra
  * top-level JSON members (may be ""), e.g. "\"machine\": {\"vcpus\": 2}". */
 bool tv_open_code(struct tv *t, const char *mode, const char *hex, const char *extra);
+/* The deadline loop: mov ecx, 1000; L: 10 x inc rax; dec ecx; jnz L; hlt, in long mode with a
+ * 12-instruction quantum, so that every slice ends just before the loop's jnz, 11 instructions
+ * into its block. It reaches the HLT at 12,001 ns with RAX 10,000. */
+bool tv_open_deadline_loop(struct tv *t);
 /* The same around the program loaded by tv_load_program. */
 bool tv_open_program(struct tv *t, const char *mode, const char *extra);
 /* Steps the VM until it is no longer running (bounded). Returns the final state. */

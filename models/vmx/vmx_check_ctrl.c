@@ -93,7 +93,7 @@ static unsigned vtpr(const struct vmx_entry_ctx *c)
 {
 	uint8_t b;
 
-	if (!c->mem->read || !c->mem->read(c->mem->ctx, F(VIRTUAL_APIC_PAGE_ADDR) + 0x80, &b, 1))
+	if (!vmx_ctx_read(c, F(VIRTUAL_APIC_PAGE_ADDR) + 0x80, &b, 1))
 		return 0xff;
 	return b;
 }

@@ -24,22 +24,22 @@ static const struct seg_fields segs[NSEGS] = {
 
 static uint32_t sel(const struct vmx_entry_ctx *c, int s)
 {
-	return (uint32_t)c->f[segs[s].sel];
+	return (uint32_t)vmx_ctx_f(c, segs[s].sel);
 }
 
 static uint64_t base(const struct vmx_entry_ctx *c, int s)
 {
-	return c->f[segs[s].base];
+	return vmx_ctx_f(c, segs[s].base);
 }
 
 static uint32_t limit(const struct vmx_entry_ctx *c, int s)
 {
-	return (uint32_t)c->f[segs[s].limit];
+	return (uint32_t)vmx_ctx_f(c, segs[s].limit);
 }
 
 static uint32_t ar(const struct vmx_entry_ctx *c, int s)
 {
-	return (uint32_t)c->f[segs[s].ar];
+	return (uint32_t)vmx_ctx_f(c, segs[s].ar);
 }
 
 static bool usable(const struct vmx_entry_ctx *c, int s)

@@ -241,7 +241,7 @@ static uint32_t link_header(const struct vmx_entry_ctx *c)
 {
 	uint32_t h;
 
-	if (!c->mem->read || !c->mem->read(c->mem->ctx, F(VMCS_LINK_POINTER), &h, sizeof(h)))
+	if (!vmx_ctx_read(c, F(VMCS_LINK_POINTER), &h, sizeof(h)))
 		return UINT32_MAX;
 	return h;
 }
@@ -296,9 +296,8 @@ static uint64_t pdpte(const struct vmx_entry_ctx *c, int i)
 	uint64_t e;
 
 	if (c->proc2 & PROC2_ENABLE_EPT)
-		return c->f[VMCS_IDX_GUEST_PDPTR0 + i];
-	if (!c->mem->read ||
-	    !c->mem->read(c->mem->ctx, (F(GUEST_CR3) & 0xffffffe0u) + 8 * (uint64_t)i, &e, 8))
+		return vmx_ctx_f(c, VMCS_IDX_GUEST_PDPTR0 + (unsigned)i);
+	if (!vmx_ctx_read(c, (F(GUEST_CR3) & 0xffffffe0u) + 8 * (uint64_t)i, &e, 8))
 		return UINT64_MAX;
 	return e;
 }

@@ -17,7 +17,7 @@ static void read_entry(const struct vmx_entry_ctx *c, uint64_t n, uint64_t e[2])
 {
 	uint64_t pa = F(VM_ENTRY_MSR_LOAD_ADDR) + 16 * n;
 
-	if (!c->mem->read || !c->mem->read(c->mem->ctx, pa, e, 16))
+	if (!vmx_ctx_read(c, pa, e, 16))
 		e[0] = e[1] = UINT64_MAX;
 }
 

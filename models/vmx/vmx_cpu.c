@@ -4,6 +4,7 @@
  * vmx_int.h) and is driven by the runtime files. */
 #include "vmx_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ struct vmx_cpu *vmx_cpu_create(const struct vmx_caps *caps, const struct vmx_mem
 	cpu->mode.rflags = RFLAGS_FIXED1;
 	cpu->mode.cs_l = true;
 	cpu->mode.feature_control = FEAT_CTL_LOCK | FEAT_CTL_VMXON;
+	vmx_memo_clear(&cpu->memo);
 	return cpu;
 }
 
@@ -40,8 +42,10 @@ struct vmx_cpu *vmx_cpu_clone(const struct vmx_cpu *src)
 {
 	struct vmx_cpu *cpu = malloc(sizeof(*cpu));
 
-	if (cpu)
-		*cpu = *src;
+	if (cpu) {
+		memcpy(cpu, src, offsetof(struct vmx_cpu, memo));
+		vmx_memo_clear(&cpu->memo);
+	}
 	return cpu;
 }
 
@@ -54,6 +58,7 @@ void vmx_cpu_assign(struct vmx_cpu *dst, const struct vmx_cpu *src)
 	dst->vmxon_ptr = src->vmxon_ptr;
 	dst->current_vmcs = src->current_vmcs;
 	dst->nr = src->nr;
+	vmx_memo_clear(&dst->memo);
 }
 
 void vmx_cpu_set_mode(struct vmx_cpu *cpu, const struct vmx_cpu_mode *mode)

@@ -13,15 +13,16 @@
 struct table_ref {
 	const struct vmx_check *checks;
 	const size_t *count;
+	bool memo; /* its checks may be skipped (vmx_entry_memo.c); the MSR-load checks read MSRs */
 };
 
 static const struct table_ref tables[] = {
-    {vmx_checks_ctrl, &vmx_checks_ctrl_count},
-    {vmx_checks_host, &vmx_checks_host_count},
-    {vmx_checks_guest, &vmx_checks_guest_count},
-    {vmx_checks_guest_seg, &vmx_checks_guest_seg_count},
-    {vmx_checks_guest_state, &vmx_checks_guest_state_count},
-    {vmx_checks_msr, &vmx_checks_msr_count},
+    {vmx_checks_ctrl, &vmx_checks_ctrl_count, true},
+    {vmx_checks_host, &vmx_checks_host_count, true},
+    {vmx_checks_guest, &vmx_checks_guest_count, true},
+    {vmx_checks_guest_seg, &vmx_checks_guest_seg_count, true},
+    {vmx_checks_guest_state, &vmx_checks_guest_state_count, true},
+    {vmx_checks_msr, &vmx_checks_msr_count, false},
 };
 
 #define TABLE_COUNT (sizeof(tables) / sizeof(tables[0]))
@@ -65,7 +66,9 @@ bool vmx_fail_at(struct vmx_fail *f, const char *cond, const char *cite, uint64_
 void vmx_entry_ctx_init(struct vmx_entry_ctx *c, const struct vmx_cpu *cpu, const struct vmcs *v)
 {
 	memset(c, 0, sizeof(*c));
-	c->f = v->f;
+	c->vmcs_f = v->f;
+	c->seen = c->seen_scratch;
+	c->read_memory = &c->read_memory_scratch;
 	c->caps = &cpu->caps;
 	c->mem = &cpu->mem;
 	c->msr = &cpu->msr;
@@ -112,22 +115,88 @@ static void fill_failure(struct vmx_result *res, const struct vmx_check *chk,
 	}
 }
 
-/* Every check in table order (the order of vmx_check_at); the first violated one decides. */
-static void run_checks(const struct vmx_entry_ctx *c, struct vmx_result *res)
+/* Runs checks[0..n), the first violated one filling res. With s, records in its unit u what they
+ * read and whether they all passed. True when one was violated. */
+static bool run_unit(struct vmx_entry_ctx *c, struct vmx_memo_slot *s, unsigned u,
+                     const struct vmx_check *checks, size_t n, struct vmx_result *res)
 {
+	struct vmx_memo_unit *unit = s ? &s->unit[u] : NULL;
+
+	if (unit) {
+		memset(unit->seen, 0, sizeof(unit->seen));
+		unit->reads_memory = 0;
+		unit->passed = false;
+		c->seen = unit->seen;
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct vmx_fail f = {0};
+
+		*c->read_memory = false;
+		if (checks[j].fn(c, &f)) {
+			fill_failure(res, &checks[j], &f);
+			return true;
+		}
+		if (unit && *c->read_memory)
+			unit->reads_memory |= (uint8_t)(1u << j);
+	}
+	if (unit)
+		vmx_memo_passed(s, u);
+	c->seen = c->seen_scratch;
+	return false;
+}
+
+/* A known unit (vmx_memo_known): only its checks that read memory run. */
+static bool rerun_unit(struct vmx_entry_ctx *c, const struct vmx_memo_unit *unit,
+                       const struct vmx_check *checks, struct vmx_result *res)
+{
+	for (unsigned bits = unit->reads_memory; bits; bits &= bits - 1) {
+		const struct vmx_check *chk = &checks[__builtin_ctz(bits)];
+		struct vmx_fail f = {0};
+
+		if (chk->fn(c, &f)) {
+			fill_failure(res, chk, &f);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every check in table order (the order of vmx_check_at); the first violated one decides. With
+ * memo, the units of checks that passed on inputs that have not changed since are not run
+ * again. */
+static void run_checks(struct vmx_entry_ctx *c, struct vmx_entry_memo *memo, uint64_t pa,
+                       struct vmx_result *res)
+{
+	struct vmx_memo_slot *s = memo ? vmx_memo_open(memo, c, pa) : NULL;
+	unsigned u = 0;
+
 	res->outcome = VMX_ENTERED;
 	for (size_t t = 0; t < TABLE_COUNT; t++) {
-		const struct vmx_check *chk = tables[t].checks, *end = chk + *tables[t].count;
+		for (size_t i = 0; i < *tables[t].count; i += VMX_MEMO_UNIT, u++) {
+			const struct vmx_check *checks = &tables[t].checks[i];
+			size_t n = *tables[t].count - i < VMX_MEMO_UNIT ? *tables[t].count - i
+			                                                : VMX_MEMO_UNIT;
+			struct vmx_memo_unit *unit =
+			    s && tables[t].memo && u < VMX_MEMO_UNITS ? &s->unit[u] : NULL;
+			bool failed;
 
-		for (; chk < end; chk++) {
-			struct vmx_fail f = {0};
-
-			if (chk->fn(c, &f)) {
-				fill_failure(res, chk, &f);
-				return;
+			if (unit && vmx_memo_known(s, u)) {
+				failed = rerun_unit(c, unit, checks, res);
+				memo->skipped += n - (size_t)__builtin_popcount(unit->reads_memory);
+			} else {
+				failed = run_unit(c, unit ? s : NULL, u, checks, n, res);
+			}
+			if (failed) {
+				if (s)
+					vmx_memo_forget_from(
+					    s, u < VMX_MEMO_UNITS ? u : VMX_MEMO_UNITS);
+				goto out;
 			}
 		}
 	}
+out:
+	if (s)
+		vmx_memo_close(s, c);
 }
 
 void vmx_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res)
@@ -146,7 +215,7 @@ void vmx_check_entry(const struct vmx_cpu *cpu, struct vmx_result *res)
 		return;
 	}
 	vmx_entry_ctx_init(&c, cpu, v);
-	run_checks(&c, res);
+	run_checks(&c, NULL, 0, res);
 }
 
 static bool basic_fail(struct vmx_result *res, enum vmx_outcome out, uint32_t err, const char *text)
@@ -231,7 +300,7 @@ static void vm_entry(struct vmx_cpu *cpu, const struct vmx_caps *check_caps, boo
 	} else {
 		vmx_entry_ctx_init(&c, cpu, v);
 		c.caps = check_caps;
-		run_checks(&c, res);
+		run_checks(&c, &cpu->memo, v->pa, res);
 	}
 	apply(v, launch, res);
 }

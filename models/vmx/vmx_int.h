@@ -180,6 +180,45 @@ struct vmx_nonroot {
 	uint64_t ple_last;     /* TSC of the latest PAUSE at CPL 0 */
 };
 
+/* ---- VM-entry memo (vmx_entry_memo.c) ----
+ * What the last VM entry's checks on a VMCS read and found, so that the next entry on it runs
+ * only the checks whose inputs changed. The checks are taken in units of VMX_MEMO_UNIT
+ * consecutive checks of a table. A unit's inputs are the VMCS fields its checks read (its
+ * bitmap), the controls every check may consult (the entry context's pin ... entry), the
+ * capabilities and mode the entry ran with, and the VMXON pointer. A unit whose checks all passed
+ * is not run again while none of its inputs changes, except its checks that read memory, which
+ * run at every entry, as do the MSR-load checks. A check is a function of what it reads, so the
+ * entry's outcome is the one running every check gives. The memo is emptied when the processor's
+ * state is replaced (vmx_cpu_assign, vmx_cpu_clone): a restored machine runs its first entry
+ * whole. */
+#define VMCS_IDX_WORDS ((VMCS_IDX_COUNT + 63) / 64)
+#define VMX_MEMO_UNIT  8u  /* checks per unit */
+#define VMX_MEMO_UNITS 32u /* units remembered; checks past them always run */
+#define VMX_MEMO_SLOTS 2u  /* VMCSs remembered: a nested guest's vmcs01 and vmcs02 */
+
+struct vmx_memo_unit {
+	uint64_t seen[VMCS_IDX_WORDS]; /* the fields its checks read when they last ran */
+	uint8_t reads_memory;          /* its checks that read memory then (bit per check) */
+	bool passed;                   /* they all passed then */
+};
+
+struct vmx_memo_slot {
+	uint64_t pa; /* the VMCS; VMX_INVALID_VMCS_PTR when the slot is empty */
+	struct vmx_caps caps;
+	struct vmx_cpu_mode mode;
+	uint64_t vmxon_ptr;
+	uint64_t val[VMCS_IDX_COUNT];     /* the fields at the slot's last entry */
+	uint64_t watch[VMCS_IDX_WORDS];   /* fields the units read when they passed (or did) */
+	uint64_t changed[VMCS_IDX_WORDS]; /* watched fields that differ from val at this entry */
+	struct vmx_memo_unit unit[VMX_MEMO_UNITS];
+};
+
+struct vmx_entry_memo {
+	struct vmx_memo_slot slot[VMX_MEMO_SLOTS];
+	unsigned last;    /* the slot used last */
+	uint64_t skipped; /* checks skipped since the processor was created (tests read it) */
+};
+
 struct vmx_cpu {
 	struct vmx_caps caps;
 	struct vmx_mem mem;
@@ -193,6 +232,7 @@ struct vmx_cpu {
 	struct vmx_nonroot nr;
 	vmx_step_fn step; /* step log hook, NULL when off */
 	void *step_ctx;
+	struct vmx_entry_memo memo; /* last: vmx_cpu_clone copies what precedes it */
 };
 
 /* ---- Capability helpers (vmx_caps.c) ---- */
@@ -227,9 +267,13 @@ struct vmx_fail {
 	uint64_t qual; /* exit qualification for groups GUEST and MSR */
 };
 
-/* A const view of everything a VM-entry check may read. */
+/* A const view of everything a VM-entry check may read. Checks read VMCS fields only through
+ * F() and vmx_ctx_f, and memory only through vmx_ctx_read: both record what the running check
+ * read, for the VM-entry memo (vmx_entry_memo.c). */
 struct vmx_entry_ctx {
-	const uint64_t *f; /* current VMCS fields by enum vmcs_idx */
+	const uint64_t *vmcs_f; /* current VMCS fields by enum vmcs_idx: read with vmx_ctx_f */
+	uint64_t *seen;         /* the running check's field bitmap (VMCS_IDX_WORDS words) */
+	bool *read_memory;      /* set when the running check reads memory */
 	const struct vmx_caps *caps;
 	const struct vmx_mem *mem;
 	const struct vmx_msr_ops *msr;
@@ -239,6 +283,8 @@ struct vmx_entry_ctx {
 	/* Controls as the processor sees them: secondary/tertiary read as 0 when not activated */
 	uint32_t pin, proc, proc2, exit, entry;
 	uint64_t proc3;
+	uint64_t seen_scratch[VMCS_IDX_WORDS]; /* seen when no memo records the reads */
+	bool read_memory_scratch;
 };
 
 bool vmx_fail_at(struct vmx_fail *f, const char *cond, const char *cite, uint64_t qual);
@@ -302,15 +348,42 @@ void vmx_plain_vmentry_known(struct vmx_cpu *cpu, bool launch, const struct vmx_
 void vmx_vmentry_known(struct vmx_cpu *cpu, bool launch, const struct vmx_result *checks,
                        struct vmx_result *res);
 
+/* ---- The VM-entry memo's steps (vmx_entry_memo.c), in the order vmx_entry.c takes them ---- */
+void vmx_memo_clear(struct vmx_entry_memo *m);
+/* The slot for an entry on the VMCS at pa seen through c; nothing in it is known where the
+ * controls, capabilities, mode or VMXON pointer differ from its last entry's. */
+struct vmx_memo_slot *vmx_memo_open(struct vmx_entry_memo *m, const struct vmx_entry_ctx *c,
+                                    uint64_t pa);
+/* Unit u's checks all passed at their last run and none of the fields they read has changed. */
+bool vmx_memo_known(const struct vmx_memo_slot *s, unsigned u);
+/* Unit u ran and every check of it passed. */
+void vmx_memo_passed(struct vmx_memo_slot *s, unsigned u);
+/* Units u and later are not known any more (a check of unit u failed). */
+void vmx_memo_forget_from(struct vmx_memo_slot *s, unsigned u);
+/* The entry's inputs become the slot's. */
+void vmx_memo_close(struct vmx_memo_slot *s, const struct vmx_entry_ctx *c);
+
 /* Builds the view of the VMCS v for cpu. */
 void vmx_entry_ctx_init(struct vmx_entry_ctx *c, const struct vmx_cpu *cpu, const struct vmcs *v);
-/* A VMCS field of the checked VMCS: F(GUEST_RIP). */
-#define F(name) (c->f[VMCS_IDX_##name])
+/* A VMCS field of the checked VMCS, recorded in the running check's bitmap: F(GUEST_RIP). */
+static inline uint64_t vmx_ctx_f(const struct vmx_entry_ctx *c, unsigned idx)
+{
+	c->seen[idx / 64] |= UINT64_C(1) << (idx % 64);
+	return c->vmcs_f[idx];
+}
+#define F(name) vmx_ctx_f(c, VMCS_IDX_##name)
+
+/* Reads len bytes of memory at pa for a check; false when the memory cannot be read. */
+static inline bool vmx_ctx_read(const struct vmx_entry_ctx *c, uint64_t pa, void *buf, size_t len)
+{
+	*c->read_memory = true;
+	return c->mem->read && c->mem->read(c->mem->ctx, pa, buf, len);
+}
 
 /* Small shared helpers for checks */
 static inline uint32_t vmx_intr_info(const struct vmx_entry_ctx *c)
 {
-	return (uint32_t)c->f[VMCS_IDX_VM_ENTRY_INTR_INFO_FIELD];
+	return (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
 }
 
 /* True when VM entry injects an event of the given type (SDM 25.8.3). */
@@ -378,6 +451,8 @@ const struct vmcs *vmx_current_const(const struct vmx_cpu *cpu);
 struct vmx_ctls {
 	uint32_t pin, proc, proc2, exit, entry;
 	uint64_t proc3;
+	uint64_t seen_scratch[VMCS_IDX_WORDS]; /* seen when no memo records the reads */
+	bool read_memory_scratch;
 };
 void vmx_ctls_of(const struct vmcs *v, struct vmx_ctls *c);
 

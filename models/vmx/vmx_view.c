@@ -7,6 +7,7 @@
 #include "vmx_int.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 /* The view's fields in a scratch VMCS; a field the view has no value for reads as 0. */
@@ -31,7 +32,8 @@ void vmx_view_entry(const struct vmx_caps *caps, const struct vmx_cpu_mode *mode
 	struct vmcs_store store = {.count = 1, .capacity = 1, .vmcs = &scratch};
 	struct vmx_cpu cpu;
 
-	memset(&cpu, 0, sizeof(cpu));
+	memset(&cpu, 0, offsetof(struct vmx_cpu, memo));
+	vmx_memo_clear(&cpu.memo);
 	copy_view(view, &scratch);
 	cpu.caps = *caps;
 	if (mem)

@@ -6,11 +6,16 @@
 
 #include <string.h>
 
-#define MIB              (UINT64_C(1) << 20)
-#define GIB              (UINT64_C(1) << 30)
-#define CHUNK            (UINT64_C(2) << 20) /* one 2 MiB page */
-#define PTE_P            UINT64_C(0x1)
-#define PTE_RW           UINT64_C(0x2)
+#define MIB    (UINT64_C(1) << 20)
+#define GIB    (UINT64_C(1) << 30)
+#define CHUNK  (UINT64_C(2) << 20) /* one 2 MiB page */
+#define PTE_P  UINT64_C(0x1)
+#define PTE_RW UINT64_C(0x2)
+/* Accessed and dirty preset (SDM 4.8): a page walk then never writes the tables, so they change
+ * only when hvsim rebuilds them or the guest stores to them, and restoring a snapshot whose tables
+ * are the current ones keeps the cached translations (snapshot.c). Bit 6 is ignored in the
+ * entries that reference a table. Not in PAE PDPTEs, where bits 5 and 6 are reserved. */
+#define PTE_AD           UINT64_C(0x60)
 #define PDE_PS           UINT64_C(0x80)
 #define PT_ENTRIES       512u
 #define TRAMP_CR3_OFFSET 0x1f /* the imm32 of "mov eax, imm32" before "mov cr3, eax" */
@@ -184,7 +189,7 @@ static void fill_pt(uint8_t *pt, uint64_t chunk, uint64_t mem_size, const struct
 		uint64_t page = chunk + (uint64_t)i * GS_PAGE, pte = 0;
 
 		if (page < mem_size && !in_hole(h, n, page))
-			pte = page | PTE_P | PTE_RW;
+			pte = page | PTE_P | PTE_RW | PTE_AD;
 		memcpy(pt + i * 8, &pte, 8);
 	}
 }
@@ -225,10 +230,11 @@ static void fill_pd(uint8_t *page, uint64_t g, uint64_t base, uint64_t mem_size,
 {
 	for (uint64_t c = g * PT_ENTRIES; c < (g + 1) * PT_ENTRIES && chunk_covered(c, mem_size);
 	     c++) {
-		uint64_t pde = c * CHUNK | PTE_P | PTE_RW | PDE_PS;
+		uint64_t pde = c * CHUNK | PTE_P | PTE_RW | PTE_AD | PDE_PS;
 
 		if (*pool < plan->n && plan->chunk[*pool] == c * CHUNK)
-			pde = (base + (GS_PT_POOL_FIRST + (*pool)++) * GS_PAGE) | PTE_P | PTE_RW;
+			pde = (base + (GS_PT_POOL_FIRST + (*pool)++) * GS_PAGE) | PTE_P | PTE_RW |
+			      PTE_AD;
 		put64(page, (c - g * PT_ENTRIES) * 8, pde);
 	}
 }
@@ -241,11 +247,11 @@ static void fill_page(uint8_t *page, unsigned p, uint64_t mem_size, const struct
 
 	memset(page, 0, GS_PAGE);
 	if (p == 0) {
-		put64(page, 0, (base + GS_PAGE) | PTE_P | PTE_RW); /* PML4[0] -> PDPT */
+		put64(page, 0, (base + GS_PAGE) | PTE_P | PTE_RW | PTE_AD); /* PML4[0] -> PDPT */
 	} else if (p == 1 || p == 2) {
 		for (uint64_t g = 0; g < 4 && g * GIB < mem_size; g++) /* PAE PDPTE: R/W reserved */
 			put64(page, g * 8,
-			      (base + (3 + g) * GS_PAGE) | PTE_P | (p == 1 ? PTE_RW : 0));
+			      (base + (3 + g) * GS_PAGE) | PTE_P | (p == 1 ? PTE_RW | PTE_AD : 0));
 	} else if (p < GS_PT_POOL_FIRST) {
 		fill_pd(page, p - 3, base, mem_size, plan, pool);
 	} else if (p - GS_PT_POOL_FIRST < plan->n) {

@@ -3,6 +3,7 @@
  * the summary, the oracles' state, the VMX hardware (vmx_snapshot.c) and the algorithm's state
  * through its snapshot callbacks. Not kept: the trace (a stream: lines after a restore follow the
  * earlier ones) and the run's static inputs (scenario, quirks). */
+#include "guest_setup.h"
 #include "oracle.h"
 #include "snapshot_int.h"
 #include "vmx_hw.h"
@@ -119,16 +120,19 @@ static void restore_vcpu(hvsim_vcpu *v, const hvsim_vcpu *from)
 	v->shadow = keep.shadow; /* restored by vmx_snapshot_restore */
 }
 
-/* Guest RAM: only the pages the written-page record says may differ, when it knows. */
-static void restore_ram(hvsim_vm *vm, const hvsim_snapshot *s)
+/* Guest RAM: only the pages the written-page record says may differ, when it knows. True when a
+ * page of hvsim's page tables (guest_setup.h, the top of RAM) changed. */
+static bool restore_ram(hvsim_vm *vm, const hvsim_snapshot *s)
 {
 	const uint64_t *diff = mem_track_diff(&vm->track, s->serial);
+	uint64_t end;
 
 	if (diff)
-		snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, diff);
+		end = snap_mem_restore_marked(&s->mem, vm->mem, vm->mem_size, diff);
 	else
-		snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
+		end = snap_mem_restore(&s->mem, vm->mem, vm->mem_size);
 	mem_track_restored(&vm->track, s->serial, s->mem.kept, s->mem.walked);
+	return end > gs_pt_base(vm->mem_size);
 }
 
 static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
@@ -137,9 +141,9 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 
 	/* remapping MMIO costs the backend (Unicorn rebuilds its memory map): only when it changed
 	 */
-	bool mmio_changed = memcmp(vm->mach.mmio, s->mmio, sizeof(s->mmio)) != 0;
+	bool mmio_changed = memcmp(vm->mach.mmio, s->mmio, sizeof(s->mmio)) != 0, paging_changed;
 
-	restore_ram(vm, s);
+	paging_changed = restore_ram(vm, s);
 	memcpy(vm->mach.mmio, s->mmio, sizeof(s->mmio));
 	if ((st = sim_evq_copy(vm->evq, s->evq)) != HVSIM_OK)
 		return st;
@@ -151,6 +155,9 @@ static enum hvsim_status restore_machine(hvsim_vm *vm, const hvsim_snapshot *s)
 		    (mmio_changed && v->be->mmio_changed &&
 		     (st = v->be->mmio_changed(v->be_ctx)) != HVSIM_OK))
 			return st;
+		/* the backend's cached translations hold while the tables do (SDM 4.10.2) */
+		if (paging_changed && v->be->flush_tlb)
+			v->be->flush_tlb(v->be_ctx);
 	}
 	if (s->vmx && (st = vmx_snapshot_restore(vm, s->vmx)) != HVSIM_OK)
 		return st;

@@ -106,19 +106,24 @@ nomem:
 	return false;
 }
 
-static void restore_page(uint8_t *dst, const uint8_t *src)
+/* True when the page changed. */
+static bool restore_page(uint8_t *dst, const uint8_t *src)
 {
 	if (src) {
-		if (memcmp(dst, src, SNAP_PAGE_BYTES) != 0)
-			memcpy(dst, src, SNAP_PAGE_BYTES);
-	} else if (!page_zero(dst)) {
-		memset(dst, 0, SNAP_PAGE_BYTES);
+		if (memcmp(dst, src, SNAP_PAGE_BYTES) == 0)
+			return false;
+		memcpy(dst, src, SNAP_PAGE_BYTES);
+		return true;
 	}
+	if (page_zero(dst))
+		return false;
+	memset(dst, 0, SNAP_PAGE_BYTES);
+	return true;
 }
 
-void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size)
+uint64_t snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size)
 {
-	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES;
+	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES, end = 0;
 	uint32_t k = 0;
 
 	for (uint64_t i = 0; i < pages; i++) {
@@ -126,8 +131,10 @@ void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size)
 
 		if (k < s->n && s->index[k] == i)
 			src = s->pages + (size_t)k++ * SNAP_PAGE_BYTES;
-		restore_page(mem + i * SNAP_PAGE_BYTES, src);
+		if (restore_page(mem + i * SNAP_PAGE_BYTES, src))
+			end = (i + 1) * SNAP_PAGE_BYTES;
 	}
+	return end;
 }
 
 /* The kept image of page i, NULL when the page is all zero. */
@@ -146,18 +153,19 @@ static const uint8_t *kept_page(const struct snap_mem *s, uint64_t i)
 	return lo < s->n && s->index[lo] == i ? s->pages + (size_t)lo * SNAP_PAGE_BYTES : NULL;
 }
 
-void snap_mem_restore_marked(const struct snap_mem *s, uint8_t *mem, uint64_t size,
-                             const uint64_t *marked)
+uint64_t snap_mem_restore_marked(const struct snap_mem *s, uint8_t *mem, uint64_t size,
+                                 const uint64_t *marked)
 {
-	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES;
+	uint64_t pages = (size < s->size ? size : s->size) / SNAP_PAGE_BYTES, end = 0;
 
 	for (uint64_t w = 0; w * 64 < pages; w++)
 		for (uint64_t bits = marked[w]; bits; bits &= bits - 1) {
 			uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bits);
 
-			if (i < pages)
-				restore_page(mem + i * SNAP_PAGE_BYTES, kept_page(s, i));
+			if (i < pages && restore_page(mem + i * SNAP_PAGE_BYTES, kept_page(s, i)))
+				end = (i + 1) * SNAP_PAGE_BYTES;
 		}
+	return end;
 }
 
 void snap_mem_free(struct snap_mem *s)

@@ -26,13 +26,13 @@ struct snap_mem {
  * (s is then empty and needs no free). */
 bool snap_mem_take(struct snap_mem *s, const uint8_t *mem, uint64_t size, const uint64_t *touched,
                    bool walk);
-/* Makes mem[0..size) equal to what s holds (size must be the size it was taken from). Can't fail.
- */
-void snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size);
+/* Makes mem[0..size) equal to what s holds (size must be the size it was taken from). Returns
+ * the end of the last page that changed, 0 when none did. Can't fail. */
+uint64_t snap_mem_restore(const struct snap_mem *s, uint8_t *mem, uint64_t size);
 /* The same for RAM known to equal s outside the pages marked in marked (one bit per page, page i
  * in bit i % 64 of word i / 64): only those are compared and written. Can't fail. */
-void snap_mem_restore_marked(const struct snap_mem *s, uint8_t *mem, uint64_t size,
-                             const uint64_t *marked);
+uint64_t snap_mem_restore_marked(const struct snap_mem *s, uint8_t *mem, uint64_t size,
+                                 const uint64_t *marked);
 /* Frees what s holds; s may be empty. */
 void snap_mem_free(struct snap_mem *s);
 

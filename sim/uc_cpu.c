@@ -610,10 +610,12 @@ static enum hvsim_status restore(void *ctx, const void *snap)
 {
 	struct uc_cpu *c = ctx;
 	const struct uc_snap *s = snap;
+	struct uc_paging was, now;
 	int32_t none = -1;
 
 	if (s->ctx_size != uc_context_size(c->uc))
 		return HVSIM_E_INPUT;
+	uc_paging_read(c, &was);
 	memcpy(c->ctx, s->ctx, s->ctx_size);
 	memcpy((uint8_t *)c->ctx + c->old_exception_off, &none, sizeof(none));
 	uc_context_restore(c->uc, c->ctx);
@@ -624,7 +626,9 @@ static enum hvsim_status restore(void *ctx, const void *snap)
 	c->pass_addr = s->pass_addr;
 	c->pass_armed = s->pass_armed;
 	c->flush_pending = true; /* memory was restored under the translations: compare */
-	uc_tlb_flush(c);
+	uc_paging_read(c, &now);
+	if (!uc_paging_same(&was, &now) || !uc_paging_watched(c, &now))
+		uc_tlb_flush(c); /* snapshot.c flushes when the restore changed hvsim's tables */
 	return HVSIM_OK;
 }
 

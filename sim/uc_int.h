@@ -232,6 +232,17 @@ enum be_stop uc_handle_fault(struct uc_cpu *c, struct guest_op *op, const char *
 enum hvsim_status uc_add_mem_hooks(struct uc_cpu *c);
 /* Maps the scratch page uc_tlb_sync flips. HVSIM_E_NOMEM when Unicorn cannot. */
 enum hvsim_status uc_tlb_init(struct uc_cpu *c);
+/* The paging registers as far as the softmmu TLB's entries depend on them (uc_mem.c). */
+struct uc_paging {
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+void uc_paging_read(struct uc_cpu *c, struct uc_paging *p);
+bool uc_paging_same(const struct uc_paging *a, const struct uc_paging *b);
+/* Entries made under p go stale only through writes hvsim sees: paging is on, CR3 holds hvsim's
+ * tables (guest_setup.h; a guest's own are not watched), and no protection key applies (SDM
+ * 4.6.2: PKRU and IA32_PKRS are not compared). */
+bool uc_paging_watched(const struct uc_cpu *c, const struct uc_paging *p);
 /* Owes a drop of every softmmu TLB entry, paid by uc_tlb_sync before the guest runs again: the
  * flushes of one VM entry (CR0, CR3, CR4, a restore) cost one. Can't fail. */
 void uc_tlb_flush(struct uc_cpu *c);

@@ -19,6 +19,15 @@
 #define MSR_IA32_EFER 0xc0000080u
 #define EFER_LMA      (UINT64_C(1) << 10)
 #define CR4_PSE       (UINT64_C(1) << 4)
+#define CR4_PAE       (UINT64_C(1) << 5)
+#define CR4_PKE       (UINT64_C(1) << 22)
+#define CR4_PKS       (UINT64_C(1) << 24)
+#define CR0_PG        (UINT64_C(1) << 31)
+#define CR0_TLB       (UINT64_C(1) | UINT64_C(1) << 16 | CR0_PG) /* PE, WP, PG */
+/* PAE, PGE, LA57, SMEP, SMAP, PKE, PKS */
+#define CR4_TLB \
+	(CR4_PAE | UINT64_C(1) << 7 | UINT64_C(1) << 12 | UINT64_C(3) << 20 | CR4_PKE | CR4_PKS)
+#define EFER_TLB      (UINT64_C(1) << 8 | EFER_LMA | UINT64_C(1) << 11) /* LME, LMA, NXE */
 #define PF_VECTOR     14
 #define CALIB_BASE    (UINT64_C(1) << 32) /* above any guest RAM (4 GiB at most) */
 #define CATCH_ALL_END (UINT64_C(1) << 47) /* end of the linear space hvsim maps for guests */
@@ -295,6 +304,31 @@ enum hvsim_status uc_tlb_init(struct uc_cpu *c)
 	c->scratch_rw = false;
 	return uc_mem_map(c->uc, TLB_SCRATCH, GS_PAGE, UC_PROT_READ) == UC_ERR_OK ? HVSIM_OK
 	                                                                          : HVSIM_E_NOMEM;
+}
+
+/* The bits the softmmu TLB's entries depend on: QEMU computes each entry's protection from the
+ * tables and these when it fills it (CR4.PSE only without PAE, SDM 4.1.1). */
+void uc_paging_read(struct uc_cpu *c, struct uc_paging *p)
+{
+	uint64_t cr4 = uc_reg(c, UC_X86_REG_CR4);
+
+	p->cr0 = uc_reg(c, UC_X86_REG_CR0) & CR0_TLB;
+	p->cr3 = uc_reg(c, UC_X86_REG_CR3);
+	p->cr4 = cr4 & (CR4_TLB | (cr4 & CR4_PAE ? 0 : CR4_PSE));
+	p->efer = efer(c) & EFER_TLB;
+}
+
+bool uc_paging_same(const struct uc_paging *a, const struct uc_paging *b)
+{
+	return a->cr0 == b->cr0 && a->cr3 == b->cr3 && a->cr4 == b->cr4 && a->efer == b->efer;
+}
+
+bool uc_paging_watched(const struct uc_cpu *c, const struct uc_paging *p)
+{
+	uint64_t table = p->cr3 & ~(uint64_t)(GS_PAGE - 1);
+
+	return (p->cr0 & CR0_PG) && !(p->cr4 & (CR4_PKE | CR4_PKS)) && table >= c->pt_lo &&
+	       table < c->m->mem_size;
 }
 
 void uc_tlb_flush(struct uc_cpu *c)

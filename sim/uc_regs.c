@@ -309,18 +309,24 @@ uint64_t uc_be_get_cr(void *ctx, unsigned cr)
 void uc_be_set_cr(void *ctx, unsigned cr, uint64_t value)
 {
 	struct uc_cpu *c = ctx;
-	uint64_t before;
+	struct uc_paging before, after;
 
 	if (cr >= 9 || !cr_ids[cr])
 		return;
 	if (cr == 2)
 		c->cr2 = value;
-	before = uc_reg(c, cr_ids[cr]);
+	if (cr != 0 && cr != 3 && cr != 4) {
+		uc_set_reg(c, cr_ids[cr], value);
+		return;
+	}
+	uc_paging_read(c, &before);
 	uc_set_reg(c, cr_ids[cr], value);
-	/* SDM 4.10.4.1: a MOV to CR3 invalidates the TLB whatever its value; a MOV to CR0 or CR4
-	 * only when it changes the register (compared as Unicorn holds it: it drops CR4.VMXE). Most
-	 * VM entries write CR0 and CR4 unchanged, and each flush costs a memory-map change
-	 * (uc_tlb_sync). */
-	if (cr == 3 || ((cr == 0 || cr == 4) && uc_reg(c, cr_ids[cr]) != before))
+	uc_paging_read(c, &after);
+	/* SDM 4.10.4.1: a MOV to CR3 invalidates the TLB whatever its value, a MOV to CR0 or CR4
+	 * when it changes a bit translations depend on. The softmmu TLB holds what the tables
+	 * give, and hvsim's own tables change only under a flush (uc_pt_written, snapshot.c): so
+	 * the same CR3 of those tables needs none. Most VM entries and exits load unchanged paging
+	 * registers, and each flush costs a memory-map change (uc_tlb_sync). */
+	if (!uc_paging_same(&before, &after) || (cr == 3 && !uc_paging_watched(c, &after)))
 		uc_tlb_flush(c);
 }

@@ -273,6 +273,30 @@ static bool same_page(const uint8_t *a, const uint8_t *b)
 	return true;
 }
 
+/* Page p holds no entry: a directory of a GiB above RAM, or a pool page the plan leaves unused
+ * (most of the 32). */
+static bool page_empty(unsigned p, uint64_t mem_size, const struct pt_plan *plan)
+{
+	if (p >= GS_PT_POOL_FIRST)
+		return p - GS_PT_POOL_FIRST >= plan->n;
+	return p >= 3 && (uint64_t)(p - 3) * GIB >= mem_size;
+}
+
+/* Zeroes page; true when it was not all zero. */
+static bool clear_page(uint8_t *page)
+{
+	for (size_t i = 0; i < GS_PAGE; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, page + i, 8);
+		if (x) {
+			memset(page, 0, GS_PAGE);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Page by page, writing only the pages that change: a map change rewrites one or two pages of
  * the 32, and the pages not written need not be restored with the next snapshot. The plan comes
  * first, so that a pool overflow leaves memory untouched. */
@@ -288,6 +312,11 @@ enum hvsim_status gs_build_paging(uint8_t *mem, uint64_t mem_size, const struct 
 	if (!plan_pts(&plan, mem_size, holes, n_holes))
 		return HVSIM_E_INPUT;
 	for (unsigned p = 0; p < GS_PT_PAGES; p++) {
+		if (page_empty(p, mem_size, &plan)) {
+			if (clear_page(area + (size_t)p * GS_PAGE))
+				*changed |= UINT32_C(1) << p;
+			continue;
+		}
 		fill_page(page, p, mem_size, holes, n_holes, &plan, &pool);
 		if (!same_page(area + (size_t)p * GS_PAGE, page)) {
 			memcpy(area + (size_t)p * GS_PAGE, page, GS_PAGE);

@@ -196,7 +196,8 @@ void hvsim_vcpu_set_tsc_aux(hvsim_vcpu *v, uint32_t aux);
 /* Control registers 0, 2, 3, 4, 8 as the CPU holds them (0 for others or a scripted guest).
  * set_cr stores a raw value and flushes the TLB as a MOV to CR would (SDM 4.10.4.1: for CR3
  * always, for CR0 and CR4 when the value changes), without mode switching; MOV to CR completion
- * is the way to let the guest switch modes. */
+ * is the way to let the guest switch modes. (The engine leaves out flushes that cannot change a
+ * translation, docs/vcpu-layer.md "The TLB across restores and CR loads".) */
 uint64_t hvsim_vcpu_cr(hvsim_vcpu *v, unsigned cr);
 void hvsim_vcpu_set_cr(hvsim_vcpu *v, unsigned cr, uint64_t value);
 

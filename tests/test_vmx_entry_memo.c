@@ -14,8 +14,7 @@
 #define VFX_PROFILE "intel-icelake-server"
 #define VTPR        (VFX_VAPIC + 0x80)
 
-static void expect_same(const struct vmx_result *got, const struct vmx_result *want,
-                        unsigned step)
+static void expect_same(const struct vmx_result *got, const struct vmx_result *want, unsigned step)
 {
 	cr_assert(got->outcome == want->outcome && got->error == want->error &&
 	              got->exit_reason == want->exit_reason && got->exit_qual == want->exit_qual &&

@@ -21,7 +21,11 @@
  *   QEMU's interrupt shadow is set only for the run of one step, and a one-instruction
  *   translation at a block's start counts as that block's first instruction.
  * - MMIO and accesses outside RAM raise precise page faults (guest_setup.h); after each, the QEMU
- *   double-fault bookkeeping (old_exception) is reset through the saved context. */
+ *   double-fault bookkeeping (old_exception) is reset through the saved context.
+ * - The softmmu TLB holds only what hvsim's tables and the paging registers give now: every write
+ *   to those tables flushes it (uc_pt_written, rebuilds, a restore that changed them), and so
+ *   does every change of a paging register bit it depends on (uc_paging_read) and every CR3 load
+ *   of tables the guest installed itself. */
 #ifndef HVSIM_UC_INT_H
 #define HVSIM_UC_INT_H
 
@@ -189,7 +193,8 @@ enum hvsim_status uc_trap_add_mmio(struct uc_cpu *c, uint64_t addr, const uint8_
 /* A store into hvsim's paging area at [gpa, gpa+len) by the guest (running: the run stops at the
  * next block and goes on with an empty TLB) or by the VM (the next run starts with one): cached
  * translations never outlive the entries they came from, so a run does not depend on when the
- * TLB was last flushed (a snapshot's restore flushes it). True when the store was there. */
+ * TLB was last flushed (a snapshot's restore flushes it when it changed the tables or the paging
+ * registers). True when the store was there. */
 bool uc_pt_written(struct uc_cpu *c, uint64_t gpa, uint64_t len);
 /* uc_pt_written for this vCPU's own store (the guest's, or an event frame it pushed), which the
  * other vCPUs' backends then hear of through the cross-modification path (be_xmod). */

@@ -37,6 +37,13 @@ static void resume_as_every_check(struct vfx *x, unsigned step)
 	expect_same(&got, &want, step);
 }
 
+/* VMfailValid from the named check. */
+static void expect_fail_valid(const struct vmx_result *res, const char *check)
+{
+	cr_expect_eq(res->outcome, VMX_FAIL_VALID, "outcome %s", vmx_outcome_name(res->outcome));
+	cr_expect_str_eq(res->check ? res->check : "-", check);
+}
+
 /* The fixture, launched: the memo knows every check passed. */
 static void launched(struct vfx *x)
 {
@@ -89,8 +96,7 @@ Test(vmx_entry_memo, a_check_that_reads_memory_runs_at_every_entry)
 	             res.check ? res.check : "");
 	x.mem[VTPR] = 0x30; /* SDM 27.2.1.1: TPR threshold[3:0] above VTPR[7:4] */
 	vmx_vmresume(x.cpu, &res);
-	cr_expect_eq(res.outcome, VMX_FAIL_VALID);
-	cr_expect_str_eq(res.check ? res.check : "-", "vmx_check_ctrl_tpr_threshold_vtpr");
+	expect_fail_valid(&res, "vmx_check_ctrl_tpr_threshold_vtpr");
 	vfx_fini(&x);
 }
 
@@ -106,8 +112,7 @@ Test(vmx_entry_memo, other_capabilities_run_every_check)
 	strict.msr[MSR_IA32_VMX_TRUE_PINBASED_CTLS - 0x480] &= ~((uint64_t)PIN_NMI_EXITING << 32);
 	strict.msr[MSR_IA32_VMX_PINBASED_CTLS - 0x480] &= ~((uint64_t)PIN_NMI_EXITING << 32);
 	vmx_vmentry_with_caps(x.cpu, &strict, false, &res);
-	cr_expect_eq(res.outcome, VMX_FAIL_VALID);
-	cr_expect_str_eq(res.check ? res.check : "-", "vmx_check_ctrl_pin_allowed1");
+	expect_fail_valid(&res, "vmx_check_ctrl_pin_allowed1");
 	vfx_fini(&x);
 }
 

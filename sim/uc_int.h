@@ -243,6 +243,8 @@ struct uc_paging {
 };
 
 void uc_paging_read(struct uc_cpu *c, struct uc_paging *p);
+/* The bits of control register cr (0, 3 or 4) that uc_paging_read keeps. */
+uint64_t uc_paging_bits(unsigned cr, uint64_t value);
 bool uc_paging_same(const struct uc_paging *a, const struct uc_paging *b);
 /* Entries made under p go stale only through writes hvsim sees: paging is on, CR3 holds hvsim's
  * tables (guest_setup.h; a guest's own are not watched), and no protection key applies (SDM

@@ -308,13 +308,20 @@ enum hvsim_status uc_tlb_init(struct uc_cpu *c)
 
 /* The bits the softmmu TLB's entries depend on: QEMU computes each entry's protection from the
  * tables and these when it fills it (CR4.PSE only without PAE, SDM 4.1.1). */
+uint64_t uc_paging_bits(unsigned cr, uint64_t value)
+{
+	if (cr == 0)
+		return value & CR0_TLB;
+	if (cr == 4)
+		return value & (CR4_TLB | (value & CR4_PAE ? 0 : CR4_PSE));
+	return value;
+}
+
 void uc_paging_read(struct uc_cpu *c, struct uc_paging *p)
 {
-	uint64_t cr4 = uc_reg(c, UC_X86_REG_CR4);
-
-	p->cr0 = uc_reg(c, UC_X86_REG_CR0) & CR0_TLB;
+	p->cr0 = uc_paging_bits(0, uc_reg(c, UC_X86_REG_CR0));
 	p->cr3 = uc_reg(c, UC_X86_REG_CR3);
-	p->cr4 = cr4 & (CR4_TLB | (cr4 & CR4_PAE ? 0 : CR4_PSE));
+	p->cr4 = uc_paging_bits(4, uc_reg(c, UC_X86_REG_CR4));
 	p->efer = efer(c) & EFER_TLB;
 }
 

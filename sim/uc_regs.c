@@ -309,24 +309,28 @@ uint64_t uc_be_get_cr(void *ctx, unsigned cr)
 void uc_be_set_cr(void *ctx, unsigned cr, uint64_t value)
 {
 	struct uc_cpu *c = ctx;
-	struct uc_paging before, after;
+	struct uc_paging now;
+	uint64_t before;
 
 	if (cr >= 9 || !cr_ids[cr])
 		return;
 	if (cr == 2)
 		c->cr2 = value;
-	if (cr != 0 && cr != 3 && cr != 4) {
-		uc_set_reg(c, cr_ids[cr], value);
-		return;
-	}
-	uc_paging_read(c, &before);
+	before = uc_reg(c, cr_ids[cr]);
 	uc_set_reg(c, cr_ids[cr], value);
-	uc_paging_read(c, &after);
+	if (cr != 0 && cr != 3 && cr != 4)
+		return;
 	/* SDM 4.10.4.1: a MOV to CR3 invalidates the TLB whatever its value, a MOV to CR0 or CR4
-	 * when it changes a bit translations depend on. The softmmu TLB holds what the tables
-	 * give, and hvsim's own tables change only under a flush (uc_pt_written, snapshot.c): so
-	 * the same CR3 of those tables needs none. Most VM entries and exits load unchanged paging
-	 * registers, and each flush costs a memory-map change (uc_tlb_sync). */
-	if (!uc_paging_same(&before, &after) || (cr == 3 && !uc_paging_watched(c, &after)))
+	 * when it changes a bit translations depend on (compared as Unicorn holds the register).
+	 * The softmmu TLB holds what the tables give, and hvsim's own tables change only under a
+	 * flush (uc_pt_written, snapshot.c): so the same CR3 of those tables needs none. Most VM
+	 * entries and exits load unchanged paging registers, and each flush costs a memory-map
+	 * change (uc_tlb_sync). */
+	if (uc_paging_bits(cr, uc_reg(c, cr_ids[cr])) != uc_paging_bits(cr, before)) {
 		uc_tlb_flush(c);
+	} else if (cr == 3) {
+		uc_paging_read(c, &now);
+		if (!uc_paging_watched(c, &now))
+			uc_tlb_flush(c);
+	}
 }

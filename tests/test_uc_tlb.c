@@ -212,3 +212,28 @@ Test(uc_tlb, a_restore_that_changes_hvsims_tables_drops_cached_translations)
 	hvsim_snapshot_free(s);
 	tv_close(&t);
 }
+
+/* At the OUT to port 0x80: set CR0.WP. */
+static void wp_at_0x80(struct tv *t, hvsim_vcpu *v, const struct hvsim_exit *x)
+{
+	if (x->op.kind == GOP_IO && x->op.u.io.port == 0x80)
+		hvsim_vcpu_set_cr(v, 0, hvsim_vcpu_cr(v, 0) | CR0_WP);
+	tv_default(t, v, x);
+}
+
+/* PAGE read-only in hvsim's tables with CR0.WP clear: the first supervisor write goes through
+ * and its translation is cached writable (SDM 4.6.1). CR0.WP is then set: a bit translations
+ * depend on, so the TLB goes, and the second write faults. */
+Test(uc_tlb, setting_cr0_wp_drops_translations_made_without_it)
+{
+	struct tv t = {0};
+
+	t.handler = wp_at_0x80;
+	cr_assert(tv_open_code(&t, "long", GUEST, MACHINE), "open: %s", t.err.msg);
+	cr_assert_eq(hvsim_vcpu_cr(hvsim_vm_vcpu(t.vm, 0), 0) & CR0_WP, 0,
+	             "WP is set at the start");
+	set_page_rw(&t, false);
+	tv_run(&t);
+	expect_fault(&t, "SDM 4.10.4.1: after CR0.WP was set");
+	tv_close(&t);
+}

@@ -188,8 +188,7 @@ static void run_checks(struct vmx_entry_ctx *c, struct vmx_entry_memo *memo, uin
 			}
 			if (failed) {
 				if (s)
-					vmx_memo_forget_from(
-					    s, u < VMX_MEMO_UNITS ? u : VMX_MEMO_UNITS);
+					vmx_memo_forget_from(s, u);
 				goto out;
 			}
 		}

@@ -68,6 +68,7 @@ void vmx_memo_clear(struct vmx_entry_memo *m)
 		vmx_memo_forget_from(&m->slot[i], 0);
 	}
 	m->last = 0;
+	m->skipped = 0;
 }
 
 struct vmx_memo_slot *vmx_memo_open(struct vmx_entry_memo *m, const struct vmx_entry_ctx *c,
@@ -78,11 +79,15 @@ struct vmx_memo_slot *vmx_memo_open(struct vmx_entry_memo *m, const struct vmx_e
 
 	while (i < VMX_MEMO_SLOTS && m->slot[i].pa != pa)
 		i++;
-	if (i == VMX_MEMO_SLOTS) {
+	if (i == VMX_MEMO_SLOTS) { /* a new slot knows nothing: its fields are not read */
 		i = (m->last + 1) % VMX_MEMO_SLOTS;
-		m->slot[i].pa = pa;
-		vmx_memo_forget_from(&m->slot[i], 0);
-		memset(m->slot[i].watch, 0, sizeof(m->slot[i].watch));
+		m->last = i;
+		s = &m->slot[i];
+		s->pa = pa;
+		vmx_memo_forget_from(s, 0);
+		memset(s->watch, 0, sizeof(s->watch));
+		memset(s->changed, 0, sizeof(s->changed));
+		return s;
 	}
 	m->last = i;
 	s = &m->slot[i];
@@ -98,9 +103,11 @@ bool vmx_memo_known(const struct vmx_memo_slot *s, unsigned u)
 	const struct vmx_memo_unit *unit = &s->unit[u];
 	uint64_t hit = 0;
 
+	if (!unit->passed) /* its bitmap was never written, or is out of date */
+		return false;
 	for (unsigned w = 0; w < VMCS_IDX_WORDS; w++)
 		hit |= unit->seen[w] & s->changed[w];
-	return unit->passed && !hit;
+	return !hit;
 }
 
 void vmx_memo_passed(struct vmx_memo_slot *s, unsigned u)

@@ -208,7 +208,7 @@ struct vmx_memo_slot {
 	struct vmx_cpu_mode mode;
 	uint64_t vmxon_ptr;
 	uint64_t val[VMCS_IDX_COUNT];     /* the fields at the slot's last entry */
-	uint64_t watch[VMCS_IDX_WORDS];   /* fields the units read when they passed (or did) */
+	uint64_t watch[VMCS_IDX_WORDS];   /* fields any unit read when it passed, since the claim */
 	uint64_t changed[VMCS_IDX_WORDS]; /* watched fields that differ from val at this entry */
 	struct vmx_memo_unit unit[VMX_MEMO_UNITS];
 };
@@ -216,7 +216,7 @@ struct vmx_memo_slot {
 struct vmx_entry_memo {
 	struct vmx_memo_slot slot[VMX_MEMO_SLOTS];
 	unsigned last;    /* the slot used last */
-	uint64_t skipped; /* checks skipped since the processor was created (tests read it) */
+	uint64_t skipped; /* checks skipped since the memo was last emptied (tests read it) */
 };
 
 struct vmx_cpu {
@@ -358,7 +358,7 @@ struct vmx_memo_slot *vmx_memo_open(struct vmx_entry_memo *m, const struct vmx_e
 bool vmx_memo_known(const struct vmx_memo_slot *s, unsigned u);
 /* Unit u ran and every check of it passed. */
 void vmx_memo_passed(struct vmx_memo_slot *s, unsigned u);
-/* Units u and later are not known any more (a check of unit u failed). */
+/* Units u and later are not known any more (a check of unit u failed); u may be past the last. */
 void vmx_memo_forget_from(struct vmx_memo_slot *s, unsigned u);
 /* The entry's inputs become the slot's. */
 void vmx_memo_close(struct vmx_memo_slot *s, const struct vmx_entry_ctx *c);

@@ -130,13 +130,11 @@ enum hvsim_status hvsim_host_write(hvsim_vm *vm, uint64_t hpa, const void *buf, 
 }
 
 /* Traces an instruction that did not succeed: what a hypervisor developer must see. */
-void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
-                         const struct vmx_result *res)
+void vmx_hw_trace_fail(hvsim_vcpu *v, const char *insn, uint64_t operand,
+                       const struct vmx_result *res)
 {
 	struct trace_ev e;
 
-	if (res->outcome == VMX_SUCCEED || res->outcome == VMX_ENTERED)
-		return;
 	trace_ev_init(&e, v->now, (int32_t)v->index, "vmfail");
 	trace_ev_str(&e, "insn", insn);
 	trace_ev_str(&e, "outcome", vmx_outcome_name(res->outcome));

@@ -10,9 +10,16 @@
  * HVSIM_E_INPUT naming $.machine.cpu for an unknown profile. */
 enum hvsim_status vmx_hw_init(hvsim_vm *vm, struct hvsim_error *err);
 void vmx_hw_fini(hvsim_vm *vm);
-/* Traces a VMX instruction that did not succeed. */
-void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
-                         const struct vmx_result *res);
+/* Traces a VMX instruction that did not succeed (vmx_hw_trace_fail); nothing when it did, decided
+ * inline: a hypervisor's VMREADs and VMWRITEs succeed at nearly every exit. */
+void vmx_hw_trace_fail(hvsim_vcpu *v, const char *insn, uint64_t operand,
+                       const struct vmx_result *res);
+static inline void vmx_hw_trace_result(hvsim_vcpu *v, const char *insn, uint64_t operand,
+                                       const struct vmx_result *res)
+{
+	if (res->outcome != VMX_SUCCEED && res->outcome != VMX_ENTERED)
+		vmx_hw_trace_fail(v, insn, operand, res);
+}
 
 /* After VMLAUNCH/VMRESUME: on VMX_ENTERED the vCPU enters non-root operation; an entry-failure exit
  * returns to the algorithm as a VM exit. */

@@ -169,11 +169,16 @@ static bool req_holds(const struct vmx_caps *caps, uint16_t req)
 	}
 }
 
+bool vmx_caps_info_supported(const struct vmx_caps *caps, const struct vmcs_field_info *fi)
+{
+	return req_holds(caps, fi->req[0]) || req_holds(caps, fi->req[1]);
+}
+
 bool vmx_caps_field_supported(const struct vmx_caps *caps, uint64_t encoding)
 {
 	const struct vmcs_field_info *fi = vmcs_field_lookup(encoding);
 
-	return fi && (req_holds(caps, fi->req[0]) || req_holds(caps, fi->req[1]));
+	return fi && vmx_caps_info_supported(caps, fi);
 }
 
 /* SDM A.1: IA32_VMX_BASIC[48] limits VMX structure addresses to 32 bits. */

@@ -228,18 +228,20 @@ void vmx_vmclear(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res)
 }
 
 /* The field an instruction may access on this profile; NULL means error 12. */
-static const struct vmcs_field_info *accessible(const struct vmx_cpu *cpu, uint64_t encoding)
+/* The index of the field encoding names when the processor supports it, else -1 (one search of
+ * the field table: VMREAD and VMWRITE run at every exit a hypervisor handles). */
+static int accessible(const struct vmx_cpu *cpu, uint64_t encoding)
 {
-	if (!vmx_caps_field_supported(&cpu->caps, encoding))
-		return NULL;
-	return vmcs_field_lookup(encoding);
+	int i = vmcs_field_index(encoding);
+
+	return i >= 0 && vmx_caps_info_supported(&cpu->caps, vmcs_field_at((size_t)i)) ? i : -1;
 }
 
 void vmx_vmread(struct vmx_cpu *cpu, uint64_t encoding, struct vmx_result *res)
 {
 	const char *cite = SDM_INSN("VMREAD");
-	const struct vmcs_field_info *fi;
 	struct vmcs *v;
+	int i;
 
 	result_init(res);
 	if (common_prechecks(cpu, res, cite))
@@ -247,10 +249,10 @@ void vmx_vmread(struct vmx_cpu *cpu, uint64_t encoding, struct vmx_result *res)
 	v = current(cpu);
 	if (PRE(res, v == NULL, VMX_FAIL_INVALID, cite))
 		return;
-	fi = accessible(cpu, encoding);
-	if (VMFAIL(cpu, res, fi == NULL, VMXERR_UNSUPPORTED_VMCS_COMPONENT, cite))
+	i = accessible(cpu, encoding);
+	if (VMFAIL(cpu, res, i < 0, VMXERR_UNSUPPORTED_VMCS_COMPONENT, cite))
 		return;
-	res->value = v->f[vmcs_field_index(encoding)];
+	res->value = v->f[i];
 	if (encoding & VMCS_ENC_HIGH)
 		res->value >>= 32;
 }
@@ -281,11 +283,12 @@ void vmx_vmwrite(struct vmx_cpu *cpu, uint64_t encoding, uint64_t value, struct 
 	v = current(cpu);
 	if (PRE(res, v == NULL, VMX_FAIL_INVALID, cite))
 		return;
-	fi = accessible(cpu, encoding);
-	if (VMFAIL(cpu, res, fi == NULL, VMXERR_UNSUPPORTED_VMCS_COMPONENT, cite) ||
-	    VMFAIL(cpu, res, fi->type == VMCS_TYPE_RO_DATA && !ro_ok,
+	i = accessible(cpu, encoding);
+	if (VMFAIL(cpu, res, i < 0, VMXERR_UNSUPPORTED_VMCS_COMPONENT, cite))
+		return;
+	fi = vmcs_field_at((size_t)i);
+	if (VMFAIL(cpu, res, fi->type == VMCS_TYPE_RO_DATA && !ro_ok,
 	           VMXERR_VMWRITE_READ_ONLY_COMPONENT, cite))
 		return;
-	i = vmcs_field_index(encoding);
 	v->f[i] = write_value(fi, encoding, v->f[i], value);
 }

@@ -236,6 +236,8 @@ struct vmx_cpu {
 };
 
 /* ---- Capability helpers (vmx_caps.c) ---- */
+/* vmx_caps_field_supported for a field already looked up. */
+bool vmx_caps_info_supported(const struct vmx_caps *caps, const struct vmcs_field_info *fi);
 /* MSR value by address (0 when absent). */
 uint64_t vmx_caps_msr(const struct vmx_caps *caps, uint32_t msr);
 /* Allowed-0 (bits that must be 1) and allowed-1 (bits that may be 1) of each control, using the

@@ -213,7 +213,8 @@ static bool trap_set(struct uc_cpu *c, uint64_t addr, const uint8_t *bytes,
 }
 
 /* An instruction that is no trap: a trap slot left there by older code retires, unless it is an
- * MMIO site for these very bytes (MMIO sites are found by faults, not by decoding). */
+ * MMIO site for these very bytes (MMIO sites are found by faults, not by decoding). len 0: bytes
+ * that are no instruction, where every site retires. */
 static void trap_retire(struct uc_cpu *c, uint64_t addr, const uint8_t *bytes, uint8_t len)
 {
 	struct uc_trap *t = uc_trap_find(c, addr);
@@ -268,9 +269,14 @@ static uint32_t decode_into(struct uc_cpu *c, uint64_t pc, const uint8_t *buf, u
 
 		c->offs[c->offs_used + n++] = (uint16_t)o;
 		if (!dec_insn(mode, at, size - o, &d)) {
-			/* Unicorn ends a block at bytes it cannot decode either (#UD) */
-			if (!decode_overhang(c, mode, pc + o, size - o, &d, over, tail))
+			/* Unicorn ends a block at bytes it cannot decode either (#UD). A trap site
+			 * older bytes left there retires: its hook would emulate the instruction
+			 * that was there, where Unicorn raises #UD (fuzz_hv_transitions finding 27)
+			 */
+			if (!decode_overhang(c, mode, pc + o, size - o, &d, over, tail)) {
+				trap_retire(c, pc + o, at, 0);
 				return n;
+			}
 			at = over;
 		}
 		if (d.cls == DEC_NONE) {

@@ -43,6 +43,11 @@ static const struct history histories[] = {
      * vCPU 1's engine, which shares the tables, kept its stale TLB */
     {{"fuzz_hv_transitions-fd9241a67e63f128", "fuzz_hv_transitions-caa63bbcfd74fdc0"},
      "a store into page tables another vCPU walks"},
+    /* finding 27: the second input's store rewrites a MOV to CR8 the first input ran (its trap
+     * site armed) into bytes that are no instruction; the kept engine's site emulated the old
+     * MOV where a fresh engine raises #UD */
+    {{"fuzz_hv_transitions-6ed60f9c038dc0ec", "fuzz_hv_transitions-36b852ee15c6cf88"},
+     "code rewritten into no instruction"},
 };
 
 static void decode_file(const char *name, struct fz_hvt_input *in, uint64_t *hash)

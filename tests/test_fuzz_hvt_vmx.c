@@ -39,6 +39,9 @@ static const char *const vmx_era_reproducers[] = {
     "fuzz_hv_transitions-b043b633cbbb8cb0",
     /* the same on another vCPU (after fd9241a67e63f128 above) */
     "fuzz_hv_transitions-caa63bbcfd74fdc0",
+    /* code rewritten into no instruction under an armed trap site: the two in order */
+    "fuzz_hv_transitions-6ed60f9c038dc0ec",
+    "fuzz_hv_transitions-36b852ee15c6cf88",
 };
 
 static bool vmx_seed(const char *name)

@@ -284,6 +284,31 @@ Test(uc_trap, self_modified_code_traps_the_new_instruction)
 	tv_close(&t);
 }
 
+/* The guest rewrites a CPUID it already ran (its trap site armed) into 0F 04, which is no
+ * instruction: Unicorn raises #UD there, and the old site must not emulate the CPUID that was
+ * there (fuzz_hv_transitions finding 27: a MOV to CR8 rewritten into MOV to CR10). */
+Test(uc_trap, code_rewritten_into_no_instruction_raises_ud_not_the_old_trap)
+{
+	/* mov r12d, 2; L: call f; out 0x80, al; mov word [rip+f_site], 0x040f; dec r12d; jnz L;
+	 * hlt; f: xor eax, eax; f_site: cpuid; ret */
+	struct tv t = {0};
+
+	cr_assert(tv_open_code(&t, "long",
+	                       "41 bc 02 00 00 00 e8 11 00 00 00 e6 80 66 c7 05 08 00 00 00 0f 04 "
+	                       "41 ff cc 75 eb f4 31 c0 0f a2 c3",
+	                       ""),
+	          "%s", t.err.msg);
+	tv_run(&t);
+	cr_assert_not_null(tv_exit_of(&t, GOP_CPUID, 0), "the first CPUID did not exit; trace:\n%s",
+	                   t.trace);
+	cr_expect_null(tv_exit_of(&t, GOP_CPUID, 1),
+	               "the rewritten bytes exited as the old CPUID; trace:\n%s", t.trace);
+	cr_expect(tv_trace_has(&t, "invalid opcode (#UD) at rip 0x801e"),
+	          "wanted #UD at the rewritten bytes; trace:\n%s", t.trace);
+	cr_expect_null(tv_exit_of(&t, GOP_HLT, 0), "the guest went on to HLT");
+	tv_close(&t);
+}
+
 static void patch_on_first_out(struct tv *t, hvsim_vcpu *v, const struct hvsim_exit *x)
 {
 	static const uint8_t cpuid[] = {0x0f, 0xa2};

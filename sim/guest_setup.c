@@ -181,14 +181,32 @@ static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
 	memcpy(mem + gpa, &v, sizeof(v));
 }
 
-/* Fills one page table for the 2 MiB chunk at gpa chunk. */
+#define PT_HOLES_MAX 8 /* holes of one chunk copied aside; past that, every hole is tested */
+
+/* Fills one page table for the 2 MiB chunk at gpa chunk. Only the holes that overlap the chunk
+ * can overlap one of its pages, and only those are tested for each of the 512 (an EPT zap
+ * rebuilds the tables, every MMIO region and zapped page a hole). */
 static void fill_pt(uint8_t *pt, uint64_t chunk, uint64_t mem_size, const struct gs_hole *h,
                     size_t n)
 {
+	struct gs_hole near[PT_HOLES_MAX];
+	const struct gs_hole *test = near;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!overlaps(chunk, CHUNK, h[i].gpa, h[i].size))
+			continue;
+		if (k == PT_HOLES_MAX) {
+			test = h;
+			k = n;
+			break;
+		}
+		near[k++] = h[i];
+	}
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t page = chunk + (uint64_t)i * GS_PAGE, pte = 0;
 
-		if (page < mem_size && !in_hole(h, n, page))
+		if (page < mem_size && !in_hole(test, k, page))
 			pte = page | PTE_P | PTE_RW | PTE_AD;
 		memcpy(pt + i * 8, &pte, 8);
 	}

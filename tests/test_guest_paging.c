@@ -107,3 +107,29 @@ Test(guest_paging, pool_overflow_leaves_memory_untouched)
 	free(before);
 	free(mem);
 }
+
+/* SDM 4.5.4 with many holes: in one chunk, ten single pages (more than fill_pt sets aside) and
+ * holes in other chunks; each hole's page is not present and every page beside one maps. */
+Test(guest_paging, many_holes_in_one_chunk_each_unmap_their_page)
+{
+	uint8_t *mem = fresh();
+	struct gs_hole h[14];
+	uint32_t changed;
+	size_t n = 0;
+
+	h[n++] = (struct gs_hole){20 * MIB + 0x3000, 0x1000}; /* another chunk */
+	for (uint64_t i = 0; i < 10; i++)
+		h[n++] = (struct gs_hole){8 * MIB + (2 * i + 1) * 0x1000, 0x1000};
+	h[n++] = (struct gs_hole){9 * MIB + 0x800, 0x10}; /* a page partly covered */
+	h[n++] = (struct gs_hole){30 * MIB, 0x1000};
+	cr_assert_eq(gs_build_paging(mem, MEM_SIZE, h, n, &changed), HVSIM_OK);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t page = h[i].gpa & ~UINT64_C(0xfff);
+
+		cr_assert_eq(walk(mem, page), NONE, "hole %zu at %#llx mapped", i,
+		             (unsigned long long)h[i].gpa);
+		cr_assert_eq(walk(mem, page + 0x1000 + 0x10), page + 0x1000 + 0x10);
+		cr_assert_eq(walk(mem, page - 0x1000 + 0x10), page - 0x1000 + 0x10);
+	}
+	free(mem);
+}

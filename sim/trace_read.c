@@ -134,7 +134,7 @@ enum hvsim_status trace_parse_line_json(const char *line, size_t len, struct tra
 	return st;
 }
 
-/* Canonical lines, all a run writes, take the scanner (a sixth of the time; fuzz_hv_transitions
+/* Canonical lines, all a run writes, take the scanner (no tree, no allocation: fuzz_hv_transitions
  * reads every line of one run in eight back); the rest, and every error, cJSON. */
 enum hvsim_status trace_parse_line(const char *line, size_t len, struct trace_rec *out,
                                    struct hvsim_error *err)

@@ -227,9 +227,8 @@ void vmx_vmclear(struct vmx_cpu *cpu, uint64_t pa, struct vmx_result *res)
 		cpu->current_vmcs = VMX_INVALID_VMCS_PTR;
 }
 
-/* The field an instruction may access on this profile; NULL means error 12. */
-/* The index of the field encoding names when the processor supports it, else -1 (one search of
- * the field table: VMREAD and VMWRITE run at every exit a hypervisor handles). */
+/* The index of the field an instruction may access on this profile, -1 meaning error 12 (one
+ * search of the field table: VMREAD and VMWRITE run at every exit a hypervisor handles). */
 static int accessible(const struct vmx_cpu *cpu, uint64_t encoding)
 {
 	int i = vmcs_field_index(encoding);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NUM_EXACT_MAX 9007199254740991.0 /* 2^53 - 1 */
-
 bool trace_hex_n(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -36,22 +34,16 @@ static bool exact_uint(const cJSON *j, uint64_t *out)
 {
 	double d = j->valuedouble;
 
-	if (!cJSON_IsNumber(j) || d < 0 || d > NUM_EXACT_MAX || d != (double)(uint64_t)d)
+	if (!cJSON_IsNumber(j) || d < 0 || d > (double)TRACE_NUM_EXACT_MAX ||
+	    d != (double)(uint64_t)d)
 		return false;
 	*out = (uint64_t)d;
 	return true;
 }
 
-/* What snprintf(dst, cap, "%s", src) gives (cap > 0), without the format machinery: every field of
- * every line read passes here. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-	size_t n = 0;
-
-	while (n + 1 < cap && src[n])
-		n++;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	trace_copy_n(dst, cap, src, strnlen(src, cap - 1));
 }
 
 static enum hvsim_status field_from(const cJSON *j, struct trace_rec *r, struct hvsim_error *err)

@@ -7,8 +7,7 @@
 
 #include <string.h>
 
-#define NUM_EXACT_MAX 9007199254740991ull /* 2^53 - 1 */
-#define NUM_DIGITS    16
+#define NUM_DIGITS 16
 
 struct scan {
 	const char *p, *end;
@@ -69,7 +68,7 @@ static bool scan_uint(struct scan *s, uint64_t *out)
 		v = v * 10 + (uint64_t)(*s->p++ - '0');
 		digits++;
 	}
-	if (!digits || v > NUM_EXACT_MAX)
+	if (!digits || v > TRACE_NUM_EXACT_MAX)
 		return false;
 	*out = v;
 	return true; /* a 17th digit, '.', 'e': the caller finds no ',' or '}' next */
@@ -85,7 +84,7 @@ static bool scan_literal(struct scan *s, const char *word)
 	return true;
 }
 
-static void copy_n(char *dst, size_t cap, const char *src, size_t n)
+void trace_copy_n(char *dst, size_t cap, const char *src, size_t n)
 {
 	if (n > cap - 1)
 		n = cap - 1;
@@ -103,7 +102,7 @@ static bool scan_value(struct scan *s, struct trace_rec *r)
 		if (!scan_str(s, &str, &len))
 			return false;
 		r->f[i].type = trace_hex_n(str, len, &r->f[i].u) ? TRACE_HEX : TRACE_STR;
-		copy_n(r->f[i].s, sizeof(r->f[i].s), str, len);
+		trace_copy_n(r->f[i].s, sizeof(r->f[i].s), str, len);
 	} else if (scan_literal(s, "true")) {
 		r->f[i].type = TRACE_BOOL;
 		r->f[i].b = true;
@@ -125,7 +124,7 @@ static bool scan_field(struct scan *s, struct trace_rec *r)
 
 	if (r->n >= TRACE_MAX_FIELDS || !scan_key(s, &key, &len))
 		return false;
-	copy_n(r->f[r->n].key, sizeof(r->f[r->n].key), key, len);
+	trace_copy_n(r->f[r->n].key, sizeof(r->f[r->n].key), key, len);
 	return scan_value(s, r);
 }
 
@@ -147,7 +146,7 @@ static bool scan_head(struct scan *s, struct trace_rec *r)
 	}
 	if (!key_is(key, len, "ev") || !scan_str(s, &ev, &ev_len))
 		return false;
-	copy_n(r->ev, sizeof(r->ev), ev, ev_len);
+	trace_copy_n(r->ev, sizeof(r->ev), ev, ev_len);
 	return true;
 }
 

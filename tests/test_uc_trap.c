@@ -284,9 +284,11 @@ Test(uc_trap, self_modified_code_traps_the_new_instruction)
 	tv_close(&t);
 }
 
-/* The guest rewrites a CPUID it already ran (its trap site armed) into 0F 04, which is no
- * instruction: Unicorn raises #UD there, and the old site must not emulate the CPUID that was
- * there (fuzz_hv_transitions finding 27: a MOV to CR8 rewritten into MOV to CR10). */
+/* SDM Vol. 2D Table A-3 leaves 0F 04 undefined, and an undefined opcode raises #UD (SDM 6.15,
+ * "Interrupt 6"). The guest rewrites a CPUID it already ran (its trap site armed) into 0F 04:
+ * Unicorn raises #UD there, and the old site must not emulate the CPUID that was there
+ * (fuzz_hv_transitions finding 27: a MOV to CR8 rewritten into MOV to CR10, #UD by the SDM's
+ * MOV to/from control registers). */
 Test(uc_trap, code_rewritten_into_no_instruction_raises_ud_not_the_old_trap)
 {
 	/* mov r12d, 2; L: call f; out 0x80, al; mov word [rip+f_site], 0x040f; dec r12d; jnz L;
